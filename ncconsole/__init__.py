@@ -1,0 +1,3 @@
+"""ncconsole: the terminal operations console for a multi-tenant Nextcloud platform."""
+
+__version__ = "0.1.0"

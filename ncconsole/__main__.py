@@ -1,0 +1,3 @@
+from ncconsole.cli import main
+
+main()

@@ -1,0 +1,90 @@
+"""What every subcommand shares: settings flags, error handling, output format."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ncconsole.errors import NcConsoleError
+from ncconsole.settings import Settings, load_settings
+
+
+def run_guarded(command: click.Command, argv: list[str] | None) -> int:
+    """Run the click command; domain errors become one line on stderr, never a traceback."""
+    try:
+        command.main(args=argv, prog_name="ncconsole", standalone_mode=False)
+    except NcConsoleError as err:
+        click.echo(f"ncconsole: error: {err}", err=True)
+        return err.exit_code
+    except click.exceptions.Abort:
+        click.echo("ncconsole: aborted", err=True)
+        return 130
+    except click.ClickException as err:
+        err.show()
+        return err.exit_code
+    except click.exceptions.Exit as err:
+        return err.exit_code
+    except KeyboardInterrupt:
+        click.echo("ncconsole: interrupted", err=True)
+        return 130
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 141
+    return 0
+
+
+def repo_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--repo",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=None,
+        help="Platform GitOps repository (default: setting 'repo', else the current directory).",
+    )(func)
+
+
+def cluster_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--context", default=None, help="kubeconfig context to use.")(func)
+    func = click.option(
+        "--kubeconfig",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).",
+    )(func)
+    return func
+
+
+def with_settings(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turns the flags --repo/--context/--kubeconfig/--read-only into a `settings` argument."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        overrides = {
+            key: kwargs.pop(key)
+            for key in ("repo", "context", "kubeconfig", "read_only")
+            if key in kwargs
+        }
+        if overrides.get("read_only") is False:
+            overrides["read_only"] = None  # a flag not given must not override the config
+        kwargs["settings"] = load_settings(**overrides)
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def format_option(*choices: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(choices),
+        default=choices[0],
+        show_default=True,
+        help="Output format.",
+    )
+
+
+__all__ = ["Settings", "cluster_options", "format_option", "repo_option", "with_settings"]

@@ -1,0 +1,3 @@
+"""Subcommands on the GitOps repository: validate, tenants, new-tenant."""
+
+COMMANDS: list = []

@@ -1,0 +1,199 @@
+"""Settings: defaults < YAML config file (XDG) < environment (NCCONSOLE_*) < command-line flags.
+
+The config file is `$XDG_CONFIG_HOME/ncconsole/config.yaml` (default `~/.config/...`), or the
+file named by `NCCONSOLE_CONFIG`. Nested settings use `__` in environment variables, e.g.
+`NCCONSOLE_LABELS__WAVE=rollout-wave`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from ncconsole.errors import ConfigError
+
+ENV_PREFIX = "NCCONSOLE_"
+
+
+def xdg_dir(kind: Literal["config", "state"]) -> Path:
+    var, default = {
+        "config": ("XDG_CONFIG_HOME", "~/.config"),
+        "state": ("XDG_STATE_HOME", "~/.local/state"),
+    }[kind]
+    return Path(os.environ.get(var) or default).expanduser() / "ncconsole"
+
+
+def config_file_path() -> Path:
+    override = os.environ.get(f"{ENV_PREFIX}CONFIG")
+    return Path(override).expanduser() if override else xdg_dir("config") / "config.yaml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LabelKeys(_Section):
+    tenant: str = "tenant"
+    wave: str = "wave"
+
+
+class WebSettings(_Section):
+    """How status.php is reached."""
+
+    scheme: Literal["https", "http"] = "https"
+    # host:port that receives every tenant's request, sent with the tenant's Host header
+    # (what `curl --resolve` does); for bastions, port-forwards and the simulator.
+    connect_to: str | None = None
+    ca_file: Path | None = None
+    insecure: bool = False
+    timeout: float = 5.0
+    interval: float = 15.0
+    concurrency: int = 16
+
+
+class S3Settings(_Section):
+    endpoint: str | None = None
+    region: str = "us-east-1"
+    # Platform credentials, used when a tenant's Secret cannot be read.
+    access_key: str | None = None
+    secret_key: str | None = None
+    ca_file: Path | None = None
+    insecure: bool = False
+    timeout: float = 5.0
+    interval: float = 30.0
+    concurrency: int = 16
+
+
+class SecretSettings(_Section):
+    name: str = "nextcloud-secrets"
+    admin_username: str = "admin"
+    redis_password: str | None = None
+    store_kind: Literal["ClusterSecretStore", "SecretStore"] = "ClusterSecretStore"
+    store_name: str = "vault"
+    remote_key: str = "nextcloud/{tenant}"
+
+
+class OccSettings(_Section):
+    container: str = "nextcloud"
+    # "su": su -s /bin/sh www-data -c "php occ ..." (the chart's documented form);
+    # "direct": php /var/www/html/occ ... for pods that already run as uid 33.
+    form: Literal["su", "direct"] = "su"
+    timeout: float = 300.0
+    concurrency: int = 8
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    repo: Path = Path(".")
+    kubeconfig: Path | None = None
+    context: str | None = None
+    namespace_prefix: str = "nc-"
+    app_prefix: str = "nc-"
+    argocd_namespace: str = "argocd"
+    platform_namespace: str = "nc-platform"
+    applicationset: str = "nextcloud-tenants"
+    labels: LabelKeys = Field(default_factory=LabelKeys)
+    secret: SecretSettings = Field(default_factory=SecretSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    s3: S3Settings = Field(default_factory=S3Settings)
+    occ: OccSettings = Field(default_factory=OccSettings)
+    read_only: bool = False
+    # Binding id -> keys, e.g. {"filter": "f"}; applied with App.set_keymap.
+    keymap: dict[str, str] = Field(default_factory=dict)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _YamlFileSource(settings_cls))
+
+    def namespace_for(self, tenant: str) -> str:
+        return f"{self.namespace_prefix}{tenant}"
+
+    def app_name_for(self, tenant: str) -> str:
+        return f"{self.app_prefix}{tenant}"
+
+
+class _YamlFileSource(PydanticBaseSettingsSource):
+    """Reads the config file; relative paths in it are taken relative to the file."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        self.path = config_file_path()
+        self.data = _read_config_file(self.path)
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self.data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self.data)
+
+
+_PATH_KEYS = {("repo",), ("kubeconfig",), ("web", "ca_file"), ("s3", "ca_file")}
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        if "NCCONSOLE_CONFIG" in os.environ:
+            raise ConfigError(f"{path}: config file not found (named by NCCONSOLE_CONFIG)")
+        return {}
+    try:
+        data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    except YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problem = getattr(err, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{where}: {problem}; fix the YAML syntax") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read config file ({err})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    for keys in _PATH_KEYS:
+        _resolve_relative(data, keys, path.parent)
+    return data
+
+
+def _resolve_relative(data: dict[str, Any], keys: tuple[str, ...], base: Path) -> None:
+    *parents, last = keys
+    for key in parents:
+        data = data.get(key)
+        if not isinstance(data, dict):
+            return
+    value = data.get(last)
+    if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+        data[last] = str(base / value)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings; `overrides` are command-line flags (None means "not given")."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return Settings(**given)
+    except ConfigError:
+        raise
+    except ValidationError as err:
+        first = err.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(
+            f"{config_file_path()}: setting '{field}': {first['msg']}"
+            f" (check the config file or NCCONSOLE_{field.upper().replace('.', '__')})"
+        ) from None
