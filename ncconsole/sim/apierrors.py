@@ -1,0 +1,157 @@
+"""API errors shaped like the real apiserver's: a `kind: Status` body with reason and code.
+
+Raise `ApiError` anywhere below the HTTP layer; the server turns it into the response body
+(`ApiError.status()`) with the same HTTP code. The constructors reproduce the messages that
+clients and users recognise, e.g. `pods "x" not found`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def status_body(
+    code: int, reason: str, message: str, details: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A `kind: Status` failure document as the apiserver sends it."""
+    body: dict[str, Any] = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
+    if details:
+        body["details"] = details
+    return body
+
+
+def _details(name: str, group: str, kind: str, **extra: Any) -> dict[str, Any]:
+    details: dict[str, Any] = {"kind": kind}
+    if name:
+        details["name"] = name
+    if group:
+        details["group"] = group
+    details.update(extra)
+    return details
+
+
+def _qualified(plural: str, group: str) -> str:
+    return f"{plural}.{group}" if group else plural
+
+
+class ApiError(Exception):
+    """An error answered to the client as a Status document with HTTP `code`."""
+
+    def __init__(
+        self, code: int, reason: str, message: str, details: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
+        self.message = message
+        self.details = details
+
+    def status(self) -> dict[str, Any]:
+        return status_body(self.code, self.reason, self.message, self.details)
+
+    # --- the errors a real apiserver returns, with its wording -------------------------------
+    @classmethod
+    def not_found(cls, plural: str, group: str, name: str) -> ApiError:
+        q = _qualified(plural, group)
+        return cls(404, "NotFound", f'{q} "{name}" not found', _details(name, group, plural))
+
+    @classmethod
+    def already_exists(cls, plural: str, group: str, name: str) -> ApiError:
+        q = _qualified(plural, group)
+        return cls(
+            409, "AlreadyExists", f'{q} "{name}" already exists', _details(name, group, plural)
+        )
+
+    @classmethod
+    def conflict(cls, plural: str, group: str, name: str) -> ApiError:
+        q = _qualified(plural, group)
+        msg = (
+            f'Operation cannot be fulfilled on {q} "{name}": the object has been modified; '
+            "please apply your changes to the latest version and try again"
+        )
+        return cls(409, "Conflict", msg, _details(name, group, plural))
+
+    @classmethod
+    def forbidden(
+        cls, user: str, verb: str, resource: str, group: str, namespace: str, name: str = ""
+    ) -> ApiError:
+        plural = resource.split("/")[0]
+        subject = f'{_qualified(plural, group)} "{name}"' if name else _qualified(plural, group)
+        where = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
+        msg = (
+            f'{subject} is forbidden: User "{user}" cannot {verb} resource "{resource}" '
+            f'in API group "{group}" {where}'
+        )
+        return cls(403, "Forbidden", msg, _details(name, group, plural))
+
+    @classmethod
+    def invalid(
+        cls, kind: str, group: str, name: str, causes: list[tuple[str, str, str]]
+    ) -> ApiError:
+        """`causes` are (field, bad value, why) triples, as FieldValueInvalid causes."""
+        msgs = [f'{f}: Invalid value: "{v}": {why}' for f, v, why in causes]
+        shown = msgs[0] if len(msgs) == 1 else "[" + ", ".join(msgs) + "]"
+        q = f"{kind}.{group}" if group else kind
+        return cls(
+            422,
+            "Invalid",
+            f'{q} "{name}" is invalid: {shown}',
+            _details(
+                name,
+                group,
+                kind,
+                causes=[
+                    {
+                        "reason": "FieldValueInvalid",
+                        "message": f'Invalid value: "{v}": {why}',
+                        "field": f,
+                    }
+                    for f, v, why in causes
+                ],
+            ),
+        )
+
+    @classmethod
+    def expired(cls, message: str) -> ApiError:
+        return cls(410, "Expired", message)
+
+    @classmethod
+    def gone(cls, message: str) -> ApiError:
+        return cls(410, "Gone", message)
+
+    @classmethod
+    def unauthorized(cls) -> ApiError:
+        return cls(401, "Unauthorized", "Unauthorized")
+
+    @classmethod
+    def bad_request(cls, message: str) -> ApiError:
+        return cls(400, "BadRequest", message)
+
+    @classmethod
+    def unsupported_media_type(cls, content_type: str, accepted: list[str]) -> ApiError:
+        return cls(
+            415,
+            "UnsupportedMediaType",
+            "the body of the request was in an unknown format - accepted media types include: "
+            + ", ".join(accepted),
+        )
+
+    @classmethod
+    def method_not_allowed(cls) -> ApiError:
+        return cls(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+        )
+
+    @classmethod
+    def path_not_found(cls) -> ApiError:
+        return cls(404, "NotFound", "the server could not find the requested resource")

@@ -1,0 +1,575 @@
+"""The simulator's object store: what etcd plus the generic registry are in a real cluster.
+
+Threading: a `Store` is NOT thread-safe. Use it only from the event-loop thread that serves
+the API (`SimServer.call(fn, ...)` runs a function there). Every public method is synchronous,
+so a read-modify-write such as `update()` can never interleave with another writer.
+
+Objects are plain JSON dicts. The store never hands out its own dicts: `get`/`list`/`create`/
+`update` return copies, so callers may change what they get. Every write takes the next value
+of one global resourceVersion counter and sets `metadata.uid`, `resourceVersion`,
+`creationTimestamp` and `generation` (bumped when anything but metadata - and status, for kinds
+with a status subresource - changes). An update that changes nothing keeps the old version and
+emits nothing, as the real apiserver does.
+
+Changes are published as `WatchEvent`s (ADDED / MODIFIED / DELETED):
+- `watch(rt, ...)` returns a `Watcher`, an async iterator for one HTTP watch or a controller
+  loop (`async for ev in store.watch(PODS): ...`); close it when done (`watcher.close()`).
+- `subscribe(rt, callback)` calls `callback(event)` synchronously after each change, in order;
+  it returns a function that unsubscribes. Keep callbacks short (e.g. put the event on an
+  asyncio.Queue) - they run inside the writer's call.
+A bounded history of recent events lets a watch resume from a resourceVersion; one older than
+the history answers 410 Expired, like a compacted etcd.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import logging
+import re
+import secrets
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ncconsole.sim.apierrors import ApiError
+from ncconsole.sim.resources import NAMESPACES, REGISTRY, Registry, ResourceType
+from ncconsole.sim.selectors import (
+    FieldSelector,
+    LabelSelector,
+    parse_field_selector,
+    parse_label_selector,
+)
+
+log = logging.getLogger(__name__)
+
+Obj = dict[str, Any]
+_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_SUBDOMAIN_MSG = (
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
+    "'.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used "
+    r"for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+)
+_LABEL_MSG = (
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and "
+    "must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex "
+    "used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+)
+_GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' generateName alphabet
+
+
+def now_iso() -> str:
+    """The current time in the apiserver's timestamp format (`2026-01-02T03:04:05Z`)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def dumps(obj: Any) -> bytes:
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+class _Entry:
+    """One stored object and its serialised form, computed once per version."""
+
+    __slots__ = ("_raw", "obj")
+
+    def __init__(self, obj: Obj) -> None:
+        self.obj = obj
+        self._raw: bytes | None = None
+
+    @property
+    def raw(self) -> bytes:
+        if self._raw is None:
+            self._raw = dumps(self.obj)
+        return self._raw
+
+
+@dataclass(frozen=True)
+class WatchEvent:
+    """One change. `obj` and `old` are the store's own dicts: read them, never modify them."""
+
+    type: str  # ADDED | MODIFIED | DELETED (| BOOKMARK | ERROR on the wire only)
+    rt: ResourceType
+    obj: Obj
+    rv: int
+    old: Obj | None = None
+    entry: _Entry | None = None
+
+    @property
+    def raw_object(self) -> bytes:
+        return self.entry.raw if self.entry is not None else dumps(self.obj)
+
+    def line(self) -> bytes:
+        """The event as one line of a watch stream."""
+        return b'{"type":"' + self.type.encode() + b'","object":' + self.raw_object + b"}\n"
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a list: the store's resourceVersion, the entries, and a continue token."""
+
+    resource_version: int
+    entries: list[_Entry]
+    continue_token: str = ""
+    remaining: int | None = None
+
+
+def _meta(obj: Obj) -> Obj:
+    return obj.setdefault("metadata", {})
+
+
+def _spec_part(obj: Obj, rt: ResourceType) -> Obj:
+    skip = {"metadata", "status"} if rt.has_status_subresource else {"metadata"}
+    return {k: v for k, v in obj.items() if k not in skip}
+
+
+def _same_ignoring_rv(a: Obj, b: Obj) -> bool:
+    ma = {
+        k: v for k, v in a.get("metadata", {}).items() if k not in ("resourceVersion", "generation")
+    }
+    mb = {
+        k: v for k, v in b.get("metadata", {}).items() if k not in ("resourceVersion", "generation")
+    }
+    return ma == mb and {k: v for k, v in a.items() if k != "metadata"} == {
+        k: v for k, v in b.items() if k != "metadata"
+    }
+
+
+class Watcher:
+    """A stream of events for one watch; async-iterate it, `close()` it when done."""
+
+    def __init__(
+        self,
+        store: Store,
+        rt: ResourceType,
+        namespace: str | None,
+        labels: LabelSelector,
+        fields: FieldSelector,
+        max_pending: int,
+    ) -> None:
+        self._store, self.rt, self.namespace = store, rt, namespace
+        self._labels, self._fields = labels, fields
+        self._pending: deque[WatchEvent] = deque()
+        self._wakeup = asyncio.Event()
+        self._max_pending = max_pending
+        self.closed = False
+        self.overflowed = False
+
+    def _matches(self, obj: Obj | None) -> bool:
+        if obj is None:
+            return False
+        if self.namespace is not None and obj["metadata"].get("namespace") != self.namespace:
+            return False
+        return self._labels.matches_object(obj) and self._fields.matches(obj)
+
+    def offer(self, ev: WatchEvent) -> None:
+        """Queue `ev` if it concerns this watch, translated the way the apiserver does it:
+        an object that starts or stops matching the selectors is ADDED or DELETED."""
+        if self.closed:
+            return
+        now, before = self._matches(ev.obj), self._matches(ev.old)
+        if ev.type == "MODIFIED" and now != before:
+            ev = WatchEvent("ADDED" if now else "DELETED", ev.rt, ev.obj, ev.rv, ev.old, ev.entry)
+        elif not now:
+            return
+        self._pending.append(ev)
+        if len(self._pending) > self._max_pending:
+            self.overflowed = True  # a consumer this slow gets its watch closed, as in k8s
+            self.close()
+        self._wakeup.set()
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._store._unwatch(self)
+            self._wakeup.set()
+
+    def pending(self) -> int:
+        return len(self._pending)
+
+    async def next(self, timeout: float | None = None) -> WatchEvent | None:
+        """The next event, or None after `timeout` seconds or when the watch is closed."""
+        while not self._pending:
+            if self.closed:
+                return None
+            self._wakeup.clear()
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), timeout)
+            except TimeoutError:
+                return None
+        return self._pending.popleft()
+
+    def __aiter__(self) -> AsyncIterator[WatchEvent]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[WatchEvent]:
+        try:
+            while (ev := await self.next()) is not None:
+                yield ev
+        finally:
+            self.close()
+
+
+class Store:
+    """In-memory objects of every registered kind, with watch history. See module docstring."""
+
+    def __init__(
+        self,
+        registry: Registry = REGISTRY,
+        *,
+        history_limit: int = 10_000,
+        max_watch_pending: int = 100_000,
+        start_rv: int = 1000,
+    ) -> None:
+        self.registry = registry
+        self._objects: dict[str, dict[str, dict[str, _Entry]]] = {}  # rt.key -> ns -> name
+        self._sorted: dict[str, list[tuple[str, str]]] = {}  # cached sorted keys per kind
+        self._rv = start_rv
+        self._history: deque[WatchEvent] = deque(maxlen=history_limit)
+        self._history_floor = start_rv  # every event with rv > floor is still in history
+        self._watchers: dict[str, set[Watcher]] = {}
+        self._subscribers: dict[str | None, list[Callable[[WatchEvent], None]]] = {}
+        self._callback_queue: deque[WatchEvent] = deque()
+        self._delivering = False
+        self._max_watch_pending = max_watch_pending
+
+    # --- reading --------------------------------------------------------------------------
+    @property
+    def resource_version(self) -> int:
+        """The latest resourceVersion handed out."""
+        return self._rv
+
+    @property
+    def oldest_resource_version(self) -> int:
+        """The oldest version a watch or continue token may start from (older: 410)."""
+        return self._history_floor
+
+    def _entry(self, rt: ResourceType, namespace: str | None, name: str) -> _Entry | None:
+        return self._objects.get(rt.key, {}).get(namespace or "", {}).get(name)
+
+    def get(self, rt: ResourceType, namespace: str | None, name: str) -> Obj:
+        """A copy of the object; 404 ApiError when it does not exist."""
+        entry = self._entry(rt, namespace, name)
+        if entry is None:
+            raise ApiError.not_found(rt.plural, rt.group, name)
+        return json.loads(entry.raw)
+
+    def try_get(self, rt: ResourceType, namespace: str | None, name: str) -> Obj | None:
+        entry = self._entry(rt, namespace, name)
+        return None if entry is None else json.loads(entry.raw)
+
+    def get_entry(self, rt: ResourceType, namespace: str | None, name: str) -> _Entry:
+        """The stored entry (object + cached JSON bytes) - for the HTTP layer, read-only."""
+        entry = self._entry(rt, namespace, name)
+        if entry is None:
+            raise ApiError.not_found(rt.plural, rt.group, name)
+        return entry
+
+    def list(
+        self,
+        rt: ResourceType,
+        namespace: str | None = None,
+        label_selector: str | LabelSelector | None = None,
+        field_selector: str | FieldSelector | None = None,
+    ) -> list[Obj]:
+        """Copies of the matching objects, sorted by namespace and name."""
+        page = self.list_page(rt, namespace, label_selector, field_selector)
+        return [json.loads(e.raw) for e in page.entries]
+
+    def list_page(
+        self,
+        rt: ResourceType,
+        namespace: str | None = None,
+        label_selector: str | LabelSelector | None = None,
+        field_selector: str | FieldSelector | None = None,
+        limit: int = 0,
+        continue_token: str = "",
+    ) -> ListPage:
+        """Entries matching the selectors; `limit`/`continue_token` page like the apiserver."""
+        labels = _as_labels(label_selector)
+        fields = _as_fields(field_selector, rt)
+        start_after: tuple[str, str] | None = None
+        list_rv = self._rv
+        if continue_token:
+            list_rv, start_after = self._decode_continue(continue_token)
+        by_ns = self._objects.get(rt.key, {})
+        keys = self._sorted_keys(rt)
+        if namespace is not None:
+            keys = [k for k in keys if k[0] == namespace] if len(by_ns) > 1 else keys
+        if start_after is not None:
+            keys = [k for k in keys if k > start_after]
+        entries: list[_Entry] = []
+        token, remaining = "", None
+        for i, (ns, name) in enumerate(keys):
+            entry = by_ns[ns][name]
+            if (namespace is None or ns == namespace) and labels.matches_object(entry.obj) \
+                    and fields.matches(entry.obj):  # fmt: skip
+                if limit and len(entries) == limit:
+                    token = self._encode_continue(list_rv, entries[-1].obj)
+                    remaining = len(keys) - i
+                    break
+                entries.append(entry)
+        return ListPage(list_rv, entries, token, remaining)
+
+    def _sorted_keys(self, rt: ResourceType) -> list[tuple[str, str]]:
+        keys = self._sorted.get(rt.key)
+        if keys is None:
+            by_ns = self._objects.get(rt.key, {})
+            keys = sorted((ns, name) for ns, names in by_ns.items() for name in names)
+            self._sorted[rt.key] = keys
+        return keys
+
+    def _encode_continue(self, rv: int, last: Obj) -> str:
+        m = last["metadata"]
+        raw = dumps({"rv": rv, "ns": m.get("namespace", ""), "name": m["name"]})
+        return base64.urlsafe_b64encode(raw).decode()
+
+    def _decode_continue(self, token: str) -> tuple[int, tuple[str, str]]:
+        try:
+            data = json.loads(base64.urlsafe_b64decode(token.encode()))
+            rv, start = int(data["rv"]), (str(data["ns"]), str(data["name"]))
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            raise ApiError.bad_request(
+                "continue key is not valid: incorrect encoded start resourceVersion "
+                "(version meta.k8s.io/v1)"
+            ) from None
+        if rv < self._history_floor:
+            raise ApiError.expired(
+                "The provided continue parameter is too old to display a consistent list "
+                "result. You can start a new list without the continue parameter, or use the "
+                "continue token in this response to retrieve the remainder of the results. "
+                "Continuing with the provided token results in an inconsistent list - objects "
+                "that were created, modified, or deleted between the time the first chunk was "
+                "returned and now may show up in the list."
+            )
+        return rv, start
+
+    # --- writing --------------------------------------------------------------------------
+    def create(self, rt: ResourceType, obj: Obj, *, dry_run: bool = False) -> Obj:
+        """Store a new object (409 if the name is taken, 404 if its namespace is missing,
+        422 for a bad name). `generateName` is honoured. Returns a copy of what was stored;
+        with `dry_run` everything is checked and filled in but nothing is stored."""
+        obj = json.loads(dumps(obj))
+        obj["apiVersion"], obj["kind"] = rt.api_version, rt.kind
+        meta = _meta(obj)
+        namespace = meta.get("namespace") or "" if rt.namespaced else ""
+        if rt.namespaced and not namespace:
+            raise ApiError.bad_request(
+                "the server could not find the requested resource: namespace is required"
+            )
+        if not rt.namespaced:
+            meta.pop("namespace", None)
+        if rt.namespaced and self._entry(NAMESPACES, None, namespace) is None:
+            raise ApiError.not_found("namespaces", "", namespace)
+        if not meta.get("name"):
+            prefix = meta.get("generateName")
+            if not prefix:
+                raise ApiError.invalid(
+                    rt.kind,
+                    rt.group,
+                    "",
+                    [("metadata.name", "", "name or generateName is required")],
+                )
+            for _ in range(10):
+                meta["name"] = prefix + "".join(
+                    secrets.choice(_GENERATE_ALPHABET) for _ in range(5)
+                )
+                if self._entry(rt, namespace, meta["name"]) is None:
+                    break
+        name = meta["name"]
+        self.validate_name(rt, name)
+        if self._entry(rt, namespace, name) is not None:
+            raise ApiError.already_exists(rt.plural, rt.group, name)
+        for k in ("deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
+            meta.pop(k, None)
+        meta["uid"] = str(uuid.uuid4())
+        meta["creationTimestamp"] = now_iso()
+        meta["generation"] = 1
+        meta["resourceVersion"] = str(self._rv + 1)
+        if dry_run:
+            return obj
+        self._rv += 1
+        entry = _Entry(obj)
+        self._objects.setdefault(rt.key, {}).setdefault(namespace, {})[name] = entry
+        self._sorted.pop(rt.key, None)
+        self._emit(WatchEvent("ADDED", rt, obj, self._rv, None, entry))
+        return json.loads(entry.raw)
+
+    @staticmethod
+    def validate_name(rt: ResourceType, name: str) -> None:
+        """422 Invalid unless `name` is a DNS-1123 subdomain (or label, for some kinds)."""
+        pattern, why, maxlen = (
+            (_LABEL, _LABEL_MSG, 63) if rt.name_is_label else (_SUBDOMAIN, _SUBDOMAIN_MSG, 253)
+        )
+        if len(name) > maxlen:
+            why = f"must be no more than {maxlen} characters"
+        elif pattern.match(name):
+            return
+        raise ApiError.invalid(rt.kind, rt.group, name, [("metadata.name", name, why)])
+
+    def update(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        name: str,
+        mutate: Callable[[Obj], Obj | None],
+        *,
+        dry_run: bool = False,
+    ) -> Obj:
+        """Read-modify-write: `mutate` gets a copy of the current object and returns the new
+        one (or changes it in place and returns None). name, namespace, uid and
+        creationTimestamp are kept; resourceVersion is bumped and MODIFIED emitted only when
+        something changed. `mutate` may raise ApiError (e.g. a Conflict) to abort."""
+        entry = self._entry(rt, namespace, name)
+        if entry is None:
+            raise ApiError.not_found(rt.plural, rt.group, name)
+        old = entry.obj
+        current = json.loads(entry.raw)
+        new = mutate(current)
+        new = current if new is None else new
+        new["apiVersion"], new["kind"] = rt.api_version, rt.kind
+        meta = _meta(new)
+        for k in ("name", "namespace", "uid", "creationTimestamp"):
+            if k in old["metadata"]:
+                meta[k] = old["metadata"][k]
+            else:
+                meta.pop(k, None)
+        meta["resourceVersion"] = old["metadata"]["resourceVersion"]
+        meta["generation"] = old["metadata"].get("generation", 1)
+        if _same_ignoring_rv(old, new):
+            return json.loads(entry.raw)
+        if _spec_part(old, rt) != _spec_part(new, rt):
+            meta["generation"] += 1
+        meta["resourceVersion"] = str(self._rv + 1)
+        if dry_run:
+            return new
+        self._rv += 1
+        new_entry = _Entry(new)
+        self._objects[rt.key][namespace or ""][name] = new_entry
+        self._emit(WatchEvent("MODIFIED", rt, new, self._rv, old, new_entry))
+        return json.loads(new_entry.raw)
+
+    def delete(
+        self, rt: ResourceType, namespace: str | None, name: str, *, dry_run: bool = False
+    ) -> Obj:
+        """Remove the object and return its last state. Deleting a namespace deletes every
+        object in it first (DELETED events for each)."""
+        entry = self._entry(rt, namespace, name)
+        if entry is None:
+            raise ApiError.not_found(rt.plural, rt.group, name)
+        if dry_run:
+            return json.loads(entry.raw)
+        if rt is NAMESPACES:
+            for other in self.registry.types:
+                if other.namespaced and other.stored:
+                    for child in list(self._objects.get(other.key, {}).get(name, {})):
+                        self.delete(other, name, child)
+        self._rv += 1
+        by_ns = self._objects[rt.key]
+        del by_ns[namespace or ""][name]
+        if not by_ns[namespace or ""]:
+            del by_ns[namespace or ""]
+        self._sorted.pop(rt.key, None)
+        # The DELETED event carries the object at the deletion's resourceVersion, as k8s does.
+        gone = dict(entry.obj, metadata=dict(entry.obj["metadata"], resourceVersion=str(self._rv)))
+        self._emit(WatchEvent("DELETED", rt, gone, self._rv, entry.obj, _Entry(gone)))
+        return json.loads(dumps(gone))
+
+    # --- change notification --------------------------------------------------------------
+    def _emit(self, ev: WatchEvent) -> None:
+        if len(self._history) == self._history.maxlen:
+            self._history_floor = self._history[0].rv
+        self._history.append(ev)
+        for w in list(self._watchers.get(ev.rt.key, ())):
+            w.offer(ev)
+        self._callback_queue.append(ev)
+        if self._delivering:
+            return  # a callback wrote: the outer loop delivers this event after the current one
+        self._delivering = True
+        try:
+            while self._callback_queue:
+                current = self._callback_queue.popleft()
+                for cb in self._subscribers.get(current.rt.key, []) + self._subscribers.get(
+                    None, []
+                ):
+                    try:
+                        cb(current)
+                    except Exception:
+                        log.exception("store subscriber %r failed on %s", cb, current.type)
+        finally:
+            self._delivering = False
+
+    def subscribe(
+        self, rt: ResourceType | None, callback: Callable[[WatchEvent], None]
+    ) -> Callable[[], None]:
+        """Call `callback(event)` after every change of kind `rt` (None: every kind), in
+        resourceVersion order. Returns the function that unsubscribes."""
+        key = rt.key if rt is not None else None
+        self._subscribers.setdefault(key, []).append(callback)
+
+        def unsubscribe() -> None:
+            subs = self._subscribers.get(key, [])
+            if callback in subs:
+                subs.remove(callback)
+
+        return unsubscribe
+
+    def watch(
+        self,
+        rt: ResourceType,
+        namespace: str | None = None,
+        resource_version: str | int | None = None,
+        label_selector: str | LabelSelector | None = None,
+        field_selector: str | FieldSelector | None = None,
+    ) -> Watcher:
+        """Start a watch. Without a resourceVersion (or "0") it begins with an ADDED event for
+        every matching object; with one it replays the later events from history, or raises
+        ApiError 410 Expired when that version is older than the history kept."""
+        watcher = Watcher(
+            self,
+            rt,
+            namespace,
+            _as_labels(label_selector),
+            _as_fields(field_selector, rt),
+            self._max_watch_pending,
+        )
+        rv = str(resource_version or "")
+        if rv in ("", "0"):
+            for entry in self.list_page(rt, namespace).entries:
+                watcher.offer(WatchEvent("ADDED", rt, entry.obj, self._rv, None, entry))
+        else:
+            try:
+                since = int(rv)
+            except ValueError:
+                raise ApiError.bad_request(f"invalid resource version: {rv!r}") from None
+            if since < self._history_floor:
+                raise ApiError.expired(
+                    f"too old resource version: {since} ({self._history_floor + 1})"
+                )
+            for ev in self._history:
+                if ev.rv > since and ev.rt.key == rt.key:
+                    watcher.offer(ev)
+        self._watchers.setdefault(rt.key, set()).add(watcher)
+        return watcher
+
+    def _unwatch(self, watcher: Watcher) -> None:
+        self._watchers.get(watcher.rt.key, set()).discard(watcher)
+
+    def watcher_count(self) -> int:
+        return sum(len(ws) for ws in self._watchers.values())
+
+    def count(self, rt: ResourceType) -> int:
+        return sum(len(names) for names in self._objects.get(rt.key, {}).values())
+
+
+def _as_labels(sel: str | LabelSelector | None) -> LabelSelector:
+    return sel if isinstance(sel, LabelSelector) else parse_label_selector(sel)
+
+
+def _as_fields(sel: str | FieldSelector | None, rt: ResourceType) -> FieldSelector:
+    return sel if isinstance(sel, FieldSelector) else parse_field_selector(sel, rt.kind)
