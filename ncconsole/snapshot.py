@@ -93,6 +93,17 @@ class AppView:
 
 
 @dataclass(frozen=True, slots=True)
+class AppSetView:
+    """An Argo CD ApplicationSet: its strategy and, for RollingSync, each app's step."""
+
+    name: str
+    # AllAtOnce (also when unset) | RollingSync
+    strategy: str
+    # (application, step, status, message) from status.applicationStatus[].
+    application_status: tuple[tuple[str, str, str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class EventView:
     namespace: str
     involved_kind: str
@@ -191,6 +202,9 @@ class FleetSnapshot:
     # When the API last answered; the UI shows the age of the data from it.
     last_contact: datetime | None = None
     repo_problems: tuple[str, ...] = ()
+    appsets: tuple[AppSetView, ...] = ()
+    # True once every kind has been listed (or found forbidden) at least once.
+    complete: bool = False
 
     def waves(self) -> list[int | None]:
         """Waves in rollout order: canary (0) first, tenants without a wave last."""

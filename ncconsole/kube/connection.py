@@ -1,0 +1,213 @@
+"""Connecting to the cluster: kubeconfig or in-cluster config, and raw JSON requests.
+
+Everything here speaks raw JSON (the client's model deserialisation is far too slow for
+thousands of pods): `KubeConnection.get_json` for one request, `open_stream` for a watch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import urllib3
+from kubernetes import client as k8s_client
+from kubernetes import config as k8s_config
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config.config_exception import ConfigException
+
+from ncconsole.errors import NcConsoleError
+from ncconsole.settings import Settings
+
+DEFAULT_KUBECONFIG = "~/.kube/config"
+# (connect, read) seconds for ordinary requests; watches pass their own read timeout.
+REQUEST_TIMEOUT = (5.0, 30.0)
+
+
+class KubeConfigError(NcConsoleError):
+    """The kubeconfig is missing or malformed, or the context does not exist."""
+
+
+class ApiUnreachable(NcConsoleError):
+    """The API server did not answer (connection refused, reset, timeout, TLS failure)."""
+
+
+class ApiStatusError(NcConsoleError):
+    """The API server answered with an error status (403, 404, 410, ...)."""
+
+    def __init__(self, status: int, reason: str, message: str = "") -> None:
+        super().__init__(f"API error {status} {reason}: {message}".rstrip(": "))
+        self.status = status
+        self.reason = reason
+        self.message = message
+
+
+@dataclass
+class KubeConnection:
+    """An authenticated API client plus where it points, for the header and the banner."""
+
+    api: k8s_client.ApiClient
+    context: str
+    cluster: str
+
+    def _serialize(
+        self, method: str, path: str, query: dict[str, Any] | None, body: Any = None
+    ) -> tuple[Any, ...]:
+        params = [(key, value) for key, value in (query or {}).items() if value is not None]
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        return self.api.param_serialize(
+            method=method,
+            resource_path=path,
+            query_params=params,
+            header_params=headers,
+            body=body,
+            auth_settings=["BearerToken"],
+        )
+
+    def _call(self, serialized: tuple[Any, ...], timeout: Any) -> Any:
+        try:
+            return self.api.call_api(*serialized, _request_timeout=timeout)
+        except ApiException as err:  # status 0: the client's wrapper for TLS failures
+            raise ApiUnreachable(f"TLS error talking to {self.cluster}: {err.reason}") from None
+        except urllib3.exceptions.HTTPError as err:
+            raise ApiUnreachable(_describe_network_error(err, self.cluster)) from None
+
+    def request_json(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, Any] | None = None,
+        body: Any = None,
+        timeout: Any = REQUEST_TIMEOUT,
+    ) -> dict[str, Any]:
+        """One request; the decoded JSON body, or ApiStatusError / ApiUnreachable."""
+        response = self._call(self._serialize(method, path, query, body), timeout)
+        try:
+            data = response.read()
+        except urllib3.exceptions.HTTPError as err:
+            raise ApiUnreachable(_describe_network_error(err, self.cluster)) from None
+        if not 200 <= response.status <= 299:
+            raise status_error(response.status, response.reason or "", data)
+        try:
+            return json.loads(data)
+        except ValueError:
+            raise ApiUnreachable(f"{self.cluster}{path}: answer is not JSON") from None
+
+    def get_json(self, path: str, query: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self.request_json("GET", path, query)
+
+    def open_stream(self, path: str, query: dict[str, Any], read_timeout: float) -> Any:
+        """Start a watch; returns the urllib3 response to read lines from."""
+        response = self._call(self._serialize("GET", path, query), (5.0, read_timeout))
+        if not 200 <= response.status <= 299:
+            raise status_error(response.status, response.reason or "", response.read())
+        return response.response
+
+    def close(self) -> None:
+        self.api.close()
+
+
+def status_error(status: int, reason: str, body: bytes | str | None) -> ApiStatusError:
+    """An ApiStatusError carrying the message of a Kubernetes Status body, if there is one."""
+    message = ""
+    try:
+        parsed = json.loads(body or b"")
+        if isinstance(parsed, dict):
+            message = str(parsed.get("message") or "")
+    except ValueError:
+        pass
+    return ApiStatusError(status, reason, message)
+
+
+def abort_stream(response: Any) -> None:
+    """Unblock a thread reading a watch stream (used on shutdown)."""
+    sock = getattr(getattr(response, "connection", None), "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def _describe_network_error(err: Exception, cluster: str) -> str:
+    reason = getattr(err, "reason", None) or err
+    text = str(reason)
+    if "Connection refused" in text:
+        return f"connection refused by {cluster}"
+    if "timed out" in text.lower():
+        return f"timeout talking to {cluster}"
+    if "SSL" in text or "certificate" in text:
+        return f"TLS error talking to {cluster}: {text}"
+    return f"cannot reach {cluster}: {text}"
+
+
+def kubeconfig_path(settings: Settings) -> str:
+    """The kubeconfig file(s): --kubeconfig, else $KUBECONFIG, else ~/.kube/config."""
+    if settings.kubeconfig is not None:
+        return str(Path(settings.kubeconfig).expanduser())
+    return os.environ.get("KUBECONFIG") or DEFAULT_KUBECONFIG
+
+
+def connect(settings: Settings) -> KubeConnection:
+    """Build a client from the kubeconfig (or in-cluster config when there is none).
+
+    Raises KubeConfigError with one line naming the file or context on any problem.
+    """
+    path = kubeconfig_path(settings)
+    files = [Path(p).expanduser() for p in path.split(os.pathsep) if p]
+    explicit = settings.kubeconfig is not None or "KUBECONFIG" in os.environ
+    if not any(f.is_file() for f in files):
+        if not explicit and os.environ.get("KUBERNETES_SERVICE_HOST"):
+            return _connect_in_cluster()
+        raise KubeConfigError(
+            f"{path}: kubeconfig not found; pass --kubeconfig FILE or set KUBECONFIG"
+        )
+    try:
+        contexts, current = k8s_config.list_kube_config_contexts(config_file=path)
+    except (ConfigException, OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        raise KubeConfigError(f"{path}: malformed kubeconfig ({_first_line(err)})") from None
+    except Exception as err:  # yaml errors and other parse failures from the loader
+        raise KubeConfigError(f"{path}: malformed kubeconfig ({_first_line(err)})") from None
+    names = [c.get("name") for c in contexts or [] if isinstance(c, dict)]
+    name = settings.context or (current or {}).get("name")
+    if not name:
+        raise KubeConfigError(f"{path}: no current context; pass --context NAME")
+    if name not in names:
+        known = ", ".join(n for n in names if n) or "none"
+        raise KubeConfigError(f"{path}: context '{name}' not found (known: {known})")
+    configuration = k8s_client.Configuration()
+    try:
+        k8s_config.load_kube_config(
+            config_file=path,
+            context=name,
+            client_configuration=configuration,
+            persist_config=False,
+        )
+    except Exception as err:
+        raise KubeConfigError(f"{path}: cannot use context '{name}' ({_first_line(err)})") from None
+    return KubeConnection(_client(configuration), name, configuration.host)
+
+
+def _connect_in_cluster() -> KubeConnection:
+    configuration = k8s_client.Configuration()
+    try:
+        k8s_config.load_incluster_config(client_configuration=configuration)
+    except ConfigException as err:
+        raise KubeConfigError(f"in-cluster config: {_first_line(err)}") from None
+    return KubeConnection(_client(configuration), "in-cluster", configuration.host)
+
+
+def _client(configuration: k8s_client.Configuration) -> k8s_client.ApiClient:
+    # Several watches plus probes' secret reads share one pool; urllib3's default of 1
+    # connection per host would make them queue (and log warnings).
+    configuration.connection_pool_maxsize = 16
+    return k8s_client.ApiClient(configuration)
+
+
+def _first_line(err: Exception) -> str:
+    text = str(err).strip() or type(err).__name__
+    return text.splitlines()[0]

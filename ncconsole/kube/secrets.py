@@ -1,0 +1,97 @@
+"""S3 credentials from the tenants' Secrets, for the bucket probe. Values are never logged.
+
+One cluster-wide list of the Secrets named settings.secret.name (a field selector), cached for
+a while, instead of one GET per tenant: the request count must not grow with the fleet.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import threading
+import time
+
+from ncconsole.kube.connection import ApiStatusError, ApiUnreachable, KubeConnection
+from ncconsole.settings import Settings
+
+ACCESS_KEY = "s3-access-key"
+SECRET_KEY = "s3-secret-key"
+
+
+class S3Credentials:
+    """An access/secret key pair; repr hides the secret."""
+
+    __slots__ = ("access_key", "secret_key")
+
+    def __init__(self, access_key: str, secret_key: str) -> None:
+        self.access_key = access_key
+        self.secret_key = secret_key
+
+    def __repr__(self) -> str:
+        return f"S3Credentials(access_key={self.access_key!r}, secret_key='***')"
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, S3Credentials)
+            and other.access_key == self.access_key
+            and other.secret_key == self.secret_key
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.access_key, self.secret_key))
+
+
+class TenantSecretReader:
+    """Namespace -> S3Credentials from the tenant Secrets, refreshed at most every `ttl` s."""
+
+    def __init__(self, conn: KubeConnection, settings: Settings, ttl: float = 300.0) -> None:
+        self.conn = conn
+        self.secret_name = settings.secret.name
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._cache: dict[str, S3Credentials] = {}
+        self._fetched_at: float | None = None
+        # Why the Secrets could not be read ("forbidden", ...); "" when they could.
+        self.problem = ""
+
+    def credentials(self, namespace: str) -> S3Credentials | None:
+        with self._lock:
+            now = time.monotonic()
+            if self._fetched_at is None or now - self._fetched_at > self.ttl:
+                self._refresh()
+                self._fetched_at = now
+            return self._cache.get(namespace)
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._fetched_at = None
+
+    def _refresh(self) -> None:
+        try:
+            data = self.conn.get_json(
+                "/api/v1/secrets", {"fieldSelector": f"metadata.name={self.secret_name}"}
+            )
+        except ApiStatusError as err:
+            self.problem = "forbidden" if err.status == 403 else f"HTTP {err.status}"
+            return
+        except ApiUnreachable as err:
+            self.problem = str(err)
+            return
+        found: dict[str, S3Credentials] = {}
+        for item in data.get("items") or ():
+            namespace = (item.get("metadata") or {}).get("namespace") or ""
+            values = item.get("data") or {}
+            access, secret = _decode(values.get(ACCESS_KEY)), _decode(values.get(SECRET_KEY))
+            if namespace and access and secret:
+                found[namespace] = S3Credentials(access, secret)
+        self._cache = found
+        self.problem = ""
+
+
+def _decode(value: object) -> str:
+    if not isinstance(value, str):
+        return ""
+    try:
+        return base64.b64decode(value, validate=True).decode("utf-8").strip()
+    except (binascii.Error, UnicodeDecodeError):
+        return ""

@@ -1,0 +1,220 @@
+"""Raw API JSON (dicts) -> the slim views in ncconsole.snapshot.
+
+Every parser tolerates missing fields: a half-written status (Argo CD has no status
+subresource, controllers write it piecemeal) gives defaults, never a KeyError.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ncconsole.snapshot import (
+    AppSetView,
+    AppView,
+    DeploymentView,
+    EventView,
+    PodView,
+    SyncHistoryEntry,
+)
+
+APP_HEALTH = {"Healthy", "Progressing", "Degraded", "Suspended", "Missing", "Unknown"}
+APP_SYNC = {"Synced", "OutOfSync", "Unknown"}
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An RFC 3339 timestamp as an aware datetime; None when absent or unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _labels(meta: dict[str, Any]) -> dict[str, str]:
+    return {str(k): str(v) for k, v in _dict(meta.get("labels")).items()}
+
+
+def container_image(spec: dict[str, Any], container: str) -> str:
+    """Image of the named container, else of the first container."""
+    containers = [c for c in _list(spec.get("containers")) if isinstance(c, dict)]
+    for item in containers:
+        if item.get("name") == container:
+            return _str(item.get("image"))
+    return _str(containers[0].get("image")) if containers else ""
+
+
+def parse_pod(obj: dict[str, Any], container: str = "nextcloud") -> PodView:
+    meta = _dict(obj.get("metadata"))
+    spec = _dict(obj.get("spec"))
+    status = _dict(obj.get("status"))
+    statuses = [s for s in _list(status.get("containerStatuses")) if isinstance(s, dict)]
+    ready = any(
+        _dict(c).get("type") == "Ready" and _dict(c).get("status") == "True"
+        for c in _list(status.get("conditions"))
+    )
+    return PodView(
+        namespace=_str(meta.get("namespace")),
+        name=_str(meta.get("name")),
+        phase=_str(status.get("phase")) or "Unknown",
+        ready=ready,
+        restarts=sum(_int(s.get("restartCount")) for s in statuses),
+        created=parse_time(meta.get("creationTimestamp")),
+        node=_str(spec.get("nodeName")),
+        image=container_image(spec, container),
+        reason=_pod_reason(status, statuses),
+        labels=_labels(meta),
+        deleting=bool(meta.get("deletionTimestamp")),
+    )
+
+
+def _pod_reason(status: dict[str, Any], statuses: list[dict[str, Any]]) -> str:
+    """Why a pod is unwell, as kubectl's STATUS column would say it."""
+    for item in statuses:
+        state = _dict(item.get("state"))
+        waiting = _dict(state.get("waiting"))
+        if waiting.get("reason") and waiting.get("reason") != "ContainerCreating":
+            return _str(waiting.get("reason"))
+        terminated = _dict(state.get("terminated"))
+        if terminated.get("reason") and terminated.get("reason") != "Completed":
+            return _str(terminated.get("reason"))
+    return _str(status.get("reason"))
+
+
+def parse_deployment(obj: dict[str, Any], container: str = "nextcloud") -> DeploymentView:
+    meta = _dict(obj.get("metadata"))
+    spec = _dict(obj.get("spec"))
+    status = _dict(obj.get("status"))
+    replicas = spec.get("replicas")
+    return DeploymentView(
+        namespace=_str(meta.get("namespace")),
+        name=_str(meta.get("name")),
+        replicas=1 if replicas is None else _int(replicas),
+        ready_replicas=_int(status.get("readyReplicas")),
+        updated_replicas=_int(status.get("updatedReplicas")),
+        available_replicas=_int(status.get("availableReplicas")),
+        image=container_image(_dict(_dict(spec.get("template")).get("spec")), container),
+        generation=_int(meta.get("generation")),
+        observed_generation=_int(status.get("observedGeneration")),
+    )
+
+
+def parse_app(obj: dict[str, Any]) -> AppView:
+    """An Argo CD Application; unknown health/sync words are kept as "Unknown"."""
+    meta = _dict(obj.get("metadata"))
+    spec = _dict(obj.get("spec"))
+    status = _dict(obj.get("status"))
+    sync = _dict(status.get("sync"))
+    health = _dict(status.get("health"))
+    op_state = _dict(status.get("operationState"))
+    source = _dict(spec.get("source")) or _dict(next(iter(_list(spec.get("sources"))), None))
+    health_status = _str(health.get("status"))
+    sync_status = _str(sync.get("status"))
+    return AppView(
+        name=_str(meta.get("name")),
+        namespace=_str(meta.get("namespace")),
+        resource_version=_str(meta.get("resourceVersion")),
+        labels=_labels(meta),
+        sync_status=sync_status if sync_status in APP_SYNC else "Unknown",
+        sync_revision=_str(sync.get("revision")),
+        target_revision=_str(source.get("targetRevision")),
+        health_status=health_status if health_status in APP_HEALTH else "Unknown",
+        health_message=_str(health.get("message")),
+        operation_requested=bool(obj.get("operation")),
+        operation_phase=_str(op_state.get("phase")),
+        operation_message=_str(op_state.get("message")),
+        operation_started=parse_time(op_state.get("startedAt")),
+        operation_finished=parse_time(op_state.get("finishedAt")),
+        operation_revision=_str(_dict(op_state.get("syncResult")).get("revision")),
+        reconciled_at=parse_time(status.get("reconciledAt")),
+        images=tuple(_str(i) for i in _list(_dict(status.get("summary")).get("images"))),
+        conditions=tuple(
+            (_str(c.get("type")), _str(c.get("message")))
+            for c in _list(status.get("conditions"))
+            if isinstance(c, dict)
+        ),
+        history=tuple(
+            SyncHistoryEntry(
+                id=_int(h.get("id")),
+                revision=_str(h.get("revision")),
+                deployed_at=parse_time(h.get("deployedAt")),
+                initiated_by=_initiator(h.get("initiatedBy")),
+            )
+            for h in _list(status.get("history"))
+            if isinstance(h, dict)
+        ),
+    )
+
+
+def _initiator(value: Any) -> str:
+    item = _dict(value)
+    if item.get("automated"):
+        return "automated"
+    return _str(item.get("username"))
+
+
+def parse_appset(obj: dict[str, Any]) -> AppSetView:
+    meta = _dict(obj.get("metadata"))
+    strategy = _dict(_dict(obj.get("spec")).get("strategy"))
+    return AppSetView(
+        name=_str(meta.get("name")),
+        strategy=_str(strategy.get("type")) or "AllAtOnce",
+        application_status=tuple(
+            (
+                _str(s.get("application")),
+                _str(s.get("step")),
+                _str(s.get("status")),
+                _str(s.get("message")),
+            )
+            for s in _list(_dict(obj.get("status")).get("applicationStatus"))
+            if isinstance(s, dict)
+        ),
+    )
+
+
+def parse_event(obj: dict[str, Any]) -> EventView:
+    meta = _dict(obj.get("metadata"))
+    involved = _dict(obj.get("involvedObject")) or _dict(obj.get("regarding"))
+    series = _dict(obj.get("series"))
+    last_seen = (
+        parse_time(obj.get("lastTimestamp"))
+        or parse_time(series.get("lastObservedTime"))
+        or parse_time(obj.get("eventTime"))
+        or parse_time(meta.get("creationTimestamp"))
+    )
+    return EventView(
+        namespace=_str(meta.get("namespace")),
+        involved_kind=_str(involved.get("kind")),
+        involved_name=_str(involved.get("name")),
+        type=_str(obj.get("type")) or "Normal",
+        reason=_str(obj.get("reason")),
+        message=_str(obj.get("message") or obj.get("note")),
+        count=_int(obj.get("count")) or _int(series.get("count")) or 1,
+        last_seen=last_seen,
+    )
+
+
+def ready_condition(obj: dict[str, Any]) -> tuple[bool | None, str]:
+    """status.conditions[type=Ready] as (True/False, message); (None, "") when absent."""
+    for cond in _list(_dict(obj.get("status")).get("conditions")):
+        if isinstance(cond, dict) and cond.get("type") == "Ready":
+            message = _str(cond.get("message")) or _str(cond.get("reason"))
+            return cond.get("status") == "True", message
+    return None, ""

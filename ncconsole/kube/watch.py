@@ -1,0 +1,211 @@
+"""One list+watch loop per resource kind, on its own thread, over raw JSON.
+
+The loop lists once, then watches from the list's resourceVersion; a watch that ends resumes
+from the last resourceVersion it saw (bookmarks included), 410 Gone relists, errors back off
+with jitter, 403 marks the kind forbidden and retries slowly, and a dead connection reports
+"API unreachable" until the server answers again. Results go to a `WatchSink` as parsed
+views keyed by (namespace, name).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import urllib3
+from kubernetes.watch.watch import iter_resp_lines
+
+from ncconsole.kube.connection import (
+    ApiStatusError,
+    ApiUnreachable,
+    KubeConnection,
+    abort_stream,
+)
+from ncconsole.snapshot import KindStatus
+
+Key = tuple[str, str]
+
+
+class WatchSink(Protocol):
+    """Where a watcher delivers what it sees; called from the watcher's thread."""
+
+    def replace(self, kind: str, items: dict[Key, Any]) -> None: ...
+    def upsert(self, kind: str, key: Key, view: Any) -> None: ...
+    def delete(self, kind: str, key: Key) -> None: ...
+    def kind_status(self, kind: str, status: KindStatus, message: str = "") -> None: ...
+    def contact(self, ok: bool, error: str = "") -> None: ...
+
+
+@dataclass(frozen=True)
+class WatchSpec:
+    """What to watch: `path` is the list URL, e.g. /api/v1/pods."""
+
+    kind: str
+    path: str
+    parse: Callable[[dict[str, Any]], Any]
+    label_selector: str | None = None
+    field_selector: str | None = None
+    # Views for which this returns False are dropped (e.g. pods outside tenant namespaces).
+    accept: Callable[[Any], bool] | None = None
+
+
+@dataclass(frozen=True)
+class WatchTiming:
+    watch_seconds: int = 300  # server-side timeoutSeconds, jittered down by up to 20 %
+    backoff_base: float = 0.5
+    backoff_max: float = 8.0
+    forbidden_retry: float = 30.0
+
+
+class _Relist(Exception):
+    pass
+
+
+def _key(obj: dict[str, Any]) -> Key:
+    meta = obj.get("metadata") or {}
+    return (meta.get("namespace") or "", meta.get("name") or "")
+
+
+class KindWatcher:
+    """Runs the list+watch loop for one WatchSpec until `stop()`."""
+
+    def __init__(
+        self,
+        conn: KubeConnection,
+        spec: WatchSpec,
+        sink: WatchSink,
+        timing: WatchTiming | None = None,
+    ) -> None:
+        self.conn = conn
+        self.spec = spec
+        self.sink = sink
+        self.timing = timing or WatchTiming()
+        self.resource_version: str | None = None
+        self._stopping = threading.Event()
+        self._stream: Any = None
+        self._thread = threading.Thread(target=self._run, name=f"watch-{spec.kind}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stopping.set()
+        if self._stream is not None:
+            abort_stream(self._stream)
+        self._thread.join(timeout)
+
+    def _query(self) -> dict[str, Any]:
+        return {
+            "labelSelector": self.spec.label_selector,
+            "fieldSelector": self.spec.field_selector,
+        }
+
+    def _accepts(self, view: Any) -> bool:
+        return self.spec.accept is None or self.spec.accept(view)
+
+    def _run(self) -> None:
+        failures = 0
+        while not self._stopping.is_set():
+            delay = 0.0
+            try:
+                if self.resource_version is None:
+                    self._list()
+                self._watch()
+                failures = 0
+            except _Relist:
+                self.resource_version = None
+            except ApiStatusError as err:
+                self.sink.contact(True)
+                if err.status == 410:
+                    self.resource_version = None
+                    continue
+                if err.status in (401, 403):
+                    self.sink.kind_status(self.spec.kind, KindStatus.FORBIDDEN, str(err))
+                    delay = self.timing.forbidden_retry
+                elif err.status == 404:  # the resource type is not served (CRD missing)
+                    self.sink.kind_status(self.spec.kind, KindStatus.ERROR, "not installed")
+                    delay = self.timing.forbidden_retry
+                else:
+                    self.sink.kind_status(self.spec.kind, KindStatus.ERROR, str(err))
+                    failures += 1
+                    delay = self._backoff(failures)
+            except ApiUnreachable as err:
+                failures += 1
+                self.sink.contact(False, str(err))
+                delay = self._backoff(failures)
+            except (urllib3.exceptions.HTTPError, OSError, ValueError) as err:
+                # The stream broke mid-way (reset, read timeout, truncated JSON): resume.
+                failures += 1
+                delay = self._backoff(failures) if failures > 1 else 0.0
+                if failures > 2:
+                    self.sink.contact(False, f"watch {self.spec.kind} failing: {err}")
+            if delay:
+                self._stopping.wait(delay)
+
+    def _backoff(self, failures: int) -> float:
+        ceiling = min(self.timing.backoff_max, self.timing.backoff_base * 2 ** (failures - 1))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+    def _list(self) -> None:
+        data = self.conn.get_json(self.spec.path, self._query())
+        items: dict[Key, Any] = {}
+        for obj in data.get("items") or ():
+            view = self.spec.parse(obj)
+            if self._accepts(view):
+                items[_key(obj)] = view
+        self.resource_version = (data.get("metadata") or {}).get("resourceVersion") or ""
+        self.sink.contact(True)
+        self.sink.replace(self.spec.kind, items)
+        self.sink.kind_status(self.spec.kind, KindStatus.LIVE)
+
+    def _watch(self) -> None:
+        seconds = self.timing.watch_seconds
+        seconds = max(1, int(seconds * random.uniform(0.8, 1.0)))
+        query = self._query() | {
+            "watch": "true",
+            "resourceVersion": self.resource_version or None,
+            "allowWatchBookmarks": "true",
+            "timeoutSeconds": seconds,
+        }
+        stream = self.conn.open_stream(self.spec.path, query, read_timeout=seconds + 15)
+        self._stream = stream
+        self.sink.contact(True)
+        try:
+            if self._stopping.is_set():
+                return
+            for line in iter_resp_lines(stream):
+                if line:
+                    self._handle(json.loads(line))
+                if self._stopping.is_set():
+                    return
+        finally:
+            self._stream = None
+            stream.release_conn()
+
+    def _handle(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        obj = event.get("object") or {}
+        if kind == "ERROR":
+            if obj.get("code") == 410:
+                raise _Relist
+            raise ApiStatusError(
+                int(obj.get("code") or 500), str(obj.get("reason") or ""), obj.get("message", "")
+            )
+        version = (obj.get("metadata") or {}).get("resourceVersion")
+        if version:
+            self.resource_version = version
+        if kind == "BOOKMARK":
+            return
+        key = _key(obj)
+        if kind == "DELETED":
+            self.sink.delete(self.spec.kind, key)
+            return
+        view = self.spec.parse(obj)
+        if self._accepts(view):
+            self.sink.upsert(self.spec.kind, key, view)
+        else:
+            self.sink.delete(self.spec.kind, key)
