@@ -72,6 +72,7 @@ def write_repo(root: Path, tenants: dict[str, str] | None = None) -> Path:
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+    (root / "values/tenants").mkdir(exist_ok=True)
     return root
 
 
