@@ -17,7 +17,8 @@ from ncconsole.settings import Settings, load_settings
 def run_guarded(command: click.Command, argv: list[str] | None) -> int:
     """Run the click command; domain errors become one line on stderr, never a traceback."""
     try:
-        command.main(args=argv, prog_name="ncconsole", standalone_mode=False)
+        # Without standalone mode, click returns (not raises) the code of a ctx.exit(N).
+        result = command.main(args=argv, prog_name="ncconsole", standalone_mode=False)
     except NcConsoleError as err:
         click.echo(f"ncconsole: error: {err}", err=True)
         return err.exit_code
@@ -35,7 +36,7 @@ def run_guarded(command: click.Command, argv: list[str] | None) -> int:
     except BrokenPipeError:
         sys.stderr.close()
         return 141
-    return 0
+    return result if isinstance(result, int) and not isinstance(result, bool) else 0
 
 
 def repo_option(func: Callable[..., Any]) -> Callable[..., Any]:
