@@ -1,0 +1,1 @@
+"""The interactive console (Textual). The only package that imports textual."""

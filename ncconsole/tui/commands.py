@@ -1,0 +1,69 @@
+"""The command palette (`:` or ctrl+p): jump to a tenant, filter the fleet, help.
+
+Later actions (occ, smoke checks, wave promotion) add their commands to `fleet_commands`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from ncconsole.snapshot import Health
+
+if TYPE_CHECKING:
+    from ncconsole.tui.app import NcConsoleApp
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    title: str
+    help: str
+    run: Callable[[], object]
+
+
+def fleet_commands(app: NcConsoleApp) -> Iterator[Command]:
+    """Every command the palette offers right now."""
+    yield Command(
+        "Fleet: show all tenants", "Back to the fleet, no filter", partial(app.show_fleet, "")
+    )
+    for health in Health:
+        yield Command(
+            f"Fleet: only {health.value} tenants",
+            f"Filter the fleet to tenants whose health is {health.value}",
+            partial(app.show_fleet, health.value),
+        )
+    yield Command("Help: keys", "List every key binding of this screen", app.action_help)
+    snapshot = app.snapshot
+    if snapshot is not None:
+        for tenant in sorted(snapshot.tenants, key=lambda tenant: tenant.name):
+            wave = "no wave" if tenant.wave is None else f"wave {tenant.wave}"
+            yield Command(
+                f"Tenant: {tenant.name}",
+                f"Open the detail of {tenant.name} ({wave}, {tenant.health.value})",
+                partial(app.open_tenant, tenant.name),
+            )
+
+
+class FleetCommands(Provider):
+    def _commands(self) -> Iterator[Command]:
+        return fleet_commands(self.app)  # type: ignore[arg-type]
+
+    async def discover(self) -> Hits:
+        for command in self._commands():
+            yield DiscoveryHit(command.title, command.run, help=command.help)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for command in self._commands():
+            score = matcher.match(command.title)
+            if score > 0:
+                yield Hit(
+                    score,
+                    matcher.highlight(command.title),
+                    command.run,
+                    text=command.title,
+                    help=command.help,
+                )

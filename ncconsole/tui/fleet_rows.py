@@ -1,0 +1,154 @@
+"""The fleet table's rows, computed from a snapshot: wave lines and tenant lines, in order.
+
+Pure functions, so the table widget only diffs what they return. Row keys are stable:
+"wave:<n>" (or "wave:none") and "tenant:<name>".
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.text import Text
+
+from ncconsole.snapshot import FleetSnapshot, Health, TenantState
+from ncconsole.tui import state_format as fmt
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    label: str
+    width: int
+
+
+# Widths include one trailing space: the table has no cell padding so that wave lines can
+# run across columns (see `_spread`).
+COLUMNS: tuple[Column, ...] = (
+    Column("tenant", "TENANT", 19),
+    Column("health", "HEALTH", 14),
+    Column("sync", "SYNC", 14),
+    Column("pods", "PODS", 6),
+    Column("restarts", "RST", 5),
+    Column("version", "VERSION", 9),
+    Column("maint", "MAINT", 7),
+    Column("s3", "S3", 12),
+    Column("env", "ENV", 8),
+    Column("age", "AGE", 6),
+    Column("drift", "DRIFT", 36),
+)
+
+WAVE_PREFIX = "wave:"
+TENANT_PREFIX = "tenant:"
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    key: str
+    cells: tuple[Text, ...]
+
+
+def wave_key(wave: int | None) -> str:
+    return f"{WAVE_PREFIX}{'none' if wave is None else wave}"
+
+
+def tenant_key(name: str) -> str:
+    return f"{TENANT_PREFIX}{name}"
+
+
+def tenant_of(row_key: str) -> str | None:
+    return row_key[len(TENANT_PREFIX) :] if row_key.startswith(TENANT_PREFIX) else None
+
+
+def wave_title(wave: int | None) -> str:
+    if wave is None:
+        return "no wave"
+    return f"wave {wave} (canary)" if wave == 0 else f"wave {wave}"
+
+
+def health_counts(tenants: Iterable[TenantState]) -> Text:
+    """ "11 healthy · 1 degraded", worst state first."""
+    counts = Counter(tenant.health for tenant in tenants)
+    text = Text()
+    for health in Health:
+        if counts[health]:
+            if text:
+                text.append(" · ")
+            text.append(f"{counts[health]} {health.value}", fmt.health_style(health))
+    return text
+
+
+def wave_summary(wave: int | None, tenants: list[TenantState]) -> Text:
+    noun = "tenant" if len(tenants) == 1 else "tenants"
+    text = Text(f"▼ {wave_title(wave)}", style="bold")
+    text.append(f" · {len(tenants)} {noun} · ")
+    text.append_text(health_counts(tenants))
+    return text
+
+
+def tenant_matches(tenant: TenantState, query: str) -> bool:
+    """The `/` filter: a case-insensitive part of the name, or a state word (health, sync,
+    S3, maintenance, drift)."""
+    query = query.strip().lower()
+    if not query:
+        return True
+    words = [tenant.name, tenant.health.value, tenant.environment]
+    if tenant.app is not None:
+        words.append(tenant.app.sync_status)
+    if tenant.s3 is not None:
+        words.append(f"s3 {tenant.s3.state}")
+    if tenant.web is not None and tenant.web.maintenance:
+        words.append("maintenance")
+    words.extend(tenant.drift)
+    return any(query in word.lower() for word in words)
+
+
+def tenant_cells(tenant: TenantState, now: datetime) -> tuple[Text, ...]:
+    name = fmt.cell(tenant.name, "bold" if tenant.health is not Health.HEALTHY else "")
+    return (
+        name,
+        fmt.health_text(tenant.health),
+        fmt.sync_text(tenant.app.sync_status if tenant.app else None),
+        fmt.pods_text(tenant),
+        fmt.restarts_text(sum(pod.restarts for pod in tenant.pods)),
+        fmt.version_text(tenant.web),
+        fmt.maintenance_text(tenant.web),
+        fmt.s3_text(tenant.s3),
+        fmt.cell(tenant.environment),
+        fmt.cell(fmt.age(now, fmt.data_checked_at(tenant)), fmt.MUTED),
+        fmt.drift_text(tenant.drift),
+    )
+
+
+def _spread(text: Text) -> tuple[Text, ...]:
+    """Cut one line into per-column pieces so it reads as a single line across the table."""
+    offsets = []
+    position = 0
+    for column in COLUMNS[:-1]:
+        position += column.width
+        offsets.append(position)
+    padded = text.copy()
+    padded.pad_right(max(0, position - len(padded)))
+    pieces = padded.divide(offsets)
+    return tuple(
+        Text(piece.plain, spans=piece.spans, no_wrap=True, overflow="crop", end="")
+        for piece in pieces
+    )
+
+
+def build_rows(snapshot: FleetSnapshot, now: datetime, query: str = "") -> list[Row]:
+    """Every row to show, in order: each wave's line, then its matching tenants by name."""
+    rows: list[Row] = []
+    for wave in snapshot.waves():
+        members = sorted(
+            (tenant for tenant in snapshot.tenants if tenant.wave == wave),
+            key=lambda tenant: tenant.name,
+        )
+        shown = [tenant for tenant in members if tenant_matches(tenant, query)]
+        if not shown:
+            continue
+        rows.append(Row(wave_key(wave), _spread(wave_summary(wave, members))))
+        rows.extend(Row(tenant_key(t.name), tenant_cells(t, now)) for t in shown)
+    return rows

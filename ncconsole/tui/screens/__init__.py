@@ -1,0 +1,1 @@
+"""The console's screens: fleet (home), tenant detail, help."""

@@ -1,0 +1,124 @@
+"""The home screen: the platform strip, then every tenant grouped by wave, live."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input
+
+from ncconsole.snapshot import FleetSnapshot
+from ncconsole.tui.fleet_rows import build_rows, tenant_key, tenant_of
+from ncconsole.tui.widgets.fleet_table import FleetTable
+from ncconsole.tui.widgets.header import Banner, FleetHeader
+from ncconsole.tui.widgets.platform_strip import PlatformStrip
+
+
+class FleetScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open_tenant", "Open", id="open"),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("escape", "clear_filter", "Clear filter", id="back"),
+        Binding("j", "cursor_down", "Down", id="cursor_down", show=False),
+        Binding("k", "cursor_up", "Up", id="cursor_up", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.query_text = ""
+
+    def compose(self) -> ComposeResult:
+        yield FleetHeader(id="fleet-header")
+        yield Banner(id="banner")
+        yield PlatformStrip(id="platform")
+        yield FleetTable(id="fleet-table")
+        yield Input(
+            placeholder="filter: part of a name, or a state (degraded, outofsync…)",
+            id="filter",
+            compact=True,
+        )
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.header = self.query_one(FleetHeader)
+        self.banner = self.query_one(Banner)
+        self.platform = self.query_one(PlatformStrip)
+        self.table = self.query_one(FleetTable)
+        self.filter_input = self.query_one("#filter", Input)
+        self.watch(self.app, "snapshot", self._show_snapshot)
+        self.set_interval(1.0, self._tick)
+
+    @property
+    def fleet(self) -> FleetSnapshot | None:
+        return self.app.snapshot  # type: ignore[attr-defined]
+
+    def _tick(self) -> None:
+        self._show_snapshot(self.fleet)
+
+    def _show_snapshot(self, snapshot: FleetSnapshot | None) -> None:
+        now = self.app.now()  # type: ignore[attr-defined]
+        self.header.show(snapshot, now)
+        self.banner.show(snapshot, now)
+        if snapshot is None:
+            return
+        settings = self.app.settings  # type: ignore[attr-defined]
+        self.platform.show(
+            snapshot.platform, settings.platform_namespace, settings.secret.store_name
+        )
+        self.table.show_rows(build_rows(snapshot, now, self.query_text))
+
+    # --- filter -------------------------------------------------------------------------
+
+    def apply_filter(self, query: str) -> None:
+        """Show only tenants matching `query` (empty shows all)."""
+        self.query_text = query
+        self.filter_input.set_class(bool(query), "-active")
+        if self.filter_input.value != query:
+            self.filter_input.value = query
+        self._show_snapshot(self.fleet)
+
+    def action_filter(self) -> None:
+        self.filter_input.add_class("-active")
+        self.filter_input.focus()
+
+    def action_clear_filter(self) -> None:
+        self.apply_filter("")
+        self.table.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_text = event.value
+        self._show_snapshot(self.fleet)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        self.filter_input.set_class(bool(event.value), "-active")
+        self.table.focus()
+
+    # --- navigation ---------------------------------------------------------------------
+
+    def action_cursor_down(self) -> None:
+        self.table.action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.table.action_cursor_up()
+
+    def action_open_tenant(self) -> None:
+        name = self.table.cursor_tenant
+        if name:
+            self.app.open_tenant(name)  # type: ignore[attr-defined]
+
+    @on(DataTable.RowSelected, "#fleet-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        name = tenant_of(event.row_key.value or "")
+        if name:
+            self.app.open_tenant(name)  # type: ignore[attr-defined]
+
+    def select_tenant(self, name: str) -> bool:
+        """Put the cursor on tenant `name` (clearing a filter that hides it)."""
+        if not self.table.move_to(tenant_key(name)):
+            self.apply_filter("")
+        return self.table.move_to(tenant_key(name))

@@ -1,0 +1,75 @@
+"""Tenant detail (enter on a tenant): pods, Argo CD, S3, Nextcloud and events, live.
+
+Always a full screen of its own, which is what 80x24 needs; esc goes back to the fleet."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from ncconsole.snapshot import FleetSnapshot
+from ncconsole.tui.widgets import panes
+from ncconsole.tui.widgets.header import Banner, FleetHeader
+
+PANES = (
+    ("pods", "Pods", panes.pods_view),
+    ("argo", "Argo CD", panes.argo_view),
+    ("s3", "S3 bucket", panes.s3_view),
+    ("nextcloud", "Nextcloud", panes.nextcloud_view),
+    ("events", "Recent events", panes.events_view),
+)
+
+
+class TenantScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="back"),
+        Binding("j", "scroll_down", "Down", id="cursor_down", show=False),
+        Binding("k", "scroll_up", "Up", id="cursor_up", show=False),
+    ]
+
+    def __init__(self, tenant_name: str) -> None:
+        super().__init__()
+        self.tenant_name = tenant_name
+
+    def compose(self) -> ComposeResult:
+        yield FleetHeader()
+        yield Banner()
+        yield Static(id="tenant-summary")
+        with VerticalScroll(id="tenant-body"):
+            yield panes.Pane("Pods", id="pods")
+            yield panes.Pane("Argo CD", id="argo")
+            with Horizontal(id="probes"):
+                yield panes.Pane("S3 bucket", id="s3")
+                yield panes.Pane("Nextcloud", id="nextcloud")
+            yield panes.Pane("Recent events", id="events")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.body = self.query_one("#tenant-body", VerticalScroll)
+        self.body.focus()
+        self.watch(self.app, "snapshot", self._show_snapshot)
+        self.set_interval(1.0, lambda: self._show_snapshot(self.app.snapshot))  # type: ignore[attr-defined]
+
+    def _show_snapshot(self, snapshot: FleetSnapshot | None) -> None:
+        now = self.app.now()  # type: ignore[attr-defined]
+        self.query_one(FleetHeader).show(snapshot, now)
+        self.query_one(Banner).show(snapshot, now)
+        tenant = snapshot.tenant(self.tenant_name) if snapshot else None
+        summary = self.query_one("#tenant-summary", Static)
+        if tenant is None:
+            summary.update(f"tenant {self.tenant_name} is not in the fleet (any more)")
+            return
+        summary.update(panes.summary_view(tenant))
+        for pane_id, _title, view in PANES:
+            self.query_one(f"#{pane_id}", panes.Pane).update(view(tenant, now))
+
+    def action_scroll_down(self) -> None:
+        self.body.scroll_down()
+
+    def action_scroll_up(self) -> None:
+        self.body.scroll_up()

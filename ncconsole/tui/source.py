@@ -1,0 +1,75 @@
+"""Where the console gets its fleet pictures from.
+
+The app renders FleetSnapshots and nothing else; `FleetSource` is the small contract it needs.
+`ncconsole.fleet.FleetState` is the live source. `FixedFleetSource` holds snapshots handed to
+it by its owner: the screenshot script and the snapshot tests use it to show a fixed fleet.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
+
+from ncconsole.snapshot import FleetSnapshot
+
+SnapshotCallback = Callable[[FleetSnapshot], None]
+
+
+@runtime_checkable
+class FleetSource(Protocol):
+    """A publisher of immutable fleet snapshots.
+
+    - `start()` begins observing and returns promptly; `stop()` ends it and is idempotent.
+    - `snapshot` is the newest snapshot (or None before the first one exists).
+    - `subscribe(callback)` calls `callback(snapshot)` for every new snapshot, possibly on a
+      background thread and possibly coalesced; it returns a function that unsubscribes.
+    """
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    @property
+    def snapshot(self) -> FleetSnapshot | None: ...
+
+    def subscribe(self, callback: SnapshotCallback) -> Callable[[], None]: ...
+
+
+class FixedFleetSource:
+    """A FleetSource whose snapshots are pushed by hand with `publish`."""
+
+    def __init__(self, snapshot: FleetSnapshot | None = None) -> None:
+        self._snapshot = snapshot
+        self._callbacks: list[SnapshotCallback] = []
+        self._lock = threading.Lock()
+        self.started = False
+
+    def start(self) -> None:
+        self.started = True
+
+    def stop(self) -> None:
+        self.started = False
+
+    @property
+    def snapshot(self) -> FleetSnapshot | None:
+        return self._snapshot
+
+    def subscribe(self, callback: SnapshotCallback) -> Callable[[], None]:
+        with self._lock:
+            self._callbacks.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._callbacks:
+                    self._callbacks.remove(callback)
+
+        return unsubscribe
+
+    def publish(self, snapshot: FleetSnapshot) -> None:
+        """Make `snapshot` the current one and tell every subscriber."""
+        with self._lock:
+            self._snapshot = snapshot
+            callbacks = list(self._callbacks)
+        for callback in callbacks:
+            callback(snapshot)

@@ -1,0 +1,95 @@
+"""The fleet table: one DataTable diffed against each new set of rows.
+
+Rows are keyed by stable ids; a new snapshot changes only the cells whose text changed, adds
+and removes rows as tenants come and go, and keeps the cursor on the same row, so a live
+table neither flickers nor jumps.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from ncconsole.tui.fleet_rows import COLUMNS, Row, tenant_of
+
+
+class FleetTable(DataTable[Text]):
+    DEFAULT_CSS = """
+    FleetTable { height: 1fr; }
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(cursor_type="row", cell_padding=0, zebra_stripes=False, **kwargs)
+        self._cells: dict[str, tuple[Text, ...]] = {}
+        self._order: list[str] = []
+
+    def on_mount(self) -> None:
+        for column in COLUMNS:
+            self.add_column(Text(column.label, style="bold"), width=column.width, key=column.key)
+
+    @property
+    def cursor_key(self) -> str | None:
+        if not self._order or not self.is_valid_row_index(self.cursor_row):
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return row_key.value
+
+    @property
+    def cursor_tenant(self) -> str | None:
+        key = self.cursor_key
+        return tenant_of(key) if key else None
+
+    @property
+    def row_keys(self) -> list[str]:
+        """Keys of the rows shown, top to bottom."""
+        return list(self._order)
+
+    def move_to(self, key: str) -> bool:
+        if key not in self._cells:
+            return False
+        self.move_cursor(row=self.get_row_index(key))
+        return True
+
+    def show_rows(self, rows: list[Row]) -> None:
+        """Make the table show exactly `rows`, touching only what differs."""
+        first_fill = not self._order
+        cursor_key = self.cursor_key
+        wanted = {row.key: row.cells for row in rows}
+        with self.app.batch_update():
+            for key in [key for key in self._cells if key not in wanted]:
+                self.remove_row(key)
+                del self._cells[key]
+            for row in rows:
+                old = self._cells.get(row.key)
+                if old is None:
+                    self.add_row(*row.cells, key=row.key)
+                    self._cells[row.key] = row.cells
+                    continue
+                kept = []
+                for column, before, after in zip(COLUMNS, old, row.cells, strict=True):
+                    if before != after:
+                        self.update_cell(row.key, column.key, after)
+                    kept.append(after if before != after else before)
+                self._cells[row.key] = tuple(kept)
+            order = [row.key for row in rows]
+            if order != self._order:
+                self._reorder(order)
+            self._order = order
+            self._restore_cursor(cursor_key, order, first_fill)
+
+    def _reorder(self, order: list[str]) -> None:
+        # DataTable appends new rows at the end; sort puts wave lines and tenants back in
+        # rollout order. The first cell object of each row identifies it.
+        position = {id(self._cells[key][0]): index for index, key in enumerate(order)}
+        self.sort(key=lambda cells: position[id(cells[0])])
+
+    def _restore_cursor(self, cursor_key: str | None, order: list[str], first_fill: bool) -> None:
+        if not order:
+            return
+        if cursor_key in self._cells and not first_fill:
+            target = cursor_key
+        else:
+            target = next((key for key in order if tenant_of(key)), order[0])
+        index = self.get_row_index(target)
+        if index != self.cursor_row:
+            self.move_cursor(row=index, animate=False)

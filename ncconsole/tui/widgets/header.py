@@ -1,0 +1,88 @@
+"""The top of every screen: where we are looking (context, cluster, repo), how the fleet is
+doing in one line, and a banner when the data cannot be trusted (API lost, kinds forbidden)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import Static
+
+from ncconsole.snapshot import FleetSnapshot, KindStatus
+from ncconsole.tui import state_format as fmt
+from ncconsole.tui.fleet_rows import health_counts
+
+
+def data_age(snapshot: FleetSnapshot, now: datetime) -> str:
+    return fmt.age(now, snapshot.last_contact or snapshot.taken_at)
+
+
+def header_text(snapshot: FleetSnapshot | None, now: datetime) -> Text:
+    if snapshot is None:
+        return Text("ncconsole · connecting…", style="bold")
+    text = Text("ncconsole", style="bold")
+    text.append(f"  context {snapshot.context or '?'}")
+    if snapshot.cluster:
+        text.append(f" · cluster {snapshot.cluster}")
+    text.append(f" · repo {snapshot.repo}")
+    count = len(snapshot.tenants)
+    text.append(f"\n{count} tenant{'s' if count != 1 else ''}: ")
+    text.append_text(health_counts(snapshot.tenants))
+    if not snapshot.complete:
+        text.append(" · loading…", style=fmt.BUSY)
+    text.append(f" · data {data_age(snapshot, now)} old", style=fmt.MUTED)
+    return text
+
+
+def banner_text(snapshot: FleetSnapshot | None, now: datetime) -> Text:
+    """Empty when all is well; otherwise one line per problem with the data itself."""
+    lines: list[Text] = []
+    if snapshot is None:
+        return Text()
+    if not snapshot.api_reachable:
+        line = Text("⚠ API unreachable — retrying", style=fmt.BAD)
+        line.append(f" · data {data_age(snapshot, now)} old")
+        if snapshot.api_error:
+            line.append(f" · {snapshot.api_error}", style=fmt.MUTED)
+        lines.append(line)
+    forbidden = sorted(
+        kind for kind, state in snapshot.kinds.items() if state.status is KindStatus.FORBIDDEN
+    )
+    if forbidden:
+        lines.append(
+            Text(f"⊘ not allowed to read: {', '.join(forbidden)} (RBAC forbids it)", fmt.WARN)
+        )
+    errors = sorted(
+        kind for kind, state in snapshot.kinds.items() if state.status is KindStatus.ERROR
+    )
+    if errors and snapshot.api_reachable:
+        lines.append(Text(f"⚠ errors watching: {', '.join(errors)} — retrying", fmt.WARN))
+    for problem in snapshot.repo_problems[:3]:
+        lines.append(Text(f"⚑ repo: {problem}", fmt.WARN))
+    return Text("\n").join(lines)
+
+
+class FleetHeader(Static):
+    DEFAULT_CSS = """
+    FleetHeader {
+        height: 2; padding: 0 1; background: $panel;
+        text-wrap: nowrap; text-overflow: ellipsis;
+    }
+    """
+
+    def show(self, snapshot: FleetSnapshot | None, now: datetime) -> None:
+        self.update(header_text(snapshot, now))
+
+
+class Banner(Static):
+    """Hidden while there is nothing to say."""
+
+    DEFAULT_CSS = """
+    Banner { height: auto; padding: 0 1; display: none; background: $error 15%; }
+    Banner.-visible { display: block; }
+    """
+
+    def show(self, snapshot: FleetSnapshot | None, now: datetime) -> None:
+        text = banner_text(snapshot, now)
+        self.set_class(bool(text.plain), "-visible")
+        self.update(text)

@@ -1,0 +1,163 @@
+"""The fleet screen on a fixed fleet: grouping by wave, live updates, filter."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from textual.widgets import Input
+
+from ncconsole.snapshot import Health, TenantState
+from ncconsole.tui.demo_fleet import FROZEN_NOW, demo_snapshot
+from ncconsole.tui.screens.fleet import FleetScreen
+from ncconsole.tui.widgets.fleet_table import FleetTable
+from ncconsole.tui.widgets.header import Banner
+
+from .conftest import build_app, wait_for
+
+pytestmark = pytest.mark.timeout(30)
+
+
+def health_cell(table: FleetTable, tenant: str) -> str:
+    return table.get_cell(f"tenant:{tenant}", "health").plain
+
+
+def publish_from_thread(source, snapshot) -> None:
+    """Publish the way FleetState does: from a thread that is not the app's."""
+    thread = threading.Thread(target=source.publish, args=(snapshot,))
+    thread.start()
+    thread.join()
+
+
+async def test_every_tenant_is_listed_under_its_wave_canary_first(source):
+    app = build_app(source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(FleetTable)
+        await wait_for(pilot, lambda: len(table.row_keys) == 16)
+        keys = table.row_keys
+        assert keys[0] == "wave:0" and keys[1] == "tenant:canary"
+        current_wave = None
+        for key in keys:
+            if key.startswith("wave:"):
+                current_wave = int(key.removeprefix("wave:"))
+            else:
+                tenant = source.snapshot.tenant(key.removeprefix("tenant:"))
+                assert tenant.wave == current_wave, key
+        assert sorted(k for k in keys if k.startswith("tenant:")) == sorted(
+            f"tenant:{t.name}" for t in source.snapshot.tenants
+        )
+        wave2 = "".join(cell.plain for cell in table.get_row("wave:2")).strip()
+        assert wave2 == "▼ wave 2 · 4 tenants · 1 degraded · 3 healthy"
+        assert health_cell(table, "notaris") == "✖ degraded"
+        assert table.get_cell("tenant:zorggroep", "drift").plain == "⚑ not deployed"
+
+
+async def test_a_tenant_turning_degraded_updates_its_row_and_keeps_the_cursor(source):
+    app = build_app(source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        table = screen.query_one(FleetTable)
+        await wait_for(pilot, lambda: bool(table.row_keys))
+        assert screen.select_tenant("kinderopvang")
+        before = demo_snapshot(version=2)
+        broken = replace(
+            before.tenant("kinderopvang"), health=Health.DEGRADED, reason="2 pods not ready"
+        )
+        # A new tenant in an earlier wave adds a row above the cursor as well.
+        newcomer = TenantState(
+            name="aaa-nieuw",
+            wave=1,
+            environment="prod",
+            hostname="aaa-nieuw.example.com",
+            bucket="nextcloud-aaa-nieuw",
+            namespace="nc-aaa-nieuw",
+            app_name="nc-aaa-nieuw",
+            in_repo=True,
+            health=Health.PROGRESSING,
+        )
+        tenants = tuple(broken if t.name == "kinderopvang" else t for t in before.tenants)
+        publish_from_thread(source, replace(before, tenants=(*tenants, newcomer)))
+        await wait_for(pilot, lambda: health_cell(table, "kinderopvang") == "✖ degraded")
+        assert table.cursor_tenant == "kinderopvang"
+        assert table.row_keys.index("tenant:aaa-nieuw") == table.row_keys.index("wave:1") + 1
+        wave2 = "".join(cell.plain for cell in table.get_row("wave:2"))
+        assert "2 degraded · 2 healthy" in wave2
+
+
+async def test_filter_by_name_then_escape_shows_everything_again(source):
+    app = build_app(source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(FleetTable)
+        await wait_for(pilot, lambda: bool(table.row_keys))
+        await pilot.press("slash", "b", "a", "k")
+        await wait_for(pilot, lambda: table.row_keys == ["wave:1", "tenant:bakkerij"])
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: len(table.row_keys) == 16)
+        assert app.focused is table
+
+
+async def test_filter_by_state_keeps_the_filter_after_enter(source):
+    app = build_app(source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(FleetTable)
+        await wait_for(pilot, lambda: bool(table.row_keys))
+        await pilot.press("slash", *"degraded", "enter")
+        expected = ["wave:2", "tenant:notaris", "wave:3", "tenant:bibliotheek"]
+        await wait_for(pilot, lambda: table.row_keys == expected)
+        assert app.focused is table
+        assert app.screen.query_one("#filter", Input).display
+        # A new snapshot does not undo the filter.
+        source.publish(demo_snapshot(version=3))
+        await pilot.pause()
+        assert table.row_keys == expected
+
+
+async def test_banner_shows_lost_api_with_data_age_and_clears_on_recovery(source):
+    app = build_app(source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        banner = app.screen.query_one(Banner)
+        await pilot.pause()
+        assert not banner.display
+        lost = replace(
+            demo_snapshot(version=2),
+            api_reachable=False,
+            api_error="connection refused",
+            last_contact=FROZEN_NOW - timedelta(seconds=45),
+        )
+        publish_from_thread(source, lost)
+        await wait_for(pilot, lambda: banner.display)
+        text = banner.content.plain
+        assert "API unreachable — retrying" in text and "data 45s old" in text
+        publish_from_thread(source, demo_snapshot(version=3))
+        await wait_for(pilot, lambda: not banner.display)
+
+
+async def test_forbidden_kind_is_shown_as_a_notice(source):
+    from ncconsole.snapshot import KindState, KindStatus
+
+    snapshot = demo_snapshot()
+    kinds = {**snapshot.kinds, "events": KindState(KindStatus.FORBIDDEN, "403")}
+    source.publish(replace(snapshot, kinds=kinds))
+    app = build_app(source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        banner = app.screen.query_one(Banner)
+        await wait_for(pilot, lambda: banner.display)
+        assert "not allowed to read: events" in banner.content.plain
+
+
+async def test_works_at_80x24(source):
+    app = build_app(source)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one(FleetTable)
+        await wait_for(pilot, lambda: bool(table.row_keys))
+        assert isinstance(app.screen, FleetScreen)
+        # Name, health, sync and pods are on screen without scrolling sideways.
+        first_four = sum(
+            column.width
+            for column in table.columns.values()
+            if column.key.value in {"tenant", "health", "sync", "pods"}
+        )
+        assert first_four <= table.scrollable_content_region.width
+        assert table.scrollable_content_region.height >= 12
