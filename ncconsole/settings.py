@@ -8,11 +8,17 @@ file named by `NCCONSOLE_CONFIG`. Nested settings use `__` in environment variab
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
@@ -179,8 +185,9 @@ def _resolve_relative(data: dict[str, Any], keys: tuple[str, ...], base: Path) -
         if not isinstance(data, dict):
             return
     value = data.get(last)
-    if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
-        data[last] = str(base / value)
+    if isinstance(value, str) and value:
+        path = Path(value).expanduser()
+        data[last] = str(path if path.is_absolute() else base / path)
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -190,10 +197,33 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**given)
     except ConfigError:
         raise
+    except SettingsError as err:
+        # pydantic-settings fails this way on a non-JSON value for a nested section.
+        match = re.search(r'field "([^"]+)"', str(err))
+        var = f"{ENV_PREFIX}{match.group(1).upper()}" if match else f"{ENV_PREFIX}*"
+        raise ConfigError(
+            f"environment variable {var}: not valid JSON; set single values with {var}__<KEY>"
+        ) from None
     except ValidationError as err:
         first = err.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        raise ConfigError(
-            f"{config_file_path()}: setting '{field}': {first['msg']}"
-            f" (check the config file or NCCONSOLE_{field.upper().replace('.', '__')})"
-        ) from None
+        loc = [str(part) for part in first["loc"]]
+        field = ".".join(loc)
+        message = "unknown setting" if first["type"] == "extra_forbidden" else first["msg"]
+        env_var = _env_var_for(loc)
+        if loc and loc[0] in given:
+            where, action = f"option --{loc[0].replace('_', '-')}", "check its value"
+        elif env_var:
+            where, action = f"environment variable {env_var}", "fix or unset it"
+        else:
+            where, action = f"{config_file_path()}: setting '{field}'", "fix or remove it"
+        raise ConfigError(f"{where}: {message}; {action}") from None
+
+
+def _env_var_for(loc: list[str]) -> str | None:
+    """The NCCONSOLE_* variable that set the value at `loc`, if one did."""
+    names = {key.upper(): key for key in os.environ}
+    for depth in range(len(loc), 0, -1):
+        name = ENV_PREFIX + "__".join(part.upper() for part in loc[:depth])
+        if name in names:
+            return names[name]
+    return None
