@@ -56,7 +56,7 @@ def test_validate_reports_each_problem_with_file_and_line(tmp_path, capsys):
     assert code == 1
     lines = out.splitlines()
     assert lines[0].startswith("values/tenants/old/tenant-zulu.yaml:1: warning tenant-file-in")
-    assert lines[1].startswith("values/tenants/tenant-beta.yaml:4: error yaml-syntax: ")
+    assert lines[1].startswith("values/tenants/tenant-beta.yaml:3: error yaml-syntax: ")
     assert lines[2].startswith("values/tenants/tenant-gamma.yaml:7: error bucket-name-invalid: ")
     assert lines[3:] == ["2 errors, 1 warning in 4 tenant files"]
 
@@ -68,7 +68,7 @@ def test_validate_json_is_a_list_of_findings(tmp_path, capsys):
     assert all(set(f) == FINDING_KEYS for f in findings)
     assert [(f["file"], f["line"], f["rule"], f["severity"], f["tenant"]) for f in findings] == [
         ("values/tenants/old/tenant-zulu.yaml", 1, "tenant-file-in-subfolder", "warning", "zulu"),
-        ("values/tenants/tenant-beta.yaml", 4, "yaml-syntax", "error", "beta"),
+        ("values/tenants/tenant-beta.yaml", 3, "yaml-syntax", "error", "beta"),
         ("values/tenants/tenant-gamma.yaml", 7, "bucket-name-invalid", "error", "gamma"),
     ]
 

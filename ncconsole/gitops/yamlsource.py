@@ -86,6 +86,8 @@ def parse_yaml(text: str, path: Path) -> YamlDoc:
         raw = YAML(typ="rt", pure=True).load(text)
     except MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
+        if "<stream end>" in (err.problem or "") and err.context_mark:
+            mark = err.context_mark  # where the unclosed bracket or quote was opened
         message = err.problem or err.context or "invalid YAML"
         if message.startswith("but ") and err.context:
             message = f"{err.context}, {message}"

@@ -24,7 +24,7 @@ def test_several_broken_files_each_problem_reported_once(tmp_path):
     findings = validate(repo, Settings())
     got = [(f.file.removeprefix("values/tenants/"), f.line, f.rule) for f in findings]
     assert got == [
-        ("tenant-alpha.yaml", 4, "yaml-syntax"),
+        ("tenant-alpha.yaml", 3, "yaml-syntax"),
         ("tenant-beta.yaml", 1, "empty-file"),
         ("tenant-delta.yaml", 5, "duplicate-hostname"),
         ("tenant-echo.yaml", 3, "environment-unknown"),
