@@ -1,0 +1,182 @@
+"""Run the simulated API server on 127.0.0.1 in a background thread.
+
+    server = SimServer(tls_dir=tmp)          # port=0 picks a free port
+    server.start()
+    server.call(server.store.create, NAMESPACES, {"metadata": {"name": "nc-a"}})
+    server.write_kubeconfig(tmp / "kubeconfig")
+    ...
+    server.stop()
+
+(or `with SimServer(...) as server:`). The asyncio loop, the `Store`, the `Auth` table and the
+`ApiServer` knobs all belong to the background thread: from any other thread, touch them only
+through `call(fn, *args)`, which runs `fn` in the loop thread (awaiting it if it is a
+coroutine function) and returns its result or raises its exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import os
+import secrets
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from ncconsole.sim.apiserver import ApiServer, Faults
+from ncconsole.sim.auth import Auth
+from ncconsole.sim.store import Store
+from ncconsole.sim.tls import Tls
+
+T = TypeVar("T")
+
+
+class SimServer:
+    """The HTTPS Kubernetes API of the simulator, served from its own thread.
+
+    Attributes once started: `store`, `auth`, `api` (the ApiServer: `faults`, `exec_handler`,
+    `log_provider`), `tls`, `port`, `url`, `admin_token` (the token of user `admin`)."""
+
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        tls_dir: Path | None = None,
+        store: Store | None = None,
+        admin_user: str = "admin",
+        admin_token: str | None = None,
+    ) -> None:
+        self._requested_port = port
+        self._tmp: tempfile.TemporaryDirectory | None = None
+        if tls_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="ncconsole-sim-")
+            tls_dir = Path(self._tmp.name)
+        self.tls = Tls(Path(tls_dir))
+        self.store = store or Store()
+        self.auth = Auth()
+        self.admin_user = admin_user
+        self.admin_token = admin_token or secrets.token_urlsafe(24)
+        self.auth.add_user(admin_user, self.admin_token)
+        self.api = ApiServer(self.store, self.auth, faults=Faults())
+        self.port = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            raise RuntimeError("SimServer is not started")
+        return self._loop
+
+    def start(self) -> SimServer:
+        """Start the loop thread and the HTTPS listener; returns once it accepts requests."""
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            self._loop = loop
+            try:
+                loop.run_until_complete(self._serve())
+            except BaseException as err:  # reported to start()'s caller
+                failure.append(err)
+                ready.set()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self._shutdown())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="ncconsole-sim-api", daemon=True)
+        self._thread.start()
+        ready.wait()
+        if failure:
+            raise failure[0]
+        return self
+
+    async def _serve(self) -> None:
+        self._runner = web.AppRunner(self.api.app, handler_cancellation=True, access_log=None)
+        await self._runner.setup()
+        ssl_ctx = self.tls.server_context()
+        site = web.TCPSite(self._runner, "127.0.0.1", self._requested_port, ssl_context=ssl_ctx)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        self.api.server_address = f"127.0.0.1:{self.port}"
+
+    async def _shutdown(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def call(self, fn: Callable[..., T], *args: Any, timeout: float = 30.0, **kwargs: Any) -> T:
+        """Run `fn(*args, **kwargs)` in the loop thread; return its (awaited) result."""
+
+        async def invoke() -> Any:
+            result = fn(*args, **kwargs)
+            return await result if inspect.isawaitable(result) else result
+
+        return asyncio.run_coroutine_threadsafe(invoke(), self.loop).result(timeout)
+
+    def kubeconfig(self, *, user: str | None = None, token: str | None = None) -> dict:
+        """A kubeconfig document for this server (CA inlined) and the given token."""
+        user = user or self.admin_user
+        return {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": "ncconsole-sim",
+                    "cluster": {
+                        "server": self.url,
+                        "certificate-authority-data": self.tls.ca_data_b64,
+                    },
+                }
+            ],
+            "users": [{"name": user, "user": {"token": token or self.admin_token}}],
+            "contexts": [
+                {
+                    "name": "ncconsole-sim",
+                    "context": {"cluster": "ncconsole-sim", "user": user, "namespace": "default"},
+                }
+            ],
+            "current-context": "ncconsole-sim",
+        }
+
+    def write_kubeconfig(
+        self, path: Path, *, user: str | None = None, token: str | None = None
+    ) -> Path:
+        """Write the kubeconfig atomically (temp file + rename, mode 0600): a reader sees
+        either no file or the whole file."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(self.kubeconfig(user=user, token=token), fh, indent=2)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+        return path
+
+    def stop(self) -> None:
+        """Close the listener, end open streams and the loop thread."""
+        if self._loop is not None and self._thread is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> SimServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
