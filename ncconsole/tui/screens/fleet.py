@@ -19,11 +19,8 @@ from ncconsole.tui.widgets.platform_strip import PlatformStrip
 
 class FleetScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open_tenant", "Open", id="open"),
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("escape", "clear_filter", "Clear filter", id="back"),
-        Binding("j", "cursor_down", "Down", id="cursor_down", show=False),
-        Binding("k", "cursor_up", "Up", id="cursor_up", show=False),
     ]
 
     def __init__(self) -> None:
@@ -99,17 +96,6 @@ class FleetScreen(Screen[None]):
         self.table.focus()
 
     # --- navigation ---------------------------------------------------------------------
-
-    def action_cursor_down(self) -> None:
-        self.table.action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        self.table.action_cursor_up()
-
-    def action_open_tenant(self) -> None:
-        name = self.table.cursor_tenant
-        if name:
-            self.app.open_tenant(name)  # type: ignore[attr-defined]
 
     @on(DataTable.RowSelected, "#fleet-table")
     def _row_selected(self, event: DataTable.RowSelected) -> None:

@@ -17,12 +17,12 @@ from textual.widgets import Footer, Static
 def binding_rows(screen: Screen[object]) -> list[tuple[str, str, str]]:
     """(keys, what it does, binding id) for every active, non-system binding of `screen`."""
     app = screen.app
-    grouped: dict[tuple[int, str], tuple[list[str], Binding]] = {}
+    grouped: dict[tuple[int, str, str | None], tuple[list[str], Binding]] = {}
     for active in screen.active_bindings.values():
         binding = active.binding
         if binding.system:
             continue
-        slot = grouped.setdefault((id(active.node), binding.action), ([], binding))
+        slot = grouped.setdefault((id(active.node), binding.action, binding.id), ([], binding))
         key = app.get_key_display(binding)
         if key not in slot[0]:
             slot[0].append(key)
@@ -30,6 +30,8 @@ def binding_rows(screen: Screen[object]) -> list[tuple[str, str, str]]:
     for keys, binding in grouped.values():
         what = binding.description or binding.action.replace("_", " ")
         rows.append((", ".join(keys), what, binding.id or ""))
+    # The console's own (remappable) keys first, then the widgets' standard ones.
+    rows.sort(key=lambda row: not row[2])
     return rows
 
 

@@ -7,13 +7,21 @@ table neither flickers nor jumps.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 from ncconsole.tui.fleet_rows import COLUMNS, Row, tenant_of
 
 
 class FleetTable(DataTable[Text]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Open", id="open"),
+        Binding("j", "cursor_down", "Down", id="cursor_down", show=False),
+        Binding("k", "cursor_up", "Up", id="cursor_up", show=False),
+    ]
     DEFAULT_CSS = """
     FleetTable { height: 1fr; }
     """

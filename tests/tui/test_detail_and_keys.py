@@ -1,0 +1,135 @@
+"""Tenant detail, help, command palette and remapped keys on a fixed fleet."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from textual.widgets import OptionList
+
+from ncconsole.tui.demo_fleet import demo_snapshot
+from ncconsole.tui.screens.fleet import FleetScreen
+from ncconsole.tui.screens.help import HelpScreen
+from ncconsole.tui.screens.tenant import TenantScreen
+from ncconsole.tui.widgets.fleet_table import FleetTable
+from ncconsole.tui.widgets.panes import Pane
+
+from .conftest import build_app, plain, wait_for
+
+pytestmark = pytest.mark.timeout(30)
+
+
+def pane_text(app, pane_id: str) -> str:
+    return plain(app.screen.query_one(f"#{pane_id}", Pane).content)
+
+
+async def open_detail(pilot, tenant: str) -> None:
+    table = pilot.app.screen.query_one(FleetTable)
+    await wait_for(pilot, lambda: bool(table.row_keys))
+    assert pilot.app.screen.select_tenant(tenant)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, TenantScreen))
+
+
+async def test_enter_opens_the_detail_with_pods_and_argo_state_and_esc_goes_back(source):
+    app = build_app(source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_detail(pilot, "notaris")
+        pods = pane_text(app, "pods")
+        assert "nextcloud-notaris-7d9f8c6b5-m4w8z" in pods
+        assert "CrashLoopBackOff" in pods and "worker-" in pods
+        argo = pane_text(app, "argo")
+        assert "out of sync at 9f1c2ab, target 4e07d1c" in argo
+        assert "Degraded" in argo and "SyncError" in argo and "sync #12" in argo
+        assert "HTTP 500" in pane_text(app, "nextcloud")
+        assert "nextcloud-notaris" in pane_text(app, "s3")
+        assert "Back-off restarting failed container" in pane_text(app, "events")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen))
+        assert app.screen.query_one(FleetTable).cursor_tenant == "notaris"
+
+
+async def test_detail_follows_new_snapshots(source):
+    app = build_app(source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_detail(pilot, "notaris")
+        snapshot = demo_snapshot(version=2)
+        notaris = snapshot.tenant("notaris")
+        healed = replace(
+            notaris, pods=tuple(replace(p, reason="", ready=True) for p in notaris.pods)
+        )
+        source.publish(
+            replace(
+                snapshot,
+                tenants=tuple(healed if t.name == "notaris" else t for t in snapshot.tenants),
+            )
+        )
+        await wait_for(pilot, lambda: "CrashLoopBackOff" not in pane_text(app, "pods"))
+        assert "✖ no" not in pane_text(app, "pods")
+
+
+async def test_detail_at_80x24_is_a_full_screen_with_the_pods_in_view(source):
+    app = build_app(source)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_detail(pilot, "notaris")
+        pods = app.screen.query_one("#pods", Pane)
+        assert pods.region.right <= 80 and pods.region.bottom <= 24
+        assert "CrashLoopBackOff" in pane_text(app, "pods")
+
+
+async def test_help_lists_every_binding_of_the_screen(source):
+    app = build_app(source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        rows = {binding_id: keys for keys, _what, binding_id in app.screen.rows if binding_id}
+        assert rows["filter"] == "/"
+        assert rows["quit"] == "q"
+        assert rows["help"] == "?"
+        assert rows["cursor_down"] == "j"
+        assert set(rows["command_palette"].split(", ")) == {":", "^p"}
+        assert "open" in rows and "back" in rows
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen))
+
+
+async def test_a_key_remapped_in_settings_works_and_help_shows_it(source):
+    app = build_app(source, keymap={"filter": "f", "cursor_down": "n"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(FleetTable)
+        await wait_for(pilot, lambda: bool(table.row_keys))
+        assert table.cursor_tenant == "canary"
+        await pilot.press("n")
+        await wait_for(pilot, lambda: table.cursor_key == "wave:1")
+        await pilot.press("f")
+        await wait_for(pilot, lambda: app.focused is app.screen.query_one("#filter"))
+        await pilot.press(*"sport", "enter")
+        await wait_for(pilot, lambda: table.row_keys == ["wave:2", "tenant:sportclub"])
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        rows = {binding_id: keys for keys, _what, binding_id in app.screen.rows if binding_id}
+        assert rows["filter"] == "f"
+
+
+async def test_command_palette_jumps_to_a_tenant(source):
+    app = build_app(source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("colon")
+        await pilot.press(*"tandarts")
+        options = app.screen.query_one(OptionList)
+        await wait_for(pilot, lambda: options.option_count > 0 and options.highlighted == 0)
+        assert "tandarts" in str(options.get_option_at_index(0).prompt)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TenantScreen))
+        assert app.screen.tenant_name == "tandarts"
+
+
+async def test_q_quits(source):
+    app = build_app(source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("q")
+        await wait_for(pilot, lambda: not app.is_running)
+    assert source.started is False
