@@ -86,18 +86,20 @@ def parse_yaml(text: str, path: Path) -> YamlDoc:
         raw = YAML(typ="rt", pure=True).load(text)
     except MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
-        if "<stream end>" in (err.problem or "") and err.context_mark:
-            mark = err.context_mark  # where the unclosed bracket or quote was opened
         message = err.problem or err.context or "invalid YAML"
-        if message.startswith("but ") and err.context:
+        if ("<stream end>" in message or "end of stream" in message) and err.context_mark:
+            # Point at the unclosed bracket or quote, not at the end of the file.
+            mark = err.context_mark
+            message = f"{message} ({err.context} that starts on this line)"
+        elif message.startswith("but ") and err.context:
             message = f"{err.context}, {message}"
         # Duplicate-key messages quote both values; values files may hold credentials.
         message = _QUOTED_VALUES.sub("", message)
         line = mark.line + 1 if mark else 1
-        doc.problem = LoadProblem("syntax", f"invalid YAML: {message}", line)
+        doc.problem = LoadProblem("syntax", message, line)
         return doc
     except YAMLError as err:
-        doc.problem = LoadProblem("syntax", f"invalid YAML: {str(err).splitlines()[0]}")
+        doc.problem = LoadProblem("syntax", str(err).splitlines()[0] or "invalid YAML")
         return doc
     except Exception as err:  # the parser's own failures on odd input must not escape
         doc.problem = LoadProblem("syntax", f"cannot parse YAML ({type(err).__name__})")
@@ -109,7 +111,7 @@ def parse_yaml(text: str, path: Path) -> YamlDoc:
         doc.data = _plain(raw, "", doc.lines, [_MAX_NODES])
     except (_TooLarge, RecursionError):
         doc.lines.clear()
-        doc.problem = LoadProblem("syntax", "invalid YAML: aliases expand to too many values")
+        doc.problem = LoadProblem("syntax", "aliases expand to too many values")
     return doc
 
 

@@ -56,8 +56,17 @@ def test_good_repo_validates_clean(tmp_path):
         (tenant_yaml("alpha").replace("  environment:", "  name: again\n  environment:"), 3),
         (tenant_yaml("alpha").replace("  tls: [{", "  tls: [{{"), 12),
         (tenant_yaml("alpha") + "---\nother: 1\n", 14),
+        ('tenant:\n  name: "alpha\n  wave: 1\n', 2),
+        ("tenant:\n  name: alpha\n  wave: [1\n", 3),
     ],
-    ids=["mapping-in-scalar", "duplicate-key", "unclosed-flow", "two-documents"],
+    ids=[
+        "mapping-in-scalar",
+        "duplicate-key",
+        "unclosed-flow",
+        "two-documents",
+        "unclosed-quote-at-its-line",
+        "unclosed-bracket-at-its-line",
+    ],
 )
 def test_yaml_syntax(tmp_path, text, line):
     found = only(findings_for(tmp_path, alpha_with(text)))
@@ -118,6 +127,12 @@ def test_name_not_dns1123(tmp_path):
         "values/tenants/tenant-Alpha.yaml",
         LINE["tenant.name"],
     )
+
+
+def test_invalid_name_is_not_also_a_file_name_mismatch(tmp_path):
+    text = tenant_yaml("Alpha", host=ALPHA_HOST, bucket="nextcloud-alpha")
+    found = only(findings_for(tmp_path, alpha_with(text)))
+    assert (found.rule, found.file) == ("name-dns1123", ALPHA)
 
 
 def test_name_too_long_for_namespace_prefix(tmp_path):
