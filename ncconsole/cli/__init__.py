@@ -3,23 +3,39 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
 from ncconsole import __version__
-from ncconsole.cli.common import run_guarded
+from ncconsole.cli.common import cluster_options, repo_option, run_guarded
+from ncconsole.settings import load_settings
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ncconsole")
+@repo_option
+@cluster_options
 @click.pass_context
-def cli(ctx: click.Context) -> None:
+def cli(
+    ctx: click.Context, repo: Path | None, context: str | None, kubeconfig: Path | None
+) -> None:
     """Operate a multi-tenant Nextcloud platform on Kubernetes and Argo CD.
 
     Without a subcommand, opens the console on the current kube context and --repo.
     """
+    given = {
+        key: value
+        for key, value in (("repo", repo), ("context", context), ("kubeconfig", kubeconfig))
+        if value is not None
+    }
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        from ncconsole.cli.console_command import open_console
+
+        open_console(load_settings(**given))
+    elif given:
+        # `ncconsole --repo X <command>` means the same as `ncconsole <command> --repo X`.
+        ctx.default_map = {name: dict(given) for name in cli.list_commands(ctx)}
 
 
 def _register() -> None:
