@@ -100,7 +100,9 @@ class ApiServer:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         try:
             user = None
-            if not (request.path in PUBLIC_PATHS and "Authorization" not in request.headers):
+            if not (
+                request.path.rstrip("/") in PUBLIC_PATHS and "Authorization" not in request.headers
+            ):
                 user = self.auth.authenticate(request.headers.get("Authorization"))
             return await self._route(request, user)
         except ApiError as err:
@@ -110,10 +112,9 @@ class ApiServer:
 
     async def _route(self, request: web.Request, user: User | None) -> web.StreamResponse:
         segs = [s for s in request.path.split("/") if s]
-        if request.path in PUBLIC_PATHS:
-            return (
-                _json(self.version_info) if request.path == "/version" else web.Response(text="ok")
-            )
+        path = request.path.rstrip("/")
+        if path in PUBLIC_PATHS:
+            return _json(self.version_info) if path == "/version" else web.Response(text="ok")
         assert user is not None
         if segs == ["api"]:
             return _json(discovery.api_versions(self.server_address))
@@ -318,7 +319,24 @@ class ApiServer:
                 current["metadata"]["resourceVersion"],
             ) or pre.get("uid") not in (None, current["metadata"]["uid"]):
                 raise ApiError.conflict(t.rt.plural, t.rt.group, name)
-        return _json(self.store.delete(t.rt, t.namespace, name, dry_run=dry_run))
+        gone = self.store.delete(t.rt, t.namespace, name, dry_run=dry_run)
+        if t.rt.kind in ("Pod", "Namespace"):
+            return _json(gone)  # graceful deletions answer with the object, as in Kubernetes
+        details = {
+            "name": name,
+            "group": t.rt.group,
+            "kind": t.rt.plural,
+            "uid": gone["metadata"]["uid"],
+        }
+        return _json(
+            {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "metadata": {},
+                "status": "Success",
+                "details": details,
+            }
+        )
 
     async def _log(self, request: web.Request, t: Target) -> web.Response:
         pod = self.store.get(PODS, t.namespace, t.name or "")
