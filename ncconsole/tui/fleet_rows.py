@@ -37,7 +37,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("s3", "S3", 12),
     Column("env", "ENV", 8),
     Column("age", "AGE", 6),
-    Column("drift", "DRIFT", 36),
+    Column("drift", "DRIFT", 28),
 )
 
 WAVE_PREFIX = "wave:"

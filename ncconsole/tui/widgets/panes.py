@@ -136,7 +136,7 @@ def nextcloud_view(tenant: TenantState, now: datetime) -> RenderableType:
         else fmt.labelled("✖", web.error or f"HTTP {web.http_status}", fmt.BAD)
     )
     grid.add_row("status.php", status)
-    if web.http_status is not None:
+    if web.http_status == 200:  # other answers carry no trustworthy status fields
         grid.add_row("version", Text(web.version or "?"))
         grid.add_row("installed", Text(_yes_no(web.installed)))
         grid.add_row("maintenance", fmt.maintenance_text(web))

@@ -1,0 +1,54 @@
+"""Write the README's screenshots: screenshots/fleet.svg and screenshots/tenant.svg.
+
+They show the demo fleet (ncconsole.tui.demo_fleet) at a frozen moment, so re-running this
+script only changes the pictures when the console's look changes:
+
+    uv run python screenshots/make_screenshots.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SIZE = (128, 34)
+
+
+async def _shoot(target: Path, tenant: str | None) -> None:
+    from ncconsole.settings import Settings
+    from ncconsole.tui.app import make_app
+    from ncconsole.tui.demo_fleet import FROZEN_NOW, demo_snapshot
+    from ncconsole.tui.screens.tenant import TenantScreen
+    from ncconsole.tui.source import FixedFleetSource
+
+    app = make_app(FixedFleetSource(demo_snapshot()), Settings(), clock=lambda: FROZEN_NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.screen.select_tenant("notaris")
+        if tenant is not None:
+            app.open_tenant(tenant)
+            while not isinstance(app.screen, TenantScreen):
+                await pilot.pause(0.02)
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
+        svg = app.export_screenshot(title="ncconsole")
+    # LF endings and UTF-8 whatever the platform, so the files diff cleanly.
+    target.write_bytes(svg.encode("utf-8"))
+    print(f"wrote {target.relative_to(HERE.parent)}")
+
+
+def main() -> None:
+    sys.path.insert(0, str(HERE.parent))
+    # The user's own config (keymap, theme-affecting settings) must not leak into the pictures.
+    os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="ncconsole-shots-")
+    os.environ.pop("NCCONSOLE_CONFIG", None)
+    asyncio.run(_shoot(HERE / "fleet.svg", tenant=None))
+    asyncio.run(_shoot(HERE / "tenant.svg", tenant="notaris"))
+
+
+if __name__ == "__main__":
+    main()
