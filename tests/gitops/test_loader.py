@@ -74,3 +74,34 @@ def test_directory_without_values_tenants_is_a_repo_error(tmp_path):
         load_repo(tmp_path)
     assert str(tmp_path) in str(caught.value) and "values/tenants/" in str(caught.value)
     assert caught.value.exit_code == 2
+
+
+def test_yaml_1_1_booleans_read_as_helm_reads_them(tmp_path):
+    """`environment: no` is false for Helm and Argo CD (go-yaml), so it is not an environment."""
+    text = tenant_yaml("alpha").replace("environment: prod", "environment: no")
+    write_repo(tmp_path, good_tenants(**{"tenant-alpha.yaml": text}))
+    findings = validate(load_repo(tmp_path), Settings())
+    assert [(f.rule, f.line) for f in findings] == [("required-field", 3)]
+    assert "found False; quote it" in findings[0].message
+
+
+def test_merge_keys_and_anchors_resolve_with_lines(tmp_path):
+    text = (
+        "defaults: &defaults\n"
+        "  environment: prod\n"
+        '  wave: "1"\n'
+        "tenant:\n"
+        "  <<: *defaults\n"
+        "  name: alpha\n"
+        '  wave: "2"\n'
+        "  hostname: alpha.nextcloud.example.com\n"
+        "  s3: {bucket: nextcloud-alpha}\n"
+        "nextcloud: {host: alpha.nextcloud.example.com,"
+        " trustedDomains: [alpha.nextcloud.example.com]}\n"
+    )
+    write_repo(tmp_path, good_tenants(**{"tenant-alpha.yaml": text}))
+    repo = load_repo(tmp_path)
+    assert validate(repo, Settings()) == []
+    alpha = repo.tenant("alpha")
+    assert (alpha.environment, alpha.wave) == ("prod", 2)  # the mapping's own key wins
+    assert alpha.line("tenant.wave") == 7 and alpha.line("tenant.s3.bucket") == 9
