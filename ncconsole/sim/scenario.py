@@ -2,7 +2,17 @@
 
 A scenario comes from a YAML file (`load_scenario`) or is generated (`default_scenario`,
 `demo_scenario`). Every other simulator module reads from it; nothing here does I/O except
-`load_scenario`.
+`load_scenario`. A scenario file (every key optional except each tenant's name and wave):
+
+    release: {chart_version: 6.6.4, image_tag: 30.0.6-apache}
+    pending_upgrade: {chart_version: 6.6.9, image_tag: 30.0.8-apache}
+    applicationset: {mode: rolling_sync, steps: [{waves: [0]}, {waves: [1, 2], max_update: 0}]}
+    timings: {sync: 3, pod_start: 4}
+    api: {latency: 0.2, drop_watches_every: 30}
+    rbac: {users: [{name: admin}, {name: viewer, read_only: true}]}
+    tenants:
+      - {name: canary, wave: 0, environment: test}
+      - {name: zwolle, wave: 1, replicas: 2, faults: {degraded: true, statusphp_slow: 3}}
 """
 
 from __future__ import annotations

@@ -164,9 +164,17 @@ def test_two_thousand_tenants_write_and_read_in_a_few_seconds(tmp_path):
     assert written < 8 and read < 3, (written, read)
 
 
-@pytest.mark.parametrize("mode", ["manual", "rolling_sync"])
-def test_generated_repo_validates_clean(tmp_path, mode):
-    write_platform_repo(default_scenario(tenants=12, waves=3, applicationset_mode=mode), tmp_path)
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        default_scenario(tenants=12, waves=3),
+        default_scenario(tenants=12, waves=3, applicationset_mode="rolling_sync"),
+        demo_scenario(),
+    ],
+    ids=["manual", "rolling_sync", "demo"],
+)
+def test_generated_repo_validates_clean(tmp_path, scenario):
+    write_platform_repo(scenario, tmp_path)
     done = subprocess.run(
         [
             sys.executable,

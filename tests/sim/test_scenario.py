@@ -126,3 +126,16 @@ def test_bad_scenario_file_is_one_line_error_naming_file_and_field(tmp_path, tex
 def test_missing_scenario_file(tmp_path):
     with pytest.raises(ScenarioError, match="cannot read"):
         load_scenario(tmp_path / "nope.yaml")
+
+
+def test_the_documented_example_scenario_loads(tmp_path):
+    import ncconsole.sim.scenario as module
+
+    example = module.__doc__.split("(every key optional except each tenant's name and wave):")[1]
+    path = tmp_path / "scenario.yaml"
+    path.write_text("\n".join(line[4:] for line in example.strip("\n").splitlines()))
+    scenario = load_scenario(path)
+    assert scenario.applicationset.mode == "rolling_sync"
+    assert [s.max_update for s in scenario.rolling_steps()] == [None, 0]
+    assert scenario.rbac.users[1].read_only
+    assert scenario.tenant("zwolle").faults.degraded
