@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import socket
 from dataclasses import dataclass
@@ -26,6 +27,10 @@ from ncconsole.settings import Settings
 DEFAULT_KUBECONFIG = "~/.kube/config"
 # (connect, read) seconds for ordinary requests; watches pass their own read timeout.
 REQUEST_TIMEOUT = (5.0, 30.0)
+
+# urllib3 logs every retry as a WARNING; with no handler configured Python prints those on
+# stderr, right across the TUI. Failures reach the user through the banner instead.
+logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
 
 
 class KubeConfigError(NcConsoleError):
@@ -205,6 +210,8 @@ def _client(configuration: k8s_client.Configuration) -> k8s_client.ApiClient:
     # Several watches plus probes' secret reads share one pool; urllib3's default of 1
     # connection per host would make them queue (and log warnings).
     configuration.connection_pool_maxsize = 16
+    # One quick retry covers a stale pooled connection; the watch loops do the real backoff.
+    configuration.retries = urllib3.Retry(total=1, backoff_factor=0, raise_on_status=False)
     return k8s_client.ApiClient(configuration)
 
 

@@ -59,6 +59,8 @@ class WatchTiming:
     backoff_base: float = 0.5
     backoff_max: float = 8.0
     forbidden_retry: float = 30.0
+    # One GET /version this often: a constant idle cost, whatever the fleet size.
+    heartbeat_seconds: float = 5.0
 
 
 class _Relist(Exception):
@@ -85,6 +87,9 @@ class KindWatcher:
         self.sink = sink
         self.timing = timing or WatchTiming()
         self.resource_version: str | None = None
+        # Requests made so far, for diagnostics and the request-count budget.
+        self.lists = 0
+        self.streams_opened = 0
         self._stopping = threading.Event()
         self._stream: Any = None
         self._thread = threading.Thread(target=self._run, name=f"watch-{spec.kind}", daemon=True)
@@ -94,9 +99,14 @@ class KindWatcher:
 
     def stop(self, timeout: float = 2.0) -> None:
         self._stopping.set()
-        if self._stream is not None:
-            abort_stream(self._stream)
+        self.reconnect()
         self._thread.join(timeout)
+
+    def reconnect(self) -> None:
+        """Drop the current watch stream; the loop resumes from its resourceVersion."""
+        stream = self._stream
+        if stream is not None:
+            abort_stream(stream)
 
     def _query(self) -> dict[str, Any]:
         return {
@@ -151,6 +161,7 @@ class KindWatcher:
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
     def _list(self) -> None:
+        self.lists += 1
         data = self.conn.get_json(self.spec.path, self._query())
         items: dict[Key, Any] = {}
         for obj in data.get("items") or ():
@@ -171,6 +182,7 @@ class KindWatcher:
             "allowWatchBookmarks": "true",
             "timeoutSeconds": seconds,
         }
+        self.streams_opened += 1
         stream = self.conn.open_stream(self.spec.path, query, read_timeout=seconds + 15)
         self._stream = stream
         self.sink.contact(True)
@@ -209,3 +221,46 @@ class KindWatcher:
             self.sink.upsert(self.spec.kind, key, view)
         else:
             self.sink.delete(self.spec.kind, key)
+
+
+class Heartbeat:
+    """Notices an API server that went away even while watch streams hang silently.
+
+    A half-dead connection (server gone without closing it, network cut) would otherwise
+    only show at the watch's read timeout, minutes later. On a failed check every watcher
+    drops its stream, so they reconnect (and back off) instead of waiting on a dead socket.
+    """
+
+    def __init__(
+        self,
+        conn: KubeConnection,
+        sink: WatchSink,
+        watchers: list[KindWatcher],
+        interval: float,
+    ) -> None:
+        self.conn = conn
+        self.sink = sink
+        self.watchers = watchers
+        self.interval = interval
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="api-heartbeat", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(2.0)
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self.interval):
+            try:
+                self.conn.request_json("GET", "/version", timeout=(2.0, 3.0))
+            except ApiStatusError:
+                self.sink.contact(True)
+            except ApiUnreachable as err:
+                self.sink.contact(False, str(err))
+                for watcher in self.watchers:
+                    watcher.reconnect()
+            else:
+                self.sink.contact(True)

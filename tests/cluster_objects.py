@@ -1,0 +1,75 @@
+"""Kubernetes objects for one simulated tenant, as a Nextcloud chart + Argo CD would make them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ncconsole.sim.resources import APPLICATIONS, DEPLOYMENTS, NAMESPACES, PODS
+from ncconsole.sim.server import SimServer
+
+NC_LABELS = {"app.kubernetes.io/name": "nextcloud", "app.kubernetes.io/component": "app"}
+
+
+def app(tenant: str, wave: int | str, health: str = "Healthy", sync: str = "Synced") -> dict:
+    return {
+        "metadata": {
+            "name": f"nc-{tenant}",
+            "namespace": "argocd",
+            "labels": {"tenant": tenant, "wave": str(wave)},
+        },
+        "spec": {"source": {"targetRevision": "main"}},
+        "status": {
+            "sync": {"status": sync, "revision": "abc123"},
+            "health": {"status": health},
+        },
+    }
+
+
+def pod(tenant: str, name: str, *, ready: bool = True, waiting: str = "") -> dict:
+    state: dict[str, Any] = {"waiting": {"reason": waiting}} if waiting else {"running": {}}
+    return {
+        "metadata": {"name": name, "namespace": f"nc-{tenant}", "labels": dict(NC_LABELS)},
+        "spec": {
+            "nodeName": "node-1",
+            "containers": [{"name": "nextcloud", "image": "nextcloud:30.0.6"}],
+        },
+        "status": {
+            "phase": "Running",
+            "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
+            "containerStatuses": [
+                {"name": "nextcloud", "restartCount": 3 if waiting else 0, "state": state}
+            ],
+        },
+    }
+
+
+def deployment(tenant: str, replicas: int = 1, ready: int = 1) -> dict:
+    return {
+        "metadata": {"name": "nextcloud", "namespace": f"nc-{tenant}", "labels": dict(NC_LABELS)},
+        "spec": {
+            "replicas": replicas,
+            "template": {
+                "spec": {"containers": [{"name": "nextcloud", "image": "nextcloud:30.0.6"}]}
+            },
+        },
+        "status": {"readyReplicas": ready, "updatedReplicas": replicas},
+    }
+
+
+def add_tenant(sim: SimServer, tenant: str, wave: int | str, *, with_app: bool = True) -> None:
+    """Namespace, Deployment, one ready pod and (optionally) the Application."""
+    store = sim.store
+    sim.call(store.create, NAMESPACES, {"metadata": {"name": f"nc-{tenant}"}})
+    sim.call(store.create, DEPLOYMENTS, deployment(tenant))
+    sim.call(store.create, PODS, pod(tenant, f"nextcloud-{tenant}-0"))
+    if with_app:
+        sim.call(store.create, APPLICATIONS, app(tenant, wave))
+
+
+def ensure_namespace(sim: SimServer, name: str) -> None:
+    if sim.call(store_try_get, sim, name) is None:
+        sim.call(sim.store.create, NAMESPACES, {"metadata": {"name": name}})
+
+
+def store_try_get(sim: SimServer, name: str) -> Any:
+    return sim.store.try_get(NAMESPACES, None, name)

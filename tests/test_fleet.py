@@ -1,0 +1,180 @@
+"""FleetState against the simulator's real HTTPS API server: what a user of the console sees."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ncconsole.fleet import FleetState
+from ncconsole.kube.watch import WatchTiming
+from ncconsole.settings import Settings
+from ncconsole.sim.auth import DenyRule
+from ncconsole.sim.resources import APPLICATIONS, NAMESPACES, PODS
+from ncconsole.sim.server import SimServer
+from ncconsole.sim.store import Store
+from ncconsole.snapshot import Health, KindStatus
+from tests.cluster_objects import add_tenant, app, pod
+from tests.gitops.repo_builder import tenant_yaml, write_repo
+
+pytestmark = pytest.mark.timeout(30)
+
+FAST = WatchTiming(
+    watch_seconds=30,
+    backoff_base=0.05,
+    backoff_max=0.3,
+    forbidden_retry=0.3,
+    heartbeat_seconds=0.3,
+)
+
+
+def make_repo(root: Path) -> Path:
+    return write_repo(
+        root,
+        {
+            "tenant-canary.yaml": tenant_yaml("canary", wave='"0"'),
+            "tenant-alpha.yaml": tenant_yaml("alpha", wave='"1"'),
+            "tenant-beta.yaml": tenant_yaml("beta", wave='"2"'),
+            "tenant-fresh.yaml": tenant_yaml("fresh", wave='"2"'),
+        },
+    )
+
+
+def populate(sim: SimServer) -> None:
+    sim.call(sim.store.create, NAMESPACES, {"metadata": {"name": "argocd"}})
+    add_tenant(sim, "canary", 0)
+    add_tenant(sim, "alpha", 1)
+    add_tenant(sim, "beta", 1)  # the file says wave 2: drift
+    add_tenant(sim, "ghost", 3)  # no tenant file: orphan
+    # "fresh" has a file but no Application: not deployed
+
+
+@pytest.fixture
+def sim(tmp_path: Path) -> Iterator[SimServer]:
+    with SimServer(tls_dir=tmp_path / "tls") as server:
+        populate(server)
+        yield server
+
+
+def settings_for(sim: SimServer, tmp_path: Path) -> Settings:
+    kubeconfig = sim.write_kubeconfig(tmp_path / "kubeconfig")
+    return Settings(kubeconfig=kubeconfig, repo=make_repo(tmp_path / "repo"))
+
+
+@pytest.fixture
+def fleet(sim: SimServer, tmp_path: Path) -> Iterator[FleetState]:
+    state = FleetState(settings_for(sim, tmp_path), timing=FAST, probes=False)
+    state.start()
+    yield state
+    state.stop()
+
+
+def complete(snapshot) -> bool:
+    return snapshot.complete and len(snapshot.tenants) == 5
+
+
+def test_initial_list_joins_repo_and_cluster_with_drift(fleet: FleetState) -> None:
+    snap = fleet.wait_for(complete, 10)
+    by_name = {t.name: t for t in snap.tenants}
+    assert [t.name for t in snap.tenants] == ["canary", "alpha", "beta", "fresh", "ghost"]
+    assert snap.context == "ncconsole-sim" and snap.cluster.startswith("https://127.0.0.1:")
+    assert snap.waves() == [0, 1, 2, 3]
+    canary = by_name["canary"]
+    assert canary.health is Health.HEALTHY and canary.drift == ()
+    assert canary.deployment is not None and canary.deployment.ready_replicas == 1
+    assert [p.name for p in canary.pods] == ["nextcloud-canary-0"]
+    assert by_name["fresh"].drift == ("not deployed",)
+    assert by_name["fresh"].health is Health.MISSING
+    assert by_name["ghost"].drift == ("orphan",) and not by_name["ghost"].in_repo
+    assert by_name["ghost"].wave == 3
+    assert by_name["beta"].drift == ("wave label 1 differs from file wave 2",)
+    assert snap.api_reachable and all(
+        k.status is KindStatus.LIVE for k in (snap.kinds["pods"], snap.kinds["applications"])
+    )
+
+
+def test_crash_looping_pod_and_degraded_app_show_up(sim: SimServer, fleet: FleetState) -> None:
+    fleet.wait_for(complete, 10)
+    crashed = pod("alpha", "nextcloud-alpha-0", ready=False, waiting="CrashLoopBackOff")
+    sim.call(sim.store.update, PODS, "nc-alpha", "nextcloud-alpha-0", lambda _: crashed)
+    snap = fleet.wait_for(lambda s: s.tenant("alpha").health is Health.DEGRADED, 5)
+    assert snap.tenant("alpha").reason == "1 pod CrashLoopBackOff"
+    assert snap.tenant("alpha").pods[0].restarts == 3
+
+    degraded = app("canary", 0, health="Degraded")
+    degraded["status"]["health"]["message"] = "Deployment nextcloud exceeded its deadline"
+    sim.call(sim.store.update, APPLICATIONS, "argocd", "nc-canary", lambda _: degraded)
+    snap = fleet.wait_for(lambda s: s.tenant("canary").health is Health.DEGRADED, 5)
+    assert snap.tenant("canary").reason.startswith("Argo CD Degraded: Deployment nextcloud")
+
+    sim.call(sim.store.delete, PODS, "nc-alpha", "nextcloud-alpha-0")
+    snap = fleet.wait_for(lambda s: s.tenant("alpha").pods == (), 5)
+    assert snap.tenant("alpha").reason == "0/1 pods ready"
+
+
+def test_subscribers_get_coalesced_snapshots_on_a_background_thread(
+    sim: SimServer, fleet: FleetState
+) -> None:
+    first = fleet.wait_for(complete, 10)
+    seen: list[tuple[int, str]] = []
+    done = threading.Event()
+
+    def on_snapshot(snapshot) -> None:
+        seen.append((snapshot.version, threading.current_thread().name))
+        if len(snapshot.tenant("alpha").pods) == 11:
+            done.set()
+
+    unsubscribe = fleet.subscribe(on_snapshot)
+    for i in range(1, 11):
+        sim.call(sim.store.create, PODS, pod("alpha", f"nextcloud-alpha-extra-{i}"))
+    assert done.wait(5)
+    unsubscribe()
+    # Ten quick changes arrive as far fewer snapshots, never on the test's thread.
+    assert len(seen) < 10
+    assert all(name == "fleet" for _, name in seen)
+    assert all(version > first.version for version, _ in seen)
+
+
+def test_forbidden_kind_is_marked_and_the_rest_still_works(sim: SimServer, tmp_path: Path) -> None:
+    sim.call(sim.auth.deny, DenyRule(resources=("events",)))
+    state = FleetState(settings_for(sim, tmp_path), timing=FAST, probes=False)
+    state.start()
+    try:
+        snap = state.wait_for(complete, 10)
+        assert snap.kinds["events"].status is KindStatus.FORBIDDEN
+        assert snap.kinds["pods"].status is KindStatus.LIVE
+        assert snap.tenant("canary").health is Health.HEALTHY
+    finally:
+        state.stop()
+
+
+def test_api_going_away_is_reported_and_recovers(tmp_path: Path) -> None:
+    store = Store()
+    first = SimServer(tls_dir=tmp_path / "tls", store=store, admin_token="t0ken").start()
+    populate(first)
+    port = first.port
+    state = FleetState(settings_for(first, tmp_path), timing=FAST, probes=False)
+    state.start()
+    try:
+        state.wait_for(complete, 10)
+        # SimServer.stop() waits for its open watch streams; stop it beside the test, as a
+        # server going away would, and let the console notice on its own.
+        threading.Thread(target=first.stop, daemon=True).start()
+        snap = state.wait_for(lambda s: not s.api_reachable, 10)
+        assert "127.0.0.1" in snap.api_error
+        assert snap.tenant("canary").health is Health.HEALTHY  # last known state is kept
+        second = SimServer(port=port, tls_dir=tmp_path / "tls2", store=store, admin_token="t0ken")
+        second.tls = first.tls  # the same CA, as a restarted API server keeps its certificate
+        second.start()
+        try:
+            second.call(store.create, PODS, pod("alpha", "nextcloud-alpha-1"))
+            snap = state.wait_for(
+                lambda s: s.api_reachable and len(s.tenant("alpha").pods) == 2, 10
+            )
+            assert snap.api_error == ""
+        finally:
+            second.stop()
+    finally:
+        state.stop()
