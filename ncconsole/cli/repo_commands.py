@@ -111,7 +111,9 @@ def tenants_command(settings: Settings, wave: int | None, output_format: str) ->
 
 @click.command("new-tenant")
 @click.argument("name")
-@click.option("--wave", type=int, required=True, help="Rollout wave (0 = canary).")
+@click.option(
+    "--wave", type=click.IntRange(min=0), required=True, help="Rollout wave (0 = canary)."
+)
 @click.option("--hostname", required=True, help="The tenant's FQDN.")
 @click.option("--environment", default=None, help="Default: the environment most tenants use.")
 @click.option("--bucket", default=None, help="S3 bucket (default: nextcloud-NAME).")

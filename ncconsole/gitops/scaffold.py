@@ -57,12 +57,24 @@ def default_environment(repo: Repo) -> str:
 
 
 def render_tenant_values(
-    name: str, environment: str, wave: int, hostname: str, bucket: str, *, quote_wave: bool = True
+    name: str,
+    environment: str,
+    wave: int,
+    hostname: str,
+    bucket: str,
+    *,
+    quote_wave: bool = True,
+    flow_lists: bool = True,
 ) -> str:
-    """The tenant file in the platform's shape (DOMAIN.md §1)."""
+    """The tenant file in the platform's shape (DOMAIN.md §1).
+
+    `quote_wave` and `flow_lists` follow the existing files: `wave: "1"` and `[a, b]` lists as
+    in the seed repository, or `wave: 1` and block lists.
+    """
     host = _scalar(hostname)
+    tls_secret = _scalar(f"nextcloud-{name}-tls")
     wave_text = f'"{wave}"' if quote_wave else str(wave)
-    return (
+    head = (
         "tenant:\n"
         f"  name: {_scalar(name)}\n"
         f"  environment: {_scalar(environment)}\n"
@@ -72,11 +84,20 @@ def render_tenant_values(
         f"    bucket: {_scalar(bucket)}\n"
         "nextcloud:\n"
         f"  host: {host}\n"
+    )
+    if flow_lists:
+        return head + (
+            f"  trustedDomains: [{host}]\n"
+            "ingress:\n"
+            f"  tls: [{{secretName: {tls_secret}, hosts: [{host}]}}]\n"
+            f"  hosts: [{{host: {host}, paths: [{{path: /, pathType: Prefix}}]}}]\n"
+        )
+    return head + (
         "  trustedDomains:\n"
         f"    - {host}\n"
         "ingress:\n"
         "  tls:\n"
-        f"    - secretName: {_scalar(f'nextcloud-{name}-tls')}\n"
+        f"    - secretName: {tls_secret}\n"
         "      hosts:\n"
         f"        - {host}\n"
         "  hosts:\n"
@@ -121,6 +142,7 @@ def create_tenant(
         hostname,
         bucket or f"nextcloud-{name}",
         quote_wave=_quotes_wave(repo),
+        flow_lists=_uses_flow_lists(repo),
     )
     before = validate(repo, settings)
     doc = parse_yaml(text, path)
@@ -141,6 +163,18 @@ def _quotes_wave(repo: Repo) -> bool:
     waves = [f.doc.get("tenant.wave") for f in repo.tenant_files if isinstance(f.doc.data, dict)]
     waves = [w for w in waves if parse_wave(w) is not None]
     return not waves or any(isinstance(w, str) for w in waves)
+
+
+def _uses_flow_lists(repo: Repo) -> bool:
+    """Whether the first readable tenant file writes its lists inline, as the seed does."""
+    for entry in repo.tenant_files:
+        if entry.tenant is not None:
+            try:
+                text = entry.doc.path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            return bool(re.search(r"^\s*trustedDomains:\s*\[", text, re.MULTILINE))
+    return True
 
 
 def _scalar(value: str) -> str:

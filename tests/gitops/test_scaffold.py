@@ -30,16 +30,29 @@ def test_writes_a_tenant_the_repo_accepts(tmp_path):
         "nextcloud-zulu",
     )
     assert zulu.tls_hosts == zulu.ingress_hosts == zulu.trusted_domains == (HOST,)
-    assert 'wave: "2"' in created.path.read_text()  # the seed's quoted style
     assert not any(name.endswith(".tmp") for name in tenant_dir_listing(tmp_path))
 
 
-def test_follows_unquoted_waves_when_every_file_uses_them(tmp_path):
-    files = {f"tenant-{n}.yaml": tenant_yaml(n, wave=w) for n, w in [("canary", "0"), ("a", "1")]}
+def test_follows_the_existing_files_style(tmp_path):
+    write_repo(tmp_path)
+    created = create_tenant(tmp_path, Settings(), name="zulu", wave=1, hostname=HOST)
+    # The good repo's files are in the seed's style: quoted wave, inline lists.
+    assert created.path.read_text() == tenant_yaml("zulu", host=HOST)
+
+
+def test_follows_unquoted_waves_and_block_lists(tmp_path):
+    def block_style(name, wave):
+        text = tenant_yaml(name, wave=wave)
+        host = f"{name}.nextcloud.example.com"
+        return text.replace(f"trustedDomains: [{host}]", f"trustedDomains:\n    - {host}")
+
+    files = {f"tenant-{n}.yaml": block_style(n, w) for n, w in [("canary", "0"), ("a", "1")]}
     write_repo(tmp_path, files)
     created = create_tenant(tmp_path, Settings(), name="zulu", wave=1, hostname=HOST, bucket="z-b")
     text = created.path.read_text()
     assert "  wave: 1\n" in text and "bucket: z-b" in text
+    assert f"  trustedDomains:\n    - {HOST}\n" in text
+    assert validate(load_repo(tmp_path), Settings()) == []
 
 
 def test_environment_tie_asks_for_environment(tmp_path):
