@@ -13,6 +13,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from ncconsole.sim.scenario import TenantSpec
 
@@ -119,7 +120,7 @@ class NextcloudInstance:
         version = version_from_image_tag(tenant.image_tag or image_tag)
         digest = hashlib.sha256(tenant.name.encode()).hexdigest()
         installed = _older(version) if tenant.faults.needs_db_upgrade else version
-        host, _, port = (s3_endpoint.split("://")[-1] or "rgw.ceph.example.com").partition(":")
+        endpoint = urlsplit(s3_endpoint or "https://rgw.ceph.example.com")
         config: dict[str, Any] = {
             "instanceid": f"oc{digest[:10]}",
             "passwordsalt": REDACTED,
@@ -144,9 +145,9 @@ class NextcloudInstance:
                 "class": OBJECTSTORE_CLASS,
                 "arguments": {
                     "bucket": tenant.bucket,
-                    "hostname": host,
-                    "port": int(port) if port else 443,
-                    "use_ssl": not s3_endpoint.startswith("http://"),
+                    "hostname": endpoint.hostname,
+                    "port": endpoint.port or (80 if endpoint.scheme == "http" else 443),
+                    "use_ssl": endpoint.scheme != "http",
                     "region": "us-east-1",
                     "use_path_style": True,
                     "autocreate": False,

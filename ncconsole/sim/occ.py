@@ -94,22 +94,52 @@ def _simple_program(argv: list[str], uid: int) -> OccResult | None:
 
 
 def _shell(instance: NextcloudInstance, command: str, uid: int) -> OccResult:
+    """`sh -c COMMAND`: simple commands joined by &&, || or ;, with `cd` and `exit`."""
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
     try:
-        argv = shlex.split(command)
+        tokens = list(lexer)
     except ValueError:
         return _result(stderr="sh: 1: Syntax error: Unterminated quoted string\n", code=2)
-    if not argv:
+    stdout, stderr, code = b"", b"", 0
+    operator = ";"
+    while tokens:
+        end = next((i for i, t in enumerate(tokens) if t in ("&&", "||", ";")), len(tokens))
+        words, next_op = tokens[:end], tokens[end] if end < len(tokens) else None
+        tokens = tokens[end + 1 :]
+        if any(set(w) <= set("|&<>()") for w in words):
+            unsupported = next(w for w in words if set(w) <= set("|&<>()"))
+            message = f"sh: 1: simulated shell: '{unsupported}' is not supported\n"
+            return OccResult(stdout, stderr + message.encode(), 2)
+        run = operator == ";" or (operator == "&&") == (code == 0)
+        if run and words:
+            if words[0] == "exit":
+                code = int(words[1]) if len(words) > 1 and words[1].isdigit() else code
+                break
+            result = _builtin_cd(words) or _run_program(instance, words, uid, shell=True)
+            stdout, stderr, code = stdout + result.stdout, stderr + result.stderr, result.exit_code
+        operator = next_op or ";"
+    return OccResult(stdout, stderr, code)
+
+
+def _builtin_cd(words: list[str]) -> OccResult | None:
+    if words[0] != "cd":
+        return None
+    target = words[1] if len(words) > 1 else "/root"
+    if target.rstrip("/") in ("", "/var/www/html", "/var/www", "/tmp", "/root", "."):
         return _result()
-    return _run_program(instance, argv, uid, shell=True)
+    return _result(stderr=f"sh: 1: cd: can't cd to {target}\n", code=2)
 
 
 def _su(instance: NextcloudInstance, args: list[str]) -> OccResult:
-    user, command, i = "root", None, 0
+    user, command, shell, i = "root", None, None, 0
     while i < len(args):
         arg = args[i]
         if arg in ("-s", "--shell", "-c", "--command") and i + 1 < len(args):
             if arg in ("-c", "--command"):
                 command = args[i + 1]
+            else:
+                shell = args[i + 1]
             i += 2
             continue
         if not arg.startswith("-"):
@@ -121,6 +151,9 @@ def _su(instance: NextcloudInstance, args: list[str]) -> OccResult:
             " the required fields\n",
             code=1,
         )
+    if user == "www-data" and shell is None:
+        # www-data's login shell in the image is nologin; the chart's docs pass -s /bin/sh.
+        return _result("This account is currently not available.\n", code=1)
     if command is None:
         return _result(stderr="su: simulated su needs -c COMMAND\n", code=1)
     return _shell(instance, command, WWW_DATA_UID if user == "www-data" else 0)

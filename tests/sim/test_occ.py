@@ -220,3 +220,35 @@ def test_help_is_minimal_and_exits_zero():
 def test_unterminated_quote_in_su_command_is_a_shell_syntax_error():
     result = run_occ(make(), ["su", "-s", "/bin/sh", "www-data", "-c", "php occ 'status"])
     assert result.exit_code == 2 and b"Unterminated quoted string" in result.stderr
+
+
+def test_shell_sequences_and_cd_run_like_sh():
+    nc = make()
+    result = run_occ(
+        nc,
+        [
+            "su",
+            "-s",
+            "/bin/sh",
+            "www-data",
+            "-c",
+            "cd /var/www/html && php occ maintenance:mode --on",
+        ],
+    )
+    assert (result.stdout, result.exit_code) == (b"Maintenance mode enabled\n", 0)
+    result = run_occ(nc, ["sh", "-c", "cd /nope && echo unreachable; echo after"])
+    assert result.stdout == b"after\n"
+    assert result.stderr == b"sh: 1: cd: can't cd to /nope\n"
+    assert run_occ(nc, ["sh", "-c", "false || exit 3"]).exit_code == 3
+    assert run_occ(nc, ["sh", "-c", "php occ status | grep installed"]).exit_code == 2
+
+
+def test_su_to_www_data_without_a_shell_hits_nologin():
+    result = run_occ(make(), ["su", "www-data", "-c", "php occ status"])
+    assert result.exit_code == 1
+    assert result.stdout == b"This account is currently not available.\n"
+
+
+def test_objectstore_config_follows_the_s3_endpoint():
+    args = make().system_config["objectstore"]["arguments"]
+    assert (args["hostname"], args["port"], args["use_ssl"]) == ("127.0.0.1", 9000, False)
