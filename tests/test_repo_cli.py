@@ -192,3 +192,13 @@ def test_real_entry_point_exit_codes(tmp_path):
         assert "Traceback" not in done.stdout + done.stderr
         codes.append(done.returncode)
     assert codes == [0, 1, 2]
+
+
+def test_validate_lists_every_rule_id(capsys):
+    from ncconsole.gitops import RULES
+
+    code, out, _ = run(capsys, "validate", "--list-rules", "--format", "json")
+    assert code == 0
+    listed = json.loads(out)
+    assert [item["rule"] for item in listed] == list(RULES)
+    assert {item["severity"] for item in listed} == {"error", "warning"}

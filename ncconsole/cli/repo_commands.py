@@ -11,6 +11,7 @@ from rich.table import Table
 
 from ncconsole.cli.common import format_option, repo_option, with_settings
 from ncconsole.gitops import (
+    RULES,
     Finding,
     Repo,
     TenantRejected,
@@ -33,12 +34,33 @@ def _summary(findings: list[Finding], repo: Repo) -> str:
     return f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')} in {files}"
 
 
+def _print_rules(output_format: str) -> None:
+    rules = [
+        {"rule": rule, "severity": severity, "checks": checks}
+        for rule, (severity, checks) in RULES.items()
+    ]
+    if output_format == "json":
+        click.echo(json.dumps(rules, indent=2))
+        return
+    width = max(len(rule) for rule in RULES)
+    for item in rules:
+        click.echo(f"{item['rule']:<{width}}  {item['severity']:<7}  {item['checks']}")
+
+
 @click.command("validate")
 @repo_option
 @format_option("text", "json")
+@click.option("--list-rules", is_flag=True, help="List the rule ids and what each checks.")
 @with_settings
-def validate_command(settings: Settings, output_format: str) -> None:
-    """Check the GitOps repository: one line per finding, exit 1 when there are errors."""
+def validate_command(settings: Settings, output_format: str, list_rules: bool) -> None:
+    """Check the GitOps repository: one line per finding, exit 1 when there are errors.
+
+    Each line reads `path:line: severity rule-id: message`; exit 0 when there are only
+    warnings, 2 when the repository cannot be read.
+    """
+    if list_rules:
+        _print_rules(output_format)
+        return
     repo = load_repo(settings.repo)
     findings = validate(repo, settings)
     if output_format == "json":

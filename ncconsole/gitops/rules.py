@@ -54,6 +54,7 @@ RULES: dict[str, tuple[Severity, str]] = {
     "tenant-file-in-subfolder": ("warning", "no values file in a subfolder of values/tenants/"),
     "stray-tenant-file": ("warning", "every values/tenants/*.yaml is named tenant-<name>.yaml"),
     "s3-credentials-plaintext": ("warning", "S3 keys come from a Secret, not plaintext values"),
+    "common-values-missing": ("warning", "values/common.yaml exists when tenants do"),
 }
 
 
@@ -70,6 +71,7 @@ def validate(repo: Repo, settings: Settings) -> list[Finding]:
             found.update(_stray_file(entry))
     found.update(_duplicates(repo.tenant_files))
     found.update(_canary(repo))
+    found.update(_common_values(repo))
     found.update(_s3_credentials(repo))
     return sorted(found, key=Finding.sort_key)
 
@@ -268,6 +270,15 @@ def _duplicates(files: list[TenantFile]) -> Iterator[Finding]:
                 entry.declared_name,
                 f"{label} '{value}' is also used by {other.rel}:{other.doc.line(path)}",
             )
+
+
+def _common_values(repo: Repo) -> Iterator[Finding]:
+    if repo.common_doc is None and repo.tenant_files:
+        yield _finding(
+            COMMON_FILE, 0, "common-values-missing", None,
+            "file not found; the ApplicationSet passes it to every tenant's Helm release, "
+            "so syncs fail without it (create it, even empty)",
+        )  # fmt: skip
 
 
 def _canary(repo: Repo) -> Iterator[Finding]:

@@ -336,6 +336,18 @@ def test_s3_secret_in_tenant_file_silences_the_warning_for_that_tenant_only(tmp_
     assert (found.rule, found.file) == ("s3-credentials-plaintext", "values/env/prod.yaml")
 
 
+def test_missing_common_values_is_a_warning(tmp_path):
+    write_repo(tmp_path)
+    (tmp_path / "values/common.yaml").unlink()
+    found = only(validate(load_repo(tmp_path), Settings()))
+    assert (found.rule, found.severity, found.file, found.line) == (
+        "common-values-missing",
+        "warning",
+        "values/common.yaml",
+        0,
+    )
+
+
 def test_every_rule_is_exercised_here():
     import pathlib
 
