@@ -20,7 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ncconsole.sim import discovery, tables
+from ncconsole.sim import discovery, protobuf_bodies, tables
 from ncconsole.sim.apierrors import ApiError
 from ncconsole.sim.auth import Auth, User
 from ncconsole.sim.exec_ws import ExecHandler, command_not_found, resolve_container, serve_exec
@@ -170,7 +170,7 @@ class ApiServer:
         authz_ns = t.name if t.rt is NAMESPACES and t.name else t.namespace or ""
         self.auth.check(user, verb, resource, t.rt.group, authz_ns, t.name or "")
         if t.rt.plural == "selfsubjectaccessreviews":
-            body = await request.json()
+            body = await read_body(request)
             return _json({**body, "status": self.auth.review(user, body.get("spec") or {})}, 201)
         if verb in ("list", "watch", "deletecollection"):
             return await self._collection(request, t, verb)
@@ -187,7 +187,7 @@ class ApiServer:
         dry_run = q.get("dryRun") == "All"
         if verb == "delete":
             return await self._delete(request, t, dry_run)
-        body = await request.json()
+        body = await read_body(request)
         if verb == "update":
             return _json(self._update(t, body, dry_run))
         return _json(self._patch(request.content_type, t, body, dry_run))
@@ -254,7 +254,7 @@ class ApiServer:
 
     # --- single objects -------------------------------------------------------------------
     async def _create(self, request: web.Request, t: Target) -> web.Response:
-        body = await request.json()
+        body = await read_body(request)
         if not isinstance(body, dict):
             raise ApiError.bad_request("the request body must be a JSON object")
         meta = body.setdefault("metadata", {})
@@ -312,7 +312,7 @@ class ApiServer:
         name = t.name or ""
         current = self.store.get_entry(t.rt, t.namespace, name).obj
         if request.can_read_body:
-            options = await request.json()
+            options = await read_body(request)
             pre = (options or {}).get("preconditions") or {}
             if pre.get("resourceVersion") not in (
                 None,
@@ -349,6 +349,14 @@ class ApiServer:
             lines = text.splitlines(keepends=True)
             text = "".join(lines[-int(tail) :]) if int(tail) else ""
         return web.Response(text=text, content_type="text/plain")
+
+
+async def read_body(request: web.Request) -> Any:
+    """The request body as JSON data (JSON, or the protobuf kinds kubectl sends)."""
+    raw = await request.read()
+    if request.content_type == "application/vnd.kubernetes.protobuf":
+        return protobuf_bodies.decode(raw)
+    return json.loads(raw) if raw.strip() else {}
 
 
 def _prepare_for_create(rt: ResourceType, obj: dict) -> None:

@@ -98,5 +98,8 @@ class Auth:
         if attrs.get("subresource"):
             resource += "/" + attrs["subresource"]
         if self.allowed(user, attrs.get("verb", ""), resource, attrs.get("namespace", "")):
-            return {"allowed": True, "reason": "allowed by the simulator's RBAC"}
-        return {"allowed": False, "denied": True, "reason": "denied by the simulator's RBAC"}
+            return {
+                "allowed": True,
+                "reason": f'RBAC: allowed by the simulator to User "{user.name}"',
+            }
+        return {"allowed": False}  # RBAC has no reason to give when no rule allows

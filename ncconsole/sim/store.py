@@ -387,6 +387,8 @@ class Store:
             raise ApiError.already_exists(rt.plural, rt.group, name)
         for k in ("deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
             meta.pop(k, None)
+        if rt is NAMESPACES:
+            obj.setdefault("status", {"phase": "Active"})
         meta["uid"] = str(uuid.uuid4())
         meta["creationTimestamp"] = now_iso()
         meta["generation"] = 1
