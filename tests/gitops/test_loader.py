@@ -105,3 +105,30 @@ def test_merge_keys_and_anchors_resolve_with_lines(tmp_path):
     alpha = repo.tenant("alpha")
     assert (alpha.environment, alpha.wave) == ("prod", 2)  # the mapping's own key wins
     assert alpha.line("tenant.wave") == 7 and alpha.line("tenant.s3.bucket") == 9
+
+
+def test_mangled_tenant_files_never_raise(tmp_path):
+    """Random damage to a tenant file yields findings on that file, never an exception."""
+    import random
+
+    rnd = random.Random(7)
+    junk = ["{", "}", "[", "]", ":", " ", "\n", "-", "&a", "*a", "'", '"', "#", "\t", "? ", "|"]
+    junk += ["!!binary", "!!python/object:os.system", "<<: *a", "\x00", "\ufeff", "~", "0x1"]
+    write_repo(tmp_path)
+    target = tmp_path / "values/tenants/tenant-alpha.yaml"
+    original = target.read_text()
+    for _ in range(150):
+        chars = list(original)
+        for _ in range(rnd.randint(1, 6)):
+            chars.insert(rnd.randrange(len(chars)), rnd.choice(junk))
+            del chars[rnd.randrange(len(chars))]
+        target.write_text("".join(chars))
+        findings = validate(load_repo(tmp_path), Settings())
+        others = [f for f in findings if f.file != "values/tenants/tenant-alpha.yaml"]
+        # Damage to alpha may change alpha's wave/host/bucket, so only duplicates and the
+        # canary rule may mention other files.
+        assert {f.rule for f in others} <= {
+            "duplicate-hostname",
+            "duplicate-bucket",
+            "canary-missing",
+        }
