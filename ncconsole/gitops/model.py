@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -118,18 +119,28 @@ class Repo:
     common_doc: YamlDoc | None = None
     env_docs: dict[str, YamlDoc] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def tenants(self) -> list[Tenant]:
-        """Usable tenants, canary wave first, then by wave and name."""
+        """Usable tenants, canary wave first, then by wave and name.
+
+        Computed once: build a new Repo (dataclasses.replace) rather than editing `files`.
+        """
         found = [f.tenant for f in self.files if f.tenant is not None]
         return sorted(found, key=lambda t: (t.wave, t.name))
+
+    @cached_property
+    def _by_name(self) -> dict[str, Tenant]:
+        by_name: dict[str, Tenant] = {}
+        for tenant in self.tenants:
+            by_name.setdefault(tenant.name, tenant)
+        return by_name
 
     @property
     def tenant_files(self) -> list[TenantFile]:
         return [f for f in self.files if f.is_tenant_file]
 
     def tenant(self, name: str) -> Tenant | None:
-        return next((t for t in self.tenants if t.name == name), None)
+        return self._by_name.get(name)
 
     def waves(self) -> dict[int, list[Tenant]]:
         """Tenants per wave, in rollout order (wave 0, the canary, first)."""
