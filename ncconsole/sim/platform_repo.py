@@ -271,11 +271,22 @@ def commit_change(path: Path, message: str, files: dict[str, str | None]) -> str
 
 
 def head_revision(path: Path) -> str:
+    """The sha HEAD points at. Read from .git directly when it can be: Argo CD's simulated
+    repo server polls this often."""
+    git_dir = Path(path) / ".git"
+    try:
+        head = (git_dir / "HEAD").read_text().strip()
+        sha = (git_dir / head[5:]).read_text().strip() if head.startswith("ref: ") else head
+        if len(sha) == 40:
+            return sha
+    except OSError:
+        pass  # packed refs or a worktree: ask git
     return _git(Path(path), "rev-parse", "HEAD").decode().strip()
 
 
 # blob id -> (tenant name, chart override, image override); blobs never change.
 _tenant_blob_cache: dict[str, tuple[str, str | None, str | None]] = {}
+_CACHE_LIMIT = 50_000
 
 
 def desired_versions(path: Path, revision: str) -> dict[str, DesiredVersion]:
@@ -291,6 +302,8 @@ def desired_versions(path: Path, revision: str) -> dict[str, DesiredVersion]:
         raise PlatformRepoError(f"{path}: {COMMON_VALUES} is missing at {revision[:12]}")
     tenant_blobs = {p: b for p, b in blobs.items() if p.endswith((".yaml", ".yml"))}
     tenant_blobs.pop(COMMON_VALUES, None)
+    if len(_tenant_blob_cache) > _CACHE_LIMIT:
+        _tenant_blob_cache.clear()  # keeps memory flat however long the simulator churns
     wanted = [b for b in tenant_blobs.values() if b not in _tenant_blob_cache]
     contents = _cat_blobs(path, [blobs[COMMON_VALUES], *wanted])
     common = _load(contents[blobs[COMMON_VALUES]]) or {}
