@@ -86,7 +86,7 @@ class NextcloudWeb:
             return web.Response(
                 status=404, text="The page could not be found on the server.\n", headers=_HEADERS
             )
-        host = _host_name(request.host or "")
+        host = _host_name(request.host or "").lower()
         instance = self._instances(host)
         if instance is None or (instance.installed and not instance.is_trusted(host)):
             return web.Response(

@@ -64,8 +64,9 @@ def test_status_php_routes_by_host_header(loop, fleet):
             "productname": "Nextcloud",
             "extendedSupport": False,
         }
-        # a port in the Host header is fine
+        # a port in the Host header is fine, and host names are case-insensitive
         assert get(server, f"{healthy}:443").status_code == 200
+        assert get(server, healthy.upper()).status_code == 200
     finally:
         server.stop_in(loop)
 
