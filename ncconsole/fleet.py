@@ -192,7 +192,8 @@ class FleetState:
                 remaining = deadline - datetime.now(UTC).timestamp()
                 if remaining <= 0:
                     raise FleetTimeout(f"fleet state not ready after {timeout:g} s", self._snapshot)
-                self._published.wait(remaining)
+                # Wake now and then too: a predicate may depend on the clock.
+                self._published.wait(min(remaining, 0.25))
             return self._snapshot
 
     # -- WatchSink (called from watcher threads) --------------------------------------------

@@ -165,7 +165,7 @@ def platform_state(
     if store is not None:
         ready, message = store
     elif store_kind.status == KindStatus.LIVE:
-        ready, message = False, "secret store not found"
+        ready, message = False, "not found"
     else:
         ready, message = None, store_kind.message or store_kind.status.value
     return PlatformState(
