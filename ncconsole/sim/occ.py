@@ -1,9 +1,9 @@
 """Simulated `occ` in a tenant's `nextcloud` container: pure functions over NextcloudInstance.
 
 `run_occ` takes the argv that `kubectl exec` would run and answers like the container does:
-`php occ ...` and `php /var/www/html/occ ...` run occ as the pod's user (root unless the pod runs
-as uid 33, and then occ refuses), `su -s /bin/sh www-data -c "php occ ..."` runs it as
-www-data through a shell, which splits the -c string as sh would. Unknown programs fail as
+`php occ ...` and `php /var/www/html/occ ...` run occ as the pod's user, which is root (and occ
+refuses to run) unless the pod runs as uid 33; `su -s /bin/sh www-data -c "php occ ..."` runs
+it as www-data through a shell, which splits the -c string as sh would. Unknown programs fail as
 the container runtime (exit 127) or the shell (`sh: 1: X: not found`, 127) does.
 """
 
@@ -198,6 +198,9 @@ def _parse(spec: CommandSpec, tokens: list[str]) -> CommandInput:
             break
         if not token.startswith("-") or token == "-":
             args.append(token)
+            continue
+        if token.strip("v") == "-":  # -v, -vv, -vvv
+            opts["verbose"] = True
             continue
         if token.startswith("--"):
             name, has_value, value = token[2:].partition("=")

@@ -17,13 +17,19 @@ from typing import NamedTuple
 import yaml  # PyYAML with libyaml: ~10x faster than ruamel for thousands of tenant files
 
 from ncconsole.errors import NcConsoleError
-from ncconsole.sim.platform_static import static_files
-from ncconsole.sim.scenario import Release, Scenario, TenantSpec
+from ncconsole.sim.platform_files import (
+    APPPROJECT,
+    APPSET_FILE,
+    COMMON_VALUES,
+    applicationset,
+    common_values,
+    default_replicas,
+    env_values,
+    static_files,
+    tenant_file,
+)
+from ncconsole.sim.scenario import Scenario
 
-GIT_REPO_URL = "https://git.example.com/platform/nextcloud-platform.git"
-CHART_REPO_URL = "https://nextcloud.github.io/helm/"
-COMMON_VALUES = "values/common.yaml"
-APPSET_FILE = "argo/applicationsets/nextcloud-tenants.yaml"
 _AUTHOR = {
     "GIT_AUTHOR_NAME": "ncconsole sim",
     "GIT_AUTHOR_EMAIL": "sim@ncconsole.invalid",
@@ -61,166 +67,12 @@ def _git(repo: Path, *args: str, stdin: bytes | None = None) -> bytes:
     return done.stdout
 
 
-def tenant_file(tenant: TenantSpec, default_replicas: int) -> str:
-    """A tenant's values file in the platform's shape (wave quoted, as the seed repo has it)."""
-    n, host = tenant.name, tenant.hostname
-    text = (
-        f"tenant:\n  name: {n}\n  environment: {tenant.environment}\n"
-        f'  wave: "{tenant.wave}"\n  hostname: {host}\n  s3:\n    bucket: {tenant.bucket}\n'
-        f"nextcloud:\n  host: {host}\n  trustedDomains: [{host}]\n"
-        f"ingress:\n  tls: [{{secretName: nextcloud-{n}-tls, hosts: [{host}]}}]\n"
-        f"  hosts: [{{host: {host}, paths: [{{path: /, pathType: Prefix}}]}}]\n"
-    )
-    if tenant.replicas != default_replicas:
-        text += f"replicaCount: {tenant.replicas}\n"
-    if tenant.image_tag:
-        text += f"image:\n  tag: {tenant.image_tag}\n"
-    return text
-
-
-def common_values(release: Release, replicas: int) -> str:
-    return f"""\
-# Shared Helm values for every tenant's `nextcloud` release (chart nextcloud/nextcloud).
-# The chart version lives here; keep the ApplicationSet's chart targetRevision in step.
-chart:
-  repository: {CHART_REPO_URL}
-  name: nextcloud
-  version: {release.chart_version}
-image:
-  repository: nextcloud
-  tag: {release.image_tag}
-  pullPolicy: IfNotPresent
-replicaCount: {replicas}
-nextcloud:
-  existingSecret:
-    enabled: true
-    secretName: nextcloud-secrets
-    usernameKey: nextcloud-username
-    passwordKey: nextcloud-password
-  objectStore:
-    s3:
-      enabled: true
-      host: rgw.ceph.example.com
-      ssl: true
-      usePathStyle: true
-      region: us-east-1
-      existingSecret: nextcloud-secrets
-      secretKeys:
-        accessKey: s3-access-key
-        secretKey: s3-secret-key
-internalDatabase:
-  enabled: false
-externalDatabase:
-  enabled: true
-  type: postgresql
-  host: pgbouncer.nc-platform.svc
-  existingSecret:
-    enabled: true
-    secretName: nextcloud-secrets
-    passwordKey: db-password
-redis:
-  enabled: false
-"""
-
-
-def env_values(environment: str) -> str:
-    prod = environment == "prod"
-    return (
-        f"# Overrides for every tenant in environment '{environment}'.\n"
-        f"nextcloud:\n  configs:\n    loglevel.config.php: |-\n"
-        f"      <?php $CONFIG = ['loglevel' => {2 if prod else 1}];\n"
-        f"resources:\n  requests: {{cpu: {'500m' if prod else '100m'}, memory: "
-        f"{'1Gi' if prod else '512Mi'}}}\n"
-    )
-
-
-def applicationset(scenario: Scenario, chart_version: str) -> str:
-    strategy = ""
-    if scenario.applicationset.mode == "rolling_sync":
-        steps = ""
-        for step in scenario.rolling_steps():
-            values = ", ".join(f'"{w}"' for w in step.waves)
-            steps += (
-                "        - matchExpressions:\n"
-                f"            - {{key: wave, operator: In, values: [{values}]}}\n"
-            )
-            if step.max_update is not None:
-                steps += f"          maxUpdate: {step.max_update}\n"
-        strategy = f"  strategy:\n    type: RollingSync\n    rollingSync:\n      steps:\n{steps}"
-    return f"""\
-apiVersion: argoproj.io/v1alpha1
-kind: ApplicationSet
-metadata:
-  name: nextcloud-tenants
-  namespace: argocd
-spec:
-  goTemplate: true
-  goTemplateOptions: ["missingkey=error"]
-  generators:
-    - git:
-        repoURL: {GIT_REPO_URL}
-        revision: HEAD
-        files:
-          - path: values/tenants/*.yaml
-{strategy}  template:
-    metadata:
-      # The name comes from the file, never from the path: the glob also matches subfolders.
-      name: 'nc-{{{{ .tenant.name }}}}'
-      labels:
-        tenant: '{{{{ .tenant.name }}}}'
-        wave: '{{{{ .tenant.wave }}}}'
-    spec:
-      project: nextcloud-platform
-      sources:
-        - repoURL: {CHART_REPO_URL}
-          chart: nextcloud
-          targetRevision: {chart_version}
-          helm:
-            releaseName: nextcloud
-            valueFiles:
-              - $values/values/common.yaml
-              - $values/values/env/{{{{ .tenant.environment }}}}.yaml
-              - $values/{{{{ .path.path }}}}/{{{{ .path.filename }}}}
-        - repoURL: {GIT_REPO_URL}
-          targetRevision: HEAD
-          ref: values
-      destination:
-        server: https://kubernetes.default.svc
-        namespace: 'nc-{{{{ .tenant.name }}}}'
-      syncPolicy:
-        syncOptions: [CreateNamespace=true]
-"""
-
-
-APPPROJECT = f"""\
-apiVersion: argoproj.io/v1alpha1
-kind: AppProject
-metadata:
-  name: nextcloud-platform
-  namespace: argocd
-spec:
-  description: Nextcloud tenants and their shared platform components
-  sourceRepos: ["{GIT_REPO_URL}", "{CHART_REPO_URL}"]
-  destinations:
-    - {{server: https://kubernetes.default.svc, namespace: "nc-*"}}
-  clusterResourceWhitelist:
-    - {{group: "", kind: Namespace}}
-"""
-
-
-def _default_replicas(scenario: Scenario) -> int:
-    counts: dict[int, int] = {}
-    for tenant in scenario.tenants:
-        counts[tenant.replicas] = counts.get(tenant.replicas, 0) + 1
-    return max(counts, key=counts.__getitem__) if counts else 3
-
-
 def write_platform_repo(scenario: Scenario, path: Path) -> str:
     """Write and commit the GitOps repo for `scenario` at `path`; returns the HEAD sha."""
     path = Path(path)
     if (path / ".git").exists():
         raise PlatformRepoError(f"{path}: already a git repository; choose an empty directory")
-    replicas = _default_replicas(scenario)
+    replicas = default_replicas(scenario)
     files = static_files()
     files[APPSET_FILE] = applicationset(scenario, scenario.release.chart_version)
     files["argo/projects/nextcloud-platform.yaml"] = APPPROJECT

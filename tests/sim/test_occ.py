@@ -252,3 +252,7 @@ def test_su_to_www_data_without_a_shell_hits_nologin():
 def test_objectstore_config_follows_the_s3_endpoint():
     args = make().system_config["objectstore"]["arguments"]
     assert (args["hostname"], args["port"], args["use_ssl"]) == ("127.0.0.1", 9000, False)
+
+
+def test_verbosity_flags_are_accepted():
+    assert run(make(), "status", "-vvv", "--output=json")[2] == 0
