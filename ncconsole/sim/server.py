@@ -106,15 +106,24 @@ class SimServer:
         return self
 
     async def _serve(self) -> None:
-        self._runner = web.AppRunner(self.api.app, handler_cancellation=True, access_log=None)
+        self._runner = web.AppRunner(
+            self.api.app, handler_cancellation=True, access_log=None, shutdown_timeout=1.0
+        )
         await self._runner.setup()
         ssl_ctx = self.tls.server_context()
-        site = web.TCPSite(self._runner, "127.0.0.1", self._requested_port, ssl_context=ssl_ctx)
+        site = web.TCPSite(
+            self._runner,
+            "127.0.0.1",
+            self._requested_port,
+            ssl_context=ssl_ctx,
+        )
         await site.start()
         self.port = self._runner.addresses[0][1]
         self.api.server_address = f"127.0.0.1:{self.port}"
 
     async def _shutdown(self) -> None:
+        self.store.close_all_watches()
+        await asyncio.sleep(0)  # let the watch handlers see it and finish their streams
         if self._runner is not None:
             await self._runner.cleanup()
 

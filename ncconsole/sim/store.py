@@ -562,6 +562,12 @@ class Store:
     def _unwatch(self, watcher: Watcher) -> None:
         self._watchers.get(watcher.rt.key, set()).discard(watcher)
 
+    def close_all_watches(self) -> None:
+        """End every open watch (their streams finish), e.g. before shutting down."""
+        for watchers in list(self._watchers.values()):
+            for w in list(watchers):
+                w.close()
+
     def watcher_count(self) -> int:
         return sum(len(ws) for ws in self._watchers.values())
 
