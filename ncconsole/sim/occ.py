@@ -39,9 +39,11 @@ def _result(stdout: str = "", stderr: str = "", code: int = 0) -> OccResult:
     return OccResult(stdout.encode(), stderr.encode(), code)
 
 
-def run_occ(instance: NextcloudInstance, argv: list[str]) -> OccResult:
-    """Run `argv` in the instance's nextcloud container (no shell unless argv starts one)."""
-    uid = WWW_DATA_UID if instance.runs_as_www_data else 0
+def run_occ(instance: NextcloudInstance, argv: list[str], uid: int | None = None) -> OccResult:
+    """Run `argv` in the instance's nextcloud container (no shell unless argv starts one), as
+    `uid` (the pod's runAsUser) or, when None, as the instance's pods run."""
+    if uid is None:
+        uid = WWW_DATA_UID if instance.runs_as_www_data else 0
     if not argv:
         return _result(
             stderr="error: you must specify at least one command for the container\n", code=1
