@@ -25,6 +25,7 @@ from ncconsole.tui.screens.fleet import FleetScreen
 from ncconsole.tui.screens.help import HelpScreen
 from ncconsole.tui.screens.tenant import TenantScreen
 from ncconsole.tui.source import FleetSource
+from ncconsole.tui.widgets.fleet_table import FleetTable
 
 Clock = Callable[[], datetime]
 
@@ -62,6 +63,15 @@ class NcConsoleApp(App[None]):
     def on_mount(self) -> None:
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
+            unknown = sorted(set(self.settings.keymap) - binding_ids())
+            if unknown:
+                self.notify(
+                    f"keymap: no key has the id {', '.join(unknown)};"
+                    f" ids are: {', '.join(sorted(binding_ids()))}",
+                    title="config file",
+                    severity="warning",
+                    timeout=15,
+                )
         self.snapshot = self.source.snapshot
         self._unsubscribe = self.source.subscribe(self._snapshot_published)
         self._start_source()
@@ -110,6 +120,17 @@ class NcConsoleApp(App[None]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
+
+
+def binding_ids() -> set[str]:
+    """Every binding id the config file's `keymap` may name."""
+    holders = (NcConsoleApp, FleetScreen, FleetTable, TenantScreen, HelpScreen)
+    return {
+        binding.id
+        for holder in holders
+        for binding in holder.BINDINGS
+        if isinstance(binding, Binding) and binding.id
+    }
 
 
 def make_app(source: FleetSource, settings: Settings, clock: Clock = utc_now) -> NcConsoleApp:

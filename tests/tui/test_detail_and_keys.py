@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from textual.notifications import Notify
 from textual.widgets import OptionList
 
 from ncconsole.tui.demo_fleet import demo_snapshot
@@ -133,3 +134,16 @@ async def test_q_quits(source):
         await pilot.press("q")
         await wait_for(pilot, lambda: not app.is_running)
     assert source.started is False
+
+
+async def test_an_unknown_keymap_id_is_reported_not_ignored(source):
+    shown: list[str] = []
+
+    def record(message) -> None:
+        if isinstance(message, Notify):
+            shown.append(message.notification.message)
+
+    app = build_app(source, keymap={"filtr": "f"})
+    async with app.run_test(size=(120, 40), notifications=True, message_hook=record) as pilot:
+        await wait_for(pilot, lambda: bool(shown))
+        assert "filtr" in shown[0] and "filter" in shown[0]
