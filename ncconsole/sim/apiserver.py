@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,7 @@ from ncconsole.sim.selectors import parse_field_selector, parse_label_selector
 from ncconsole.sim.store import Store, WatchEvent, dumps
 from ncconsole.sim.watch_stream import WatchParams, serve_watch
 
+log = logging.getLogger(__name__)
 LogProvider = Callable[[str, dict, str], "str | Awaitable[str]"]
 PUBLIC_PATHS = {"/version", "/healthz", "/livez", "/readyz"}
 PATCHES = {
@@ -109,6 +111,12 @@ class ApiServer:
             return _json(err.status(), err.code)
         except json.JSONDecodeError as err:
             return _json(ApiError.bad_request(f"invalid JSON in request body: {err}").status(), 400)
+        except ValueError as err:  # a malformed query parameter such as limit=abc
+            return _json(ApiError.bad_request(str(err)).status(), 400)
+        except Exception as err:  # a simulator bug: answer like the apiserver, keep serving
+            log.exception("internal error serving %s %s", request.method, request.path)
+            message = f'an error on the server ("{err}") has prevented the request from succeeding'
+            return _json(ApiError(500, "InternalError", message).status(), 500)
 
     async def _route(self, request: web.Request, user: User | None) -> web.StreamResponse:
         segs = [s for s in request.path.split("/") if s]

@@ -30,14 +30,20 @@ from aiohttp import web
 
 from ncconsole.sim.apiserver import ApiServer, Faults
 from ncconsole.sim.auth import Auth
+from ncconsole.sim.resources import NAMESPACES
 from ncconsole.sim.store import Store
 from ncconsole.sim.tls import Tls
 
 T = TypeVar("T")
+# Every real cluster has these; kubectl's default context namespace is `default`.
+BUILTIN_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 
 
 class SimServer:
     """The HTTPS Kubernetes API of the simulator, served from its own thread.
+
+    On start the store gets the namespaces every cluster has (BUILTIN_NAMESPACES) unless
+    they exist already.
 
     Attributes once started: `store`, `auth`, `api` (the ApiServer: `faults`, `exec_handler`,
     `log_provider`), `tls`, `port`, `url`, `admin_token` (the token of user `admin`)."""
@@ -106,6 +112,9 @@ class SimServer:
         return self
 
     async def _serve(self) -> None:
+        for name in BUILTIN_NAMESPACES:
+            if self.store.try_get(NAMESPACES, None, name) is None:
+                self.store.create(NAMESPACES, {"metadata": {"name": name}})
         self._runner = web.AppRunner(
             self.api.app, handler_cancellation=True, access_log=None, shutdown_timeout=1.0
         )

@@ -179,3 +179,14 @@ def test_closed_client_watches_leave_no_watchers_behind(server: SimServer) -> No
             with http.stream("GET", url, headers=headers) as resp:
                 assert resp.status_code == 200
     wait_for_watchers(server, 0)
+
+
+def test_slow_namespace_fault_delays_only_that_namespace(
+    server: SimServer, v1: client.CoreV1Api
+) -> None:
+    server.call(setattr, server.api, "faults", Faults(namespace_latency={"nc-w": 0.5}))
+    started = time.monotonic()
+    v1.list_namespaced_secret("default")
+    fast = time.monotonic() - started
+    v1.list_namespaced_secret("nc-w")
+    assert time.monotonic() - started - fast >= 0.5 and fast < 0.5
