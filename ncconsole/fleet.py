@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -109,6 +110,7 @@ class FleetState:
         self._api_error = ""
         self._last_contact: datetime | None = None
         self._desired = DesiredFleet({}, (), readable=False)
+        self._repo_loaded = False
         self._watchers: list[KindWatcher] = []
         self._heartbeat: Heartbeat | None = None
         self._probes: FleetProbes | None = None
@@ -118,25 +120,28 @@ class FleetState:
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Load the repo, connect (KubeConfigError on a bad kubeconfig) and start watching."""
-        self.reload_repo()
+        """Connect (KubeConfigError on a bad kubeconfig), start watching, load the repo.
+
+        The repo is read while the first lists are in flight; snapshots count as
+        `complete` only once both are in.
+        """
         if self.connection is None:
             self.connection = connect(self.settings)
         for spec in kinds.fleet_watch_specs(self.settings):
             watcher = KindWatcher(self.connection, spec, self, self.timing)
             self._watchers.append(watcher)
+        for watcher in self._watchers:
+            watcher.start()
+        self._publisher.start()
+        interval = (self.timing or WatchTiming()).heartbeat_seconds
+        self._heartbeat = Heartbeat(self.connection, self, self._watchers, interval)
+        self._heartbeat.start()
+        self.reload_repo()
         if self._with_probes:
             secrets = TenantSecretReader(self.connection, self.settings)
             self._probes = FleetProbes(self.settings, self._probe_result, secrets)
             self._probes.set_tenants(self._probe_targets())
             self._probes.start()
-        self._publisher.start()
-        for watcher in self._watchers:
-            watcher.start()
-        interval = (self.timing or WatchTiming()).heartbeat_seconds
-        self._heartbeat = Heartbeat(self.connection, self, self._watchers, interval)
-        self._heartbeat.start()
-        self._changed.set()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -155,6 +160,7 @@ class FleetState:
         desired = load_desired(self.settings.repo)
         with self._lock:
             self._desired = desired
+            self._repo_loaded = True
             self._dirty = _ALL
         if self._probes is not None:
             self._probes.set_tenants(self._probe_targets())
@@ -277,13 +283,18 @@ class FleetState:
     # -- publishing ------------------------------------------------------------------------
 
     def _publish_loop(self) -> None:
+        last = 0.0
         while not self._stopping.is_set():
             self._changed.wait()
             if self._stopping.is_set():
                 return
-            # Let the rest of a burst arrive, then build once.
-            self._stopping.wait(self.coalesce)
+            # At most one snapshot per `coalesce` seconds: a lone change is published at
+            # once, the rest of a burst waits for the next slot and goes out as one.
+            pause = last + self.coalesce - time.monotonic()
+            if pause > 0:
+                self._stopping.wait(pause)
             self._changed.clear()
+            last = time.monotonic()
             snapshot = self._build()
             with self._published:
                 self._snapshot = snapshot
@@ -341,6 +352,7 @@ class FleetState:
                 for view in group.values()
             )
             reachable, error, contact = self._api_reachable, self._api_error, self._last_contact
+            repo_loaded = self._repo_loaded
         self._version += 1
         now = datetime.now(UTC)
         conn = self.connection
@@ -360,5 +372,6 @@ class FleetState:
             last_contact=now if reachable and contact else contact,
             repo_problems=desired.problems,
             appsets=appsets,
-            complete=all(k.status != KindStatus.LOADING for k in kind_states.values()),
+            complete=repo_loaded
+            and all(k.status != KindStatus.LOADING for k in kind_states.values()),
         )
