@@ -23,21 +23,18 @@ the history answers 410 Expired, like a compacted etcd.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import json
 import logging
-import re
 import secrets
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
 
 from ncconsole.sim.apierrors import ApiError
+from ncconsole.sim.objects import Entry, Obj, dumps, now_iso, validate_name
 from ncconsole.sim.resources import NAMESPACES, REGISTRY, Registry, ResourceType
 from ncconsole.sim.selectors import (
     FieldSelector,
@@ -45,68 +42,13 @@ from ncconsole.sim.selectors import (
     parse_field_selector,
     parse_label_selector,
 )
+from ncconsole.sim.watching import Watcher, WatchEvent
+
+__all__ = ["ListPage", "Obj", "Store", "WatchEvent", "Watcher", "dumps", "now_iso"]
 
 log = logging.getLogger(__name__)
 
-Obj = dict[str, Any]
-_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_SUBDOMAIN_MSG = (
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
-    "'.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used "
-    r"for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
-)
-_LABEL_MSG = (
-    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and "
-    "must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex "
-    "used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
-)
 _GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' generateName alphabet
-
-
-def now_iso() -> str:
-    """The current time in the apiserver's timestamp format (`2026-01-02T03:04:05Z`)."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def dumps(obj: Any) -> bytes:
-    return json.dumps(obj, separators=(",", ":")).encode()
-
-
-class _Entry:
-    """One stored object and its serialised form, computed once per version."""
-
-    __slots__ = ("_raw", "obj")
-
-    def __init__(self, obj: Obj) -> None:
-        self.obj = obj
-        self._raw: bytes | None = None
-
-    @property
-    def raw(self) -> bytes:
-        if self._raw is None:
-            self._raw = dumps(self.obj)
-        return self._raw
-
-
-@dataclass(frozen=True)
-class WatchEvent:
-    """One change. `obj` and `old` are the store's own dicts: read them, never modify them."""
-
-    type: str  # ADDED | MODIFIED | DELETED (| BOOKMARK | ERROR on the wire only)
-    rt: ResourceType
-    obj: Obj
-    rv: int
-    old: Obj | None = None
-    entry: _Entry | None = None
-
-    @property
-    def raw_object(self) -> bytes:
-        return self.entry.raw if self.entry is not None else dumps(self.obj)
-
-    def line(self) -> bytes:
-        """The event as one line of a watch stream."""
-        return b'{"type":"' + self.type.encode() + b'","object":' + self.raw_object + b"}\n"
 
 
 @dataclass(frozen=True)
@@ -114,7 +56,7 @@ class ListPage:
     """One page of a list: the store's resourceVersion, the entries, and a continue token."""
 
     resource_version: int
-    entries: list[_Entry]
+    entries: list[Entry]
     continue_token: str = ""
     remaining: int | None = None
 
@@ -140,81 +82,6 @@ def _same_ignoring_rv(a: Obj, b: Obj) -> bool:
     }
 
 
-class Watcher:
-    """A stream of events for one watch; async-iterate it, `close()` it when done."""
-
-    def __init__(
-        self,
-        store: Store,
-        rt: ResourceType,
-        namespace: str | None,
-        labels: LabelSelector,
-        fields: FieldSelector,
-        max_pending: int,
-    ) -> None:
-        self._store, self.rt, self.namespace = store, rt, namespace
-        self._labels, self._fields = labels, fields
-        self._pending: deque[WatchEvent] = deque()
-        self._wakeup = asyncio.Event()
-        self._max_pending = max_pending
-        self.closed = False
-        self.overflowed = False
-
-    def _matches(self, obj: Obj | None) -> bool:
-        if obj is None:
-            return False
-        if self.namespace is not None and obj["metadata"].get("namespace") != self.namespace:
-            return False
-        return self._labels.matches_object(obj) and self._fields.matches(obj)
-
-    def offer(self, ev: WatchEvent) -> None:
-        """Queue `ev` if it concerns this watch, translated the way the apiserver does it:
-        an object that starts or stops matching the selectors is ADDED or DELETED."""
-        if self.closed:
-            return
-        now, before = self._matches(ev.obj), self._matches(ev.old)
-        if ev.type == "MODIFIED" and now != before:
-            ev = WatchEvent("ADDED" if now else "DELETED", ev.rt, ev.obj, ev.rv, ev.old, ev.entry)
-        elif not now:
-            return
-        self._pending.append(ev)
-        if len(self._pending) > self._max_pending:
-            self.overflowed = True  # a consumer this slow gets its watch closed, as in k8s
-            self.close()
-        self._wakeup.set()
-
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            self._store._unwatch(self)
-            self._wakeup.set()
-
-    def pending(self) -> int:
-        return len(self._pending)
-
-    async def next(self, timeout: float | None = None) -> WatchEvent | None:
-        """The next event, or None after `timeout` seconds or when the watch is closed."""
-        while not self._pending:
-            if self.closed:
-                return None
-            self._wakeup.clear()
-            try:
-                await asyncio.wait_for(self._wakeup.wait(), timeout)
-            except TimeoutError:
-                return None
-        return self._pending.popleft()
-
-    def __aiter__(self) -> AsyncIterator[WatchEvent]:
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[WatchEvent]:
-        try:
-            while (ev := await self.next()) is not None:
-                yield ev
-        finally:
-            self.close()
-
-
 class Store:
     """In-memory objects of every registered kind, with watch history. See module docstring."""
 
@@ -227,7 +94,7 @@ class Store:
         start_rv: int = 1000,
     ) -> None:
         self.registry = registry
-        self._objects: dict[str, dict[str, dict[str, _Entry]]] = {}  # rt.key -> ns -> name
+        self._objects: dict[str, dict[str, dict[str, Entry]]] = {}  # rt.key -> ns -> name
         self._sorted: dict[str, list[tuple[str, str]]] = {}  # cached sorted keys per kind
         self._rv = start_rv
         self._history: deque[WatchEvent] = deque(maxlen=history_limit)
@@ -249,7 +116,7 @@ class Store:
         """The oldest version a watch or continue token may start from (older: 410)."""
         return self._history_floor
 
-    def _entry(self, rt: ResourceType, namespace: str | None, name: str) -> _Entry | None:
+    def _entry(self, rt: ResourceType, namespace: str | None, name: str) -> Entry | None:
         return self._objects.get(rt.key, {}).get(namespace or "", {}).get(name)
 
     def get(self, rt: ResourceType, namespace: str | None, name: str) -> Obj:
@@ -263,7 +130,7 @@ class Store:
         entry = self._entry(rt, namespace, name)
         return None if entry is None else json.loads(entry.raw)
 
-    def get_entry(self, rt: ResourceType, namespace: str | None, name: str) -> _Entry:
+    def get_entry(self, rt: ResourceType, namespace: str | None, name: str) -> Entry:
         """The stored entry (object + cached JSON bytes) - for the HTTP layer, read-only."""
         entry = self._entry(rt, namespace, name)
         if entry is None:
@@ -303,7 +170,7 @@ class Store:
             keys = [k for k in keys if k[0] == namespace] if len(by_ns) > 1 else keys
         if start_after is not None:
             keys = [k for k in keys if k > start_after]
-        entries: list[_Entry] = []
+        entries: list[Entry] = []
         token, remaining = "", None
         for i, (ns, name) in enumerate(keys):
             entry = by_ns[ns][name]
@@ -382,7 +249,7 @@ class Store:
                 if self._entry(rt, namespace, meta["name"]) is None:
                     break
         name = meta["name"]
-        self.validate_name(rt, name)
+        validate_name(rt, name)
         if self._entry(rt, namespace, name) is not None:
             raise ApiError.already_exists(rt.plural, rt.group, name)
         for k in ("deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
@@ -396,23 +263,11 @@ class Store:
         if dry_run:
             return obj
         self._rv += 1
-        entry = _Entry(obj)
+        entry = Entry(obj)
         self._objects.setdefault(rt.key, {}).setdefault(namespace, {})[name] = entry
         self._sorted.pop(rt.key, None)
         self._emit(WatchEvent("ADDED", rt, obj, self._rv, None, entry))
         return json.loads(entry.raw)
-
-    @staticmethod
-    def validate_name(rt: ResourceType, name: str) -> None:
-        """422 Invalid unless `name` is a DNS-1123 subdomain (or label, for some kinds)."""
-        pattern, why, maxlen = (
-            (_LABEL, _LABEL_MSG, 63) if rt.name_is_label else (_SUBDOMAIN, _SUBDOMAIN_MSG, 253)
-        )
-        if len(name) > maxlen:
-            why = f"must be no more than {maxlen} characters"
-        elif pattern.match(name):
-            return
-        raise ApiError.invalid(rt.kind, rt.group, name, [("metadata.name", name, why)])
 
     def update(
         self,
@@ -451,7 +306,7 @@ class Store:
         if dry_run:
             return new
         self._rv += 1
-        new_entry = _Entry(new)
+        new_entry = Entry(new)
         self._objects[rt.key][namespace or ""][name] = new_entry
         self._emit(WatchEvent("MODIFIED", rt, new, self._rv, old, new_entry))
         return json.loads(new_entry.raw)
@@ -479,7 +334,7 @@ class Store:
         self._sorted.pop(rt.key, None)
         # The DELETED event carries the object at the deletion's resourceVersion, as k8s does.
         gone = dict(entry.obj, metadata=dict(entry.obj["metadata"], resourceVersion=str(self._rv)))
-        self._emit(WatchEvent("DELETED", rt, gone, self._rv, entry.obj, _Entry(gone)))
+        self._emit(WatchEvent("DELETED", rt, gone, self._rv, entry.obj, Entry(gone)))
         return json.loads(dumps(gone))
 
     # --- change notification --------------------------------------------------------------
@@ -533,7 +388,7 @@ class Store:
         every matching object; with one it replays the later events from history, or raises
         ApiError 410 Expired when that version is older than the history kept."""
         watcher = Watcher(
-            self,
+            self._unwatch,
             rt,
             namespace,
             _as_labels(label_selector),
