@@ -1,12 +1,15 @@
-"""Every simulated tenant's Nextcloud, found by tenant, Host header or namespace, and the exec
-handler that runs `kubectl exec` commands in their containers through the simulated occ."""
+"""Every simulated tenant's Nextcloud, found by tenant, Host header or namespace; the exec
+handler that runs `kubectl exec` commands in their containers through the simulated occ, and
+the log provider behind `kubectl logs`."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from ncconsole.sim.apiserver import default_log_provider
 from ncconsole.sim.exec_ws import ExecRequest, command_not_found
 from ncconsole.sim.nextcloud import NextcloudInstance
+from ncconsole.sim.nextcloud_logs import nextcloud_log
 from ncconsole.sim.occ import run_occ
 from ncconsole.sim.scenario import NAMESPACE_PREFIX, Scenario
 
@@ -47,6 +50,13 @@ class NextcloudFleet:
         if not namespace.startswith(self._prefix):
             return None
         return self._by_tenant.get(namespace[len(self._prefix) :])
+
+    def log_provider(self, namespace: str, pod: dict[str, Any], container: str) -> str:
+        """A LogProvider for the API server: Nextcloud's logs in tenant namespaces."""
+        instance = self.for_namespace(namespace)
+        if instance is None:
+            return default_log_provider(namespace, pod, container)
+        return nextcloud_log(instance, pod, container)
 
     async def exec_handler(self, req: ExecRequest) -> int:
         """An ExecHandler for the API server: occ in a tenant's Nextcloud containers."""

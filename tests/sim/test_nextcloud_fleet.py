@@ -26,7 +26,12 @@ KUBECTL = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "kubectl"
 
 
 def pod(name: str, namespace: str, run_as: int | None = None) -> dict:
-    spec: dict = {"containers": [{"name": "nextcloud"}, {"name": "nextcloud-nginx"}]}
+    spec: dict = {
+        "containers": [
+            {"name": "nextcloud", "image": "nextcloud:30.0.6-apache"},
+            {"name": "nextcloud-nginx", "image": "nginx:alpine"},
+        ]
+    }
     if run_as is not None:
         spec["securityContext"] = {"runAsUser": run_as, "fsGroup": run_as}
     return {
@@ -39,7 +44,13 @@ def pod(name: str, namespace: str, run_as: int | None = None) -> dict:
 @pytest.fixture(scope="module")
 def fleet() -> NextcloudFleet:
     scenario = Scenario.model_validate(
-        {"tenants": [{"name": "zwolle", "wave": 0}, {"name": "leiden", "wave": 1}]}
+        {
+            "tenants": [
+                {"name": "zwolle", "wave": 0},
+                {"name": "leiden", "wave": 1},
+                {"name": "deventer", "wave": 1, "faults": {"degraded": True}},
+            ]
+        }
     )
     return NextcloudFleet.from_scenario(scenario)
 
@@ -47,11 +58,14 @@ def fleet() -> NextcloudFleet:
 @pytest.fixture(scope="module")
 def server(fleet: NextcloudFleet, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimServer]:
     with SimServer(tls_dir=tmp_path_factory.mktemp("tls")) as srv:
-        for ns in ("nc-zwolle", "nc-leiden"):
+        for ns in ("nc-zwolle", "nc-leiden", "nc-deventer", "nc-platform"):
             srv.call(srv.store.create, NAMESPACES, {"metadata": {"name": ns}})
         srv.call(srv.store.create, PODS, pod("nextcloud-7c9d-abcde", "nc-zwolle"))
         srv.call(srv.store.create, PODS, pod("nextcloud-5f6a-fghij", "nc-leiden", run_as=33))
+        srv.call(srv.store.create, PODS, pod("nextcloud-1b2c-klmno", "nc-deventer"))
+        srv.call(srv.store.create, PODS, pod("redis-6d5f-pqrst", "nc-platform"))
         srv.api.exec_handler = fleet.exec_handler
+        srv.api.log_provider = fleet.log_provider
         yield srv
 
 
@@ -138,10 +152,24 @@ def test_kubectl_exec_maintenance_mode_shows_in_status_php(fleet, kubectl_env):
         loop.close()
 
 
+def test_pod_logs_show_the_nextcloud_image_starting_or_crashing(v1):
+    log = v1.read_namespaced_pod_log("nextcloud-7c9d-abcde", "nc-zwolle", container="nextcloud")
+    assert "Initializing nextcloud 30.0.6.2 ..." in log
+    assert "AH00163: Apache/2.4.62 (Debian)" in log
+    assert '"GET /status.php HTTP/1.1" 200' in log
+    crashed = v1.read_namespaced_pod_log(
+        "nextcloud-1b2c-klmno", "nc-deventer", container="nextcloud"
+    )
+    assert crashed.splitlines()[-1].startswith("PHP Fatal error:  Uncaught Doctrine")
+    assert 'user "nc_deventer"' in crashed
+    other = v1.read_namespaced_pod_log("redis-6d5f-pqrst", "nc-platform", container="nextcloud")
+    assert "Initializing nextcloud" not in other
+
+
 def test_lookups_and_run_as_user(fleet):
     assert fleet.by_host("ZWOLLE.nextcloud.example.com") is fleet.tenant("zwolle")
     assert fleet.for_namespace("nc-leiden") is fleet.tenant("leiden")
-    assert fleet.for_namespace("nc-platform") is None and len(fleet) == 2
+    assert fleet.for_namespace("nc-platform") is None and len(fleet) == 3
     spec = {"spec": {"securityContext": {"runAsUser": 33}, "containers": [{"name": "nextcloud"}]}}
     assert run_as_user(spec, "nextcloud") == 33
     spec["spec"]["containers"][0]["securityContext"] = {"runAsUser": 0}
