@@ -8,6 +8,7 @@ import pytest
 from textual.notifications import Notify
 from textual.widgets import OptionList
 
+from ncconsole.snapshot import Health
 from ncconsole.tui.demo_fleet import demo_snapshot
 from ncconsole.tui.screens.fleet import FleetScreen
 from ncconsole.tui.screens.help import HelpScreen
@@ -45,9 +46,20 @@ async def test_enter_opens_the_detail_with_pods_and_argo_state_and_esc_goes_back
         assert "HTTP 500" in pane_text(app, "nextcloud")
         assert "nextcloud-notaris" in pane_text(app, "s3")
         assert "Back-off restarting failed container" in pane_text(app, "events")
+        # The fleet behind the detail catches up with what changed meanwhile.
+        snapshot = demo_snapshot(version=2)
+        tenants = tuple(
+            replace(t, health=Health.DEGRADED) if t.name == "tandarts" else t
+            for t in snapshot.tenants
+        )
+        source.publish(replace(snapshot, tenants=tenants))
+        await pilot.pause()
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen))
-        assert app.screen.query_one(FleetTable).cursor_tenant == "notaris"
+        await pilot.pause()
+        table = app.screen.query_one(FleetTable)
+        assert table.cursor_tenant == "notaris"
+        assert table.get_cell("tenant:tandarts", "health").plain == "✖ degraded"
 
 
 async def test_detail_follows_new_snapshots(source):

@@ -55,7 +55,12 @@ class FleetScreen(Screen[None]):
     def _tick(self) -> None:
         self._show_snapshot(self.fleet)
 
+    def on_screen_resume(self) -> None:
+        self._show_snapshot(self.fleet)
+
     def _show_snapshot(self, snapshot: FleetSnapshot | None) -> None:
+        if not self.is_current:
+            return  # hidden under the detail or help: catch up in on_screen_resume
         now = self.app.now()  # type: ignore[attr-defined]
         self.header.show(snapshot, now)
         self.banner.show(snapshot, now)

@@ -53,9 +53,14 @@ class TenantScreen(Screen[None]):
         self.body = self.query_one("#tenant-body", VerticalScroll)
         self.body.focus()
         self.watch(self.app, "snapshot", self._show_snapshot)
-        self.set_interval(1.0, lambda: self._show_snapshot(self.app.snapshot))  # type: ignore[attr-defined]
+        self.set_interval(1.0, self.on_screen_resume)
+
+    def on_screen_resume(self) -> None:
+        self._show_snapshot(self.app.snapshot)  # type: ignore[attr-defined]
 
     def _show_snapshot(self, snapshot: FleetSnapshot | None) -> None:
+        if not self.is_current:
+            return  # hidden under help: catch up in on_screen_resume
         now = self.app.now()  # type: ignore[attr-defined]
         self.query_one(FleetHeader).show(snapshot, now)
         self.query_one(Banner).show(snapshot, now)
