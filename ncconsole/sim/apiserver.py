@@ -21,7 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ncconsole.sim import discovery, protobuf_bodies, tables
+from ncconsole.sim import discovery, tables
 from ncconsole.sim.apierrors import ApiError
 from ncconsole.sim.auth import Auth, User
 from ncconsole.sim.exec_ws import ExecHandler, command_not_found, resolve_container, serve_exec
@@ -29,6 +29,7 @@ from ncconsole.sim.patching import json_patch, merge_patch, strategic_merge_patc
 from ncconsole.sim.resources import NAMESPACES, PODS, REGISTRY, Registry, ResourceType
 from ncconsole.sim.selectors import parse_field_selector, parse_label_selector
 from ncconsole.sim.store import Store, WatchEvent, dumps
+from ncconsole.sim.strategies import keep_status_rules, prepare_for_create, read_body
 from ncconsole.sim.watch_stream import WatchParams, serve_watch
 
 log = logging.getLogger(__name__)
@@ -172,7 +173,8 @@ class ApiServer:
             verb = "create" if m in ("GET", "POST") else None
         else:
             verb = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(m)
-        if verb is None or (verb not in t.rt.verbs and t.subresource is None):
+        sub = t.rt.subresource(t.subresource) if t.subresource else None
+        if verb is None or verb not in (sub.verbs if sub else t.rt.verbs):
             raise ApiError.method_not_allowed()
         resource = t.rt.plural + (f"/{t.subresource}" if t.subresource else "")
         authz_ns = t.name if t.rt is NAMESPACES and t.name else t.namespace or ""
@@ -273,7 +275,7 @@ class ApiServer:
                     "the request"
                 )
             meta["namespace"] = t.namespace
-        _prepare_for_create(t.rt, body)
+        prepare_for_create(t.rt, body)
         dry_run = request.query.get("dryRun") == "All"
         return _json(self.store.create(t.rt, body, dry_run=dry_run), 201)
 
@@ -291,7 +293,7 @@ class ApiServer:
         def mutate(current: dict) -> dict:
             if want_rv and want_rv != current["metadata"]["resourceVersion"]:
                 raise ApiError.conflict(t.rt.plural, t.rt.group, name)
-            return _keep_status_rules(t, current, body)
+            return keep_status_rules(t.rt, t.subresource, current, body)
 
         return self.store.update(t.rt, t.namespace, name, mutate, dry_run=dry_run)
 
@@ -312,7 +314,7 @@ class ApiServer:
             wanted = (patched.get("metadata") or {}).get("resourceVersion")
             if wanted and wanted != rv:
                 raise ApiError.conflict(t.rt.plural, t.rt.group, name)
-            return _keep_status_rules(t, current, patched)
+            return keep_status_rules(t.rt, t.subresource, current, patched)
 
         return self.store.update(t.rt, t.namespace, name, mutate, dry_run=dry_run)
 
@@ -357,52 +359,3 @@ class ApiServer:
             lines = text.splitlines(keepends=True)
             text = "".join(lines[-int(tail) :]) if int(tail) else ""
         return web.Response(text=text, content_type="text/plain")
-
-
-async def read_body(request: web.Request) -> Any:
-    """The request body as JSON data (JSON, or the protobuf kinds kubectl sends)."""
-    raw = await request.read()
-    if request.content_type == "application/vnd.kubernetes.protobuf":
-        return protobuf_bodies.decode(raw)
-    return json.loads(raw) if raw.strip() else {}
-
-
-def _prepare_for_create(rt: ResourceType, obj: dict) -> None:
-    """What the real registry strategies do on create: status is the server's to set."""
-    if rt.kind == "Pod":
-        obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
-    elif rt.kind == "Namespace":
-        obj["status"] = {"phase": "Active"}
-        obj.setdefault("spec", {"finalizers": ["kubernetes"]})
-    elif rt.kind == "Deployment":
-        spec = obj.setdefault("spec", {})
-        spec.setdefault("replicas", 1)
-        spec.setdefault("revisionHistoryLimit", 10)
-        spec.setdefault("progressDeadlineSeconds", 600)
-        rolling = {"maxUnavailable": "25%", "maxSurge": "25%"}
-        spec.setdefault("strategy", {"type": "RollingUpdate", "rollingUpdate": rolling})
-        obj["status"] = {}
-    elif rt.has_status_subresource:
-        obj.pop("status", None)
-
-
-def _keep_status_rules(t: Target, current: dict, new: dict) -> dict:
-    """With a status subresource, the main resource cannot change status and `/status`
-    can change only status, as in Kubernetes."""
-    if not t.rt.has_status_subresource:
-        return new
-    if t.subresource == "status":
-        result = dict(current)
-        if "status" in new:
-            result["status"] = new["status"]
-        else:
-            result.pop("status", None)
-        meta = dict(current["metadata"])
-        result["metadata"] = meta
-        return result
-    result = dict(new)
-    if "status" in current:
-        result["status"] = current["status"]
-    else:
-        result.pop("status", None)
-    return result
