@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from ncconsole.fleet import FleetState
+from ncconsole.fleet_build import DesiredTenant, TenantInputs, build_tenant
+from ncconsole.kube.views import parse_app, parse_deployment, parse_pod
 from ncconsole.kube.watch import WatchTiming
 from ncconsole.settings import Settings
 from ncconsole.sim.auth import DenyRule
 from ncconsole.sim.resources import APPLICATIONS, NAMESPACES, PODS
 from ncconsole.sim.server import SimServer
 from ncconsole.sim.store import Store
-from ncconsole.snapshot import Health, KindStatus
-from tests.cluster_objects import add_tenant, app, pod
+from ncconsole.snapshot import BucketProbe, Health, KindState, KindStatus, StatusPhpProbe
+from tests.cluster_objects import add_tenant, app, deployment, pod
 from tests.gitops.repo_builder import tenant_yaml, write_repo
 
 pytestmark = pytest.mark.timeout(30)
@@ -178,3 +182,53 @@ def test_api_going_away_is_reported_and_recovers(tmp_path: Path) -> None:
             second.stop()
     finally:
         state.stop()
+
+
+# -- health words and reasons, from the parts a tenant is made of ------------------------
+
+
+def _parts(**kw):
+    now = datetime.now(UTC)
+    defaults = dict(
+        desired=DesiredTenant("a", 1, "prod", "a.example.com", "nextcloud-a"),
+        app=parse_app(app("a", 1)),
+        pods=(parse_pod(pod("a", "nextcloud-a-0")),),
+        deployments=(parse_deployment(deployment("a")),),
+        events=(),
+        web=StatusPhpProbe(
+            now,
+            5.0,
+            ok=True,
+            http_status=200,
+            installed=True,
+            maintenance=False,
+            needs_db_upgrade=False,
+        ),
+        s3=BucketProbe(now, 5.0, "ok"),
+    )
+    return TenantInputs(**(defaults | kw))
+
+
+def _assess(parts):
+    live = {k: KindState(KindStatus.LIVE) for k in ("pods", "applications", "secretstore")}
+    return build_tenant("a", parts, Settings(), live, True)
+
+
+def test_health_words_and_reasons() -> None:
+    healthy = _parts()
+    assert (_assess(healthy).health, _assess(healthy).reason) == (Health.HEALTHY, "")
+    maintenance = replace(healthy.web, ok=False, maintenance=True, error="maintenance mode")
+    tenant = _assess(_parts(web=maintenance))
+    assert (tenant.health, tenant.reason) == (Health.DEGRADED, "maintenance mode")
+    tenant = _assess(_parts(s3=BucketProbe(healthy.s3.checked_at, 1.0, "missing")))
+    assert (tenant.health, tenant.reason) == (Health.DEGRADED, "bucket missing")
+    tenant = _assess(_parts(s3=BucketProbe(healthy.s3.checked_at, 1.0, "no-credentials")))
+    assert tenant.health is Health.HEALTHY
+    down = replace(healthy.web, ok=False, error="timeout after 5 s")
+    tenant = _assess(_parts(web=down, pods=()))
+    assert tenant.health is Health.DEGRADED
+    assert tenant.reason == "status.php: timeout after 5 s"
+    failed = app("a", 1)
+    failed["status"]["operationState"] = {"phase": "Failed", "message": "hook failed"}
+    tenant = _assess(_parts(app=parse_app(failed)))
+    assert (tenant.health, tenant.reason) == (Health.FAILED, "sync Failed: hook failed")

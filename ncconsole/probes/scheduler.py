@@ -138,6 +138,13 @@ class FleetProbes:
         self._web.start()
         self._s3.start()
 
+    def run_now(self) -> None:
+        """Probe every tenant again now instead of at the next interval."""
+        if self.secrets is not None:
+            self.secrets.invalidate()
+        self._web.run_now()
+        self._s3.run_now()
+
     def stop(self) -> None:
         self._web.stop()
         self._s3.stop()

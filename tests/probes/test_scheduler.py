@@ -1,0 +1,81 @@
+"""Probe scheduling: bounded concurrency, results one by one, a slow tenant delays no other."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from ncconsole.probes.scheduler import ProbeScheduler
+
+pytestmark = pytest.mark.timeout(10)
+
+
+def test_slow_target_does_not_delay_the_others() -> None:
+    release = threading.Event()
+    delivered: dict[str, float] = {}
+    all_fast = threading.Event()
+    running = 0
+    peak = 0
+    lock = threading.Lock()
+
+    def run(target: str) -> str:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        try:
+            if target == "slow":
+                release.wait(5)
+            return target.upper()
+        finally:
+            with lock:
+                running -= 1
+
+    def deliver(name: str, result: str) -> None:
+        delivered[name] = time.monotonic()
+        assert result == name.upper()
+        if all(f"t{i}" in delivered for i in range(20)):
+            all_fast.set()
+
+    scheduler = ProbeScheduler[str]("test", 60.0, 4, run, deliver)
+    scheduler.set_targets({"slow": "slow", **{f"t{i}": f"t{i}" for i in range(20)}})
+    scheduler.start()
+    try:
+        # Every fast tenant is delivered while the slow one is still hanging.
+        assert all_fast.wait(5)
+        assert "slow" not in delivered
+        assert peak <= 4
+        release.set()
+        deadline = time.monotonic() + 5
+        while "slow" not in delivered:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+    finally:
+        release.set()
+        scheduler.stop()
+
+
+def test_new_targets_are_probed_at_once_and_removed_ones_dropped() -> None:
+    seen: list[str] = []
+    got = threading.Condition()
+
+    def deliver(name: str, result: str) -> None:
+        with got:
+            seen.append(name)
+            got.notify_all()
+
+    scheduler = ProbeScheduler[str]("test", 60.0, 2, lambda t: t, deliver)
+    scheduler.set_targets({"a": "a"})
+    scheduler.start()
+    try:
+        with got:
+            assert got.wait_for(lambda: "a" in seen, 5)
+        # The interval is a minute, yet a tenant added now is probed now.
+        scheduler.set_targets({"b": "b"})
+        with got:
+            assert got.wait_for(lambda: "b" in seen, 5)
+        assert seen.count("a") == 1
+    finally:
+        scheduler.stop()
