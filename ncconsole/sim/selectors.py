@@ -2,7 +2,8 @@
 
 Label selectors support `=`, `==`, `!=`, `in (...)`, `notin (...)`, `key` (exists) and
 `!key` (does not exist), comma-separated, as `kubectl -l` sends them. Field selectors support
-`=`, `==` and `!=` on `metadata.name`, `metadata.namespace` and `status.phase` (pods); other
+`=`, `==` and `!=` on `metadata.name`, `metadata.namespace` and the fields each built-in kind
+supports (`status.phase` of pods, `involvedObject.*`/`reason`/`type` of events, ...); other
 fields are rejected with the real server's 400 message.
 """
 
@@ -108,10 +109,30 @@ def parse_label_selector(text: str | None) -> LabelSelector:
     return LabelSelector(tuple(reqs))
 
 
-FIELD_GETTERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
-    "metadata.name": lambda o: o.get("metadata", {}).get("name", ""),
-    "metadata.namespace": lambda o: o.get("metadata", {}).get("namespace", ""),
-    "status.phase": lambda o: (o.get("status") or {}).get("phase", ""),
+def _field(path: str) -> Callable[[Mapping[str, Any]], str]:
+    keys = path.split(".")
+
+    def get(obj: Mapping[str, Any]) -> str:
+        node: Any = obj
+        for key in keys:
+            node = node.get(key) if isinstance(node, Mapping) else None
+        return "" if node is None else str(node)
+
+    return get
+
+
+COMMON_FIELDS = ("metadata.name", "metadata.namespace")
+# The extra fields each built-in kind supports in field selectors, as in Kubernetes.
+KIND_FIELDS = {
+    "Pod": ("status.phase", "spec.nodeName", "spec.restartPolicy", "status.podIP"),
+    "Event": ("involvedObject.kind", "involvedObject.name", "involvedObject.namespace",
+              "involvedObject.uid", "involvedObject.apiVersion", "reason", "type",
+              "source", "reportingComponent"),
+    "Secret": ("type",),
+    "Namespace": ("status.phase",),
+}  # fmt: skip
+FIELD_GETTERS = {
+    path: _field(path) for paths in (COMMON_FIELDS, *KIND_FIELDS.values()) for path in paths
 }
 
 
@@ -145,7 +166,7 @@ def parse_field_selector(text: str | None, kind: str = "Pod") -> FieldSelector:
         if not m:
             raise ApiError.bad_request(f"invalid selector: '{text}'; can't understand '{clause}'")
         fld = m.group(1)
-        if fld not in FIELD_GETTERS or (fld == "status.phase" and kind != "Pod"):
+        if fld not in COMMON_FIELDS and fld not in KIND_FIELDS.get(kind, ()):
             raise ApiError.bad_request(f"field label not supported: {fld}")
         terms.append((fld, m.group(2) != "!=", m.group(3)))
     return FieldSelector(tuple(terms))

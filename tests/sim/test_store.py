@@ -147,11 +147,23 @@ def test_deleting_a_namespace_deletes_its_objects(store: Store) -> None:
 
 def test_patches() -> None:
     env = [{"name": "X", "value": "1"}]
-    doc = {"spec": {"containers": [{"name": "a", "image": "1", "env": env},
-                                   {"name": "b", "image": "1"}]}, "keep": 1}  # fmt: skip
-    smp = strategic_merge_patch(doc, {"spec": {"containers": [
-        {"name": "a", "image": "2", "env": [{"name": "Y", "value": "2"}]},
-        {"name": "b", "$patch": "delete"}]}})  # fmt: skip
+    doc = {
+        "spec": {
+            "containers": [{"name": "a", "image": "1", "env": env}, {"name": "b", "image": "1"}]
+        },
+        "keep": 1,
+    }
+    smp = strategic_merge_patch(
+        doc,
+        {
+            "spec": {
+                "containers": [
+                    {"name": "a", "image": "2", "env": [{"name": "Y", "value": "2"}]},
+                    {"name": "b", "$patch": "delete"},
+                ]
+            }
+        },
+    )
     assert smp["spec"]["containers"] == [
         {
             "name": "a",
@@ -161,9 +173,14 @@ def test_patches() -> None:
     ]
     merged = merge_patch(doc, {"keep": None, "spec": {"containers": []}})
     assert merged == {"spec": {"containers": []}}
-    patched = json_patch(doc, [{"op": "replace", "path": "/spec/containers/1/image", "value": "9"},
-                               {"op": "add", "path": "/new", "value": True},
-                               {"op": "remove", "path": "/keep"}])  # fmt: skip
+    patched = json_patch(
+        doc,
+        [
+            {"op": "replace", "path": "/spec/containers/1/image", "value": "9"},
+            {"op": "add", "path": "/new", "value": True},
+            {"op": "remove", "path": "/keep"},
+        ],
+    )
     assert (
         patched["spec"]["containers"][1]["image"] == "9"
         and patched["new"]
@@ -172,3 +189,23 @@ def test_patches() -> None:
     with pytest.raises(ApiError):
         json_patch(doc, [{"op": "test", "path": "/keep", "value": 2}])
     assert doc["keep"] == 1  # inputs are never modified
+
+
+def test_field_selectors_per_kind(store: Store) -> None:
+    from ncconsole.sim.resources import EVENTS
+
+    p = store.create(PODS, {**pod("nc-a", "p"), "status": {"phase": "Running"}})
+    store.create(
+        EVENTS,
+        {
+            "metadata": {"name": "p.1", "namespace": "nc-a"},
+            "reason": "Started",
+            "involvedObject": {"kind": "Pod", "name": "p", "uid": p["metadata"]["uid"]},
+        },
+    )
+    assert len(store.list(PODS, field_selector="status.phase=Running")) == 1
+    assert len(store.list(PODS, field_selector="status.phase!=Running")) == 0
+    assert len(store.list(EVENTS, field_selector="involvedObject.name=p,reason=Started")) == 1
+    with pytest.raises(ApiError) as err:
+        store.list(APPLICATIONS, field_selector="status.phase=Running")
+    assert err.value.code == 400 and "field label not supported" in err.value.message
