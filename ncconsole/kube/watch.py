@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -124,8 +125,11 @@ class KindWatcher:
             try:
                 if self.resource_version is None:
                     self._list()
-                self._watch()
-                failures = 0
+                if self._watch():
+                    failures = 0
+                else:  # ended at once with nothing: do not hammer the server
+                    failures += 1
+                    delay = self._backoff(failures)
             except _Relist:
                 self.resource_version = None
             except ApiStatusError as err:
@@ -173,7 +177,8 @@ class KindWatcher:
         self.sink.replace(self.spec.kind, items)
         self.sink.kind_status(self.spec.kind, KindStatus.LIVE)
 
-    def _watch(self) -> None:
+    def _watch(self) -> bool:
+        """Follow one watch stream to its end; False if it ended at once and empty."""
         seconds = self.timing.watch_seconds
         seconds = max(1, int(seconds * random.uniform(0.8, 1.0)))
         query = self._query() | {
@@ -186,14 +191,18 @@ class KindWatcher:
         stream = self.conn.open_stream(self.spec.path, query, read_timeout=seconds + 15)
         self._stream = stream
         self.sink.contact(True)
+        self.sink.kind_status(self.spec.kind, KindStatus.LIVE)
+        opened, lines = time.monotonic(), 0
         try:
             if self._stopping.is_set():
-                return
+                return True
             for line in iter_resp_lines(stream):
+                lines += 1
                 if line:
                     self._handle(json.loads(line))
                 if self._stopping.is_set():
-                    return
+                    return True
+            return lines > 0 or time.monotonic() - opened > 1.0
         finally:
             self._stream = None
             stream.release_conn()
