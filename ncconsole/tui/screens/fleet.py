@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Footer, Input
 
 from ncconsole.snapshot import FleetSnapshot
 from ncconsole.tui.fleet_rows import build_rows, tenant_key, tenant_of
+from ncconsole.tui.screens import is_visible
 from ncconsole.tui.widgets.fleet_table import FleetTable
 from ncconsole.tui.widgets.header import Banner, FleetHeader
 from ncconsole.tui.widgets.platform_strip import PlatformStrip
@@ -59,7 +60,7 @@ class FleetScreen(Screen[None]):
         self._show_snapshot(self.fleet)
 
     def _show_snapshot(self, snapshot: FleetSnapshot | None) -> None:
-        if not self.is_current:
+        if not is_visible(self):
             return  # hidden under the detail or help: catch up in on_screen_resume
         now = self.app.now()  # type: ignore[attr-defined]
         self.header.show(snapshot, now)

@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from ncconsole.snapshot import FleetSnapshot
+from ncconsole.tui.screens import is_visible
 from ncconsole.tui.widgets import panes
 from ncconsole.tui.widgets.header import Banner, FleetHeader
 
@@ -59,7 +60,7 @@ class TenantScreen(Screen[None]):
         self._show_snapshot(self.app.snapshot)  # type: ignore[attr-defined]
 
     def _show_snapshot(self, snapshot: FleetSnapshot | None) -> None:
-        if not self.is_current:
+        if not is_visible(self):
             return  # hidden under help: catch up in on_screen_resume
         now = self.app.now()  # type: ignore[attr-defined]
         self.query_one(FleetHeader).show(snapshot, now)
