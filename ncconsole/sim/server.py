@@ -10,7 +10,11 @@
 (or `with SimServer(...) as server:`). The asyncio loop, the `Store`, the `Auth` table and the
 `ApiServer` knobs all belong to the background thread: from any other thread, touch them only
 through `call(fn, *args)`, which runs `fn` in the loop thread (awaiting it if it is a
-coroutine function) and returns its result or raises its exception.
+coroutine function) and returns its result or raises its exception. Before `start()` there is
+no loop thread yet, and setting them up directly is fine.
+
+Long-running work in the loop (controllers) is started with `spawn(coro_fn, *args)`; such
+tasks are cancelled by `stop()`, and a task that crashes is logged, not silently lost.
 """
 
 from __future__ import annotations
@@ -18,11 +22,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import logging
 import os
 import secrets
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,6 +40,7 @@ from ncconsole.sim.store import Store
 from ncconsole.sim.tls import Tls
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 # Every real cluster has these; kubectl's default context namespace is `default`.
 BUILTIN_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 
@@ -73,6 +79,7 @@ class SimServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
+        self._tasks: set[asyncio.Task] = set()
 
     @property
     def url(self) -> str:
@@ -131,6 +138,9 @@ class SimServer:
         self.api.server_address = f"127.0.0.1:{self.port}"
 
     async def _shutdown(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         self.store.close_all_watches()
         await asyncio.sleep(0)  # let the watch handlers see it and finish their streams
         if self._runner is not None:
@@ -144,6 +154,21 @@ class SimServer:
             return await result if inspect.isawaitable(result) else result
 
         return asyncio.run_coroutine_threadsafe(invoke(), self.loop).result(timeout)
+
+    def spawn(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        """Run `fn(*args)` as a background task in the loop thread until it ends or `stop()`."""
+
+        def start() -> None:
+            task = self.loop.create_task(fn(*args), name=getattr(fn, "__qualname__", None))
+            self._tasks.add(task)
+            task.add_done_callback(self._task_done)
+
+        self.loop.call_soon_threadsafe(start)
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("simulator task %s crashed", task.get_name(), exc_info=task.exception())
 
     def kubeconfig(self, *, user: str | None = None, token: str | None = None) -> dict:
         """A kubeconfig document for this server (CA inlined) and the given token."""

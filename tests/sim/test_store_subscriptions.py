@@ -1,0 +1,44 @@
+"""In-process controllers on the store: what a client sees when one reacts to its writes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+from kubernetes import client, config
+
+from ncconsole.sim.resources import NAMESPACES, PODS
+from ncconsole.sim.server import SimServer
+from ncconsole.sim.store import Store
+
+pytestmark = pytest.mark.timeout(30)
+
+
+async def kubelet(store: Store) -> None:
+    """A toy controller: every new pod becomes Running."""
+    async for ev in store.watch(PODS):
+        if ev.type == "ADDED" and ev.obj["status"].get("phase") == "Pending":
+            meta = ev.obj["metadata"]
+            store.update(
+                PODS, meta["namespace"], meta["name"], lambda o: o["status"].update(phase="Running")
+            )
+            await asyncio.sleep(0)
+
+
+def test_a_spawned_controller_reacts_to_client_writes(tmp_path: Path) -> None:
+    with SimServer(tls_dir=tmp_path) as server:
+        server.call(server.store.create, NAMESPACES, {"metadata": {"name": "nc-k"}})
+        server.spawn(kubelet, server.store)
+        v1 = client.CoreV1Api(
+            config.new_client_from_config(str(server.write_kubeconfig(tmp_path / "kubeconfig")))
+        )
+        v1.create_namespaced_pod(
+            "nc-k", {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c"}]}}
+        )
+        deadline = time.monotonic() + 5
+        while v1.read_namespaced_pod("p", "nc-k").status.phase != "Running":
+            assert time.monotonic() < deadline, "the controller never ran"
+            time.sleep(0.02)
+    assert server.store.watcher_count() == 0  # stop() cancelled the controller and its watch
