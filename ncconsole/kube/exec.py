@@ -1,0 +1,162 @@
+"""Run a command in a pod (`kubectl exec`) through kubernetes.stream, streaming its output.
+
+The exit code comes from the Status the API server sends on channel 3 when the command ends:
+Success is 0, Failure/NonZeroExitCode carries the code in `details.causes`. A command that
+outlives its timeout is abandoned (the WebSocket is closed) and reported as timed out.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kubernetes import client as k8s_client
+from kubernetes.client.exceptions import ApiException
+from kubernetes.stream import stream
+from kubernetes.stream.ws_client import ERROR_CHANNEL
+
+from ncconsole.kube.connection import ApiStatusError, ApiUnreachable, KubeConnection
+from ncconsole.kube.views import parse_pod
+
+NEXTCLOUD_APP_SELECTOR = "app.kubernetes.io/name=nextcloud"
+# Chart components that are not the Nextcloud app itself (metrics exporter, cron pods).
+_OTHER_COMPONENTS = {"metrics", "cronjob", "cron"}
+Output = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    exit_code: int | None  # None when the command timed out or the status was unreadable
+    stdout: str
+    stderr: str
+    duration: float
+    timed_out: bool = False
+
+
+def pick_ready_pod(
+    conn: KubeConnection, namespace: str, container: str, selector: str = NEXTCLOUD_APP_SELECTOR
+) -> tuple[str | None, str]:
+    """(name of a Ready pod with `container`, "") or (None, why there is none)."""
+    items = conn.get_json(f"/api/v1/namespaces/{namespace}/pods", {"labelSelector": selector})
+    pods = []
+    for obj in items.get("items") or ():
+        labels = (obj.get("metadata") or {}).get("labels") or {}
+        if labels.get("app.kubernetes.io/component") in _OTHER_COMPONENTS:
+            continue
+        names = {c.get("name") for c in (obj.get("spec") or {}).get("containers") or ()}
+        pods.append((parse_pod(obj, container), container in names))
+    for view, has_container in sorted(pods, key=lambda p: p[0].name):
+        if view.ready and view.phase == "Running" and not view.deleting and has_container:
+            return view.name, ""
+    if not pods:
+        return None, f"no Nextcloud pod in {namespace} ({selector})"
+    states = ", ".join(
+        f"{view.name} {view.reason or view.phase}{'' if view.ready else ' not Ready'}"
+        for view, _ in pods[:5]
+    )
+    return None, f"no Ready Nextcloud pod in {namespace} ({states})"
+
+
+def _exit_code(status_text: str) -> int | None:
+    try:
+        status = json.loads(status_text) if status_text else {}
+    except ValueError:
+        return None
+    if status.get("status") == "Success":
+        return 0
+    for cause in (status.get("details") or {}).get("causes") or ():
+        if cause.get("reason") == "ExitCode":
+            try:
+                return int(cause.get("message"))
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def _handshake_error(err: ApiException, pod: str) -> Exception:
+    """The client reports a refused WebSocket upgrade as status 0 with the HTTP answer inside."""
+    text = str(err.reason or err)
+    match = re.search(r"Handshake status (\d+)", text)
+    if not match:
+        return ApiUnreachable(f"exec in {pod} failed: {text.splitlines()[0] if text else err}")
+    body = text[text.find("{") : text.rfind("}") + 1] if "{" in text else ""
+    message = ""
+    try:
+        message = json.loads(body.replace('\\"', '"')).get("message", "") if body else ""
+    except ValueError:
+        message = ""
+    return ApiStatusError(int(match.group(1)), "exec refused", message)
+
+
+def exec_in_pod(
+    conn: KubeConnection,
+    namespace: str,
+    pod: str,
+    container: str,
+    argv: list[str],
+    *,
+    timeout: float,
+    on_stdout: Output | None = None,
+    on_stderr: Output | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> ExecResult:
+    """Run `argv` (no shell is added) and stream its output to the callbacks as it comes."""
+    core = k8s_client.CoreV1Api(conn.api)
+    started = time.monotonic()
+    try:
+        ws: Any = stream(
+            core.connect_get_namespaced_pod_exec,
+            pod,
+            namespace,
+            command=argv,
+            container=container,
+            stdout=True,
+            stderr=True,
+            stdin=False,
+            tty=False,
+            _preload_content=False,
+            _request_timeout=(5.0, timeout),
+        )
+    except ApiException as err:
+        raise _handshake_error(err, pod) from None
+    except OSError as err:
+        raise ApiUnreachable(f"exec in {pod} failed: {err}") from None
+    out: list[str] = []
+    err_out: list[str] = []
+    timed_out = False
+    try:
+        while ws.is_open():
+            if time.monotonic() - started > timeout or (should_stop and should_stop()):
+                timed_out = True
+                break
+            ws.update(timeout=0.2)
+            for chunks, read, callback in (
+                (out, ws.read_stdout, on_stdout),
+                (err_out, ws.read_stderr, on_stderr),
+            ):
+                text = read(timeout=0) if ws.peek_channel(1 if chunks is out else 2) else ""
+                if text:
+                    chunks.append(text)
+                    if callback is not None:
+                        callback(text)
+        # Frames that arrived with the close.
+        for chunks, channel, callback in ((out, 1, on_stdout), (err_out, 2, on_stderr)):
+            rest = ws.read_channel(channel) if ws.peek_channel(channel) else ""
+            if rest:
+                chunks.append(rest)
+                if callback is not None:
+                    callback(rest)
+        status = "" if timed_out else ws.read_channel(ERROR_CHANNEL)
+    finally:
+        ws.close()
+    return ExecResult(
+        exit_code=None if timed_out else _exit_code(status),
+        stdout="".join(out),
+        stderr="".join(err_out),
+        duration=time.monotonic() - started,
+        timed_out=timed_out,
+    )

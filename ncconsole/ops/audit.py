@@ -1,0 +1,210 @@
+"""The audit trail: one JSON line per action in $XDG_STATE_HOME/ncconsole/audit.jsonl, plus a
+Kubernetes Event in the tenant namespace so colleagues see it in `kubectl get events`.
+
+Each line is appended with a single write() on an O_APPEND descriptor, so concurrent consoles
+never interleave half lines. Recording the Event is best effort: when it fails the action
+still stands, and the failure is returned to the caller to report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ncconsole.errors import NcConsoleError
+from ncconsole.kube.connection import ApiStatusError, ApiUnreachable, KubeConnection
+from ncconsole.kube.writes import context_user, record_event
+from ncconsole.settings import Settings, xdg_dir
+
+MASK = "********"
+_SECRET_NAME = re.compile(r"(secret|password|passwd|token|access.?key|credential)", re.I)
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def audit_path() -> Path:
+    return xdg_dir("state") / "audit.jsonl"
+
+
+def mask(args: Mapping[str, Any]) -> dict[str, Any]:
+    """`args` with the value of every secret-looking key replaced by ********."""
+    out: dict[str, Any] = {}
+    for key, value in args.items():
+        if isinstance(value, Mapping):
+            out[key] = mask(value)
+        elif _SECRET_NAME.search(key) and value not in (None, "", False):
+            out[key] = MASK
+        else:
+            out[key] = value
+    return out
+
+
+def parse_duration(text: str) -> timedelta:
+    """`90s`, `15m`, `2h`, `7d`, `1w` -> timedelta; NcConsoleError otherwise."""
+    match = _DURATION.match(text or "")
+    if not match:
+        raise NcConsoleError(f"duration '{text}': use a number and a unit, e.g. 30m, 2h, 7d")
+    return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds") if moment else None
+
+
+@dataclass
+class AuditAction:
+    """One action in progress; the body of `Auditor.action` fills in the outcome."""
+
+    action: str
+    target: str
+    args: dict[str, Any]
+    namespace: str | None
+    reason: str
+    start: datetime = field(default_factory=lambda: datetime.now(UTC))
+    result: str = "ok"
+    exit_code: int | None = 0
+    message: str = ""
+    # Why the Kubernetes Event could not be recorded ("" when it was, or none was wanted).
+    event_problem: str = ""
+
+
+class Auditor:
+    """Appends audit lines and records Events. `conn` may be None (no Events then)."""
+
+    def __init__(
+        self, settings: Settings, conn: KubeConnection | None, path: Path | None = None
+    ) -> None:
+        self.settings = settings
+        self.conn = conn
+        self.path = path or audit_path()
+        self._who: dict[str, str] | None = None
+
+    def who(self) -> dict[str, str]:
+        if self._who is None:
+            try:
+                os_user = getpass.getuser()
+            except (KeyError, OSError):
+                os_user = str(os.getuid())
+            cluster_user = context_user(self.settings, self.conn.context) if self.conn else ""
+            self._who = {"os_user": os_user, "cluster_user": cluster_user}
+        return self._who
+
+    def write_line(self, entry: Mapping[str, Any]) -> None:
+        """Append one JSON line atomically (a single write on an O_APPEND descriptor)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        data = (json.dumps(entry, separators=(",", ":"), default=str) + "\n").encode()
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+
+    def finish(self, act: AuditAction) -> AuditAction:
+        """Write the line and (for actions with a namespace) the Event."""
+        end = datetime.now(UTC)
+        self.write_line(
+            {
+                "who": self.who(),
+                "context": self.conn.context if self.conn else "",
+                "action": act.action,
+                "target": act.target,
+                "args": mask(act.args),
+                "result": act.result,
+                "exit_code": act.exit_code,
+                "message": act.message,
+                "start": _iso(act.start),
+                "end": _iso(end),
+            }
+        )
+        if act.namespace and self.conn is not None and act.result != "dry-run":
+            act.event_problem = self.event(act)
+        return act
+
+    def event(self, act: AuditAction) -> str:
+        who = self.who()
+        user = who["cluster_user"] or who["os_user"]
+        text = f"{act.action} {act.target} by {who['os_user']} ({user}): {act.result}"
+        if act.exit_code not in (0, None):
+            text += f" (exit {act.exit_code})"
+        if act.message:
+            text += f" - {act.message}"
+        try:
+            record_event(
+                self.conn,  # type: ignore[arg-type]
+                act.namespace or "",
+                reason=act.reason,
+                message=text,
+                warning=act.result not in ("ok", "dry-run"),
+            )
+        except ApiStatusError as err:
+            return f"audit Event not recorded in {act.namespace}: HTTP {err.status} {err.reason}"
+        except ApiUnreachable as err:
+            return f"audit Event not recorded in {act.namespace}: {err}"
+        return ""
+
+    @contextlib.contextmanager
+    def action(
+        self,
+        action: str,
+        target: str,
+        args: Mapping[str, Any] | None = None,
+        *,
+        namespace: str | None = None,
+        reason: str = "NcconsoleAction",
+    ) -> Iterator[AuditAction]:
+        """Audit the body: result "ok" unless it raises ("failed", "refused", "interrupted")."""
+        act = AuditAction(action, target, dict(args or {}), namespace, reason)
+        try:
+            yield act
+        except KeyboardInterrupt:
+            act.result, act.exit_code, act.message = "interrupted", 130, "interrupted by the user"
+            self.finish(act)
+            raise
+        except NcConsoleError as err:
+            act.result = getattr(err, "audit_result", "failed")
+            act.exit_code, act.message = err.exit_code, str(err)
+            self.finish(act)
+            raise
+        except Exception as err:
+            act.result, act.exit_code, act.message = "failed", 1, f"{type(err).__name__}: {err}"
+            self.finish(act)
+            raise
+        self.finish(act)
+
+
+def read_audit(path: Path | None = None, since: timedelta | None = None) -> list[dict[str, Any]]:
+    """The audit lines (oldest first), those that started within `since` if given.
+    Unreadable lines are skipped; a missing file is an empty trail."""
+    path = path or audit_path()
+    cutoff = datetime.now(UTC) - since if since is not None else None
+    entries: list[dict[str, Any]] = []
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return []
+    except OSError as err:
+        raise NcConsoleError(f"{path}: cannot read the audit log ({err.strerror})") from None
+    for line in text.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(entry, dict):
+            continue
+        if cutoff is not None:
+            try:
+                started = datetime.fromisoformat(str(entry.get("start")))
+            except ValueError:
+                continue
+            if started < cutoff:
+                continue
+        entries.append(entry)
+    return entries
