@@ -56,6 +56,16 @@ def test_rgw_stats_are_read_with_the_read_stats_parameter_path_style(fake_rgw):
 
 
 @pytest.mark.timeout(15)
+def test_each_tenant_is_signed_with_its_own_keys(fake_rgw):
+    probe = prober(f"http://127.0.0.1:{fake_rgw.port}")
+    for key in ("AKIA-TENANT-A", "AKIA-TENANT-B", "AKIA-TENANT-A"):
+        assert probe.probe("nextcloud-acme", key, "secret").state == "ok"
+        authorization = fake_rgw.requests[-1][2]["authorization"]
+        assert f"Credential={key}/" in authorization
+        assert "secret" not in authorization
+
+
+@pytest.mark.timeout(15)
 def test_precise_failure_states(fake_rgw):
     probe = prober(f"http://127.0.0.1:{fake_rgw.port}")
     assert probe.probe("nextcloud-missing", "AK", "SK").state == "missing"
