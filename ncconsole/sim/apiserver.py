@@ -330,7 +330,8 @@ class ApiServer:
             ) or pre.get("uid") not in (None, current["metadata"]["uid"]):
                 raise ApiError.conflict(t.rt.plural, t.rt.group, name)
         gone = self.store.delete(t.rt, t.namespace, name, dry_run=dry_run)
-        if t.rt.kind in ("Pod", "Namespace"):
+        still_there = gone["metadata"].get("deletionTimestamp") and not dry_run
+        if t.rt.kind in ("Pod", "Namespace") or still_there:
             return _json(gone)  # graceful deletions answer with the object, as in Kubernetes
         details = {
             "name": name,

@@ -281,7 +281,8 @@ class Store:
         """Read-modify-write: `mutate` gets a copy of the current object and returns the new
         one (or changes it in place and returns None). name, namespace, uid and
         creationTimestamp are kept; resourceVersion is bumped and MODIFIED emitted only when
-        something changed. `mutate` may raise ApiError (e.g. a Conflict) to abort."""
+        something changed. `mutate` may raise ApiError (e.g. a Conflict) to abort. Removing
+        the last finalizer of an object being deleted deletes it (returns its last state)."""
         entry = self._entry(rt, namespace, name)
         if entry is None:
             raise ApiError.not_found(rt.plural, rt.group, name)
@@ -291,7 +292,7 @@ class Store:
         new = current if new is None else new
         new["apiVersion"], new["kind"] = rt.api_version, rt.kind
         meta = _meta(new)
-        for k in ("name", "namespace", "uid", "creationTimestamp"):
+        for k in ("name", "namespace", "uid", "creationTimestamp", "deletionTimestamp"):
             if k in old["metadata"]:
                 meta[k] = old["metadata"][k]
             else:
@@ -309,23 +310,41 @@ class Store:
         new_entry = Entry(new)
         self._objects[rt.key][namespace or ""][name] = new_entry
         self._emit(WatchEvent("MODIFIED", rt, new, self._rv, old, new_entry))
+        if meta.get("deletionTimestamp") and not meta.get("finalizers"):
+            return self._remove(rt, namespace, name)
         return json.loads(new_entry.raw)
 
     def delete(
         self, rt: ResourceType, namespace: str | None, name: str, *, dry_run: bool = False
     ) -> Obj:
-        """Remove the object and return its last state. Deleting a namespace deletes every
-        object in it first (DELETED events for each)."""
+        """Delete the object and return its last state. An object with finalizers only gets a
+        deletionTimestamp (MODIFIED) and goes once an update removes its last finalizer, as in
+        Kubernetes. Deleting a namespace removes every object in it first, finalizers or not."""
         entry = self._entry(rt, namespace, name)
         if entry is None:
             raise ApiError.not_found(rt.plural, rt.group, name)
         if dry_run:
             return json.loads(entry.raw)
+        if entry.obj["metadata"].get("finalizers"):
+            if entry.obj["metadata"].get("deletionTimestamp"):
+                return json.loads(entry.raw)
+            marked = json.loads(entry.raw)
+            _mark_deleted(marked)
+            self._rv += 1
+            marked["metadata"]["resourceVersion"] = str(self._rv)
+            marked_entry = Entry(marked)
+            self._objects[rt.key][namespace or ""][name] = marked_entry
+            self._emit(WatchEvent("MODIFIED", rt, marked, self._rv, entry.obj, marked_entry))
+            return json.loads(marked_entry.raw)
+        return self._remove(rt, namespace, name)
+
+    def _remove(self, rt: ResourceType, namespace: str | None, name: str) -> Obj:
+        entry = self._objects[rt.key][namespace or ""][name]
         if rt is NAMESPACES:
             for other in self.registry.types:
                 if other.namespaced and other.stored:
                     for child in list(self._objects.get(other.key, {}).get(name, {})):
-                        self.delete(other, name, child)
+                        self._remove(other, name, child)
         self._rv += 1
         by_ns = self._objects[rt.key]
         del by_ns[namespace or ""][name]
@@ -428,6 +447,11 @@ class Store:
 
     def count(self, rt: ResourceType) -> int:
         return sum(len(names) for names in self._objects.get(rt.key, {}).values())
+
+
+def _mark_deleted(obj: Obj) -> None:
+    obj["metadata"]["deletionTimestamp"] = now_iso()
+    obj["metadata"]["deletionGracePeriodSeconds"] = 0
 
 
 def _as_labels(sel: str | LabelSelector | None) -> LabelSelector:

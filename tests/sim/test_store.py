@@ -209,3 +209,19 @@ def test_field_selectors_per_kind(store: Store) -> None:
     with pytest.raises(ApiError) as err:
         store.list(APPLICATIONS, field_selector="status.phase=Running")
     assert err.value.code == 400 and "field label not supported" in err.value.message
+
+
+def test_finalizers_hold_a_deleted_object_until_removed(store: Store) -> None:
+    app = {
+        "metadata": {
+            "name": "app",
+            "namespace": "nc-a",
+            "finalizers": ["resources-finalizer.argocd.argoproj.io"],
+        }
+    }
+    store.create(APPLICATIONS, app)
+    marked = store.delete(APPLICATIONS, "nc-a", "app")
+    assert marked["metadata"]["deletionTimestamp"]
+    assert store.get(APPLICATIONS, "nc-a", "app")["metadata"]["deletionTimestamp"]
+    store.update(APPLICATIONS, "nc-a", "app", lambda o: o["metadata"].update(finalizers=[]))
+    assert store.try_get(APPLICATIONS, "nc-a", "app") is None
