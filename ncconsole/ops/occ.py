@@ -1,0 +1,197 @@
+"""Run Nextcloud's `occ` in a tenant's pod, for one tenant (streaming) or many (bounded pool).
+
+The command is always an argv list. With `occ.form: su` (the chart's documented way) it is
+`su -s /bin/sh www-data -c <shlex.join(php occ ARGS)>`: the only shell string is built with
+shlex.join, which quotes every user word; with `direct` it is `php /var/www/html/occ ARGS`.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from ncconsole.errors import NcConsoleError
+from ncconsole.kube.connection import ApiStatusError, KubeConnection
+from ncconsole.kube.exec import exec_in_pod, pick_ready_pod
+from ncconsole.ops.audit import MASK, Auditor
+from ncconsole.ops.errors import AccessDenied, PodNotReady
+from ncconsole.ops.guard import Permission, check_occ, forbidden_message, require_access
+from ncconsole.settings import Settings
+
+OCC_PATH = "/var/www/html/occ"
+_SECRET_OPTION = re.compile(r"^--?[\w-]*(password|secret|token|key)[\w-]*$", re.I)
+# (stream "stdout"/"stderr", text) as it arrives.
+OutputCallback = Callable[[str, str], None]
+
+
+def occ_argv(settings: Settings, args: Sequence[str]) -> list[str]:
+    """The exec argv that runs `occ ARGS` as www-data in the configured form."""
+    php = ["php", OCC_PATH, *args]
+    if settings.occ.form == "su":
+        return ["su", "-s", "/bin/sh", "www-data", "-c", shlex.join(php)]
+    return php
+
+
+def masked_args(args: Sequence[str]) -> list[str]:
+    """occ arguments for the audit log: values of password/secret/key options hidden."""
+    out: list[str] = []
+    hide_next = False
+    for arg in args:
+        if hide_next:
+            out.append(MASK)
+            hide_next = False
+            continue
+        name, eq, _ = arg.partition("=")
+        if _SECRET_OPTION.match(name):
+            if eq:
+                out.append(f"{name}={MASK}")
+            else:
+                out.append(arg)
+                hide_next = True
+            continue
+        out.append(arg)
+    return out
+
+
+@dataclass
+class OccRun:
+    tenant: str
+    namespace: str
+    args: tuple[str, ...]
+    pod: str = ""
+    exit_code: int | None = None
+    stdout: str = ""
+    stderr: str = ""
+    duration: float = 0.0
+    timed_out: bool = False
+    error: str = ""  # why it did not run (no Ready pod, forbidden, ...)
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and not self.error
+
+    @property
+    def first_line(self) -> str:
+        for text in (self.error, self.stdout, self.stderr):
+            for line in text.splitlines():
+                if line.strip():
+                    return line.strip()
+        return "timed out" if self.timed_out else ""
+
+
+def run_occ(
+    conn: KubeConnection,
+    settings: Settings,
+    tenant: str,
+    args: Sequence[str],
+    *,
+    auditor: Auditor | None,
+    confirmed: bool = False,
+    on_output: OutputCallback | None = None,
+    timeout: float | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> OccRun:
+    """Run `occ ARGS` in a Ready pod of the tenant; the run carries occ's exit code.
+
+    Raises ReadOnlyRefused / ConfirmationRequired (checked first), AccessDenied, PodNotReady.
+    Every run is audited; state-changing ones also leave an Event in the namespace."""
+    mutating = check_occ(settings, args, confirmed=confirmed)
+    namespace = settings.namespace_for(tenant)
+    run = OccRun(tenant, namespace, tuple(args))
+    if auditor is None:
+        return _run(conn, settings, run, on_output, timeout, should_stop)
+    with auditor.action(
+        "occ",
+        namespace,
+        {"occ": masked_args(args), "mutating": mutating},
+        namespace=namespace if mutating else None,
+        reason="NcconsoleOcc",
+    ) as act:
+        _run(conn, settings, run, on_output, timeout, should_stop)
+        act.target = f"{namespace}/{run.pod}"
+        act.exit_code = run.exit_code
+        if run.timed_out:
+            act.result, act.message = (
+                "timeout",
+                f"no answer within {timeout or settings.occ.timeout:g} s",
+            )
+        elif run.exit_code != 0:
+            act.result, act.message = "failed", run.first_line[:200]
+    return run
+
+
+def _run(
+    conn: KubeConnection,
+    settings: Settings,
+    run: OccRun,
+    on_output: OutputCallback | None,
+    timeout: float | None,
+    should_stop: Callable[[], bool] | None,
+) -> OccRun:
+    container = settings.occ.container
+    require_access(conn, Permission("create", "pods", run.namespace, subresource="exec"))
+    pod, why = pick_ready_pod(conn, run.namespace, container)
+    if pod is None:
+        raise PodNotReady(f"tenant {run.tenant}: {why}; occ needs a Ready pod")
+    run.pod = pod
+    try:
+        result = exec_in_pod(
+            conn,
+            run.namespace,
+            pod,
+            container,
+            occ_argv(settings, run.args),
+            timeout=timeout or settings.occ.timeout,
+            on_stdout=(lambda text: on_output("stdout", text)) if on_output else None,
+            on_stderr=(lambda text: on_output("stderr", text)) if on_output else None,
+            should_stop=should_stop,
+        )
+    except ApiStatusError as err:
+        if err.status == 403:
+            raise AccessDenied(
+                forbidden_message("create", "pods", run.namespace, subresource="exec")
+            ) from None
+        raise
+    run.exit_code, run.stdout, run.stderr = result.exit_code, result.stdout, result.stderr
+    run.duration, run.timed_out = result.duration, result.timed_out
+    return run
+
+
+def run_occ_fleet(
+    conn: KubeConnection,
+    settings: Settings,
+    tenants: Sequence[str],
+    args: Sequence[str],
+    *,
+    auditor: Auditor | None,
+    confirmed: bool = False,
+    concurrency: int | None = None,
+    on_result: Callable[[OccRun], None] | None = None,
+    timeout: float | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> list[OccRun]:
+    """`occ ARGS` on every tenant, at most `concurrency` at a time; results in tenant order.
+    A tenant that cannot run it (no Ready pod, forbidden) gets a run with `error` set."""
+    check_occ(settings, args, confirmed=confirmed)  # refuse before touching any tenant
+
+    def one(tenant: str) -> OccRun:
+        if should_stop and should_stop():
+            run = OccRun(tenant, settings.namespace_for(tenant), tuple(args), error="not started")
+        else:
+            try:
+                run = run_occ(
+                    conn, settings, tenant, args, auditor=auditor, confirmed=confirmed,
+                    timeout=timeout, should_stop=should_stop,
+                )  # fmt: skip
+            except NcConsoleError as err:
+                run = OccRun(tenant, settings.namespace_for(tenant), tuple(args), error=str(err))
+        if on_result is not None:
+            on_result(run)
+        return run
+
+    workers = max(1, concurrency or settings.occ.concurrency)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="occ") as pool:
+        return list(pool.map(one, tenants))

@@ -1,0 +1,153 @@
+"""occ through pod exec on the simulator: streaming, exit codes, refusals, fleet runs, audit."""
+
+from __future__ import annotations
+
+import pytest
+
+from ncconsole.ops.audit import Auditor, read_audit
+from ncconsole.ops.errors import AccessDenied, ConfirmationRequired, PodNotReady, ReadOnlyRefused
+from ncconsole.ops.guard import is_read_only_occ
+from ncconsole.ops.occ import masked_args, occ_argv, run_occ, run_occ_fleet
+from ncconsole.sim.auth import DenyRule
+from ncconsole.sim.resources import EVENTS, PODS
+from tests.cluster_objects import pod
+from tests.ops.conftest import OccCluster
+
+pytestmark = pytest.mark.timeout(30)
+
+
+def occ(cluster: OccCluster, tenant: str, *args: str, **kwargs):
+    settings = cluster.settings(**kwargs.pop("settings", {}))
+    conn = cluster.connect()
+    return run_occ(conn, settings, tenant, list(args), auditor=Auditor(settings, conn), **kwargs)
+
+
+def test_occ_streams_output_and_reports_exit_code(cluster: OccCluster) -> None:
+    cluster.add("alpha")
+    chunks: list[tuple[str, str]] = []
+    run = occ(
+        cluster, "alpha", "status", "--output=json", on_output=lambda s, t: chunks.append((s, t))
+    )
+    assert run.exit_code == 0 and run.pod == "nextcloud-alpha-0"
+    assert '"versionstring":"30.0.6"' in run.stdout
+    assert chunks and chunks[0][0] == "stdout"
+    (line,) = read_audit()
+    assert line["action"] == "occ" and line["exit_code"] == 0 and line["result"] == "ok"
+    assert line["target"] == "nc-alpha/nextcloud-alpha-0"
+    assert line["args"]["occ"] == ["status", "--output=json"]
+
+
+def test_occ_non_zero_exit_is_reported_and_audited(cluster: OccCluster) -> None:
+    cluster.add("alpha", maintenance=True)
+    run = occ(cluster, "alpha", "status", "-e")
+    assert run.exit_code == 1 and not run.ok
+    line = read_audit()[-1]
+    assert line["result"] == "failed" and line["exit_code"] == 1
+
+
+def test_state_changing_occ_needs_confirmation(cluster: OccCluster) -> None:
+    instance = cluster.add("alpha")
+    with pytest.raises(ConfirmationRequired) as err:
+        occ(cluster, "alpha", "maintenance:mode", "--on")
+    assert "occ maintenance:mode may change state" in str(err.value)
+    assert instance.maintenance is False
+    run = occ(cluster, "alpha", "maintenance:mode", "--on", confirmed=True)
+    assert run.exit_code == 0 and instance.maintenance is True
+    (event,) = cluster.server.call(cluster.server.store.list, EVENTS, "nc-alpha")
+    assert event["reason"] == "NcconsoleOcc" and "occ" in event["message"]
+
+
+def test_read_only_mode_allows_only_read_only_occ(cluster: OccCluster) -> None:
+    instance = cluster.add("alpha")
+    with pytest.raises(ReadOnlyRefused):
+        occ(
+            cluster,
+            "alpha",
+            "maintenance:mode",
+            "--on",
+            confirmed=True,
+            settings={"read_only": True},
+        )
+    assert instance.maintenance is False
+    assert occ(cluster, "alpha", "app:list", settings={"read_only": True}).exit_code == 0
+
+
+def test_pod_not_ready_is_refused_with_the_pod_state(cluster: OccCluster) -> None:
+    cluster.add("alpha")
+    cluster.server.call(cluster.server.store.delete, PODS, "nc-alpha", "nextcloud-alpha-0")
+    cluster.server.call(
+        cluster.server.store.create,
+        PODS,
+        pod("alpha", "nextcloud-alpha-1", ready=False, waiting="CrashLoopBackOff"),
+    )
+    with pytest.raises(PodNotReady) as err:
+        occ(cluster, "alpha", "status")
+    assert "nextcloud-alpha-1 CrashLoopBackOff not Ready" in str(err.value)
+
+
+def test_forbidden_exec_names_verb_resource_namespace(cluster: OccCluster) -> None:
+    cluster.add("alpha")
+    cluster.server.call(
+        cluster.server.auth.deny, DenyRule(resources=("pods/exec",), namespaces=("nc-alpha",))
+    )
+    with pytest.raises(AccessDenied) as err:
+        occ(cluster, "alpha", "status")
+    assert "may not create pods/exec in namespace nc-alpha" in str(err.value)
+
+
+def test_user_text_is_never_split_by_the_shell(cluster: OccCluster) -> None:
+    cluster.add("alpha")
+    run = occ(cluster, "alpha", "config:system:get", "dbname; echo pwned")
+    assert "pwned" not in run.stdout and run.exit_code == 1
+
+
+def test_argv_forms() -> None:
+    from ncconsole.settings import Settings
+
+    su = occ_argv(Settings(), ["config:system:get", "a b"])
+    assert su == [
+        "su",
+        "-s",
+        "/bin/sh",
+        "www-data",
+        "-c",
+        "php /var/www/html/occ config:system:get 'a b'",
+    ]
+    direct = occ_argv(Settings(occ={"form": "direct"}), ["status"])
+    assert direct == ["php", "/var/www/html/occ", "status"]
+
+
+def test_direct_form_runs_when_the_pod_is_www_data(cluster: OccCluster) -> None:
+    cluster.add("alpha").runs_as_www_data = True
+    assert occ(cluster, "alpha", "status", settings={"occ": {"form": "direct"}}).exit_code == 0
+
+
+def test_fleet_run_bounded_and_per_tenant_results(cluster: OccCluster) -> None:
+    for name in ("a1", "a2", "a3"):
+        cluster.add(name)
+    cluster.server.call(cluster.server.store.delete, PODS, "nc-a2", "nextcloud-a2-0")
+    settings = cluster.settings()
+    conn = cluster.connect()
+    seen: list[str] = []
+    runs = run_occ_fleet(
+        conn, settings, ["a1", "a2", "a3"], ["app:list"], auditor=Auditor(settings, conn),
+        concurrency=2, on_result=lambda r: seen.append(r.tenant),
+    )  # fmt: skip
+    assert [r.tenant for r in runs] == ["a1", "a2", "a3"] and sorted(seen) == ["a1", "a2", "a3"]
+    assert runs[0].exit_code == 0 and runs[2].exit_code == 0
+    assert runs[1].exit_code is None and "no Nextcloud pod in nc-a2" in runs[1].error
+
+
+def test_classification_and_masking() -> None:
+    assert is_read_only_occ(["status", "--output=json"])
+    assert is_read_only_occ(["maintenance:mode"])
+    assert not is_read_only_occ(["maintenance:mode", "--on"])
+    assert not is_read_only_occ(["maint:mode", "--on"])  # abbreviations count as changing
+    assert not is_read_only_occ(["user:delete", "bob"])
+    assert not is_read_only_occ(["config:list", "--private"])
+    assert masked_args(["user:add", "--password=abc", "bob"]) == [
+        "user:add",
+        "--password=********",
+        "bob",
+    ]
+    assert masked_args(["x", "--secret", "abc"]) == ["x", "--secret", "********"]
