@@ -20,6 +20,7 @@ from typing import Any
 
 from ncconsole.errors import NcConsoleError
 from ncconsole.fleet_build import DesiredTenant, TenantInputs, build_tenant, platform_state
+from ncconsole.gitops.model import TENANTS_DIR
 from ncconsole.kube import kinds
 from ncconsole.kube.connection import KubeConnection, connect
 from ncconsole.kube.secrets import TenantSecretReader
@@ -37,7 +38,10 @@ from ncconsole.snapshot import (
 
 log = logging.getLogger(__name__)
 Callback = Callable[[FleetSnapshot], None]
+_EPOCH = datetime.min.replace(tzinfo=UTC)
 _ALL = None  # "every tenant is dirty"
+# Events kept per tenant namespace (the newest); older ones are dropped on arrival of more.
+EVENTS_KEPT = 50
 
 
 class FleetTimeout(NcConsoleError, TimeoutError):
@@ -76,6 +80,15 @@ def load_desired(repo: Path) -> DesiredFleet:
     return DesiredFleet(tenants, problems, readable=True)
 
 
+def repo_signature(repo: Path) -> tuple[Any, ...]:
+    """Names and modification times of the tenant files: changes when the desired state may."""
+    tenants = Path(repo).expanduser() / TENANTS_DIR
+    try:
+        return tuple(sorted((str(p), p.stat().st_mtime_ns) for p in tenants.rglob("*.yaml")))
+    except OSError:
+        return ()
+
+
 class FleetState:
     """Thread-safe live fleet. `start()`, read `snapshot`, `subscribe(cb)`, `stop()`."""
 
@@ -87,11 +100,14 @@ class FleetState:
         timing: WatchTiming | None = None,
         probes: bool = True,
         coalesce: float = 0.1,
+        repo_poll: float = 3.0,
     ) -> None:
         self.settings = settings
         self.connection = connection
         self.timing = timing
         self.coalesce = coalesce
+        self.repo_poll = repo_poll
+        self._repo_signature: tuple[Any, ...] = ()
         self._with_probes = probes
         self._lock = threading.Lock()
         self._changed = threading.Event()
@@ -115,6 +131,7 @@ class FleetState:
         self._heartbeat: Heartbeat | None = None
         self._probes: FleetProbes | None = None
         self._publisher = threading.Thread(target=self._publish_loop, name="fleet", daemon=True)
+        self._repo_watcher = threading.Thread(target=self._poll_repo, name="repo", daemon=True)
         self._snapshot = FleetSnapshot(0, datetime.now(UTC), "", "", str(settings.repo), ())
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -137,6 +154,7 @@ class FleetState:
         self._heartbeat = Heartbeat(self.connection, self, self._watchers, interval)
         self._heartbeat.start()
         self.reload_repo()
+        self._repo_watcher.start()
         if self._with_probes:
             secrets = TenantSecretReader(self.connection, self.settings)
             self._probes = FleetProbes(self.settings, self._probe_result, secrets)
@@ -155,8 +173,15 @@ class FleetState:
         if self._publisher.is_alive():
             self._publisher.join(2.0)
 
+    def _poll_repo(self) -> None:
+        """Reload the repo when a tenant file is added, removed or edited (stat only)."""
+        while not self._stopping.wait(self.repo_poll):
+            if repo_signature(self.settings.repo) != self._repo_signature:
+                self.reload_repo()
+
     def reload_repo(self) -> None:
         """Read the platform repo again (tenants, waves) and republish."""
+        self._repo_signature = repo_signature(self.settings.repo)
         desired = load_desired(self.settings.repo)
         with self._lock:
             self._desired = desired
@@ -243,6 +268,9 @@ class FleetState:
             group = self._objects[kind].setdefault(namespace, {})
             old = group.get(name)
             group[name] = view
+            if kind == kinds.EVENTS and len(group) > EVENTS_KEPT:
+                oldest = min(group, key=lambda n: group[n].last_seen or _EPOCH)
+                del group[oldest]
             self._mark(self._tenant_of(kind, namespace, view))
             if old is not None and kind == kinds.APPLICATIONS:
                 self._mark(self._app_tenant(old))

@@ -118,6 +118,23 @@ def test_crash_looping_pod_and_degraded_app_show_up(sim: SimServer, fleet: Fleet
     assert snap.tenant("alpha").reason == "0/1 pods ready"
 
 
+def test_a_tenant_file_added_to_the_repo_shows_up_as_not_deployed(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    settings = settings_for(sim, tmp_path)
+    state = FleetState(settings, timing=FAST, probes=False, repo_poll=0.1)
+    state.start()
+    try:
+        state.wait_for(complete, 10)
+        new_file = settings.repo / "values/tenants/tenant-newbie.yaml"
+        new_file.write_text(tenant_yaml("newbie", wave='"3"'))
+        snap = state.wait_for(lambda s: s.tenant("newbie") is not None, 5)
+        assert snap.tenant("newbie").drift == ("not deployed",)
+        assert snap.tenant("newbie").wave == 3
+    finally:
+        state.stop()
+
+
 def test_subscribers_get_coalesced_snapshots_on_a_background_thread(
     sim: SimServer, fleet: FleetState
 ) -> None:
