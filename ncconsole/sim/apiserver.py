@@ -29,7 +29,12 @@ from ncconsole.sim.patching import json_patch, merge_patch, strategic_merge_patc
 from ncconsole.sim.resources import NAMESPACES, PODS, REGISTRY, Registry, ResourceType
 from ncconsole.sim.selectors import parse_field_selector, parse_label_selector
 from ncconsole.sim.store import Store, WatchEvent, dumps
-from ncconsole.sim.strategies import keep_status_rules, prepare_for_create, read_body
+from ncconsole.sim.strategies import (
+    keep_status_rules,
+    prepare_for_create,
+    read_body,
+    scale_of,
+)
 from ncconsole.sim.watch_stream import WatchParams, serve_watch
 
 log = logging.getLogger(__name__)
@@ -191,6 +196,8 @@ class ApiServer:
             return await self._create(request, t)
         if t.subresource == "log":
             return await self._log(request, t)
+        if t.subresource == "scale":
+            return await self._scale(request, t, verb)
         name = t.name or ""
         if verb == "get":
             return _json(self.store.get_entry(t.rt, t.namespace, name).raw)
@@ -348,6 +355,34 @@ class ApiServer:
                 "details": details,
             }
         )
+
+    async def _scale(self, request: web.Request, t: Target, verb: str) -> web.Response:
+        """deployments/scale: an autoscaling/v1 Scale view of spec.replicas."""
+        name = t.name or ""
+        if verb != "get":
+            body = await read_body(request)
+            current = scale_of(self.store.get(t.rt, t.namespace, name))
+            if verb == "update":
+                wanted = body
+            elif request.content_type in PATCHES:
+                wanted = PATCHES[request.content_type](current, body)
+            else:
+                raise ApiError.unsupported_media_type(request.content_type, list(PATCHES))
+            replicas = (wanted.get("spec") or {}).get("replicas")
+            if not isinstance(replicas, int) or replicas < 0:
+                raise ApiError.invalid(
+                    "Scale",
+                    "autoscaling",
+                    name,
+                    [("spec.replicas", str(replicas), "must be greater than or equal to 0")],
+                )
+
+            def set_replicas(o: dict) -> None:
+                o.setdefault("spec", {})["replicas"] = replicas
+
+            dry_run = request.query.get("dryRun") == "All"
+            self.store.update(t.rt, t.namespace, name, set_replicas, dry_run=dry_run)
+        return _json(scale_of(self.store.get(t.rt, t.namespace, name)))
 
     async def _log(self, request: web.Request, t: Target) -> web.Response:
         pod = self.store.get(PODS, t.namespace, t.name or "")

@@ -90,7 +90,8 @@ SERVICES = ResourceType(
 )  # fmt: skip
 DEPLOYMENTS = ResourceType(
     "apps", "v1", "Deployment", "deployments", True, short_names=("deploy",),
-    categories=("all",), subresources=(_status("Deployment"),),
+    categories=("all",),
+    subresources=(_status("Deployment"), Subresource("scale", ("get", "patch", "update"), "Scale")),
 )  # fmt: skip
 LEASES = ResourceType("coordination.k8s.io", "v1", "Lease", "leases", True)
 APPLICATIONS = ResourceType(

@@ -62,3 +62,23 @@ def keep_status_rules(rt: ResourceType, subresource: str | None, current: dict, 
     else:
         result.pop("status", None)
     return result
+
+
+def scale_of(deployment: dict) -> dict:
+    """The autoscaling/v1 Scale subresource of a Deployment."""
+    meta = deployment["metadata"]
+    labels = ((deployment.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+    return {
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            k: meta[k]
+            for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+            if k in meta
+        },
+        "spec": {"replicas": (deployment.get("spec") or {}).get("replicas", 0)},
+        "status": {
+            "replicas": (deployment.get("status") or {}).get("replicas", 0),
+            "selector": ",".join(f"{k}={v}" for k, v in labels.items()),
+        },
+    }

@@ -218,3 +218,12 @@ def test_create_namespace_and_secret_sent_as_protobuf(
     )
     secret = server.call(server.store.get, SECRETS, "nc-gamma", "s3-keys")
     assert secret["data"] == {"key": "YWJj"}
+
+
+def test_scale_changes_the_deployment_replicas(server: SimServer, env: dict[str, str]) -> None:
+    assert (
+        "scaled"
+        in kubectl(env, "scale", "deploy/nextcloud", "-n", "nc-beta", "--replicas=3").stdout
+    )
+    deployment = server.call(server.store.get, DEPLOYMENTS, "nc-beta", "nextcloud")
+    assert deployment["spec"]["replicas"] == 3 and deployment["metadata"]["generation"] == 2
