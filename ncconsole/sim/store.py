@@ -157,7 +157,10 @@ class Store:
         limit: int = 0,
         continue_token: str = "",
     ) -> ListPage:
-        """Entries matching the selectors; `limit`/`continue_token` page like the apiserver."""
+        """Entries matching the selectors; `limit`/`continue_token` page like the apiserver.
+
+        `entry.obj` is the stored dict itself: the cheap way to scan many objects, read-only.
+        """
         labels = _as_labels(label_selector)
         fields = _as_fields(field_selector, rt)
         start_after: tuple[str, str] | None = None
