@@ -342,7 +342,9 @@ class FleetState:
 
     def _build(self) -> FleetSnapshot:
         with self._lock:
-            dirty, self._dirty = self._dirty, set()
+            # Until the repo is read, tenants cannot be joined; skip the work (it would
+            # only slow the repo load down) and show no tenants yet.
+            dirty, self._dirty = (self._dirty, set()) if self._repo_loaded else (set(), _ALL)
             desired = self._desired
             apps = {
                 self._app_tenant(app): app
@@ -370,10 +372,14 @@ class FleetState:
                 )
             for name in dirty - names:
                 self._cache.pop(name, None)
-            tenants = tuple(
-                sorted(
-                    self._cache.values(),
-                    key=lambda t: (t.wave is None, t.wave or 0, t.name),
+            tenants = (
+                ()
+                if not self._repo_loaded
+                else tuple(
+                    sorted(
+                        self._cache.values(),
+                        key=lambda t: (t.wave is None, t.wave or 0, t.name),
+                    )
                 )
             )
             platform = platform_state(
