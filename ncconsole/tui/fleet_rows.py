@@ -34,7 +34,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("restarts", "RST", 5),
     Column("version", "VERSION", 9),
     Column("maint", "MAINT", 7),
-    Column("s3", "S3", 12),
+    Column("s3", "S3", 14),
     Column("env", "ENV", 8),
     Column("age", "AGE", 6),
     Column("drift", "DRIFT", 28),
@@ -122,6 +122,14 @@ def tenant_cells(tenant: TenantState, now: datetime) -> tuple[Text, ...]:
     )
 
 
+def _fit(cells: tuple[Text, ...]) -> tuple[Text, ...]:
+    """Cut each cell one short of its column, keeping the space that separates columns."""
+    for text, column in zip(cells, COLUMNS, strict=True):
+        if text.cell_len >= column.width:
+            text.truncate(column.width - 1, overflow="ellipsis")
+    return cells
+
+
 def _spread(text: Text) -> tuple[Text, ...]:
     """Cut one line into per-column pieces so it reads as a single line across the table."""
     offsets = []
@@ -150,5 +158,5 @@ def build_rows(snapshot: FleetSnapshot, now: datetime, query: str = "") -> list[
         if not shown:
             continue
         rows.append(Row(wave_key(wave), _spread(wave_summary(wave, members))))
-        rows.extend(Row(tenant_key(t.name), tenant_cells(t, now)) for t in shown)
+        rows.extend(Row(tenant_key(t.name), _fit(tenant_cells(t, now))) for t in shown)
     return rows

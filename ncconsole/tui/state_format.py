@@ -65,11 +65,14 @@ def sync_text(status: str | None) -> Text:
     return labelled(symbol, word, style)
 
 
+_S3_WORDS = {"no-credentials": "no keys"}
+
+
 def s3_text(probe: BucketProbe | None) -> Text:
     if probe is None:
         return labelled("…", "pending", MUTED)
     symbol, style = _S3.get(probe.state, ("?", MUTED))
-    return labelled(symbol, probe.state, style)
+    return labelled(symbol, _S3_WORDS.get(probe.state, probe.state), style)
 
 
 def maintenance_text(probe: StatusPhpProbe | None) -> Text:

@@ -113,8 +113,11 @@ async def test_a_key_remapped_in_settings_works_and_help_shows_it(source):
         table = app.screen.query_one(FleetTable)
         await wait_for(pilot, lambda: bool(table.row_keys))
         assert table.cursor_tenant == "canary"
+        # The remapped "down" steps over the wave 1 heading onto its first tenant.
         await pilot.press("n")
-        await wait_for(pilot, lambda: table.cursor_key == "wave:1")
+        await wait_for(pilot, lambda: table.cursor_key == "tenant:acme")
+        await pilot.press("k", "k")
+        await wait_for(pilot, lambda: table.cursor_key == "tenant:canary")
         await pilot.press("f")
         await wait_for(pilot, lambda: app.focused is app.screen.query_one("#filter"))
         await pilot.press(*"sport", "enter")

@@ -52,6 +52,25 @@ class FleetTable(DataTable[Text]):
         """Keys of the rows shown, top to bottom."""
         return list(self._order)
 
+    # Wave lines are headings: the cursor steps over them, so enter always opens a tenant.
+    def action_cursor_down(self) -> None:
+        super().action_cursor_down()
+        if self._on_wave_line() and self.cursor_row < self.row_count - 1:
+            super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        super().action_cursor_up()
+        if self._on_wave_line():
+            if self.cursor_row == 0:
+                self.move_cursor(row=1)
+                self.scroll_home(animate=False)
+            else:
+                super().action_cursor_up()
+
+    def _on_wave_line(self) -> bool:
+        key = self.cursor_key
+        return key is not None and tenant_of(key) is None
+
     def move_to(self, key: str) -> bool:
         if key not in self._cells:
             return False

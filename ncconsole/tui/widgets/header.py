@@ -30,7 +30,11 @@ def header_text(snapshot: FleetSnapshot | None, now: datetime) -> Text:
     text.append_text(health_counts(snapshot.tenants))
     if not snapshot.complete:
         text.append(" · loading…", style=fmt.BUSY)
-    text.append(f" · data {data_age(snapshot, now)} old", style=fmt.MUTED)
+    if snapshot.api_reachable:
+        # Watches push every change: the data is as fresh as the cluster's own.
+        text.append(" · ● live", style=fmt.GOOD)
+    else:
+        text.append(f" · data {data_age(snapshot, now)} old", style=fmt.BAD)
     return text
 
 
