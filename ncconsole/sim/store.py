@@ -29,6 +29,7 @@ import json
 import logging
 import secrets
 import uuid
+from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -169,16 +170,17 @@ class Store:
             list_rv, start_after = self._decode_continue(continue_token)
         by_ns = self._objects.get(rt.key, {})
         keys = self._sorted_keys(rt)
-        if namespace is not None:
-            keys = [k for k in keys if k[0] == namespace] if len(by_ns) > 1 else keys
+        lo, hi = 0, len(keys)
+        if namespace is not None:  # keys are sorted by (namespace, name): slice one namespace
+            lo, hi = bisect_left(keys, (namespace,)), bisect_left(keys, (namespace + "\0",))
         if start_after is not None:
-            keys = [k for k in keys if k > start_after]
+            lo = max(lo, bisect_right(keys, start_after))
+        keys = keys[lo:hi]
         entries: list[Entry] = []
         token, remaining = "", None
         for i, (ns, name) in enumerate(keys):
             entry = by_ns[ns][name]
-            if (namespace is None or ns == namespace) and labels.matches_object(entry.obj) \
-                    and fields.matches(entry.obj):  # fmt: skip
+            if labels.matches_object(entry.obj) and fields.matches(entry.obj):
                 if limit and len(entries) == limit:
                     token = self._encode_continue(list_rv, entries[-1].obj)
                     remaining = len(keys) - i
