@@ -108,6 +108,7 @@ class SimServer:
                 return
             ready.set()
             loop.run_forever()
+            loop.run_until_complete(self._cancel_tasks())
             loop.run_until_complete(self._shutdown())
             loop.close()
 
@@ -138,13 +139,37 @@ class SimServer:
         self.api.server_address = f"127.0.0.1:{self.port}"
 
     async def _shutdown(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
         self.store.close_all_watches()
         await asyncio.sleep(0)  # let the watch handlers see it and finish their streams
         if self._runner is not None:
             await self._runner.cleanup()
+            self._runner = None
+
+    async def _cancel_tasks(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    @property
+    def running(self) -> bool:
+        """True between start() and stop()."""
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def listening(self) -> bool:
+        return self.running and self._runner is not None
+
+    def stop_listening(self) -> None:
+        """The API goes away (open watches and connections end, new ones are refused) while
+        the loop, the store and spawned tasks keep running - an apiserver outage."""
+        if self.listening:
+            self.call(self._shutdown)
+
+    def start_listening(self) -> None:
+        """Answer again, on the same port, after stop_listening()."""
+        if not self.listening:
+            self._requested_port = self.port
+            self.call(self._serve)
 
     def call(self, fn: Callable[..., T], *args: Any, timeout: float = 30.0, **kwargs: Any) -> T:
         """Run `fn(*args, **kwargs)` in the loop thread; return its (awaited) result."""

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+import urllib3
 from kubernetes import client, config
 
 from ncconsole.sim.resources import NAMESPACES, PODS
@@ -42,3 +43,17 @@ def test_a_spawned_controller_reacts_to_client_writes(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, "the controller never ran"
             time.sleep(0.02)
     assert server.store.watcher_count() == 0  # stop() cancelled the controller and its watch
+
+
+def test_an_api_outage_keeps_the_cluster_state(tmp_path: Path) -> None:
+    with SimServer(tls_dir=tmp_path) as server:
+        v1 = client.CoreV1Api(
+            config.new_client_from_config(str(server.write_kubeconfig(tmp_path / "kubeconfig")))
+        )
+        v1.create_namespace({"metadata": {"name": "nc-kept"}})
+        port = server.port
+        server.stop_listening()
+        with pytest.raises(urllib3.exceptions.MaxRetryError):
+            v1.read_namespace("nc-kept", _request_timeout=2)
+        server.start_listening()
+        assert server.port == port and v1.read_namespace("nc-kept").status.phase == "Active"
