@@ -1,0 +1,360 @@
+"""The simulated cluster's objects at startup, built from a scenario: a platform that has been
+running for a while. Tenants' pods are already Ready (crash-looping for degraded tenants),
+Applications Synced to the first commit (OutOfSync where a pending commit changes them), and
+the shared platform, Argo CD and External Secrets objects are in place."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import uuid
+from typing import Any
+
+import yaml
+
+from ncconsole.sim.controllers.argocd import deployment_health, image_of, sync_block
+from ncconsole.sim.controllers.deployments import deployment_status, new_pod, template_hash
+from ncconsole.sim.controllers.kubelet import crashed_status, node_for, running_status
+from ncconsole.sim.controllers.state import APPLICATIONSET, ARGOCD_NAMESPACE, PLATFORM_NAMESPACE
+from ncconsole.sim.platform_files import (
+    APPPROJECT,
+    CHART_REPO_URL,
+    GIT_REPO_URL,
+    applicationset,
+    static_files,
+)
+from ncconsole.sim.platform_repo import DesiredVersion
+from ncconsole.sim.resources import (
+    APPLICATIONS,
+    APPLICATIONSETS,
+    APPPROJECTS,
+    CLUSTERSECRETSTORES,
+    DEPLOYMENTS,
+    NAMESPACES,
+    PODS,
+    SECRETS,
+    SERVICES,
+)
+from ncconsole.sim.s3 import S3Credentials
+from ncconsole.sim.scenario import Scenario, TenantSpec
+from ncconsole.sim.store import Store, now_iso
+
+Obj = dict[str, Any]
+NC_SELECTOR = {
+    "app.kubernetes.io/name": "nextcloud",
+    "app.kubernetes.io/instance": "nextcloud",
+    "app.kubernetes.io/component": "app",
+}
+
+
+def _b64(value: str) -> str:
+    return base64.b64encode(value.encode()).decode()
+
+
+def nextcloud_deployment(tenant: TenantSpec, version: DesiredVersion) -> Obj:
+    labels = {
+        **NC_SELECTOR,
+        "helm.sh/chart": f"nextcloud-{version.chart_version}",
+        "app.kubernetes.io/version": version.image_tag.split("-")[0],
+        "app.kubernetes.io/managed-by": "Helm",
+        "argocd.argoproj.io/instance": tenant.app_name,
+    }
+    container = {
+        "name": "nextcloud",
+        "image": image_of(version),
+        "imagePullPolicy": "IfNotPresent",
+        "ports": [{"name": "http", "containerPort": 80, "protocol": "TCP"}],
+        "env": [
+            {"name": "NEXTCLOUD_TRUSTED_DOMAINS", "value": tenant.hostname},
+            {"name": "POSTGRES_HOST", "value": "pgbouncer.nc-platform.svc"},
+            {
+                "name": "POSTGRES_PASSWORD",
+                "valueFrom": {"secretKeyRef": {"name": "nextcloud-secrets", "key": "db-password"}},
+            },
+        ],
+        "readinessProbe": {
+            "httpGet": {
+                "path": "/status.php",
+                "port": 80,
+                "httpHeaders": [{"name": "Host", "value": tenant.hostname}],
+            },
+            "initialDelaySeconds": 10,
+            "periodSeconds": 10,
+        },
+        "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}},
+    }
+    return {
+        "metadata": {"name": "nextcloud", "namespace": tenant.namespace, "labels": labels},
+        "spec": {
+            "replicas": tenant.replicas,
+            "selector": {"matchLabels": dict(NC_SELECTOR)},
+            "strategy": {"type": "Recreate"},
+            "revisionHistoryLimit": 10,
+            "progressDeadlineSeconds": 600,
+            "template": {
+                "metadata": {
+                    "labels": dict(NC_SELECTOR),
+                    "annotations": {"kubectl.kubernetes.io/default-container": "nextcloud"},
+                },
+                "spec": {"containers": [container], "securityContext": {"fsGroup": 33}},
+            },
+        },
+    }
+
+
+def platform_deployment(name: str, image: str, replicas: int, port: int) -> Obj:
+    selector = {"app.kubernetes.io/name": name}
+    return {
+        "metadata": {
+            "name": name,
+            "namespace": PLATFORM_NAMESPACE,
+            "labels": {**selector, "app.kubernetes.io/part-of": "nextcloud-platform"},
+        },
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": selector},
+            "strategy": {"type": "Recreate"},
+            "template": {
+                "metadata": {"labels": selector},
+                "spec": {
+                    "containers": [
+                        {"name": name, "image": image, "ports": [{"containerPort": port}]}
+                    ]
+                },
+            },
+        },
+    }
+
+
+def create_running_deployment(
+    store: Store, deployment: Obj, *, crashing: bool = False, restarts: int = 0
+) -> None:
+    """Store `deployment` with its pods already running (and its status saying so)."""
+    stamp = now_iso()
+    pod_hash = template_hash(deployment["spec"]["template"])
+    pods = []
+    for i in range(int(deployment["spec"]["replicas"])):
+        pod = new_pod({**deployment, "metadata": {**deployment["metadata"], "uid": ""}}, pod_hash)
+        pod["spec"]["nodeName"] = ""
+        status = running_status(pod, stamp, ready=not crashing)
+        if crashing:
+            status = crashed_status(status, pod["metadata"]["name"], 10, stamp)
+            for cs in status["containerStatuses"]:
+                cs["restartCount"] = restarts + i
+        pod["status"] = status
+        pods.append(pod)
+    as_stored = {**deployment, "metadata": {**deployment["metadata"], "generation": 1}}
+    deployment["status"] = deployment_status(as_stored, pods, stamp)
+    created = store.create(DEPLOYMENTS, deployment)
+    for pod in pods:
+        pod["metadata"]["ownerReferences"][0]["uid"] = _rs_uid(created, pod_hash)
+        pod["spec"]["nodeName"] = node_for(pod["metadata"]["name"])
+        store.create(PODS, pod)
+
+
+def _rs_uid(deployment: Obj, pod_hash: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{deployment['metadata']['uid']}/{pod_hash}"))
+
+
+def _namespace(name: str, labels: dict[str, str] | None = None) -> Obj:
+    return {
+        "metadata": {
+            "name": name,
+            "labels": {"kubernetes.io/metadata.name": name, **(labels or {})},
+        },
+        "spec": {"finalizers": ["kubernetes"]},
+        "status": {"phase": "Active"},
+    }
+
+
+def _service(namespace: str, name: str, selector: dict[str, str], port: int, target: int) -> Obj:
+    digest = uuid.uuid5(uuid.NAMESPACE_DNS, f"{name}.{namespace}").bytes
+    return {
+        "metadata": {"name": name, "namespace": namespace, "labels": dict(selector)},
+        "spec": {
+            "type": "ClusterIP",
+            "clusterIP": f"10.43.{digest[0]}.{digest[1] % 254 + 1}",
+            "selector": selector,
+            "ports": [{"name": "http", "port": port, "targetPort": target, "protocol": "TCP"}],
+        },
+        "status": {"loadBalancer": {}},
+    }
+
+
+def tenant_secret(tenant: TenantSpec, s3: S3Credentials) -> Obj:
+    """`nextcloud-secrets` with the keys of DOMAIN.md section 3."""
+    values = {
+        "nextcloud-username": "admin",
+        "nextcloud-password": secrets.token_urlsafe(18),
+        "s3-access-key": s3.access_key,
+        "s3-secret-key": s3.secret_key,
+        "db-password": secrets.token_urlsafe(24),
+        "redis-password": secrets.token_urlsafe(24),
+        "nextcloud-secret": secrets.token_urlsafe(36),
+    }
+    return {
+        "metadata": {
+            "name": "nextcloud-secrets",
+            "namespace": tenant.namespace,
+            "labels": {"app.kubernetes.io/name": "nextcloud", "tenant": tenant.name},
+        },
+        "type": "Opaque",
+        "data": {k: _b64(v) for k, v in values.items()},
+    }
+
+
+def application(
+    tenant: TenantSpec,
+    appset_uid: str,
+    head: str,
+    deployed_revision: str,
+    deployed: DesiredVersion,
+    desired: DesiredVersion,
+    health: str,
+) -> Obj:
+    stamp = now_iso()
+    initiated = {"username": "admin"}
+    sync = "Synced" if deployed == desired else "OutOfSync"
+    return {
+        "metadata": {
+            "name": tenant.app_name,
+            "namespace": ARGOCD_NAMESPACE,
+            "labels": {"tenant": tenant.name, "wave": str(tenant.wave)},
+            "finalizers": ["resources-finalizer.argocd.argoproj.io"],
+            "ownerReferences": [
+                {
+                    "apiVersion": "argoproj.io/v1alpha1",
+                    "kind": "ApplicationSet",
+                    "name": APPLICATIONSET,
+                    "uid": appset_uid,
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
+        },
+        "spec": {
+            "project": "nextcloud-platform",
+            "sources": [
+                {
+                    "repoURL": CHART_REPO_URL,
+                    "chart": "nextcloud",
+                    "targetRevision": desired.chart_version,
+                    "helm": {
+                        "releaseName": "nextcloud",
+                        "valueFiles": [
+                            "$values/values/common.yaml",
+                            f"$values/values/env/{tenant.environment}.yaml",
+                            f"$values/values/tenants/tenant-{tenant.name}.yaml",
+                        ],
+                    },
+                },
+                {"repoURL": GIT_REPO_URL, "targetRevision": "HEAD", "ref": "values"},
+            ],
+            "destination": {
+                "server": "https://kubernetes.default.svc",
+                "namespace": tenant.namespace,
+            },
+            "syncPolicy": {"syncOptions": ["CreateNamespace=true"]},
+        },
+        "status": {
+            "sync": sync_block(sync, head, desired.chart_version, tenant.namespace),
+            "health": {"status": health},
+            "summary": {"images": [image_of(deployed)]},
+            "sourceTypes": ["Helm", "Helm"],
+            "controllerNamespace": ARGOCD_NAMESPACE,
+            "operationState": {
+                "operation": {"initiatedBy": initiated, "sync": {"revision": deployed_revision}},
+                "phase": "Succeeded",
+                "message": "successfully synced (all tasks run)",
+                "startedAt": stamp,
+                "finishedAt": stamp,
+                "syncResult": {
+                    "revision": deployed_revision,
+                    "revisions": [deployed.chart_version, deployed_revision],
+                },
+            },
+            "history": [
+                {
+                    "id": 0,
+                    "revision": deployed_revision,
+                    "revisions": [deployed.chart_version, deployed_revision],
+                    "deployStartedAt": stamp,
+                    "deployedAt": stamp,
+                    "initiatedBy": initiated,
+                }
+            ],
+            "reconciledAt": stamp,
+        },
+    }
+
+
+def seed_platform(store: Store, scenario: Scenario, head_chart: str) -> str:
+    """Namespaces and objects that are not per tenant; returns the ApplicationSet's uid."""
+    for name in ("default", "kube-system", ARGOCD_NAMESPACE, PLATFORM_NAMESPACE):
+        if store.try_get(NAMESPACES, None, name) is None:
+            store.create(NAMESPACES, _namespace(name))
+    store.create(
+        SECRETS,
+        {
+            "metadata": {"name": "redis-auth", "namespace": PLATFORM_NAMESPACE},
+            "type": "Opaque",
+            "data": {"password": _b64(secrets.token_urlsafe(24))},
+        },
+    )
+    for name, image, replicas, port in (
+        ("redis", "redis:7.4-alpine", 1, 6379),
+        ("pgbouncer", "bitnami/pgbouncer:1.23.1", 2, 6432),
+    ):
+        create_running_deployment(store, platform_deployment(name, image, replicas, port))
+        selector = {"app.kubernetes.io/name": name}
+        store.create(SERVICES, _service(PLATFORM_NAMESPACE, name, selector, port, port))
+    for name, image in (
+        ("argocd-server", "quay.io/argoproj/argocd:v3.1.8"),
+        ("argocd-repo-server", "quay.io/argoproj/argocd:v3.1.8"),
+        ("argocd-applicationset-controller", "quay.io/argoproj/argocd:v3.1.8"),
+    ):
+        deployment = platform_deployment(name, image, 1, 8080)
+        deployment["metadata"]["namespace"] = ARGOCD_NAMESPACE
+        create_running_deployment(store, deployment)
+    appset = yaml.safe_load(applicationset(scenario, head_chart))
+    created = store.create(APPLICATIONSETS, appset)
+    store.create(APPPROJECTS, yaml.safe_load(APPPROJECT))
+    secret_store = yaml.safe_load(
+        static_files()["platform/externalsecrets/clustersecretstore.yaml"]
+    )
+    secret_store["status"] = {
+        "capabilities": "ReadWrite",
+        "conditions": [
+            {
+                "type": "Ready", "status": "True", "reason": "Valid",
+                "message": "store validated", "lastTransitionTime": now_iso(),
+            }
+        ],
+    }  # fmt: skip
+    store.create(CLUSTERSECRETSTORES, secret_store)
+    return created["metadata"]["uid"]
+
+
+def seed_tenant(
+    store: Store,
+    tenant: TenantSpec,
+    *,
+    appset_uid: str,
+    head: str,
+    deployed_revision: str,
+    deployed: DesiredVersion,
+    desired: DesiredVersion,
+    s3: S3Credentials,
+) -> None:
+    store.create(NAMESPACES, _namespace(tenant.namespace, {"tenant": tenant.name}))
+    store.create(SECRETS, tenant_secret(tenant, s3))
+    store.create(SERVICES, _service(tenant.namespace, "nextcloud", dict(NC_SELECTOR), 8080, 80))
+    deployment = nextcloud_deployment(tenant, deployed)
+    degraded = tenant.faults.degraded
+    create_running_deployment(store, deployment, crashing=degraded, restarts=5)
+    stored = store.get(DEPLOYMENTS, tenant.namespace, "nextcloud")
+    health = deployment_health(stored)[0] if tenant.replicas else "Healthy"
+    store.create(
+        APPLICATIONS,
+        application(tenant, appset_uid, head, deployed_revision, deployed, desired, health),
+    )

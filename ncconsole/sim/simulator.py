@@ -1,0 +1,418 @@
+"""The whole simulated platform in one object: the GitOps repo, the HTTPS Kubernetes API with
+its controllers (Deployments, kubelet, Argo CD, RollingSync, External Secrets), every tenant's
+Nextcloud (status.php and occ) and S3.
+
+    with Simulator(default_scenario(5), workdir=tmp) as sim:
+        subprocess.run([kubectl, "--kubeconfig", sim.kubeconfig, "get", "pods", "-A"])
+        sim.commit_release("6.6.9", "30.0.8-apache")   # Argo CD notices within repo_poll
+        sim.set_fault("alpha", "degraded")
+
+`start()` writes `workdir/platform` (git), then `workdir/config.yaml` (ncconsole settings for
+this simulator) and last, atomically, `workdir/kubeconfig`: its presence means "ready".
+Everything in the cluster runs in the API server's event loop; the methods here hop onto it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from ncconsole.errors import NcConsoleError
+from ncconsole.sim.auth import DenyRule
+from ncconsole.sim.controllers.appset import RollingSyncController
+from ncconsole.sim.controllers.argocd import ArgoCdController
+from ncconsole.sim.controllers.containers import Containers
+from ncconsole.sim.controllers.deployments import DeploymentController
+from ncconsole.sim.controllers.events import EventRecorder
+from ncconsole.sim.controllers.externalsecrets import ExternalSecretsController
+from ncconsole.sim.controllers.kubelet import Kubelet
+from ncconsole.sim.controllers.state import (
+    APPLICATIONSET,
+    ARGOCD_NAMESPACE,
+    PLATFORM_NAMESPACE,
+    PlatformState,
+)
+from ncconsole.sim.nextcloud import NextcloudInstance, version_from_image_tag
+from ncconsole.sim.platform_files import APPSET_FILE, COMMON_VALUES, applicationset, common_values
+from ncconsole.sim.platform_files import default_replicas as repo_default_replicas
+from ncconsole.sim.platform_repo import commit_change, desired_versions, write_platform_repo
+from ncconsole.sim.resources import PODS
+from ncconsole.sim.s3 import ExternalS3, S3Service
+from ncconsole.sim.scenario import Release, Scenario, TenantFaults, default_scenario
+from ncconsole.sim.seed import seed_platform, seed_tenant
+from ncconsole.sim.server import SimServer
+from ncconsole.sim.store import Store
+from ncconsole.sim.web import NextcloudWeb
+
+T = TypeVar("T")
+FAULTS = tuple(TenantFaults.model_fields)
+
+
+class SimulatorError(NcConsoleError):
+    """The simulator cannot start or cannot do what was asked."""
+
+
+class Simulator:
+    """See the module docstring. Attributes once started: `repo`, `kubeconfig`,
+    `config_path`, `ca_file`, `web_address` (host:port), `web_url`, `s3_endpoint`, `server`
+    (the SimServer), `store`, `state` (the PlatformState)."""
+
+    def __init__(
+        self,
+        scenario: Scenario | None = None,
+        *,
+        workdir: Path,
+        port: int = 0,
+        s3: ExternalS3 | None = None,
+    ) -> None:
+        self.scenario = scenario or default_scenario()
+        self.workdir = Path(workdir)
+        self.repo = self.workdir / "platform"
+        self.kubeconfig = self.workdir / "kubeconfig"
+        self.config_path = self.workdir / "config.yaml"
+        self.ca_file = self.workdir / "tls" / "ca.crt"
+        self._port = port
+        self.s3 = S3Service(external=s3)
+        self.server: SimServer | None = None
+        self.web: NextcloudWeb | None = None
+        self.state = PlatformState(self.scenario, self.repo)
+        self._controllers: list[Any] = []
+        self.kubelet: Kubelet | None = None
+        self.argocd: ArgoCdController | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def start(self) -> Simulator:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.kubeconfig.unlink(missing_ok=True)  # its presence must mean "this one is ready"
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        scenario = self.scenario
+        head = write_platform_repo(scenario, self.repo)
+        initial = _git_rev(self.repo, "HEAD^") if scenario.pending_upgrade else head
+        desired = desired_versions(self.repo, head)
+        deployed = desired_versions(self.repo, initial) if initial != head else desired
+        self.s3.start()
+        self.s3.provision(scenario.tenants)
+        admin = scenario.admin
+        self.server = SimServer(
+            port=self._port,
+            tls_dir=self.workdir / "tls",
+            admin_user=admin.name,
+            admin_token=admin.token,
+        ).start()
+        for tenant in scenario.tenants:
+            self.state.instances[tenant.name] = NextcloudInstance.for_tenant(
+                tenant, deployed[tenant.name].image_tag, self.s3.endpoint_url
+            )
+            if tenant.faults.degraded:
+                self.state.degraded.add(tenant.name)
+            if tenant.faults.sync_fails:
+                self.state.sync_fails.add(tenant.name)
+        self.server.call(self._configure_api)
+        self.server.call(self._seed, head, initial, desired, deployed, timeout=600)
+        self.server.call(self._start_controllers, head, desired, deployed)
+        self._start_web()
+        self._write_config()
+        self.server.write_kubeconfig(self.kubeconfig)
+
+    def _configure_api(self) -> None:
+        assert self.server is not None
+        scenario, auth = self.scenario, self.server.auth
+        for user in scenario.rbac.users[1:]:
+            auth.add_user(user.name, user.token, read_only=user.read_only)
+        for user in scenario.rbac.users:
+            if user.forbidden_namespaces:
+                auth.deny(DenyRule(user=user.name, namespaces=tuple(user.forbidden_namespaces)))
+        for tenant in scenario.tenants:
+            if tenant.faults.namespace_forbidden:
+                auth.deny(DenyRule(namespaces=(tenant.namespace,)))
+        faults = self.server.api.faults
+        faults.latency = scenario.api.latency
+        faults.drop_watches_after = scenario.api.drop_watches_every
+
+    def _seed(self, head: str, initial: str, desired: dict, deployed: dict) -> None:
+        store = self.store
+        appset_uid = seed_platform(store, self.scenario, desired_chart(desired, self.scenario))
+        for tenant in self.scenario.tenants:
+            seed_tenant(
+                store,
+                tenant,
+                appset_uid=appset_uid,
+                head=head,
+                deployed_revision=initial,
+                deployed=deployed[tenant.name],
+                desired=desired[tenant.name],
+                s3=self.s3.credentials(tenant.name),
+            )
+
+    def _start_controllers(self, head: str, desired: dict, deployed: dict) -> None:
+        assert self.server is not None
+        store = self.store
+        events = EventRecorder(store)
+        containers = Containers(self.state)
+        self.kubelet = Kubelet(store, self.state, events, on_started=self._container_started)
+        self.argocd = ArgoCdController(
+            store, self.state, events, head=head, desired=desired, deployed=dict(deployed)
+        )
+        self._controllers = [
+            DeploymentController(store),
+            self.kubelet,
+            self.argocd,
+            ExternalSecretsController(store, events),
+        ]
+        if self.scenario.applicationset.mode == "rolling_sync":
+            self._controllers.append(RollingSyncController(store, ARGOCD_NAMESPACE, APPLICATIONSET))
+        for controller in self._controllers:
+            controller.start()
+        self.server.api.exec_handler = containers.exec
+        self.server.api.log_provider = containers.logs
+
+    def _container_started(self, namespace: str, image: str) -> None:
+        tenant = self.state.tenant_of_namespace(namespace)
+        repository, _, tag = image.partition(":")
+        if tenant is None or repository.rsplit("/", 1)[-1] != "nextcloud" or not tag:
+            return
+        instance = self.state.instances[tenant]
+        try:
+            if version_from_image_tag(tag) != instance.code_version:
+                instance.deploy_image(tag)
+        except ValueError:
+            pass  # a tag without a version (e.g. "latest") leaves the instance as it was
+
+    def _start_web(self) -> None:
+        assert self.server is not None
+        by_host = {i.hostname.lower(): i for i in self.state.instances.values()}
+        names = sorted({"*." + h.split(".", 1)[1] for h in by_host if "." in h})
+        context = self.server.tls.server_context("127.0.0.1", "localhost", *names)
+        self.web = NextcloudWeb(by_host.get, ssl_context=context)
+        self.web.start_in(self.server.loop)
+
+    def _write_config(self) -> None:
+        s3: dict[str, Any] = {"endpoint": self.s3_endpoint, "region": self.s3.region}
+        if self.s3.external is not None and isinstance(self.s3.external.verify, str):
+            s3["ca_file"] = self.s3.external.verify
+        elif self.s3.external is not None and self.s3.external.verify is False:
+            s3["insecure"] = True
+        config = {
+            "repo": "platform",
+            "kubeconfig": "kubeconfig",
+            "namespace_prefix": "nc-",
+            "app_prefix": "nc-",
+            "argocd_namespace": ARGOCD_NAMESPACE,
+            "platform_namespace": PLATFORM_NAMESPACE,
+            "applicationset": APPLICATIONSET,
+            "web": {"scheme": "https", "connect_to": self.web_address, "ca_file": "tls/ca.crt"},
+            "s3": s3,
+            "secret": {"store_kind": "ClusterSecretStore", "store_name": "vault"},
+        }
+        header = "# ncconsole settings for the simulator in this directory (NCCONSOLE_CONFIG).\n"
+        _write_atomically(self.config_path, header + yaml.safe_dump(config, sort_keys=False))
+
+    def stop(self) -> None:
+        """Stop everything; the working directory stays (repo, config, kubeconfig removed)."""
+        server = self.server
+        if server is not None and server._thread is not None and server._thread.is_alive():
+            with contextlib.suppress(Exception):  # stopping goes on whatever the loop's state
+                server.call(self._stop_in_loop, timeout=10)
+        if server is not None:
+            server.stop()
+        self.s3.stop()
+        self.kubeconfig.unlink(missing_ok=True)
+
+    async def _stop_in_loop(self) -> None:
+        for controller in self._controllers:
+            controller.stop()
+        if self.web is not None:
+            await self.web.stop()
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- addresses ------------------------------------------------------------------------
+    @property
+    def store(self) -> Store:
+        return self._server().store
+
+    @property
+    def web_address(self) -> str:
+        if self.web is None or self.web.port is None:
+            raise SimulatorError("the simulator is not started")
+        return f"127.0.0.1:{self.web.port}"
+
+    @property
+    def web_url(self) -> str:
+        return f"https://{self.web_address}"
+
+    @property
+    def s3_endpoint(self) -> str:
+        return self.s3.endpoint_url
+
+    def token(self, user: str | None = None) -> str:
+        """The bearer token of `user` (default: the scenario's first user, the admin)."""
+        for spec in self.scenario.rbac.users:
+            if user in (None, spec.name):
+                return spec.token
+        raise SimulatorError(f"user '{user}' is not in the scenario's rbac.users")
+
+    def write_kubeconfig(self, path: Path, user: str | None = None) -> Path:
+        """A kubeconfig for `user` (e.g. the read-only `viewer`)."""
+        name = user or self.scenario.admin.name
+        return self._server().write_kubeconfig(Path(path), user=name, token=self.token(user))
+
+    def _server(self) -> SimServer:
+        if self.server is None:
+            raise SimulatorError("the simulator is not started")
+        return self.server
+
+    def call(self, fn: Any, *args: Any, timeout: float = 30.0, **kwargs: Any) -> Any:
+        """Run `fn(*args, **kwargs)` in the cluster's loop thread (see SimServer.call)."""
+        return self._server().call(fn, *args, timeout=timeout, **kwargs)
+
+    def instance(self, tenant: str) -> NextcloudInstance:
+        """The tenant's simulated Nextcloud (read it through `call` while the simulator runs)."""
+        try:
+            return self.state.instances[tenant]
+        except KeyError:
+            raise SimulatorError(f"tenant '{tenant}' is not in the scenario") from None
+
+    # --- making things happen -------------------------------------------------------------
+    def kill_pod(self, tenant: str, pod: str | None = None) -> str:
+        """Delete one of the tenant's pods (the first by name unless `pod` is given), as a
+        node failure would; the Deployment replaces it. Returns the deleted pod's name."""
+        namespace = f"nc-{self.instance(tenant).tenant}"
+
+        def kill() -> str:
+            pods = self.store.list(PODS, namespace)
+            names = [p["metadata"]["name"] for p in pods]
+            name = pod or (names[0] if names else "")
+            if name not in names:
+                raise SimulatorError(f"tenant '{tenant}' has no pod '{pod or '?'}'")
+            self.store.delete(PODS, namespace, name)
+            return name
+
+        return self.call(kill)
+
+    def set_fault(self, tenant: str, fault: str, value: bool | float = True) -> None:
+        """Switch one of a tenant's faults (a `TenantFaults` field) on or off while running."""
+        if fault not in FAULTS:
+            raise SimulatorError(f"unknown fault '{fault}'; one of: {', '.join(FAULTS)}")
+        instance = self.instance(tenant)
+        spec = self.scenario.tenant(tenant)
+        assert spec is not None
+        if fault == "bucket_missing":
+            if value:
+                self.s3.delete_bucket(spec.bucket)
+            elif not self.s3.bucket_exists(spec.bucket):
+                self.s3.create_bucket(spec.bucket)
+                self.s3.put_objects(spec.bucket)
+        self.call(self._set_fault, tenant, instance, fault, value)
+        setattr(spec.faults, fault, value)
+
+    def _set_fault(self, tenant: str, instance: NextcloudInstance, fault: str, value: Any) -> None:
+        state, namespace = self.state, f"nc-{tenant}"
+        if fault == "degraded":
+            (state.degraded.add if value else state.degraded.discard)(tenant)
+            if value and self.kubelet is not None:
+                self.kubelet.degrade(namespace)
+        elif fault == "sync_fails":
+            (state.sync_fails.add if value else state.sync_fails.discard)(tenant)
+        elif fault == "maintenance":
+            instance.maintenance = bool(value)
+        elif fault == "needs_db_upgrade":
+            if value:
+                major, minor, patch, _ = instance.code_version
+                older = (major, minor, patch - 1, 1) if patch else (major - 1, 0, 0, 1)
+                instance.system_config["version"] = ".".join(map(str, older))
+            else:
+                instance.upgrade()
+        elif fault in ("statusphp_500", "statusphp_503"):
+            code = 500 if fault == "statusphp_500" else 503
+            instance.web_error = code if value else None
+        elif fault == "statusphp_slow":
+            instance.web_delay = float(value)
+        elif fault == "namespace_forbidden":
+            auth = self._server().auth
+            rule = DenyRule(namespaces=(namespace,))
+            auth.deny_rules = [r for r in auth.deny_rules if r != rule]
+            if value:
+                auth.deny(rule)
+
+    def set_api_faults(
+        self, *, latency: float | None = None, drop_watches_every: float | None = None
+    ) -> None:
+        """Slow every API response by `latency` s; end every watch after N s (0: never)."""
+
+        def apply() -> None:
+            faults = self._server().api.faults
+            if latency is not None:
+                faults.latency = latency
+            if drop_watches_every is not None:
+                faults.drop_watches_after = drop_watches_every or None
+
+        self.call(apply)
+
+    def stop_api(self) -> None:
+        """The API server stops listening (open watches end); the cluster state stays."""
+        server = self._server()
+        server.call(server._shutdown)  # SimServer has no public pause yet
+
+    def start_api(self) -> None:
+        """The API server listens again on the same port, with the same objects and tokens."""
+        server = self._server()
+        server._requested_port = server.port
+        server.call(server._serve)
+
+    def commit(self, message: str, files: dict[str, str | None]) -> str:
+        """Commit repo-relative files (None deletes) to the platform repo; the new HEAD."""
+        return commit_change(self.repo, message, files)
+
+    def commit_release(self, chart_version: str, image_tag: str, message: str = "") -> str:
+        """Commit a chart/image upgrade to values/common.yaml (and the ApplicationSet's chart
+        targetRevision), as a platform engineer would; Argo CD sees it at its next poll."""
+        release = Release(chart_version=chart_version, image_tag=image_tag)
+        files = {
+            COMMON_VALUES: common_values(release, repo_default_replicas(self.scenario)),
+            APPSET_FILE: applicationset(self.scenario, chart_version),
+        }
+        return self.commit(
+            message or f"Upgrade Nextcloud to {image_tag} (chart {chart_version})", files
+        )
+
+
+def desired_chart(desired: dict, scenario: Scenario) -> str:
+    """The chart version most tenants are asked to run (the ApplicationSet's)."""
+    counts: dict[str, int] = {}
+    for version in desired.values():
+        counts[version.chart_version] = counts.get(version.chart_version, 0) + 1
+    return max(counts, key=counts.__getitem__) if counts else scenario.release.chart_version
+
+
+def _git_rev(repo: Path, rev: str) -> str:
+    done = subprocess.run(
+        ["git", "rev-parse", rev], cwd=repo, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise SimulatorError(f"{repo}: git rev-parse {rev} failed: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)

@@ -1,0 +1,55 @@
+"""Helpers for tests that run a whole `Simulator`: kubectl against it, polling with a deadline."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from kubernetes import client, config
+
+from ncconsole.sim.scenario import Scenario
+from ncconsole.sim.simulator import Simulator
+
+KUBECTL = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "kubectl"
+T = TypeVar("T")
+
+
+def scenario(tenants: list[dict[str, Any]], **extra: Any) -> Scenario:
+    """A small scenario with fast timings (the defaults) and the given tenants."""
+    return Scenario.model_validate({"tenants": tenants, **extra})
+
+
+def kubectl(sim: Simulator, *args: str, check: bool = True, kubeconfig: Path | None = None):
+    home = sim.workdir / "kubectl-home"
+    env = {
+        **os.environ,
+        "KUBECONFIG": str(kubeconfig or sim.kubeconfig),
+        "HOME": str(home),
+        "KUBECACHEDIR": str(home / "cache"),
+    }
+    proc = subprocess.run(
+        [str(KUBECTL), *args], env=env, capture_output=True, text=True, timeout=30
+    )
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def api_client(sim: Simulator, kubeconfig: Path | None = None) -> client.ApiClient:
+    return config.new_client_from_config(str(kubeconfig or sim.kubeconfig))
+
+
+def wait_until(check: Callable[[], T], timeout: float = 10.0, what: str = "condition") -> T:
+    """Poll `check` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.05)
