@@ -105,7 +105,29 @@ def exec_in_pod(
     should_stop: Callable[[], bool] | None = None,
 ) -> ExecResult:
     """Run `argv` (no shell is added) and stream its output to the callbacks as it comes."""
-    core = k8s_client.CoreV1Api(conn.api)
+    # stream() swaps the ApiClient's request method while it opens the WebSocket: on the
+    # shared client, requests from other threads would go out as WebSocket upgrades.
+    api = k8s_client.ApiClient(conn.api.configuration)
+    try:
+        return _exec(
+            api, namespace, pod, container, argv, timeout, on_stdout, on_stderr, should_stop
+        )
+    finally:
+        api.close()
+
+
+def _exec(
+    api: k8s_client.ApiClient,
+    namespace: str,
+    pod: str,
+    container: str,
+    argv: list[str],
+    timeout: float,
+    on_stdout: Output | None,
+    on_stderr: Output | None,
+    should_stop: Callable[[], bool] | None,
+) -> ExecResult:
+    core = k8s_client.CoreV1Api(api)
     started = time.monotonic()
     try:
         ws: Any = stream(

@@ -154,8 +154,12 @@ def create_tenant_secret(
     *,
     auditor: Auditor,
     progress: Progress | None = None,
+    confirm: Callable[[str], bool] | None = None,
 ) -> SecretResult:
-    """Create the tenant's Secret (or ExternalSecret); never overwrites an existing one."""
+    """Create the tenant's Secret (or ExternalSecret); never overwrites an existing one.
+
+    A missing namespace is created only when `request.create_namespace` is set or
+    `confirm(question)` says yes; otherwise ConfirmationRequired."""
     say = progress or (lambda _message: None)
     namespace = settings.namespace_for(request.tenant)
     name = settings.secret.name
@@ -178,7 +182,9 @@ def create_tenant_secret(
         ns_exists = writes.get_or_none(conn, writes.namespace_path(namespace)) is not None
         if not ns_exists:
             require_access(conn, Permission("create", "namespaces"))
-            if not request.create_namespace and not request.dry_run:
+            question = f"Namespace {namespace} does not exist. Create it?"
+            agreed = request.create_namespace or (confirm is not None and confirm(question))
+            if not agreed and not request.dry_run:
                 raise ConfirmationRequired(
                     f"namespace {namespace} does not exist; confirm creating it (--yes)"
                 )
