@@ -14,6 +14,7 @@ What the command does is up to an `ExecHandler`, an async function that gets an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -156,7 +157,8 @@ async def serve_exec(
                 "message": f"error executing command: {err}",
             }
         if not ws.closed:
-            await send(STATUS, json.dumps(status).encode())
+            with contextlib.suppress(ConnectionResetError):  # the client may be gone already
+                await send(STATUS, json.dumps(status).encode())
     finally:
         reader.cancel()
         await ws.close()
