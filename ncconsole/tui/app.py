@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.reactive import var
@@ -82,6 +82,13 @@ class NcConsoleApp(App[None]):
 
     def on_snapshot_published(self, message: SnapshotPublished) -> None:
         self.snapshot = message.snapshot
+
+    def on_key(self, event: events.Key) -> None:
+        # A key reaching the app although the focused widget would have taken it was queued
+        # for the previous focus before "/" or ":" moved it (fast typing, a paste).
+        focused = self.focused
+        if focused is not None and focused.check_consume_key(event.key, event.character):
+            focused.post_message(events.Key(event.key, event.character))
 
     @work(thread=True, group="fleet-source", exit_on_error=False)
     def _start_source(self) -> None:

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from textual import events
 from textual.widgets import Input
 
 from ncconsole.snapshot import Health, TenantState
@@ -161,3 +162,15 @@ async def test_works_at_80x24(source):
         )
         assert first_four <= table.scrollable_content_region.width
         assert table.scrollable_content_region.height >= 12
+
+
+async def test_filter_typed_in_one_burst_loses_no_keys(source):
+    app = build_app(source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(FleetTable)
+        await wait_for(pilot, lambda: bool(table.row_keys))
+        # As a fast typist or a paste delivers them: all queued before "/" is handled.
+        for key, character in [("slash", "/"), ("s", "s"), ("p", "p"), ("o", "o")]:
+            app.post_message(events.Key(key, character))
+        await wait_for(pilot, lambda: table.row_keys == ["wave:2", "tenant:sportclub"])
+        assert app.screen.query_one("#filter", Input).value == "spo"

@@ -85,7 +85,9 @@ class FleetScreen(Screen[None]):
 
     def action_filter(self) -> None:
         self.filter_input.add_class("-active")
-        self.filter_input.focus()
+        # Focus now, not via focus()'s call_later: keys typed right after "/" (fast typing,
+        # a paste) are already queued and would otherwise reach the table and be lost.
+        self.set_focus(self.filter_input)
 
     def action_clear_filter(self) -> None:
         self.apply_filter("")
