@@ -3,6 +3,7 @@ terminals, screen readers) and the colour only reinforces them."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from rich.text import Text
@@ -110,10 +111,18 @@ def restarts_text(restarts: int) -> Text:
     return cell(str(restarts), style)
 
 
+_WAVE_DRIFT = re.compile(r"wave label (\S+) differs from file wave (\S+)")
+
+
+def drift_word(drift: str) -> str:
+    """The short form for a table cell; the detail screen shows the full sentence."""
+    return _WAVE_DRIFT.sub(r"wave mismatch (label \1)", drift)
+
+
 def drift_text(drift: tuple[str, ...]) -> Text:
     if not drift:
         return cell("")
-    return labelled("⚑", ", ".join(drift), WARN)
+    return labelled("⚑", ", ".join(drift_word(item) for item in drift), WARN)
 
 
 def age(now: datetime, then: datetime | None) -> str:

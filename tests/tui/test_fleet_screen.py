@@ -174,3 +174,32 @@ async def test_filter_typed_in_one_burst_loses_no_keys(source):
             app.post_message(events.Key(key, character))
         await wait_for(pilot, lambda: table.row_keys == ["wave:2", "tenant:sportclub"])
         assert app.screen.query_one("#filter", Input).value == "spo"
+
+
+async def test_drift_markers_for_orphan_and_wave_mismatch(source):
+    snapshot = demo_snapshot()
+    orphan = TenantState(
+        name="ghost",
+        wave=3,
+        environment="",
+        hostname="",
+        bucket="",
+        namespace="nc-ghost",
+        app_name="nc-ghost",
+        in_repo=False,
+        drift=("orphan",),
+        health=Health.HEALTHY,
+    )
+    tenants = tuple(
+        replace(t, drift=("wave label 1 differs from file wave 2",)) if t.name == "sportclub" else t
+        for t in snapshot.tenants
+    )
+    source.publish(replace(snapshot, tenants=(*tenants, orphan)))
+    app = build_app(source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(FleetTable)
+        await wait_for(pilot, lambda: "tenant:ghost" in table.row_keys)
+        assert table.get_cell("tenant:ghost", "drift").plain == "⚑ orphan"
+        assert table.get_cell("tenant:sportclub", "drift").plain == "⚑ wave mismatch (label 1)"
+        await pilot.press("slash", *"orphan", "enter")
+        await wait_for(pilot, lambda: table.row_keys == ["wave:3", "tenant:ghost"])

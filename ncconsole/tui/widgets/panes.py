@@ -181,5 +181,5 @@ def summary_view(tenant: TenantState) -> RenderableType:
     wave = "no wave" if tenant.wave is None else f"wave {tenant.wave}"
     text.append(f"\n{wave} · {tenant.environment} · namespace {tenant.namespace}", fmt.MUTED)
     if tenant.drift:
-        return Group(text, fmt.drift_text(tenant.drift))
+        return Group(text, Text(f"⚑ {', '.join(tenant.drift)}", style=fmt.WARN))
     return text
