@@ -1,4 +1,4 @@
-"""`ncconsole secret|occ|audit`: tenant actions from the command line (smoke: smoke_command).
+"""`ncconsole secret|occ|smoke|audit`: tenant actions from the command line.
 
 Confirmation: state-changing actions ask on a terminal and need --yes otherwise.
 Exit codes: 0 done, 1 the action ran and failed (occ's own code for a single occ run),
@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ncconsole.cli.common import cluster_options, format_option, repo_option, with_settings
+from ncconsole.cli.smoke_command import smoke_command
 from ncconsole.kube.connection import KubeConnection, connect
 from ncconsole.ops.audit import Auditor, parse_duration, read_audit
 from ncconsole.ops.guard import is_read_only_occ
@@ -350,4 +351,4 @@ def audit_command(since: str | None, output_format: str) -> int:
     return 0
 
 
-COMMANDS = [secret_group, occ_command, audit_command]
+COMMANDS = [secret_group, occ_command, smoke_command, audit_command]

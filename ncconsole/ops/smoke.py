@@ -22,6 +22,7 @@ from typing import Any
 from ncconsole.errors import NcConsoleError
 from ncconsole.kube.connection import ApiStatusError, ApiUnreachable, KubeConnection
 from ncconsole.kube.writes import get_or_none, secret_path
+from ncconsole.ops.errors import PodNotReady
 from ncconsole.ops.occ import run_occ
 from ncconsole.ops.secrets import SECRET_KEYS
 from ncconsole.ops.tls_check import check_certificate
@@ -129,6 +130,9 @@ class SmokeChecker:
             return FAIL, f"last sync {app.operation_phase}: {app.operation_message}"
         if app.health_status == "Progressing" or app.operation_phase == "Running":
             return WARN, f"{app.sync_status}, {app.health_status} (sync in progress)"
+        if app.sync_status == "OutOfSync" and app.health_status == "Healthy":
+            # A newer revision waits to be rolled out: not promoted yet, not broken.
+            return WARN, "OutOfSync (a newer revision waits to be rolled out), Healthy"
         if app.sync_status != "Synced" or app.health_status != "Healthy":
             detail = f": {app.health_message}" if app.health_message else ""
             return FAIL, f"{app.sync_status}, {app.health_status}{detail}"
@@ -178,10 +182,13 @@ class SmokeChecker:
         return PASS, f"{probe.versionstring} = image {deployed.group(1)}"
 
     def _occ_status(self, t: TenantState, state: dict[str, Any]) -> tuple[str, str]:
-        run = run_occ(
-            self.conn, self.settings, t.name, ["status", "--output=json"], auditor=None,
-            timeout=min(self.settings.occ.timeout, 60.0),
-        )  # fmt: skip
+        try:
+            run = run_occ(
+                self.conn, self.settings, t.name, ["status", "--output=json"], auditor=None,
+                timeout=min(self.settings.occ.timeout, 60.0),
+            )  # fmt: skip
+        except PodNotReady:
+            return SKIP, "no Ready pod to run occ in"
         if run.exit_code != 0:
             return FAIL, f"occ status exit {run.exit_code}: {run.first_line}"
         try:

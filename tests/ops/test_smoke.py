@@ -137,3 +137,28 @@ def test_missing_secret_key_fails_the_secret_check(sim: Simulator, tmp_path: Pat
         fleet.stop()
     (report,) = run_smoke_checks(connect(settings), settings, [snapshot.tenant("healthy")])
     assert check(report, "secret") == ("fail", "Secret nextcloud-secrets lacks redis-password")
+
+
+def test_cli_json_and_junit_exit_1_when_a_check_fails(sim: Simulator, monkeypatch, capsys) -> None:
+    import json
+    from xml.etree import ElementTree as ET
+
+    from ncconsole.cli import cli
+    from ncconsole.cli.common import run_guarded
+
+    monkeypatch.setenv("NCCONSOLE_CONFIG", str(sim.config_path))
+    monkeypatch.setenv("COLUMNS", "160")
+    assert run_guarded(cli, ["smoke", "healthy", "maint", "--format", "json"]) == 1
+    data = {r["tenant"]: r for r in json.loads(capsys.readouterr().out)}
+    assert data["maint"]["failed"] and data["maint"]["status"] == "fail"
+    assert run_guarded(cli, ["smoke", "maint", "--format", "junit"]) == 1
+    suites = ET.fromstring(capsys.readouterr().out)
+    failures = [
+        case.get("name") for case in suites.iter("testcase") if case.find("failure") is not None
+    ]
+    assert failures == ["status.php", "occ status"]
+    assert run_guarded(cli, ["smoke", "maint"]) == 1
+    out = capsys.readouterr().out
+    assert "✗ maint  FAIL  status.php: maintenance mode" in out
+    assert run_guarded(cli, ["smoke", "nosuch"]) == 2
+    assert "nosuch: no such tenant" in capsys.readouterr().err
