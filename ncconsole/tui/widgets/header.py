@@ -26,11 +26,13 @@ def header_text(snapshot: FleetSnapshot | None, now: datetime) -> Text:
         text.append(f" · cluster {snapshot.cluster}")
     text.append(f" · repo {snapshot.repo}")
     count = len(snapshot.tenants)
-    text.append(f"\n{count} tenant{'s' if count != 1 else ''}: ")
-    text.append_text(health_counts(snapshot.tenants))
-    if not snapshot.complete:
-        text.append(" · loading…", style=fmt.BUSY)
-    if snapshot.api_reachable:
+    text.append(f"\n{count} tenant{'s' if count != 1 else ''}")
+    if count:
+        text.append(": ")
+        text.append_text(health_counts(snapshot.tenants))
+    if not snapshot.complete and snapshot.api_reachable:
+        text.append(" · ◐ loading…", style=fmt.BUSY)
+    elif snapshot.api_reachable:
         # Watches push every change: the data is as fresh as the cluster's own.
         text.append(" · ● live", style=fmt.GOOD)
     else:
