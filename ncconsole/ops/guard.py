@@ -148,3 +148,21 @@ def require_access(conn: KubeConnection, *permissions: Permission) -> None:
     for permission in permissions:
         if not check_access(conn, permission):
             raise AccessDenied(permission.message())
+
+
+def tenant_permissions(conn: KubeConnection, settings: Settings, tenant: str) -> dict[str, str]:
+    """Per action the console offers on a tenant: "" when allowed, else why not (read-only
+    mode or the RBAC refusal, naming verb, resource and namespace). For menus and buttons."""
+    namespace = settings.namespace_for(tenant)
+    checks = {
+        "occ": Permission("create", "pods", namespace, subresource="exec"),
+        "secret.create": Permission("create", "secrets", namespace),
+        "secret.rotate": Permission("update", "secrets", namespace),
+    }
+    out: dict[str, str] = {}
+    for action, permission in checks.items():
+        if settings.read_only and action != "occ":
+            out[action] = "read-only mode"
+        else:
+            out[action] = "" if check_access(conn, permission) else permission.message()
+    return out

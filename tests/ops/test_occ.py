@@ -151,3 +151,17 @@ def test_classification_and_masking() -> None:
         "bob",
     ]
     assert masked_args(["x", "--secret", "abc"]) == ["x", "--secret", "********"]
+
+
+def test_permissions_offered_per_tenant(cluster: OccCluster) -> None:
+    from ncconsole.ops.guard import tenant_permissions
+
+    cluster.add("alpha")
+    cluster.server.call(
+        cluster.server.auth.deny, DenyRule(verbs=("update",), resources=("secrets",))
+    )
+    allowed = tenant_permissions(cluster.connect(), cluster.settings(), "alpha")
+    assert allowed["occ"] == "" and allowed["secret.create"] == ""
+    assert "may not update secrets in namespace nc-alpha" in allowed["secret.rotate"]
+    read_only = tenant_permissions(cluster.connect(), cluster.settings(read_only=True), "alpha")
+    assert read_only["secret.create"] == "read-only mode" and read_only["occ"] == ""

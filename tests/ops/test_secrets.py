@@ -190,3 +190,33 @@ def test_rotation_of_a_missing_secret_points_to_create(cluster: OccCluster) -> N
             conn, settings, "alpha", ["db-password"], auditor=Auditor(settings, conn)
         )
     assert "ncconsole secret create alpha" in str(err.value)
+
+
+def test_interrupt_leaves_no_secret_and_an_interrupted_audit_line(cluster: OccCluster) -> None:
+    cluster.add("alpha")
+    settings = cluster.settings()
+    conn = cluster.connect()
+
+    def interrupt(message: str) -> None:
+        if message.startswith("creating Secret"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        create_tenant_secret(
+            conn, settings, SecretRequest("alpha", **KEYS), auditor=Auditor(settings, conn),
+            progress=interrupt,
+        )  # fmt: skip
+    assert stored_secret(cluster, "nc-alpha") is None
+    line = read_audit()[-1]
+    assert line["result"] == "interrupted" and line["exit_code"] == 130
+
+
+def test_event_failure_is_reported_but_does_not_fail_the_action(cluster: OccCluster) -> None:
+    cluster.add("alpha")
+    cluster.server.call(
+        cluster.server.auth.deny, DenyRule(verbs=("create",), resources=("events",))
+    )
+    result, _ = create(cluster, "alpha", **KEYS)
+    assert stored_secret(cluster, "nc-alpha") is not None
+    assert "audit Event not recorded in nc-alpha: HTTP 403" in result.event_problem
+    assert read_audit()[-1]["result"] == "ok"
