@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -17,12 +18,13 @@ from ncconsole.tui.screens import is_visible
 from ncconsole.tui.widgets import panes
 from ncconsole.tui.widgets.header import Banner, FleetHeader
 
+# Pane id -> what it shows of a TenantState.
 PANES = (
-    ("pods", "Pods", panes.pods_view),
-    ("argo", "Argo CD", panes.argo_view),
-    ("s3", "S3 bucket", panes.s3_view),
-    ("nextcloud", "Nextcloud", panes.nextcloud_view),
-    ("events", "Recent events", panes.events_view),
+    ("pods", panes.pods_view),
+    ("argo", panes.argo_view),
+    ("s3", panes.s3_view),
+    ("nextcloud", panes.nextcloud_view),
+    ("events", panes.events_view),
 )
 
 
@@ -68,10 +70,10 @@ class TenantScreen(Screen[None]):
         tenant = snapshot.tenant(self.tenant_name) if snapshot else None
         summary = self.query_one("#tenant-summary", Static)
         if tenant is None:
-            summary.update(f"tenant {self.tenant_name} is not in the fleet (any more)")
+            summary.update(Text(f"tenant {self.tenant_name} is not in the fleet (any more)"))
             return
         summary.update(panes.summary_view(tenant))
-        for pane_id, _title, view in PANES:
+        for pane_id, view in PANES:
             self.query_one(f"#{pane_id}", panes.Pane).update(view(tenant, now))
 
     def action_scroll_down(self) -> None:
