@@ -128,7 +128,7 @@ def platform_deployment(name: str, image: str, replicas: int, port: int) -> Obj:
 
 def create_running_deployment(
     store: Store, deployment: Obj, *, crashing: bool = False, restarts: int = 0
-) -> None:
+) -> Obj:
     """Store `deployment` with its pods already running (and its status saying so)."""
     stamp = now_iso()
     pod_hash = template_hash(deployment["spec"]["template"])
@@ -150,6 +150,7 @@ def create_running_deployment(
         pod["metadata"]["ownerReferences"][0]["uid"] = _rs_uid(created, pod_hash)
         pod["spec"]["nodeName"] = node_for(pod["metadata"]["name"])
         store.create(PODS, pod)
+    return created
 
 
 def _rs_uid(deployment: Obj, pod_hash: str) -> str:
@@ -351,8 +352,7 @@ def seed_tenant(
     store.create(SERVICES, _service(tenant.namespace, "nextcloud", dict(NC_SELECTOR), 8080, 80))
     deployment = nextcloud_deployment(tenant, deployed)
     degraded = tenant.faults.degraded
-    create_running_deployment(store, deployment, crashing=degraded, restarts=5)
-    stored = store.get(DEPLOYMENTS, tenant.namespace, "nextcloud")
+    stored = create_running_deployment(store, deployment, crashing=degraded, restarts=5)
     health = deployment_health(stored)[0] if tenant.replicas else "Healthy"
     store.create(
         APPLICATIONS,

@@ -113,8 +113,8 @@ class ArgoCdController:
             self.store.subscribe(DEPLOYMENTS, self._on_deployment),
         ]
         self._poller = asyncio.get_running_loop().create_task(self._poll())
-        for app in self.store.list(APPLICATIONS, ARGOCD_NAMESPACE):
-            self._on_application(WatchEvent("ADDED", APPLICATIONS, app, 0))
+        for entry in self.store.list_page(APPLICATIONS, ARGOCD_NAMESPACE).entries:
+            self._on_application(WatchEvent("ADDED", APPLICATIONS, entry.obj, 0))
 
     def stop(self) -> None:
         for unsubscribe in self._unsubscribe:

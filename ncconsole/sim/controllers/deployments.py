@@ -8,8 +8,8 @@ ProgressDeadlineExceeded while the pods crash-loop, which is what Argo CD reads 
 
 from __future__ import annotations
 
-import copy
 import hashlib
+import json
 import secrets
 import uuid
 from collections.abc import Callable
@@ -29,16 +29,8 @@ def _encode(digest: bytes, length: int) -> str:
 
 
 def template_hash(template: Obj) -> str:
-    raw = repr(sorted(_flatten(template)))
+    raw = json.dumps(template, sort_keys=True, separators=(",", ":"))
     return _encode(hashlib.sha256(raw.encode()).digest(), 10)
-
-
-def _flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
-    if isinstance(value, dict):
-        return [kv for k, v in value.items() for kv in _flatten(v, f"{prefix}.{k}")]
-    if isinstance(value, list):
-        return [kv for i, v in enumerate(value) for kv in _flatten(v, f"{prefix}[{i}]")]
-    return [(prefix, repr(value))]
 
 
 def selector_string(deployment: Obj) -> str:
@@ -49,7 +41,8 @@ def selector_string(deployment: Obj) -> str:
 def new_pod(deployment: Obj, pod_hash: str, name_suffix: str | None = None) -> Obj:
     """A pod of `deployment`'s current template, as its ReplicaSet would create it."""
     meta = deployment["metadata"]
-    template = copy.deepcopy((deployment.get("spec") or {}).get("template") or {})
+    # A JSON round trip copies plain data several times faster than copy.deepcopy.
+    template = json.loads(json.dumps((deployment.get("spec") or {}).get("template") or {}))
     tmeta = template.get("metadata") or {}
     rs_name = f"{meta['name']}-{pod_hash}"
     suffix = name_suffix or "".join(secrets.choice(_ALPHABET) for _ in range(5))

@@ -124,9 +124,10 @@ class Kubelet:
 
     def start(self) -> None:
         self._unsubscribe = self.store.subscribe(PODS, self._on_pod)
-        for pod in self.store.list(PODS):
-            if self._crashing(pod):
-                self._after(pod, self.state.timings.crashloop_backoff, self._crash)
+        for tenant in self.state.degraded:
+            for pod in self.store.list(PODS, f"nc-{tenant}"):
+                if self._crashing(pod):
+                    self._after(pod, self.state.timings.crashloop_backoff, self._crash)
 
     def stop(self) -> None:
         if self._unsubscribe:

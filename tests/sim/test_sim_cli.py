@@ -1,0 +1,85 @@
+"""`ncconsole sim` as a user runs it: a subprocess that writes its files, kubeconfig last."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ncconsole.cli import main
+from ncconsole.settings import load_settings
+from tests.sim.sim_helpers import KUBECTL, wait_until
+
+pytestmark = pytest.mark.timeout(90)
+
+
+def test_sim_writes_repo_and_config_then_kubeconfig_and_stops_on_sigterm(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workdir = tmp_path / "sim"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ncconsole", "sim", "--tenants", "3", "--waves", "2",
+         "--workdir", str(workdir)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        kubeconfig = workdir / "kubeconfig"
+        seen_before_ready: set[str] = set()
+
+        def ready() -> bool:
+            if kubeconfig.exists():
+                return True
+            seen_before_ready.update(
+                p.name for p in workdir.glob("*")
+            ) if workdir.exists() else None
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            return False
+
+        wait_until(ready, timeout=60, what="the kubeconfig")
+        assert "kubeconfig" not in seen_before_ready
+        assert (workdir / "config.yaml").is_file() and (workdir / "platform" / ".git").is_dir()
+        line = proc.stdout.readline() if proc.stdout else ""
+        assert line.startswith("ncconsole sim: 3 tenants at https://127.0.0.1:")
+        assert f"NCCONSOLE_CONFIG={workdir / 'config.yaml'}" in line
+
+        monkeypatch.setenv("NCCONSOLE_CONFIG", str(workdir / "config.yaml"))
+        settings = load_settings()
+        assert settings.kubeconfig == kubeconfig and settings.repo == workdir / "platform"
+        assert settings.web.ca_file == workdir / "tls" / "ca.crt"
+        env = {**os.environ, "KUBECONFIG": str(kubeconfig), "HOME": str(tmp_path)}
+        pods = subprocess.run(
+            [str(KUBECTL), "get", "pods", "-n", "nc-platform", "--no-headers"],
+            env=env, capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        assert pods.returncode == 0 and len(pods.stdout.splitlines()) == 3
+
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+        assert time.monotonic() - started < 15
+        assert not kubeconfig.exists()  # a stopped simulator is not "ready"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_sim_refuses_a_used_workdir_and_mixed_options(tmp_path: Path, capsys) -> None:
+    (tmp_path / "platform").mkdir()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sim", "--workdir", str(tmp_path), "--tenants", "2"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"ncconsole: error: {tmp_path / 'platform'} already exists; use an empty "
+                   "--workdir or remove it")  # fmt: skip
+    with pytest.raises(SystemExit):
+        main(["sim", "--workdir", str(tmp_path / "x"), "--scenario", "demo", "--tenants", "2"])
+    assert "cannot be combined with --scenario" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["sim", "--workdir", str(tmp_path / "y"), "--scenario", "nope.yaml"])
+    assert "scenario file 'nope.yaml' not found" in capsys.readouterr().err
