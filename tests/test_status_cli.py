@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,9 @@ import pytest
 from ncconsole.cli import cli
 from ncconsole.cli.common import run_guarded
 from ncconsole.sim.resources import NAMESPACES, PODS
+from ncconsole.sim.scenario import Scenario
 from ncconsole.sim.server import SimServer
+from ncconsole.sim.simulator import Simulator
 from tests.cluster_objects import add_tenant, pod
 from tests.gitops.repo_builder import tenant_yaml, write_repo
 from tests.probes.servers import ServerThread
@@ -113,3 +116,52 @@ def test_unknown_context_is_one_line_and_exit_2(env, capsys) -> None:
     assert run_guarded(cli, ["status", "--context", "nope"]) == 2
     err = capsys.readouterr().err
     assert "context 'nope' not found" in err and "Traceback" not in err
+
+
+# -- against the whole simulated platform: status.php over HTTPS with SNI, tenant S3 keys ----
+
+FAULTY = [
+    ("canary", 0, {}),
+    ("crashy", 1, {"degraded": True}),
+    ("sleepy", 1, {"maintenance": True}),
+    ("bucketless", 2, {"bucket_missing": True}),
+    ("broken", 2, {"statusphp_500": True}),
+    ("fine", 2, {}),
+]
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulator]:
+    scenario = Scenario.model_validate(
+        {"tenants": [{"name": n, "wave": w, "replicas": 1, "faults": f} for n, w, f in FAULTY]}
+    )
+    with Simulator(scenario, workdir=tmp_path_factory.mktemp("platform")) as sim:
+        yield sim
+
+
+@pytest.mark.timeout(60)
+def test_every_fault_of_the_platform_gets_its_reason(platform, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("NCCONSOLE_CONFIG", str(platform.config_path))
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    expected = {
+        "canary": ("healthy", ""),
+        "fine": ("healthy", ""),
+        "sleepy": ("degraded", "maintenance mode"),
+        "bucketless": ("degraded", "bucket missing"),
+        "broken": ("degraded", "status.php: HTTP 500"),
+    }
+    deadline = time.monotonic() + 30
+    while True:  # the simulated controllers need a moment to crash-loop the degraded pods
+        code = run_guarded(cli, ["status", "--format", "json"])
+        data = json.loads(capsys.readouterr().out)
+        by_name = {t["name"]: t for t in data["tenants"]}
+        got = {n: (by_name[n]["health"], by_name[n]["reason"]) for n in expected}
+        crashy = by_name["crashy"]
+        if (got == expected and crashy["health"] == "degraded") or time.monotonic() > deadline:
+            break
+    assert code == 1
+    assert got == expected
+    assert crashy["health"] == "degraded"
+    assert "CrashLoopBackOff" in crashy["reason"] or "Degraded" in crashy["reason"]
+    assert by_name["fine"]["s3"] == "ok" and by_name["fine"]["version"]
+    assert data["platform"]["secret_store_ready"] is True
