@@ -60,12 +60,17 @@ class KubeConnection:
     cluster: str
 
     def _serialize(
-        self, method: str, path: str, query: dict[str, Any] | None, body: Any = None
+        self,
+        method: str,
+        path: str,
+        query: dict[str, Any] | None,
+        body: Any = None,
+        content_type: str = "application/json",
     ) -> tuple[Any, ...]:
         params = [(key, value) for key, value in (query or {}).items() if value is not None]
         headers = {"Accept": "application/json"}
         if body is not None:
-            headers["Content-Type"] = "application/json"
+            headers["Content-Type"] = content_type
         return self.api.param_serialize(
             method=method,
             resource_path=path,
@@ -90,9 +95,11 @@ class KubeConnection:
         query: dict[str, Any] | None = None,
         body: Any = None,
         timeout: Any = REQUEST_TIMEOUT,
+        content_type: str = "application/json",
     ) -> dict[str, Any]:
-        """One request; the decoded JSON body, or ApiStatusError / ApiUnreachable."""
-        response = self._call(self._serialize(method, path, query, body), timeout)
+        """One request; the decoded JSON body, or ApiStatusError / ApiUnreachable.
+        PATCH needs a patch `content_type`, e.g. application/merge-patch+json."""
+        response = self._call(self._serialize(method, path, query, body, content_type), timeout)
         try:
             data = response.read()
         except urllib3.exceptions.HTTPError as err:

@@ -1,0 +1,159 @@
+"""Requesting and following Argo CD syncs, and the promotion Lease, against the simulator."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from ncconsole.kube.argocd import (
+    DEGRADED,
+    DONE,
+    FAILED,
+    PENDING,
+    Cancel,
+    SyncRefused,
+    SyncRequest,
+    follow_sync,
+    get_app,
+    read_appset_strategy,
+    request_sync,
+    sync_state,
+)
+from ncconsole.kube.connection import KubeConnection, connect
+from ncconsole.kube.lease import LeaseHeld, PromotionLease, lease_holder
+from ncconsole.settings import Settings
+from ncconsole.sim.simulator import Simulator
+from tests.sim.sim_helpers import scenario, wait_until
+
+pytestmark = pytest.mark.timeout(60)
+TENANTS = [
+    {"name": "canary", "wave": 0, "replicas": 1},
+    {"name": "alpha", "wave": 1, "replicas": 1},
+    {"name": "broken", "wave": 1, "replicas": 1, "faults": {"sync_fails": True}},
+    {"name": "crashy", "wave": 1, "replicas": 1, "faults": {"degraded": True}},
+]
+NS = "argocd"
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulator]:
+    spec = scenario(
+        TENANTS, pending_upgrade={"chart_version": "6.6.9", "image_tag": "30.0.8-apache"}
+    )
+    with Simulator(spec, workdir=tmp_path_factory.mktemp("argo")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def conn(sim: Simulator) -> KubeConnection:
+    return connect(Settings(kubeconfig=sim.kubeconfig))
+
+
+def head(sim: Simulator) -> str:
+    return (sim.repo / ".git" / "refs" / "heads" / "main").read_text().strip()
+
+
+def test_sync_is_followed_to_done_at_the_new_revision(sim: Simulator, conn: KubeConnection) -> None:
+    target = head(sim)
+    wait_until(lambda: get_app(conn, NS, "nc-canary")["status"]["sync"]["revision"] == target)
+    request = request_sync(conn, NS, "nc-canary", user="tester", reason="wave 0")
+    app = get_app(conn, NS, "nc-canary")
+    operation = app.get("operation") or app["status"]["operationState"]["operation"]
+    assert operation["initiatedBy"] == {"username": "ncconsole:tester"}
+    assert {"name": "RequestID", "value": request.request_id} in operation["info"]
+    assert operation["sync"]["prune"] is False and operation["retry"] == {"limit": 2}
+    seen: list[str] = []
+    result = follow_sync(conn, request, timeout=20, on_state=lambda s: seen.append(s.state))
+    assert result.state.state == DONE, result.state
+    assert not result.timed_out and result.state.revision == target
+    final = get_app(conn, NS, "nc-canary")["status"]
+    assert final["sync"]["status"] == "Synced" and final["health"]["status"] == "Healthy"
+    assert final["summary"]["images"] == ["nextcloud:30.0.8-apache"]
+    assert seen[-1] == DONE and len(seen) >= 2
+
+
+def test_a_second_sync_is_refused_while_one_is_requested(conn: KubeConnection) -> None:
+    request_sync(conn, NS, "nc-alpha", user="tester", reason="first")
+    with pytest.raises(SyncRefused, match="nc-alpha already has an operation requested"):
+        request_sync(conn, NS, "nc-alpha", user="tester", reason="second")
+
+
+def test_failed_and_degraded_syncs_stop_the_wait(conn: KubeConnection) -> None:
+    broken = request_sync(conn, NS, "nc-broken", user="tester", reason="wave 1")
+    result = follow_sync(conn, broken, timeout=20)
+    assert result.state.state == FAILED and "admission webhook" in result.state.message
+    crashy = request_sync(conn, NS, "nc-crashy", user="tester", reason="wave 1")
+    result = follow_sync(conn, crashy, timeout=20)
+    assert result.state.state == DEGRADED and "progress deadline" in result.state.message
+
+
+def test_timeout_and_cancel_end_the_follow(sim: Simulator, conn: KubeConnection) -> None:
+    never = SyncRequest(NS, "nc-canary", "no-such-request", "", "")
+    started = time.monotonic()
+    result = follow_sync(conn, never, timeout=0.5)
+    assert result.timed_out and result.state.state == PENDING
+    assert time.monotonic() - started < 3
+    cancel = Cancel()
+    threading.Timer(0.3, cancel.set).start()
+    started = time.monotonic()
+    result = follow_sync(conn, never, timeout=30, cancel=cancel)
+    assert result.cancelled and time.monotonic() - started < 3
+
+
+def test_done_needs_reconcile_after_finish_and_our_request() -> None:
+    request = SyncRequest(NS, "nc-x", "r-1", "abc", "1")
+    op = {"info": [{"name": "RequestID", "value": "r-1"}]}
+    app = {
+        "status": {
+            "operationState": {"operation": op, "phase": "Succeeded",
+                               "finishedAt": "2026-01-01T10:00:05Z"},
+            "reconciledAt": "2026-01-01T10:00:04Z",
+            "sync": {"status": "Synced", "revision": "abc"},
+            "health": {"status": "Healthy"},
+        }
+    }  # fmt: skip
+    assert sync_state(app, request).state == "waiting"
+    app["status"]["reconciledAt"] = "2026-01-01T10:00:05Z"
+    assert sync_state(app, request).state == DONE
+    app["status"]["operationState"]["phase"] = "Running"  # a retry in backoff
+    assert sync_state(app, request).state == "syncing"
+    other = SyncRequest(NS, "nc-x", "r-2", "abc", "1")
+    assert sync_state(app, other).state == PENDING
+
+
+def test_manual_appset_strategy(conn: KubeConnection) -> None:
+    strategy = read_appset_strategy(conn, NS, "nextcloud-tenants")
+    assert strategy is not None and strategy.type == "AllAtOnce" and strategy.steps == ()
+    assert read_appset_strategy(conn, NS, "no-such-appset") is None
+
+
+# -- the Lease --------------------------------------------------------------------------------
+
+
+def test_lease_is_exclusive_renewed_released_and_taken_over_when_expired(
+    conn: KubeConnection,
+) -> None:
+    first = PromotionLease(conn, NS, name="test-lease", holder="ann@host1", duration=2)
+    second = PromotionLease(conn, NS, name="test-lease", holder="bob@host2", duration=2)
+    first.acquire()
+    first.start_renewing(interval=0.2)
+    with pytest.raises(LeaseHeld, match="held by ann@host1"):
+        second.acquire()
+    before = first.read()["spec"]["renewTime"]
+    wait_until(lambda: first.read()["spec"]["renewTime"] != before, what="a renewal")
+    first.release()
+    assert lease_holder(first.read()) == ""
+    second.acquire()  # released: free at once
+    assert lease_holder(second.read()) == "bob@host2"
+    # bob's console dies without releasing; after leaseDurationSeconds ann may take over.
+    third = PromotionLease(conn, NS, name="test-lease", holder="ann@host1", duration=2)
+    with pytest.raises(LeaseHeld):
+        third.acquire()
+    wait_until(lambda: lease_holder(third.read()) == "", timeout=5, what="expiry")
+    third.acquire()
+    assert third.read()["spec"]["leaseTransitions"] >= 2
+    assert not second.renew() and second.lost.is_set()
+    third.release()
