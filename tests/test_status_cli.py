@@ -98,6 +98,11 @@ def test_json_reports_unhealthy_tenant_and_exits_1(env, capsys) -> None:
     assert [t["name"] for t in json.loads(capsys.readouterr().out)["tenants"]] == ["canary"]
 
 
+def test_unknown_wave_is_an_error_naming_the_waves(env, capsys) -> None:
+    assert run_guarded(cli, ["status", "--wave", "7"]) == 2
+    assert "wave 7: no tenants in it (waves: 0, 1)" in capsys.readouterr().err
+
+
 def test_unreachable_api_is_one_line_and_exit_2(env, tmp_path, capsys) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -213,6 +213,9 @@ def status(settings: Settings, wave: int | None, output_format: str) -> None:
     """Print the fleet once: health per tenant, grouped by wave; exit 1 if any is unhealthy."""
     snapshot = read_fleet(settings)
     tenants = [t for t in snapshot.tenants if wave is None or t.wave == wave]
+    if wave is not None and not tenants:
+        known = ", ".join(str(w) for w in snapshot.waves() if w is not None) or "none"
+        raise NcConsoleError(f"wave {wave}: no tenants in it (waves: {known})")
     if output_format == "json":
         click.echo(json.dumps(snapshot_record(snapshot, tenants), indent=2))
     else:
