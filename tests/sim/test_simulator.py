@@ -9,7 +9,8 @@ from collections.abc import Iterator
 import boto3
 import pytest
 from botocore.config import Config
-from kubernetes import client
+from kubernetes import client, watch
+from urllib3.exceptions import MaxRetryError
 
 from ncconsole.sim.simulator import Simulator
 from tests.sim.sim_helpers import api_client, kubectl, scenario, wait_until
@@ -144,3 +145,26 @@ def test_a_template_change_rolls_every_pod(sim: Simulator, core: client.CoreV1Ap
         )  # fmt: skip
 
     wait_until(rolled, what="the rollout")
+
+
+def test_api_server_stops_and_comes_back_on_the_same_port_with_the_same_data(tmp_path) -> None:
+    spec = scenario([{"name": "solo", "wave": 0, "replicas": 1}])
+    with Simulator(spec, workdir=tmp_path) as sim:
+        core = client.CoreV1Api(api_client(sim))
+        pods = core.list_namespaced_pod("nc-solo")
+        version = pods.metadata.resource_version
+        port = sim.server.port if sim.server else 0
+        sim.stop_api()
+        with pytest.raises(MaxRetryError):
+            client.CoreV1Api(api_client(sim)).list_namespaced_pod("nc-solo", _request_timeout=2)
+        sim.kill_pod("solo")  # the cluster goes on while its API is down
+        sim.start_api()
+        assert sim.server is not None and sim.server.port == port
+        core = client.CoreV1Api(api_client(sim))
+        seen = [
+            (e["type"], e["object"].metadata.name)
+            for e in watch.Watch().stream(
+                core.list_namespaced_pod, "nc-solo", resource_version=version, timeout_seconds=1
+            )
+        ]
+        assert ("DELETED", pods.items[0].metadata.name) in seen
