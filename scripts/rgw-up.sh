@@ -194,23 +194,31 @@ start() {
   say "RGW serving at $(cat "$DIR/endpoint") after $((SECONDS - started)) s; settings in $DIR/rgw.env"
 }
 
-stop() {
-  local names=("$@") name pid
-  [ ${#names[@]} -gt 0 ] || names=(watchdog rgw osd mon)
-  for name in "${names[@]}"; do
+stop() { # stop [NAME...]: TERM the named daemons together, wait until they are gone
+  local name pid pids=()
+  for name in "$@"; do
     if pid=$(pid_of "$name"); then
-      kill "$pid" 2>/dev/null || true
-      local deadline=$((SECONDS + 20))
-      while kill -0 "$pid" 2>/dev/null; do
-        if [ $SECONDS -ge $deadline ]; then
-          kill -9 "$pid" 2>/dev/null || true
-          break
-        fi
-        sleep 0.1
-      done
+      # The watchdog is a plain shell loop: nothing to shut down cleanly.
+      if [ "$name" = watchdog ]; then kill -9 "$pid"; else kill "$pid"; fi 2>/dev/null || true
+      pids+=("$pid")
     fi
     rm -f "$DIR/pids/$name"
   done
+  local deadline=$((SECONDS + 20))
+  for pid in "${pids[@]}"; do
+    while kill -0 "$pid" 2>/dev/null; do
+      if [ $SECONDS -ge $deadline ]; then
+        kill -9 "$pid" 2>/dev/null || true
+        break
+      fi
+      sleep 0.1
+    done
+  done
+}
+
+stop_all() {
+  stop watchdog rgw osd # the OSD tells the mon it is going: the mon goes last
+  stop mon
 }
 
 command=${1:-start}
@@ -219,6 +227,6 @@ CONF=$DIR/ceph.conf
 case $command in
   install) install_packages ;;
   start) start ;;
-  stop) stop "${@:3}" ;;
+  stop) if [ $# -gt 2 ]; then stop "${@:3}"; else stop_all; fi ;;
   *) die "unknown command '$command' (install | start [DIR] | stop [DIR] [mon|osd|rgw])" ;;
 esac
