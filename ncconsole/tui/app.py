@@ -21,8 +21,12 @@ from ncconsole.settings import Settings
 from ncconsole.snapshot import FleetSnapshot
 from ncconsole.tui.commands import FleetCommands
 from ncconsole.tui.messages import SnapshotPublished
+from ncconsole.tui.ops_session import OpsSession
+from ncconsole.tui.screens.audit import AuditScreen
 from ncconsole.tui.screens.fleet import FleetScreen
 from ncconsole.tui.screens.help import HelpScreen
+from ncconsole.tui.screens.occ import OccScreen
+from ncconsole.tui.screens.smoke import SmokeScreen
 from ncconsole.tui.screens.tenant import TenantScreen
 from ncconsole.tui.source import FleetSource
 from ncconsole.tui.widgets.fleet_table import FleetTable
@@ -36,12 +40,21 @@ def utc_now() -> datetime:
 
 class NcConsoleApp(App[None]):
     TITLE = "ncconsole"
-    CSS_PATH = ["app.tcss", "screens/fleet.tcss", "screens/tenant.tcss"]  # noqa: RUF012
+    CSS_PATH = [  # noqa: RUF012
+        "app.tcss", "screens/fleet.tcss", "screens/tenant.tcss", "screens/occ.tcss",
+        "screens/smoke.tcss",
+    ]  # fmt: skip
     COMMANDS = App.COMMANDS | {FleetCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("colon,ctrl+p", "command_palette", "Commands", id="command_palette"),
+        # Tenant actions, on the fleet (cursor tenant) and tenant screens; upper case = its wave.
+        Binding("o", "occ(False)", "occ", id="occ", show=False),
+        Binding("O", "occ(True)", "occ wave", id="occ_wave", show=False),
+        Binding("s", "smoke(False)", "Smoke", id="smoke", show=False),
+        Binding("S", "smoke(True)", "Smoke wave", id="smoke_wave", show=False),
+        Binding("A", "audit", "Audit", id="audit", show=False),
     ]
 
     # The newest snapshot; screens watch it. Each published snapshot is a new object.
@@ -53,6 +66,7 @@ class NcConsoleApp(App[None]):
         self.settings = settings
         self._clock = clock
         self._unsubscribe: Callable[[], None] | None = None
+        self.ops = OpsSession(settings, source)
 
     def now(self) -> datetime:
         return self._clock()
@@ -124,6 +138,48 @@ class NcConsoleApp(App[None]):
         if query is not None and isinstance(self.screen, FleetScreen):
             self.screen.apply_filter(query)
 
+    def selected_tenant(self) -> str | None:
+        """The tenant under the fleet cursor, or the one whose detail is shown."""
+        if isinstance(self.screen, TenantScreen):
+            return self.screen.tenant_name
+        if isinstance(self.screen, FleetScreen):
+            return self.screen.table.cursor_tenant
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("occ", "smoke"):
+            return isinstance(self.screen, FleetScreen | TenantScreen)
+        return True
+
+    def wave_tenants(self, tenant: str) -> tuple[list[str], str]:
+        """Every tenant in `tenant`'s wave, and a label for it."""
+        snapshot = self.snapshot
+        state = snapshot.tenant(tenant) if snapshot else None
+        if snapshot is None or state is None or state.wave is None:
+            return [tenant], f"tenant {tenant}"
+        names = sorted(t.name for t in snapshot.tenants if t.wave == state.wave and t.in_repo)
+        return names, f"wave {state.wave} ({len(names)} tenants)"
+
+    def action_occ(self, wave: bool = False, tenant: str | None = None) -> None:
+        tenant = tenant or self.selected_tenant()
+        if tenant is None:
+            self.notify("put the cursor on a tenant first", severity="warning")
+            return
+        names, label = self.wave_tenants(tenant) if wave else ([tenant], f"tenant {tenant}")
+        self.push_screen(OccScreen(self.ops, names, label))
+
+    def action_smoke(self, wave: bool = False, tenant: str | None = None) -> None:
+        tenant = tenant or self.selected_tenant()
+        if tenant is None:
+            self.notify("put the cursor on a tenant first", severity="warning")
+            return
+        names, label = self.wave_tenants(tenant) if wave else ([tenant], f"tenant {tenant}")
+        self.push_screen(SmokeScreen(self.ops, names, label))
+
+    def action_audit(self) -> None:
+        if not isinstance(self.screen, AuditScreen):
+            self.push_screen(AuditScreen())
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
@@ -131,7 +187,10 @@ class NcConsoleApp(App[None]):
 
 def binding_ids() -> set[str]:
     """Every binding id the config file's `keymap` may name."""
-    holders = (NcConsoleApp, FleetScreen, FleetTable, TenantScreen, HelpScreen)
+    holders = (
+        NcConsoleApp, FleetScreen, FleetTable, TenantScreen, HelpScreen, OccScreen, SmokeScreen,
+        AuditScreen,
+    )  # fmt: skip
     return {
         binding.id
         for holder in holders

@@ -1,6 +1,6 @@
 """The command palette (`:` or ctrl+p): jump to a tenant, filter the fleet, help.
 
-Later actions (occ, smoke checks, wave promotion) add their commands to `fleet_commands`."""
+Tenant actions (occ, smoke checks, audit) are here too; wave promotion adds its own."""
 
 from __future__ import annotations
 
@@ -36,8 +36,21 @@ def fleet_commands(app: NcConsoleApp) -> Iterator[Command]:
             partial(app.show_fleet, health.value),
         )
     yield Command("Help: keys", "List every key binding of this screen", app.action_help)
+    yield Command("Audit: show the trail", "Actions done from this machine", app.action_audit)
     snapshot = app.snapshot
     if snapshot is not None:
+        for wave in snapshot.waves():
+            first = next((t.name for t in snapshot.tenants if t.wave == wave), None)
+            if wave is None or first is None:
+                continue
+            yield Command(
+                f"Smoke: wave {wave}", f"Smoke-check every tenant of wave {wave}",
+                partial(app.action_smoke, True, first),
+            )  # fmt: skip
+            yield Command(
+                f"occ: wave {wave}", f"Run occ on every tenant of wave {wave}",
+                partial(app.action_occ, True, first),
+            )  # fmt: skip
         for tenant in sorted(snapshot.tenants, key=lambda tenant: tenant.name):
             wave = "no wave" if tenant.wave is None else f"wave {tenant.wave}"
             yield Command(

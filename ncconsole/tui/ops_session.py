@@ -1,0 +1,67 @@
+"""What the console's action screens share: one API connection, the auditor, occ history
+per tenant and the last smoke result per tenant."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+from ncconsole.kube.connection import KubeConnection, connect
+from ncconsole.ops.audit import Auditor
+from ncconsole.ops.smoke import SmokeReport
+from ncconsole.settings import Settings, xdg_dir
+
+HISTORY_LIMIT = 100
+
+
+class OpsSession:
+    """Lazily connects (reusing the fleet source's connection when it has one)."""
+
+    def __init__(self, settings: Settings, source: Any = None) -> None:
+        self.settings = settings
+        self.source = source
+        self._lock = threading.Lock()
+        self._conn: KubeConnection | None = None
+        self._auditor: Auditor | None = None
+        self.smoke_results: dict[str, SmokeReport] = {}
+
+    def connection(self) -> KubeConnection:
+        with self._lock:
+            if self._conn is None:
+                self._conn = getattr(self.source, "connection", None) or connect(self.settings)
+            return self._conn
+
+    def auditor(self) -> Auditor:
+        conn = self.connection()
+        with self._lock:
+            if self._auditor is None:
+                self._auditor = Auditor(self.settings, conn)
+            return self._auditor
+
+
+class OccHistory:
+    """Commands typed per tenant (or wave), newest last, kept in the XDG state dir."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or xdg_dir("state") / "occ-history.json"
+
+    def _load(self) -> dict[str, list[str]]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def entries(self, key: str) -> list[str]:
+        return [str(e) for e in self._load().get(key, []) if isinstance(e, str)]
+
+    def add(self, key: str, command: str) -> None:
+        data = self._load()
+        items = [e for e in data.get(key, []) if e != command] + [command]
+        data[key] = items[-HISTORY_LIMIT:]
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+        tmp.replace(self.path)

@@ -1,0 +1,178 @@
+"""Run occ on one tenant (output streamed, exit-code badge) or on a wave (results table).
+
+State-changing commands ask first; read-only mode refuses them (in ops/). Typed commands are
+remembered per tenant (up/down browse them) and common commands complete as you type.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.suggester import SuggestFromList
+from textual.widgets import DataTable, Footer, Input, RichLog, Static
+
+from ncconsole.errors import NcConsoleError
+from ncconsole.ops.guard import is_read_only_occ
+from ncconsole.ops.occ import OccRun, run_occ, run_occ_fleet
+from ncconsole.tui.ops_session import OccHistory, OpsSession
+from ncconsole.tui.screens.confirm import ConfirmScreen
+
+COMMON_COMMANDS = [
+    "status", "status --output=json", "app:list", "app:list --output=json", "user:list",
+    "config:system:get ", "background-job:list", "setupchecks", "check", "list",
+    "maintenance:mode", "maintenance:mode --on", "maintenance:mode --off", "upgrade",
+    "db:add-missing-indices", "app:enable ", "app:disable ", "files:object:orphans",
+]  # fmt: skip
+
+
+class OccScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="back"),
+        Binding("up", "history(-1)", "Previous", id="occ_history_previous", show=False),
+        Binding("down", "history(1)", "Next", id="occ_history_next", show=False),
+    ]
+
+    def __init__(self, session: OpsSession, tenants: list[str], label: str = "") -> None:
+        super().__init__()
+        self.session = session
+        self.tenants = tenants
+        self.fleet = len(tenants) != 1
+        self.label = label or (f"tenant {tenants[0]}" if tenants else "no tenants")
+        self.history_key = self.label
+        self.history = OccHistory()
+        self._cursor: int | None = None
+        self._partial = {"stdout": "", "stderr": ""}
+        self.last_runs: list[OccRun] = []
+
+    def compose(self) -> ComposeResult:
+        mode = " (read-only: read commands only)" if self.session.settings.read_only else ""
+        yield Static(Text(f"occ on {self.label}{mode}", style="bold"), id="occ-title")
+        yield Input(
+            placeholder="occ arguments, e.g. status --output=json",
+            suggester=SuggestFromList(COMMON_COMMANDS, case_sensitive=False),
+            id="occ-input",
+        )
+        yield Static("", id="occ-exit")
+        if self.fleet:
+            yield DataTable(id="occ-results", cursor_type="row")
+        yield RichLog(id="occ-output", wrap=True, markup=False, highlight=False)
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.output = self.query_one("#occ-output", RichLog)
+        self.badge = self.query_one("#occ-exit", Static)
+        if self.fleet:
+            table = self.query_one("#occ-results", DataTable)
+            for label, width in (("tenant", 30), ("exit", 5), ("duration", 9), ("first line", 60)):
+                table.add_column(label, key=label, width=width)
+        self.query_one("#occ-input", Input).focus()
+
+    # -- history ------------------------------------------------------------------------
+    def action_history(self, step: int) -> None:
+        entries = self.history.entries(self.history_key)
+        if not entries:
+            return
+        index = len(entries) if self._cursor is None else self._cursor
+        index = max(0, min(len(entries), index + step))
+        self._cursor = index
+        field = self.query_one("#occ-input", Input)
+        field.value = entries[index] if index < len(entries) else ""
+        field.cursor_position = len(field.value)
+
+    # -- running ------------------------------------------------------------------------
+    @on(Input.Submitted, "#occ-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if not text:
+            return
+        try:
+            args = shlex.split(text)
+        except ValueError as err:
+            self.notify(f"cannot read the arguments: {err}", severity="error")
+            return
+        self.history.add(self.history_key, text)
+        self._cursor = None
+        event.input.value = ""
+        if not is_read_only_occ(args) and not self.session.settings.read_only:
+            question = f"occ {text} may change state on {self.label}. Run it?"
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.start(args, confirmed=True)
+
+            self.app.push_screen(ConfirmScreen(question), answered)
+            return
+        self.start(args, confirmed=False)
+
+    def start(self, args: list[str], *, confirmed: bool) -> None:
+        self.output.clear()
+        self.output.write(Text(f"$ occ {shlex.join(args)}", style="bold"))
+        self.badge.update(Text(" running… ", style="reverse"))
+        if self.fleet:
+            self.query_one("#occ-results", DataTable).clear()
+        self._run(args, confirmed)
+
+    @work(thread=True, exclusive=True, group="occ", exit_on_error=False)
+    def _run(self, args: list[str], confirmed: bool) -> None:
+        try:
+            conn, auditor = self.session.connection(), self.session.auditor()
+            settings = self.session.settings
+            if self.fleet:
+                runs = run_occ_fleet(
+                    conn, settings, self.tenants, args, auditor=auditor, confirmed=confirmed,
+                    on_result=lambda run: self.app.call_from_thread(self._add_result, run),
+                )  # fmt: skip
+            else:
+                runs = [
+                    run_occ(
+                        conn, settings, self.tenants[0], args, auditor=auditor,
+                        confirmed=confirmed,
+                        on_output=lambda s, t: self.app.call_from_thread(self._stream, s, t),
+                    )
+                ]  # fmt: skip
+        except NcConsoleError as err:
+            self.app.call_from_thread(self._refused, str(err))
+            return
+        self.app.call_from_thread(self._finished, runs)
+
+    def _stream(self, channel: str, text: str) -> None:
+        lines = (self._partial[channel] + text).split("\n")
+        self._partial[channel] = lines.pop()
+        style = "red" if channel == "stderr" else ""
+        for line in lines:
+            self.output.write(Text(line, style=style))
+
+    def _add_result(self, run: OccRun) -> None:
+        code = "-" if run.exit_code is None else str(run.exit_code)
+        self.query_one("#occ-results", DataTable).add_row(
+            Text(run.tenant), Text(code, style="green" if run.ok else "red"),
+            Text(f"{run.duration:.1f}s"), Text(run.first_line[:100]), key=run.tenant,
+        )  # fmt: skip
+
+    def _finished(self, runs: list[OccRun]) -> None:
+        for channel, rest in self._partial.items():
+            if rest:
+                self.output.write(Text(rest, style="red" if channel == "stderr" else ""))
+            self._partial[channel] = ""
+        self.last_runs = runs
+        if self.fleet:
+            failed = sum(not r.ok for r in runs)
+            style = "on red" if failed else "on green"
+            self.badge.update(Text(f" {len(runs) - failed}/{len(runs)} exit 0 ", style=style))
+            return
+        run = runs[0]
+        if run.timed_out:
+            self.badge.update(Text(" timed out ", style="on red"))
+        else:
+            style = "on green" if run.exit_code == 0 else "on red"
+            self.badge.update(Text(f" exit {run.exit_code} ", style=style))
+
+    def _refused(self, message: str) -> None:
+        self.badge.update(Text(" refused ", style="on red"))
+        self.output.write(Text(message, style="red"))
