@@ -97,6 +97,13 @@ def _external_s3(endpoint: str | None, key: str | None, secret: str | None, ca: 
 @click.option("--s3-access-key", envvar="NCCONSOLE_SIM_S3_ACCESS_KEY", default=None)
 @click.option("--s3-secret-key", envvar="NCCONSOLE_SIM_S3_SECRET_KEY", default=None)
 @click.option(
+    "--parent-pid",
+    type=int,
+    default=None,
+    hidden=True,
+    help="Stop when this process is gone (ncconsole demo's own simulator).",
+)
+@click.option(
     "--s3-ca-file",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     default=None,
@@ -112,6 +119,7 @@ def sim(
     s3_access_key: str | None,
     s3_secret_key: str | None,
     s3_ca_file: Path | None,
+    parent_pid: int | None,
 ) -> None:
     """Run a simulated platform (Kubernetes API, Argo CD, Nextcloud, S3) until interrupted."""
     from ncconsole.sim.simulator import Simulator
@@ -124,7 +132,10 @@ def sim(
             f"{workdir / 'platform'} already exists; use an empty --workdir or remove it"
         )
     stop = threading.Event()
-    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        s: signal.signal(s, lambda *_: stop.set())
+        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    }
     simulator = Simulator(scenario, workdir=workdir, port=port, s3=external)
     try:
         try:
@@ -142,7 +153,8 @@ def sim(
         )
         sys.stdout.flush()
         while not stop.wait(0.5):
-            pass
+            if parent_pid is not None and not _alive(parent_pid):
+                break
     finally:
         simulator.stop()
         for sig, handler in previous.items():
@@ -171,17 +183,31 @@ def demo(workdir: Path | None) -> None:
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "ncconsole", "sim", "--scenario", "demo",
-             "--workdir", str(workdir)],
+             "--workdir", str(workdir), "--parent-pid", str(os.getpid())],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )  # fmt: skip
+    # A terminal that closes (SIGHUP) or a kill (SIGTERM) must still stop the simulator.
+    previous = {s: signal.signal(s, _exit_on_signal) for s in (signal.SIGTERM, signal.SIGHUP)}
     try:
         _wait_ready(proc, workdir / "kubeconfig", log_path)
         os.environ["NCCONSOLE_CONFIG"] = str(workdir / "config.yaml")
         open_console(load_settings())
     finally:
         _stop(proc)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         if owned:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _wait_ready(proc: subprocess.Popen, kubeconfig: Path, log_path: Path) -> None:
@@ -197,6 +223,10 @@ def _wait_ready(proc: subprocess.Popen, kubeconfig: Path, log_path: Path) -> Non
                 f"(see {log_path})"
             )
         time.sleep(0.1)
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _stop(proc: subprocess.Popen) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pty
+import select
 import signal
 import subprocess
 import sys
@@ -83,3 +86,42 @@ def test_sim_refuses_a_used_workdir_and_mixed_options(tmp_path: Path, capsys) ->
     with pytest.raises(SystemExit):
         main(["sim", "--workdir", str(tmp_path / "y"), "--scenario", "nope.yaml"])
     assert "scenario file 'nope.yaml' not found" in capsys.readouterr().err
+
+
+def _spawn_demo(workdir: Path) -> tuple[int, int]:
+    """`ncconsole demo` on a pseudo-terminal, as a user starts it; (pid, pty fd)."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: becomes ncconsole demo
+        os.environ["TERM"] = "xterm-256color"
+        os.execv(sys.executable, [sys.executable, "-m", "ncconsole", "demo", "--workdir",
+                                  str(workdir)])  # fmt: skip
+    return pid, fd
+
+
+def _read_screen(fd: int, until: str, timeout: float) -> str:
+    screen, deadline = b"", time.monotonic() + timeout
+    while until.encode() not in screen:
+        assert time.monotonic() < deadline, f"the console never showed {until!r}"
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            screen += os.read(fd, 65536)
+    return screen.decode(errors="replace")
+
+
+@pytest.mark.parametrize("how", ["sigterm", "sigkill"])
+def test_demo_opens_the_console_on_a_simulator_it_stops_again(tmp_path: Path, how: str) -> None:
+    workdir = tmp_path / "demo"
+    pid, fd = _spawn_demo(workdir)
+    try:
+        _read_screen(fd, "ncconsole-sim", timeout=60)  # the console's header names the context
+        assert (workdir / "kubeconfig").exists()
+        os.kill(pid, signal.SIGTERM if how == "sigterm" else signal.SIGKILL)
+        os.waitpid(pid, 0)
+        # On SIGKILL the simulator notices its parent is gone by itself.
+        wait_until(lambda: not (workdir / "kubeconfig").exists(), timeout=20,
+                   what="the demo's simulator to stop")  # fmt: skip
+    finally:
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(fd)
