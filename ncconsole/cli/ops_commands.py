@@ -222,17 +222,21 @@ def _run_record(run: OccRun) -> dict[str, Any]:
     }
 
 
-def _fleet_table(runs: list[OccRun]) -> Table:
+def _fleet_table(runs: list[OccRun], width: int) -> Table:
+    # The first line is cut to what fits, so the other columns never get squeezed out.
+    room = max(20, width - max((len(r.tenant) for r in runs), default=6) - 24)
     table = Table(box=None, header_style="bold")
-    for column in ("TENANT", "EXIT", "DURATION", "FIRST LINE"):
-        table.add_column(column, no_wrap=column != "FIRST LINE")
+    table.add_column("TENANT", no_wrap=True)
+    table.add_column("EXIT", no_wrap=True, justify="right")
+    table.add_column("DURATION", no_wrap=True, justify="right")
+    table.add_column("FIRST LINE", no_wrap=True)
     for run in runs:
         code = "-" if run.exit_code is None else str(run.exit_code)
         style = "green" if run.ok else "red"
+        line = run.first_line if len(run.first_line) <= room else run.first_line[: room - 1] + "…"
         table.add_row(
-            Text(run.tenant), Text(code, style=style), Text(f"{run.duration:.1f}s"),
-            Text(run.first_line[:100]),
-        )  # fmt: skip
+            Text(run.tenant), Text(code, style=style), Text(f"{run.duration:.1f}s"), Text(line)
+        )
     return table
 
 
@@ -305,7 +309,8 @@ def occ_command(
     if output_format == "json":
         click.echo(json.dumps([_run_record(r) for r in runs], indent=2))
     else:
-        Console(soft_wrap=False).print(_fleet_table(runs))
+        out = Console(soft_wrap=False)
+        out.print(_fleet_table(runs, out.width))
     return 0 if all(r.ok for r in runs) else 1
 
 
@@ -314,7 +319,7 @@ def occ_command(
 
 def _short_time(value: Any) -> str:
     try:
-        return datetime.fromisoformat(str(value)).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        return datetime.fromisoformat(str(value)).astimezone().strftime("%m-%d %H:%M:%S")
     except ValueError:
         return str(value or "")
 
@@ -329,20 +334,20 @@ def audit_command(since: str | None, output_format: str) -> int:
         click.echo(json.dumps(entries, indent=2))
         return 0
     table = Table(box=None, header_style="bold")
-    for column in ("START", "WHO", "ACTION", "TARGET", "RESULT", "EXIT", "MESSAGE"):
-        table.add_column(column, no_wrap=column != "MESSAGE")
+    for column in ("START", "WHO", "ACTION", "RESULT", "EXIT"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("TARGET", overflow="fold", ratio=1)
+    table.add_column("MESSAGE", overflow="fold", ratio=1)
     for entry in entries:
         who = entry.get("who") or {}
-        user = who.get("os_user", "?")
-        if who.get("cluster_user"):
-            user += f" ({who['cluster_user']})"
+        user = who.get("cluster_user") or who.get("os_user", "?")
         result = str(entry.get("result", ""))
         style = "green" if result in ("ok", "dry-run") else "red"
         code = entry.get("exit_code")
         table.add_row(
             Text(_short_time(entry.get("start"))), Text(user), Text(str(entry.get("action", ""))),
-            Text(str(entry.get("target", ""))), Text(result, style=style),
-            Text("" if code is None else str(code)), Text(str(entry.get("message", ""))),
+            Text(result, style=style), Text("" if code is None else str(code)),
+            Text(str(entry.get("target", ""))), Text(str(entry.get("message", ""))),
         )  # fmt: skip
     if not entries:
         click.echo("no audited actions" + (f" in the last {since}" if since else ""))
