@@ -61,21 +61,33 @@ def status_php(sim: Simulator, tenant: str, timeout: float = 5.0) -> httpx.Respo
     )
 
 
-def test_sync_fails_ends_the_operation_failed_with_a_message(sim: Simulator) -> None:
-    operation = {"operation": {"initiatedBy": {"username": "ncconsole:t"}, "sync": {}}}
+def test_sync_fails_retries_then_ends_the_operation_failed_with_a_message(
+    sim: Simulator,
+) -> None:
+    operation = {
+        "operation": {
+            "initiatedBy": {"username": "ncconsole:t"}, "sync": {}, "retry": {"limit": 2},
+        }
+    }  # fmt: skip
     custom(sim).patch_namespaced_custom_object(
         "argoproj.io", "v1alpha1", "argocd", "applications", "nc-failing", operation
     )
-
-    def failed() -> dict | None:
-        app = get_app(sim, "nc-failing")
-        op = (app.get("status") or {}).get("operationState") or {}
-        return app if op.get("phase") == "Failed" else None
-
-    app = wait_until(failed, what="the sync to fail")
+    seen: list[tuple[str, bool, int]] = []
+    stream = watch.Watch().stream(
+        custom(sim).list_namespaced_custom_object, "argoproj.io", "v1alpha1", "argocd",
+        "applications", field_selector="metadata.name=nc-failing", timeout_seconds=20,
+    )  # fmt: skip
+    for event in stream:
+        op = (event["object"].get("status") or {}).get("operationState") or {}
+        seen.append((op.get("phase"), bool(op.get("finishedAt")), op.get("retryCount", 0)))
+        if op.get("phase") == "Failed":
+            break
+    # A retry in backoff is Running with finishedAt set - not done yet.
+    assert ("Running", True, 1) in seen and ("Running", True, 2) in seen
+    assert seen[-1] == ("Failed", True, 2)
+    app = get_app(sim, "nc-failing")
     assert "operation" not in app
     assert "one or more objects failed to apply" in app["status"]["operationState"]["message"]
-    assert app["status"]["operationState"]["finishedAt"]
 
 
 def test_degraded_pods_crash_loop_with_rising_restarts_and_the_app_is_degraded(

@@ -269,17 +269,38 @@ class ArgoCdController:
             self._finish(name, "Error", f"tenant of {name} is not in revision {revision[:12]}")
             return
         version = versions[tenant]
+        failure = (
+            "one or more objects failed to apply, reason: admission webhook "
+            '"validate.nextcloud.example.com" denied the request: Deployment "nextcloud" '
+            f"in namespace nc-{tenant} violates policy nextcloud-tenant-default"
+        )
+        retries = int((operation.get("retry") or {}).get("limit") or 0)
+        for attempt in range(1, retries + 1):
+            if tenant not in self.state.sync_fails:
+                break
+            # Argo CD's retry backoff: still Running, but with finishedAt set.
+            self._retrying(name, attempt, failure)
+            await asyncio.sleep(self.state.timings.sync)
         if tenant in self.state.sync_fails:
-            self._finish(
-                name, "Failed",
-                "one or more objects failed to apply, reason: admission webhook "
-                '"validate.nextcloud.example.com" denied the request: Deployment "nextcloud" '
-                f"in namespace nc-{tenant} violates policy nextcloud-tenant-default",
-            )  # fmt: skip
+            self._finish(name, "Failed", failure)
             return
         self._apply(tenant, version)
         self.deployed[tenant] = version
         self._finish(name, "Succeeded", "successfully synced (all tasks run)", revision, version)
+
+    def _retrying(self, name: str, attempt: int, failure: str) -> None:
+        stamp = now_iso()
+
+        def mutate(obj: Obj) -> None:
+            op_state = obj.setdefault("status", {}).setdefault("operationState", {})
+            op_state.update(
+                phase="Running",
+                message=f"Retrying attempt #{attempt} at {stamp[11:19]}. {failure}",
+                finishedAt=stamp,
+                retryCount=attempt,
+            )
+
+        self.store.update(APPLICATIONS, ARGOCD_NAMESPACE, name, mutate)
 
     def _apply(self, tenant: str, version: DesiredVersion) -> None:
         """What `helm template | kubectl apply` changes in the tenant's namespace."""
