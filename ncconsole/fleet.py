@@ -93,8 +93,8 @@ class FleetState:
         for watcher in self._watchers:
             watcher.start()
         self._publisher.start()
-        interval = (self.timing or WatchTiming()).heartbeat_seconds
-        self._heartbeat = Heartbeat(self.connection, self.observed, self._watchers, interval)
+        timing = self.timing or WatchTiming()
+        self._heartbeat = Heartbeat(self.connection, self.observed, self._watchers, timing)
         self._heartbeat.start()
         self.reload_repo()
         self._repo_watcher.start()

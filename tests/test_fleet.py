@@ -249,3 +249,22 @@ def test_health_words_and_reasons() -> None:
     failed["status"]["operationState"] = {"phase": "Failed", "message": "hook failed"}
     tenant = _assess(_parts(app=parse_app(failed)))
     assert (tenant.health, tenant.reason) == (Health.FAILED, "sync Failed: hook failed")
+
+
+def test_slow_api_shows_as_not_answering_but_changes_still_arrive(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    timing = replace(FAST, heartbeat_seconds=0.2, heartbeat_timeout=0.3)
+    state = FleetState(settings_for(sim, tmp_path), timing=timing, probes=False)
+    state.start()
+    try:
+        state.wait_for(complete, 10)
+        sim.call(setattr, sim.api.faults, "latency", 0.8)
+        snap = state.wait_for(lambda s: not s.api_reachable, 10)
+        assert snap.api_error.startswith("timeout talking to")
+        sim.call(sim.store.create, PODS, pod("alpha", "nextcloud-alpha-slow"))
+        state.wait_for(lambda s: len(s.tenant("alpha").pods) == 2, 10)
+        sim.call(setattr, sim.api.faults, "latency", 0.0)
+        state.wait_for(lambda s: s.api_reachable, 10)
+    finally:
+        state.stop()

@@ -60,8 +60,9 @@ class WatchTiming:
     backoff_base: float = 0.5
     backoff_max: float = 8.0
     forbidden_retry: float = 30.0
-    # One GET /version this often: a constant idle cost, whatever the fleet size.
+    # One small GET this often: a constant idle cost, whatever the fleet size.
     heartbeat_seconds: float = 5.0
+    heartbeat_timeout: float = 5.0
 
 
 class _Relist(Exception):
@@ -232,6 +233,11 @@ class KindWatcher:
             self.sink.delete(self.spec.kind, key)
 
 
+# A real resource read, not /version: discovery stays fast when the storage behind the API is
+# slow, and a slow API is what the user needs to see. 403/404 still prove the API answers.
+HEARTBEAT_PATH = "/api/v1/namespaces/default"
+
+
 class Heartbeat:
     """Notices an API server that went away even while watch streams hang silently.
 
@@ -240,17 +246,21 @@ class Heartbeat:
     drops its stream, so they reconnect (and back off) instead of waiting on a dead socket.
     """
 
+    # A slow API is not a dead one: only after this many timeouts in a row are the watch
+    # streams dropped (a refused or reset connection drops them at once).
+    TIMEOUTS_BEFORE_RECONNECT = 3
+
     def __init__(
         self,
         conn: KubeConnection,
         sink: WatchSink,
         watchers: list[KindWatcher],
-        interval: float,
+        timing: WatchTiming,
     ) -> None:
         self.conn = conn
         self.sink = sink
         self.watchers = watchers
-        self.interval = interval
+        self.timing = timing
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="api-heartbeat", daemon=True)
 
@@ -262,14 +272,22 @@ class Heartbeat:
         self._thread.join(2.0)
 
     def _run(self) -> None:
-        while not self._stopping.wait(self.interval):
+        timeouts = 0
+        timeout = (min(5.0, self.timing.heartbeat_timeout), self.timing.heartbeat_timeout)
+        while not self._stopping.wait(self.timing.heartbeat_seconds):
             try:
-                self.conn.request_json("GET", "/version", timeout=(2.0, 3.0))
+                self.conn.request_json("GET", HEARTBEAT_PATH, timeout=timeout)
             except ApiStatusError:
+                timeouts = 0
                 self.sink.contact(True)
             except ApiUnreachable as err:
+                slow = "timeout" in str(err)
+                timeouts = timeouts + 1 if slow else 0
                 self.sink.contact(False, str(err))
-                for watcher in self.watchers:
-                    watcher.reconnect()
+                if not slow or timeouts >= self.TIMEOUTS_BEFORE_RECONNECT:
+                    timeouts = 0
+                    for watcher in self.watchers:
+                        watcher.reconnect()
             else:
+                timeouts = 0
                 self.sink.contact(True)
