@@ -161,3 +161,9 @@ def test_audit_lists_what_was_done(env: OccCluster, capsys) -> None:
     assert [e["action"] for e in entries] == ["occ", "secret.create"]
     assert run_guarded(cli, ["audit", "--since", "soon"]) == 2
     assert len(read_audit()) == 2
+
+
+def test_occ_timeout_exits_124(env: OccCluster, capsys) -> None:
+    env.delays["nc-alpha"] = 5.0
+    assert run_guarded(cli, ["occ", "alpha", "--timeout", "0.5", "--", "status"]) == 124
+    assert "occ timed out on tenant alpha" in capsys.readouterr().err

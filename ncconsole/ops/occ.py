@@ -66,7 +66,8 @@ class OccRun:
     stdout: str = ""
     stderr: str = ""
     duration: float = 0.0
-    timed_out: bool = False
+    timed_out: bool = False  # abandoned: no answer in time, or stopped by the user
+    stopped: bool = False
     error: str = ""  # why it did not run (no Ready pod, forbidden, ...)
 
     @property
@@ -113,11 +114,11 @@ def run_occ(
         _run(conn, settings, run, on_output, timeout, should_stop)
         act.target = f"{namespace}/{run.pod}"
         act.exit_code = run.exit_code
-        if run.timed_out:
-            act.result, act.message = (
-                "timeout",
-                f"no answer within {timeout or settings.occ.timeout:g} s",
-            )
+        if run.stopped:
+            act.result, act.message = "interrupted", "stopped by the user"
+        elif run.timed_out:
+            limit = timeout or settings.occ.timeout
+            act.result, act.message = "timeout", f"no answer within {limit:g} s"
         elif run.exit_code != 0:
             act.result, act.message = "failed", run.first_line[:200]
     return run
@@ -157,6 +158,7 @@ def _run(
         raise
     run.exit_code, run.stdout, run.stderr = result.exit_code, result.stdout, result.stderr
     run.duration, run.timed_out = result.duration, result.timed_out
+    run.stopped = result.timed_out and should_stop is not None and should_stop()
     return run
 
 

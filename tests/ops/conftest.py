@@ -3,6 +3,7 @@ simulated occ, and the console's settings pointing at it. XDG dirs go to tmp_pat
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +25,7 @@ class OccCluster:
     def __init__(self, server: SimServer, tmp: Path) -> None:
         self.server = server
         self.instances: dict[str, NextcloudInstance] = {}
+        self.delays: dict[str, float] = {}  # namespace -> seconds before occ answers
         self.kubeconfig = server.write_kubeconfig(tmp / "kubeconfig")
         viewer = "viewer-token"
         server.call(server.auth.add_user, "viewer", viewer, read_only=True)
@@ -38,6 +40,8 @@ class OccCluster:
         if instance is None:
             await req.write_stderr("no such instance\n")
             return 127
+        if self.delays.get(req.namespace):
+            await asyncio.sleep(self.delays[req.namespace])
         result = run_occ(instance, req.command)
         await req.write_stdout(result.stdout)
         await req.write_stderr(result.stderr)

@@ -165,3 +165,17 @@ def test_permissions_offered_per_tenant(cluster: OccCluster) -> None:
     assert "may not update secrets in namespace nc-alpha" in allowed["secret.rotate"]
     read_only = tenant_permissions(cluster.connect(), cluster.settings(read_only=True), "alpha")
     assert read_only["secret.create"] == "read-only mode" and read_only["occ"] == ""
+
+
+def test_occ_timeout_and_stop_are_reported_and_audited(cluster: OccCluster) -> None:
+    import time
+
+    cluster.add("slow")
+    cluster.delays["nc-slow"] = 5.0
+    started = time.monotonic()
+    run = occ(cluster, "slow", "status", timeout=0.5)
+    assert run.timed_out and run.exit_code is None and not run.stopped
+    assert time.monotonic() - started < 3
+    assert read_audit()[-1]["result"] == "timeout"
+    run = occ(cluster, "slow", "status", should_stop=lambda: True)
+    assert run.stopped and read_audit()[-1]["result"] == "interrupted"

@@ -18,7 +18,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import DataTable, Footer, Input, RichLog, Static
 
 from ncconsole.errors import NcConsoleError
-from ncconsole.ops.guard import is_read_only_occ
+from ncconsole.ops.guard import is_read_only_occ, tenant_permissions
 from ncconsole.ops.occ import OccRun, run_occ, run_occ_fleet
 from ncconsole.tui.ops_session import OccHistory, OpsSession
 from ncconsole.tui.screens.confirm import ConfirmScreen
@@ -34,6 +34,7 @@ COMMON_COMMANDS = [
 class OccScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="back"),
+        Binding("ctrl+x", "stop", "Stop", id="occ_stop"),
         Binding("up", "history(-1)", "Previous", id="occ_history_previous", show=False),
         Binding("down", "history(1)", "Next", id="occ_history_next", show=False),
     ]
@@ -49,6 +50,7 @@ class OccScreen(Screen[None]):
         self._cursor: int | None = None
         self._partial = {"stdout": "", "stderr": ""}
         self.last_runs: list[OccRun] = []
+        self._stop = False
 
     def compose(self) -> ComposeResult:
         mode = " (read-only: read commands only)" if self.session.settings.read_only else ""
@@ -72,6 +74,24 @@ class OccScreen(Screen[None]):
             for label, width in (("tenant", 30), ("exit", 5), ("duration", 9), ("first line", 60)):
                 table.add_column(label, key=label, width=width)
         self.query_one("#occ-input", Input).focus()
+        self._check_access()
+
+    @work(thread=True, group="occ-access", exit_on_error=False)
+    def _check_access(self) -> None:
+        """Say up front when the cluster would refuse exec (SelfSubjectAccessReview)."""
+        if not self.tenants:
+            return
+        try:
+            problem = tenant_permissions(
+                self.session.connection(), self.session.settings, self.tenants[0]
+            )["occ"]
+        except NcConsoleError as err:
+            problem = str(err)
+        if problem:
+            self.app.call_from_thread(self._refused, problem)
+
+    def action_stop(self) -> None:
+        self._stop = True
 
     # -- history ------------------------------------------------------------------------
     def action_history(self, step: int) -> None:
@@ -116,6 +136,7 @@ class OccScreen(Screen[None]):
         self.badge.update(Text(" running… ", style="reverse"))
         if self.fleet:
             self.query_one("#occ-results", DataTable).clear()
+        self._stop = False
         self._run(args, confirmed)
 
     @work(thread=True, exclusive=True, group="occ", exit_on_error=False)
@@ -127,6 +148,7 @@ class OccScreen(Screen[None]):
                 runs = run_occ_fleet(
                     conn, settings, self.tenants, args, auditor=auditor, confirmed=confirmed,
                     on_result=lambda run: self.app.call_from_thread(self._add_result, run),
+                    should_stop=lambda: self._stop,
                 )  # fmt: skip
             else:
                 runs = [
@@ -134,6 +156,7 @@ class OccScreen(Screen[None]):
                         conn, settings, self.tenants[0], args, auditor=auditor,
                         confirmed=confirmed,
                         on_output=lambda s, t: self.app.call_from_thread(self._stream, s, t),
+                        should_stop=lambda: self._stop,
                     )
                 ]  # fmt: skip
         except NcConsoleError as err:
@@ -168,7 +191,8 @@ class OccScreen(Screen[None]):
             return
         run = runs[0]
         if run.timed_out:
-            self.badge.update(Text(" timed out ", style="on red"))
+            word = "stopped" if self._stop else "timed out"
+            self.badge.update(Text(f" {word} ", style="on red"))
         else:
             style = "on green" if run.exit_code == 0 else "on red"
             self.badge.update(Text(f" exit {run.exit_code} ", style=style))
