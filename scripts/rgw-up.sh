@@ -5,8 +5,8 @@
 #   scripts/rgw-up.sh install            apt-get radosgw, ceph-mon, ceph-osd (as root) unless present
 #   scripts/rgw-up.sh start [DIR]        install if missing, start what is not running under DIR,
 #                                        write DIR/rgw.env (endpoint, keys, conf, dir)
-#   scripts/rgw-up.sh stop [DIR] [NAME]  kill the daemons started under DIR (or only NAME: mon,
-#                                        osd, rgw) and wait until they are gone
+#   scripts/rgw-up.sh stop [DIR]         kill every daemon started under DIR, drop the cluster
+#   scripts/rgw-up.sh stop DIR NAME...   stop only these (mon, osd, rgw; e.g. rgw, then `start`)
 #   sudo scripts/rgw-up.sh               the same as `start`
 #
 # DIR defaults to $NCCONSOLE_RGW_DIR, else /tmp/ncconsole-rgw. With NCCONSOLE_RGW_WATCH_PID set,
@@ -44,9 +44,12 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-pid_of() { # the pid recorded for a daemon, if that process still runs
-  local file=$DIR/pids/$1
-  [ -s "$file" ] && kill -0 "$(cat "$file")" 2>/dev/null && cat "$file"
+pid_of() { # the pid recorded for a daemon, if that process still runs (and is still ours)
+  local file=$DIR/pids/$1 mark=$CONF pid
+  [ -s "$file" ] || return 1
+  pid=$(cat "$file")
+  [ "$1" != watchdog ] || mark=rgw-up
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$mark" && echo "$pid"
 }
 
 wait_until() { # wait_until SECONDS WHAT COMMAND...: poll COMMAND until it succeeds
@@ -194,12 +197,12 @@ start() {
   say "RGW serving at $(cat "$DIR/endpoint") after $((SECONDS - started)) s; settings in $DIR/rgw.env"
 }
 
-stop() { # stop [NAME...]: TERM the named daemons together, wait until they are gone
-  local name pid pids=()
+stop() { # stop SIGNAL NAME...: signal the named daemons together, wait until they are gone
+  local signal=$1 name pid pids=()
+  shift
   for name in "$@"; do
     if pid=$(pid_of "$name"); then
-      # The watchdog is a plain shell loop: nothing to shut down cleanly.
-      if [ "$name" = watchdog ]; then kill -9 "$pid"; else kill "$pid"; fi 2>/dev/null || true
+      kill "-$signal" "$pid" 2>/dev/null || true
       pids+=("$pid")
     fi
     rm -f "$DIR/pids/$name"
@@ -208,7 +211,7 @@ stop() { # stop [NAME...]: TERM the named daemons together, wait until they are 
   for pid in "${pids[@]}"; do
     while kill -0 "$pid" 2>/dev/null; do
       if [ $SECONDS -ge $deadline ]; then
-        kill -9 "$pid" 2>/dev/null || true
+        kill -KILL "$pid" 2>/dev/null || true
         break
       fi
       sleep 0.1
@@ -216,9 +219,11 @@ stop() { # stop [NAME...]: TERM the named daemons together, wait until they are 
   done
 }
 
-stop_all() {
-  stop watchdog rgw osd # the OSD tells the mon it is going: the mon goes last
-  stop mon
+teardown() {
+  # The OSD keeps its objects in memory: a stopped cluster cannot come back, so end it at once
+  # and drop its state (a later `start` makes a new one); the logs stay.
+  stop KILL watchdog rgw osd mon
+  rm -rf "${DIR:?}"/{mon,osd,run,pids} "$DIR"/{ceph.conf,monmap,endpoint,rgw.env}
 }
 
 command=${1:-start}
@@ -227,6 +232,6 @@ CONF=$DIR/ceph.conf
 case $command in
   install) install_packages ;;
   start) start ;;
-  stop) if [ $# -gt 2 ]; then stop "${@:3}"; else stop_all; fi ;;
+  stop) if [ $# -gt 2 ]; then stop TERM "${@:3}"; else teardown; fi ;;
   *) die "unknown command '$command' (install | start [DIR] | stop [DIR] [mon|osd|rgw])" ;;
 esac
