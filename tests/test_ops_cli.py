@@ -167,3 +167,12 @@ def test_occ_timeout_exits_124(env: OccCluster, capsys) -> None:
     env.delays["nc-alpha"] = 5.0
     assert run_guarded(cli, ["occ", "alpha", "--timeout", "0.5", "--", "status"]) == 124
     assert "occ timed out on tenant alpha" in capsys.readouterr().err
+
+
+def test_cluster_flags_before_the_subcommand_reach_secret_create(
+    env: OccCluster, monkeypatch, capsys
+) -> None:
+    monkeypatch.delenv("NCCONSOLE_CONFIG")
+    args = ["--kubeconfig", str(env.kubeconfig), "secret", "create", "alpha", "--dry-run"]
+    assert run_guarded(cli, [*args, "--s3-access-key", "A", "--s3-secret-key", "S"]) == 0
+    assert "Dry run (server-side)" in capsys.readouterr().out

@@ -93,8 +93,13 @@ def _warn(text: str) -> None:
 
 
 @click.group("secret")
-def secret_group() -> None:
+@click.pass_context
+def secret_group(ctx: click.Context) -> None:
     """Create or rotate a tenant's Secret (nextcloud-secrets)."""
+    if ctx.default_map:
+        # `ncconsole --kubeconfig K secret create` hands the group flat defaults; pass them on.
+        flat = dict(ctx.default_map)
+        ctx.default_map = {name: flat for name in ("create", "rotate")}
 
 
 def _secret_report(result: SecretResult, output_format: str, verb: str) -> None:
