@@ -203,3 +203,37 @@ async def test_drift_markers_for_orphan_and_wave_mismatch(source):
         assert table.get_cell("tenant:sportclub", "drift").plain == "⚑ wave mismatch (label 1)"
         await pilot.press("slash", *"orphan", "enter")
         await wait_for(pilot, lambda: table.row_keys == ["wave:3", "tenant:ghost"])
+
+
+def big_fleet(count: int, degraded: str = ""):
+    base = demo_snapshot()
+    proto = base.tenant("acme")
+    tenants = tuple(
+        replace(
+            proto,
+            name=f"t{i:03d}",
+            wave=i % 4,
+            health=Health.DEGRADED if f"t{i:03d}" == degraded else Health.HEALTHY,
+        )
+        for i in range(count)
+    )
+    return replace(base, tenants=tenants)
+
+
+async def test_live_updates_keep_the_scroll_position_in_a_long_fleet():
+    from ncconsole.tui.source import FixedFleetSource
+
+    source = FixedFleetSource(big_fleet(200))
+    app = build_app(source)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        table = screen.query_one(FleetTable)
+        await wait_for(pilot, lambda: len(table.row_keys) == 204)
+        assert screen.select_tenant("t150")
+        await pilot.pause()
+        scrolled = table.scroll_y
+        assert scrolled > 0
+        publish_from_thread(source, big_fleet(200, degraded="t149"))
+        await wait_for(pilot, lambda: health_cell(table, "t149") == "✖ degraded")
+        assert table.scroll_y == scrolled
+        assert table.cursor_tenant == "t150"
