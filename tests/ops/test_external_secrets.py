@@ -55,7 +55,7 @@ def test_store_not_ready_is_reported_within_the_timeout(sim: Simulator) -> None:
     settings = settings_for(sim)
     settings.secret.store_name = "no-such-store"
     conn = connect(settings)
-    request = SecretRequest("other", "external-secrets", create_namespace=True, wait_timeout=3)
+    request = SecretRequest("other", "external-secrets", create_namespace=True, wait_timeout=1)
     result = create_tenant_secret(conn, settings, request, auditor=Auditor(settings, conn))
     assert result.ready is False
     assert 'ClusterSecretStore "no-such-store" not ready' in result.message
