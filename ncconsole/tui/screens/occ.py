@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Footer, Input, RichLog, Static
 
 from ncconsole.errors import NcConsoleError
 from ncconsole.ops.guard import is_read_only_occ, tenant_permissions
-from ncconsole.ops.occ import OccRun, run_occ, run_occ_fleet
+from ncconsole.ops.occ import OccRun, masked_args, run_occ, run_occ_fleet
 from ncconsole.tui.ops_session import OccHistory, OpsSession
 from ncconsole.tui.screens.confirm import ConfirmScreen
 
@@ -116,7 +116,8 @@ class OccScreen(Screen[None]):
         except ValueError as err:
             self.notify(f"cannot read the arguments: {err}", severity="error")
             return
-        self.history.add(self.history_key, text)
+        if masked_args(args) == args:  # commands carrying a secret value stay off the disk
+            self.history.add(self.history_key, text)
         self._cursor = None
         event.input.value = ""
         if not is_read_only_occ(args) and not self.session.settings.read_only:
