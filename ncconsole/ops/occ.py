@@ -23,6 +23,7 @@ from ncconsole.settings import Settings
 
 OCC_PATH = "/var/www/html/occ"
 _SECRET_OPTION = re.compile(r"^--?[\w-]*(password|secret|token|key)[\w-]*$", re.I)
+_SECRET_WORD = re.compile(r"(password|passwd|secret|token|credential)", re.I)
 # (stream "stdout"/"stderr", text) as it arrives.
 OutputCallback = Callable[[str, str], None]
 
@@ -36,16 +37,18 @@ def occ_argv(settings: Settings, args: Sequence[str]) -> list[str]:
 
 
 def masked_args(args: Sequence[str]) -> list[str]:
-    """occ arguments for the audit log: values of password/secret/key options hidden."""
+    """occ arguments for the audit log: values of password/secret/key options hidden, and
+    the --value of a config key that names a secret (`config:system:set dbpassword --value`)."""
     out: list[str] = []
     hide_next = False
+    secret_key = any(_SECRET_WORD.search(a) for a in args[1:] if not a.startswith("-"))
     for arg in args:
         if hide_next:
             out.append(MASK)
             hide_next = False
             continue
         name, eq, _ = arg.partition("=")
-        if _SECRET_OPTION.match(name):
+        if _SECRET_OPTION.match(name) or (secret_key and name == "--value"):
             if eq:
                 out.append(f"{name}={MASK}")
             else:

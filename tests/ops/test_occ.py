@@ -151,6 +151,9 @@ def test_classification_and_masking() -> None:
         "bob",
     ]
     assert masked_args(["x", "--secret", "abc"]) == ["x", "--secret", "********"]
+    hidden = masked_args(["config:system:set", "dbpassword", "--value=hunter2"])
+    assert hidden == ["config:system:set", "dbpassword", "--value=********"]
+    assert masked_args(["config:system:set", "loglevel", "--value=2"])[-1] == "--value=2"
 
 
 def test_permissions_offered_per_tenant(cluster: OccCluster) -> None:
