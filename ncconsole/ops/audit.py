@@ -124,7 +124,9 @@ class Auditor:
                 "end": _iso(end),
             }
         )
-        if act.namespace and self.conn is not None and act.result != "dry-run":
+        # Nothing happened in the cluster for a dry run or a refusal (read-only mode must not
+        # write at all): no Event then.
+        if act.namespace and self.conn is not None and act.result not in ("dry-run", "refused"):
             act.event_problem = self.event(act)
         return act
 

@@ -150,6 +150,8 @@ def test_read_only_mode_refuses_in_ops(cluster: OccCluster) -> None:
         create(cluster, "alpha", settings={"read_only": True}, **KEYS)
     assert "read-only mode" in str(err.value)
     assert stored_secret(cluster, "nc-alpha") is None
+    # Read-only writes nothing to the cluster, not even the audit Event.
+    assert read_audit()[-1]["result"] == "refused" and not events(cluster, "nc-alpha")
 
 
 def test_external_secret_created_and_waited_for(cluster: OccCluster) -> None:
