@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,9 +87,33 @@ def real_rgw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealRgw]:
         pytest.skip(HOW_TO_RUN)
     directory = tmp_path_factory.mktemp("rgw")
     try:
+        began = time.monotonic()
         started = _script("start", str(directory))
         if started.returncode != 0:
             pytest.fail(f"could not start Ceph RGW:\n{started.stderr[-3000:]}", pytrace=False)
+        _summary["started in"] = f"{time.monotonic() - began:.1f} s"
         yield RealRgw.from_env_file(directory / "rgw.env")
     finally:
         _script("stop", str(directory))
+
+
+# A closing line in the test log saying how the real-RGW tests went (-q prints no test names).
+_summary: dict[str, str] = {}
+_rgw_tests: set[str] = set()
+_outcomes: Counter[str] = Counter()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    _rgw_tests.update(i.nodeid for i in items if "real_rgw" in getattr(i, "fixturenames", ()))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.nodeid in _rgw_tests and (report.when == "call" or report.outcome != "passed"):
+        _outcomes[report.outcome] += 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _outcomes:
+        counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(_outcomes.items()))
+        started = f"; RGW started in {_summary['started in']}" if _summary else ""
+        terminalreporter.write_line(f"real Ceph RGW tests: {counts}{started}")
