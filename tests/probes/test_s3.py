@@ -42,7 +42,7 @@ def fake_rgw():
 
 
 def prober(endpoint, **kwargs):
-    return BucketProber(S3Settings(endpoint=endpoint, timeout=kwargs.pop("timeout", 1.0), **kwargs))
+    return BucketProber(S3Settings(endpoint=endpoint, timeout=kwargs.pop("timeout", 5.0), **kwargs))
 
 
 @pytest.mark.timeout(15)

@@ -68,7 +68,7 @@ def ca_file(ca, tmp_path_factory):
 
 
 def prober(server, ca_file, **kwargs):
-    settings = {"connect_to": f"127.0.0.1:{server.port}", "ca_file": ca_file, "timeout": 1.0}
+    settings = {"connect_to": f"127.0.0.1:{server.port}", "ca_file": ca_file, "timeout": 5.0}
     return StatusPhpProber(WebSettings(**(settings | kwargs)))
 
 
@@ -122,6 +122,6 @@ def test_connection_refused(ca_file):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    web = WebSettings(connect_to=f"127.0.0.1:{port}", ca_file=ca_file, timeout=1.0)
+    web = WebSettings(connect_to=f"127.0.0.1:{port}", ca_file=ca_file, timeout=5.0)
     result = StatusPhpProber(web).probe("healthy.nc.test")
     assert result.error == f"connection refused by 127.0.0.1:{port}"
