@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SIZE = (140, 34)
+SIZE = (144, 34)
 
 
 async def _shoot(target: Path, tenant: str | None) -> None:

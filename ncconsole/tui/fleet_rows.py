@@ -27,7 +27,7 @@ class Column:
 # Widths include one trailing space: the table has no cell padding so that wave lines can
 # run across columns (see `_spread`).
 COLUMNS: tuple[Column, ...] = (
-    Column("tenant", "TENANT", 26),
+    Column("tenant", "TENANT", 30),
     Column("health", "HEALTH", 14),
     Column("sync", "SYNC", 14),
     Column("pods", "PODS", 6),

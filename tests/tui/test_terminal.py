@@ -1,0 +1,81 @@
+"""`ncconsole demo` in a real terminal (tmux): what a new user sees, read off the screen."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from ncconsole.sim.scenario import demo_scenario
+
+pytestmark = [
+    pytest.mark.timeout(90),
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux"),
+]
+
+
+class Terminal:
+    """A tmux session on a private socket, so no other tmux server is touched."""
+
+    def __init__(self, socket: str) -> None:
+        self.socket = socket
+
+    def tmux(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10
+        )
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", "console").stdout
+
+    def keys(self, *keys: str) -> None:
+        self.tmux("send-keys", "-t", "console", *keys)
+
+    def running(self) -> bool:
+        return self.tmux("has-session", "-t", "console").returncode == 0
+
+    def wait(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{what} not seen in {timeout:g}s; screen:\n{self.screen()}")
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[Terminal]:
+    term = Terminal(f"ncconsole-test-{os.getpid()}-{time.monotonic_ns()}")
+    yield term
+    term.tmux("kill-server")
+
+
+def test_demo_shows_the_fleet_with_its_degraded_tenant_and_quits_on_q(terminal, tmp_path):
+    env = {"XDG_CONFIG_HOME": tmp_path / "config", "XDG_STATE_HOME": tmp_path / "state"}
+    command = f"{sys.executable} -m ncconsole demo --workdir {tmp_path / 'demo'}"
+    terminal.tmux(
+        "new-session", "-d", "-s", "console", "-x", "140", "-y", "34",
+        *(f"-e{key}={value}" for key, value in env.items()), command,
+    )  # fmt: skip
+    names = [tenant.name for tenant in demo_scenario().tenants]
+    degraded = next(t.name for t in demo_scenario().tenants if t.faults.degraded)
+
+    def degraded_line() -> str:
+        return next((line for line in terminal.screen().splitlines() if degraded in line), "")
+
+    terminal.wait(lambda: "✖ degraded" in degraded_line(), 30, f"{degraded} degraded")
+    screen = terminal.screen()
+    assert all(name in screen for name in names)
+    assert "▼ wave 0 (canary)" in screen and "▼ wave 3" in screen
+
+    terminal.keys("/", *degraded[:6], "Enter")
+    terminal.wait(lambda: "gemeente-" not in terminal.screen(), 5, "the filtered fleet")
+    assert degraded in terminal.screen()
+
+    terminal.keys("q")
+    terminal.wait(lambda: not terminal.running(), 15, "the console quitting")
