@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -182,14 +183,19 @@ def run_occ_fleet(
     A tenant that cannot run it (no Ready pod, forbidden) gets a run with `error` set."""
     check_occ(settings, args, confirmed=confirmed)  # refuse before touching any tenant
 
+    interrupted = threading.Event()
+
+    def stopping() -> bool:
+        return interrupted.is_set() or (should_stop is not None and should_stop())
+
     def one(tenant: str) -> OccRun:
-        if should_stop and should_stop():
+        if stopping():
             run = OccRun(tenant, settings.namespace_for(tenant), tuple(args), error="not started")
         else:
             try:
                 run = run_occ(
                     conn, settings, tenant, args, auditor=auditor, confirmed=confirmed,
-                    timeout=timeout, should_stop=should_stop,
+                    timeout=timeout, should_stop=stopping,
                 )  # fmt: skip
             except NcConsoleError as err:
                 run = OccRun(tenant, settings.namespace_for(tenant), tuple(args), error=str(err))
@@ -199,4 +205,9 @@ def run_occ_fleet(
 
     workers = max(1, concurrency or settings.occ.concurrency)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="occ") as pool:
-        return list(pool.map(one, tenants))
+        try:
+            return list(pool.map(one, tenants))
+        except KeyboardInterrupt:
+            # Running commands are abandoned (audited as interrupted), queued ones not started.
+            interrupted.set()
+            raise

@@ -182,3 +182,29 @@ def test_occ_timeout_and_stop_are_reported_and_audited(cluster: OccCluster) -> N
     assert read_audit()[-1]["result"] == "timeout"
     run = occ(cluster, "slow", "status", should_stop=lambda: True)
     assert run.stopped and read_audit()[-1]["result"] == "interrupted"
+
+
+def test_interrupting_a_fleet_run_abandons_the_running_commands(cluster: OccCluster) -> None:
+    import os
+    import signal
+    import threading
+    import time
+
+    for name in ("fast", "slow1", "slow2"):
+        cluster.add(name)
+    cluster.delays.update({"nc-slow1": 10.0, "nc-slow2": 10.0})
+    settings = cluster.settings()
+    conn = cluster.connect()
+    run_occ(conn, settings, "fast", ["status"], auditor=None)  # warm up the client
+    # Ctrl-C arrives in the main thread once the fast tenant is done.
+    ctrl_c = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+    started = time.monotonic()
+    ctrl_c.start()
+    with pytest.raises(KeyboardInterrupt):
+        run_occ_fleet(
+            conn, settings, ["fast", "slow1", "slow2"], ["status"], auditor=Auditor(settings, conn),
+            concurrency=3,
+        )  # fmt: skip
+    assert time.monotonic() - started < 5
+    results = {line["target"].split("/")[0]: line["result"] for line in read_audit()}
+    assert results == {"nc-fast": "ok", "nc-slow1": "interrupted", "nc-slow2": "interrupted"}
