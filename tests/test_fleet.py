@@ -171,6 +171,9 @@ def test_forbidden_kind_is_marked_and_the_rest_still_works(sim: SimServer, tmp_p
         assert snap.kinds["events"].status is KindStatus.FORBIDDEN
         assert snap.kinds["pods"].status is KindStatus.LIVE
         assert snap.tenant("canary").health is Health.HEALTHY
+        # Access granted later: the kind comes back by itself.
+        sim.call(sim.auth.deny_rules.clear)
+        state.wait_for(lambda s: s.kinds["events"].status is KindStatus.LIVE, 5)
     finally:
         state.stop()
 
