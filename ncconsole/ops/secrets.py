@@ -1,6 +1,7 @@
-"""Tenant Secrets: create `nextcloud-secrets` (generated values or an ExternalSecret) and
-rotate single keys. Values are generated with `secrets`, sent to the API server in one create
-call, and never returned, printed, logged or written to disk: results carry masked objects.
+"""Tenant Secrets: create `nextcloud-secrets` (generated values or an ExternalSecret); the
+rotation of single keys is in secret_rotation.py. Values are generated with `secrets`, sent
+to the API server in one create call, and never returned, printed, logged or written to
+disk: results carry masked objects.
 
 S3 keys come from the caller (CLI flags) or the environment variables NCCONSOLE_S3_ACCESS_KEY
 and NCCONSOLE_S3_SECRET_KEY; without them creation is refused.
@@ -13,14 +14,14 @@ import os
 import secrets
 import string
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ncconsole.kube import writes
 from ncconsole.kube.connection import ApiStatusError, KubeConnection
 from ncconsole.ops.audit import MASK, Auditor
-from ncconsole.ops.errors import ConfirmationRequired, MissingValue, OpsError, SecretExists
+from ncconsole.ops.errors import ConfirmationRequired, MissingValue, SecretExists
 from ncconsole.ops.guard import Permission, denied, require_access, require_writable
 from ncconsole.settings import Settings
 
@@ -102,7 +103,7 @@ def masked(obj: Mapping[str, Any]) -> dict[str, Any]:
     return copy
 
 
-def _b64(value: str) -> str:
+def b64(value: str) -> str:
     return base64.b64encode(value.encode()).decode()
 
 
@@ -112,7 +113,7 @@ def _secret_body(settings: Settings, namespace: str, values: Mapping[str, str]) 
         "kind": "Secret",
         "type": "Opaque",
         "metadata": {"name": settings.secret.name, "namespace": namespace, "labels": MANAGED_BY},
-        "data": {key: _b64(value) for key, value in values.items()},
+        "data": {key: b64(value) for key, value in values.items()},
     }
 
 
@@ -165,7 +166,7 @@ def create_tenant_secret(
     name = settings.secret.name
     args = {"mode": request.mode, "dry_run": request.dry_run, "secret": name}
     if request.mode == "generate":
-        args["s3_access_key"] = bool(request.s3_access_key or os.environ.get(ACCESS_KEY_ENV))
+        args["s3_keys_given"] = bool(request.s3_access_key or os.environ.get(ACCESS_KEY_ENV))
     with auditor.action(
         "secret.create", f"{namespace}/{name}", args,
         namespace=namespace, reason="NcconsoleSecretCreated",
@@ -289,75 +290,3 @@ def wait_external_secret_ready(
                 f"ExternalSecret {namespace}/{name} not Ready after {timeout:g} s: {message}",
             )
         time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
-
-
-def rotate_secret_keys(
-    conn: KubeConnection,
-    settings: Settings,
-    tenant: str,
-    keys: Sequence[str],
-    *,
-    auditor: Auditor,
-    given: Mapping[str, str] | None = None,
-    dry_run: bool = False,
-) -> SecretResult:
-    """Replace only `keys` in the tenant Secret (new generated values, or `given` ones),
-    with the resourceVersion read as precondition: a concurrent change makes it fail."""
-    namespace = settings.namespace_for(tenant)
-    name = settings.secret.name
-    given = dict(given or {})
-    args = {"keys": list(keys), "dry_run": dry_run}
-    with auditor.action(
-        "secret.rotate", f"{namespace}/{name}", args,
-        namespace=namespace, reason="NcconsoleSecretRotated",
-    ) as act:  # fmt: skip
-        require_writable(settings, f"rotate keys of Secret {namespace}/{name}")
-        if not keys:
-            raise MissingValue(
-                f"name the keys to rotate, e.g. db-password (known: {', '.join(SECRET_KEYS)})"
-            )
-        require_access(conn, Permission("update", "secrets", namespace))
-        current = writes.get_or_none(conn, writes.secret_path(namespace, name))
-        if current is None:
-            raise OpsError(
-                f"Secret {namespace}/{name} does not exist; create it with "
-                f"`ncconsole secret create {tenant}`"
-            )
-        owners = (current.get("metadata") or {}).get("ownerReferences") or ()
-        if any(o.get("kind") == "ExternalSecret" for o in owners):
-            raise OpsError(
-                f"Secret {namespace}/{name} is managed by an ExternalSecret; rotate the value in "
-                f"the secret store ({settings.secret.store_kind} {settings.secret.store_name})"
-            )
-        data = dict(current.get("data") or {})
-        unknown = [k for k in keys if k not in data and k not in SECRET_KEYS]
-        if unknown:
-            raise MissingValue(f"Secret {namespace}/{name} has no key {', '.join(unknown)}")
-        for key in keys:
-            if key in given:
-                data[key] = _b64(given[key])
-            elif key in GENERATED_LENGTH:
-                data[key] = _b64(generate_value(GENERATED_LENGTH[key]))
-            else:
-                raise MissingValue(f"{key} cannot be generated; give its new value")
-        body = dict(current, data=data)
-        try:
-            accepted = writes.replace(
-                conn, writes.secret_path(namespace, name), body, dry_run=dry_run
-            )
-        except ApiStatusError as err:
-            if err.status == 409:
-                raise OpsError(
-                    f"Secret {namespace}/{name} changed while rotating; nothing was written, "
-                    "run the rotation again"
-                ) from None
-            raise denied(err, "update", "secrets", namespace) from None
-        finally:
-            data.clear()
-            given.clear()
-        if dry_run:
-            act.result = "dry-run"
-        result = SecretResult(tenant, namespace, "Secret", name, dry_run, keys=tuple(keys))
-        result.masked_object = masked(accepted)
-    result.event_problem = act.event_problem
-    return result

@@ -10,7 +10,8 @@ import pytest
 from ncconsole.kube.connection import connect
 from ncconsole.ops.audit import Auditor, read_audit
 from ncconsole.ops.errors import OpsError
-from ncconsole.ops.secrets import SecretRequest, create_tenant_secret, rotate_secret_keys
+from ncconsole.ops.secret_rotation import rotate_secret_keys
+from ncconsole.ops.secrets import SecretRequest, create_tenant_secret
 from ncconsole.settings import Settings, load_settings
 from ncconsole.sim.resources import SECRETS
 from ncconsole.sim.scenario import Scenario

@@ -18,7 +18,8 @@ from ncconsole.ops.errors import (
     ReadOnlyRefused,
     SecretExists,
 )
-from ncconsole.ops.secrets import SecretRequest, create_tenant_secret, rotate_secret_keys
+from ncconsole.ops.secret_rotation import rotate_secret_keys
+from ncconsole.ops.secrets import SecretRequest, create_tenant_secret
 from ncconsole.sim.auth import DenyRule
 from ncconsole.sim.resources import EVENTS, EXTERNALSECRETS, SECRETS
 from tests.ops.conftest import OccCluster
