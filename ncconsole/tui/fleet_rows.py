@@ -85,6 +85,10 @@ def wave_summary(wave: int | None, tenants: list[TenantState]) -> Text:
     text = Text(f"▼ {wave_title(wave)}", style="bold")
     text.append(f" · {len(tenants)} {noun} · ")
     text.append_text(health_counts(tenants))
+    # A rollout in progress shows as Applications out of sync with the repo.
+    behind = sum(1 for t in tenants if t.app is not None and t.app.sync_status == "OutOfSync")
+    if behind:
+        text.append(f" · ↻ {behind} out of sync", style=fmt.WARN)
     return text
 
 

@@ -50,7 +50,9 @@ async def test_every_tenant_is_listed_under_its_wave_canary_first(source):
             f"tenant:{t.name}" for t in source.snapshot.tenants
         )
         wave2 = "".join(cell.plain for cell in table.get_row("wave:2")).strip()
-        assert wave2 == "▼ wave 2 · 4 tenants · 1 degraded · 3 healthy"
+        assert wave2 == "▼ wave 2 · 4 tenants · 1 degraded · 3 healthy · ↻ 4 out of sync"
+        wave0 = "".join(cell.plain for cell in table.get_row("wave:0")).strip()
+        assert wave0 == "▼ wave 0 (canary) · 1 tenant · 1 healthy"
         assert health_cell(table, "notaris") == "✖ degraded"
         assert table.get_cell("tenant:zorggroep", "drift").plain == "⚑ not deployed"
 
