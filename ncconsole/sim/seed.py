@@ -12,10 +12,17 @@ from typing import Any
 
 import yaml
 
-from ncconsole.sim.controllers.argocd import deployment_health, image_of, sync_block
+from ncconsole.sim.controllers.argocd import deployment_health, sync_block
 from ncconsole.sim.controllers.deployments import deployment_status, new_pod, template_hash
 from ncconsole.sim.controllers.kubelet import crashed_status, node_for, running_status
 from ncconsole.sim.controllers.state import APPLICATIONSET, ARGOCD_NAMESPACE, PLATFORM_NAMESPACE
+from ncconsole.sim.manifests import (
+    NC_SELECTOR,
+    image_of,
+    namespace_manifest,
+    nextcloud_deployment,
+    service_manifest,
+)
 from ncconsole.sim.platform_files import (
     APPPROJECT,
     CHART_REPO_URL,
@@ -40,66 +47,10 @@ from ncconsole.sim.scenario import Scenario, TenantSpec
 from ncconsole.sim.store import Store, now_iso
 
 Obj = dict[str, Any]
-NC_SELECTOR = {
-    "app.kubernetes.io/name": "nextcloud",
-    "app.kubernetes.io/instance": "nextcloud",
-    "app.kubernetes.io/component": "app",
-}
 
 
 def _b64(value: str) -> str:
     return base64.b64encode(value.encode()).decode()
-
-
-def nextcloud_deployment(tenant: TenantSpec, version: DesiredVersion) -> Obj:
-    labels = {
-        **NC_SELECTOR,
-        "helm.sh/chart": f"nextcloud-{version.chart_version}",
-        "app.kubernetes.io/version": version.image_tag.split("-")[0],
-        "app.kubernetes.io/managed-by": "Helm",
-        "argocd.argoproj.io/instance": tenant.app_name,
-    }
-    container = {
-        "name": "nextcloud",
-        "image": image_of(version),
-        "imagePullPolicy": "IfNotPresent",
-        "ports": [{"name": "http", "containerPort": 80, "protocol": "TCP"}],
-        "env": [
-            {"name": "NEXTCLOUD_TRUSTED_DOMAINS", "value": tenant.hostname},
-            {"name": "POSTGRES_HOST", "value": "pgbouncer.nc-platform.svc"},
-            {
-                "name": "POSTGRES_PASSWORD",
-                "valueFrom": {"secretKeyRef": {"name": "nextcloud-secrets", "key": "db-password"}},
-            },
-        ],
-        "readinessProbe": {
-            "httpGet": {
-                "path": "/status.php",
-                "port": 80,
-                "httpHeaders": [{"name": "Host", "value": tenant.hostname}],
-            },
-            "initialDelaySeconds": 10,
-            "periodSeconds": 10,
-        },
-        "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}},
-    }
-    return {
-        "metadata": {"name": "nextcloud", "namespace": tenant.namespace, "labels": labels},
-        "spec": {
-            "replicas": tenant.replicas,
-            "selector": {"matchLabels": dict(NC_SELECTOR)},
-            "strategy": {"type": "Recreate"},
-            "revisionHistoryLimit": 10,
-            "progressDeadlineSeconds": 600,
-            "template": {
-                "metadata": {
-                    "labels": dict(NC_SELECTOR),
-                    "annotations": {"kubectl.kubernetes.io/default-container": "nextcloud"},
-                },
-                "spec": {"containers": [container], "securityContext": {"fsGroup": 33}},
-            },
-        },
-    }
 
 
 def platform_deployment(name: str, image: str, replicas: int, port: int) -> Obj:
@@ -157,31 +108,6 @@ def _rs_uid(deployment: Obj, pod_hash: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{deployment['metadata']['uid']}/{pod_hash}"))
 
 
-def _namespace(name: str, labels: dict[str, str] | None = None) -> Obj:
-    return {
-        "metadata": {
-            "name": name,
-            "labels": {"kubernetes.io/metadata.name": name, **(labels or {})},
-        },
-        "spec": {"finalizers": ["kubernetes"]},
-        "status": {"phase": "Active"},
-    }
-
-
-def _service(namespace: str, name: str, selector: dict[str, str], port: int, target: int) -> Obj:
-    digest = uuid.uuid5(uuid.NAMESPACE_DNS, f"{name}.{namespace}").bytes
-    return {
-        "metadata": {"name": name, "namespace": namespace, "labels": dict(selector)},
-        "spec": {
-            "type": "ClusterIP",
-            "clusterIP": f"10.43.{digest[0]}.{digest[1] % 254 + 1}",
-            "selector": selector,
-            "ports": [{"name": "http", "port": port, "targetPort": target, "protocol": "TCP"}],
-        },
-        "status": {"loadBalancer": {}},
-    }
-
-
 def tenant_secret(tenant: TenantSpec, s3: S3Credentials) -> Obj:
     """`nextcloud-secrets` with the keys of DOMAIN.md section 3."""
     values = {
@@ -209,13 +135,22 @@ def application(
     appset_uid: str,
     head: str,
     deployed_revision: str,
-    deployed: DesiredVersion,
+    deployed: DesiredVersion | None,
     desired: DesiredVersion,
     health: str,
 ) -> Obj:
+    """The Application of `tenant`; `deployed` None means it was never synced (just generated
+    by the ApplicationSet: OutOfSync and Missing)."""
     stamp = now_iso()
     initiated = {"username": "admin"}
     sync = "Synced" if deployed == desired else "OutOfSync"
+    if deployed is None:
+        app = application(tenant, appset_uid, head, "", desired, desired, "Missing")
+        status = app["status"]
+        status["sync"]["status"] = "OutOfSync"
+        status["summary"] = {}
+        del status["operationState"], status["history"]
+        return app
     return {
         "metadata": {
             "name": tenant.app_name,
@@ -293,7 +228,7 @@ def seed_platform(store: Store, scenario: Scenario, head_chart: str) -> str:
     """Namespaces and objects that are not per tenant; returns the ApplicationSet's uid."""
     for name in ("default", "kube-system", ARGOCD_NAMESPACE, PLATFORM_NAMESPACE):
         if store.try_get(NAMESPACES, None, name) is None:
-            store.create(NAMESPACES, _namespace(name))
+            store.create(NAMESPACES, namespace_manifest(name))
     store.create(
         SECRETS,
         {
@@ -308,7 +243,7 @@ def seed_platform(store: Store, scenario: Scenario, head_chart: str) -> str:
     ):
         create_running_deployment(store, platform_deployment(name, image, replicas, port))
         selector = {"app.kubernetes.io/name": name}
-        store.create(SERVICES, _service(PLATFORM_NAMESPACE, name, selector, port, port))
+        store.create(SERVICES, service_manifest(PLATFORM_NAMESPACE, name, selector, port, port))
     for name, image in (
         ("argocd-server", "quay.io/argoproj/argocd:v3.1.8"),
         ("argocd-repo-server", "quay.io/argoproj/argocd:v3.1.8"),
@@ -347,9 +282,11 @@ def seed_tenant(
     desired: DesiredVersion,
     s3: S3Credentials,
 ) -> None:
-    store.create(NAMESPACES, _namespace(tenant.namespace, {"tenant": tenant.name}))
+    store.create(NAMESPACES, namespace_manifest(tenant.namespace, {"tenant": tenant.name}))
     store.create(SECRETS, tenant_secret(tenant, s3))
-    store.create(SERVICES, _service(tenant.namespace, "nextcloud", dict(NC_SELECTOR), 8080, 80))
+    store.create(
+        SERVICES, service_manifest(tenant.namespace, "nextcloud", dict(NC_SELECTOR), 8080, 80)
+    )
     deployment = nextcloud_deployment(tenant, deployed)
     degraded = tenant.faults.degraded
     stored = create_running_deployment(store, deployment, crashing=degraded, restarts=5)

@@ -42,10 +42,20 @@ from ncconsole.sim.nextcloud import NextcloudInstance, version_from_image_tag
 from ncconsole.sim.platform_files import APPSET_FILE, COMMON_VALUES, applicationset, common_values
 from ncconsole.sim.platform_files import default_replicas as repo_default_replicas
 from ncconsole.sim.platform_repo import commit_change, desired_versions, write_platform_repo
-from ncconsole.sim.resources import PODS
+from ncconsole.sim.resources import (
+    APPLICATIONS,
+    APPLICATIONSETS,
+    PODS,
+)
 from ncconsole.sim.s3 import ExternalS3, S3Service
-from ncconsole.sim.scenario import Release, Scenario, TenantFaults, default_scenario
-from ncconsole.sim.seed import seed_platform, seed_tenant
+from ncconsole.sim.scenario import (
+    Release,
+    Scenario,
+    TenantFaults,
+    TenantSpec,
+    default_scenario,
+)
+from ncconsole.sim.seed import application, seed_platform, seed_tenant
 from ncconsole.sim.server import SimServer
 from ncconsole.sim.store import Store
 from ncconsole.sim.web import NextcloudWeb
@@ -82,6 +92,7 @@ class Simulator:
         self.server: SimServer | None = None
         self.web: NextcloudWeb | None = None
         self.state = PlatformState(self.scenario, self.repo)
+        self._by_host: dict[str, NextcloudInstance] = {}  # status.php's Host routing
         self._controllers: list[Any] = []
         self.kubelet: Kubelet | None = None
         self.argocd: ArgoCdController | None = None
@@ -113,9 +124,7 @@ class Simulator:
             admin_token=admin.token,
         ).start()
         for tenant in scenario.tenants:
-            self.state.instances[tenant.name] = NextcloudInstance.for_tenant(
-                tenant, deployed[tenant.name].image_tag, self.s3.endpoint_url
-            )
+            self._add_instance(tenant, deployed[tenant.name].image_tag)
             if tenant.faults.degraded:
                 self.state.degraded.add(tenant.name)
             if tenant.faults.sync_fails:
@@ -164,8 +173,9 @@ class Simulator:
         containers = Containers(self.state)
         self.kubelet = Kubelet(store, self.state, events, on_started=self._container_started)
         self.argocd = ArgoCdController(
-            store, self.state, events, head=head, desired=desired, deployed=dict(deployed)
-        )
+            store, self.state, events, head=head, desired=desired, deployed=dict(deployed),
+            on_tenants_changed=self._tenants_changed,
+        )  # fmt: skip
         self._controllers = [
             DeploymentController(store),
             self.kubelet,
@@ -178,6 +188,34 @@ class Simulator:
             controller.start()
         self.server.api.exec_handler = containers.exec
         self.server.api.log_provider = containers.logs
+
+    def _add_instance(self, tenant: TenantSpec, image_tag: str) -> NextcloudInstance:
+        instance = NextcloudInstance.for_tenant(tenant, image_tag, self.s3.endpoint_url)
+        self.state.tenants[tenant.name] = tenant
+        self.state.instances[tenant.name] = instance
+        self._by_host[tenant.hostname.lower()] = instance
+        return instance
+
+    def _tenants_changed(self, added: list[TenantSpec], removed: list[str]) -> None:
+        """The ApplicationSet generates Applications for new tenant files and deletes those
+        whose file is gone."""
+        assert self.argocd is not None
+        store = self.store
+        appset = store.get(APPLICATIONSETS, ARGOCD_NAMESPACE, APPLICATIONSET)
+        for tenant in added:
+            desired = self.argocd.desired[tenant.name]
+            self.s3.provision([tenant])
+            self._add_instance(tenant, desired.image_tag)
+            app = application(
+                tenant, appset["metadata"]["uid"], self.argocd.head, "", None, desired, "Missing"
+            )
+            store.create(APPLICATIONS, app)
+        for name in removed:  # Argo CD's resources finalizer then removes what it deployed
+            if store.try_get(APPLICATIONS, ARGOCD_NAMESPACE, f"nc-{name}") is not None:
+                store.delete(APPLICATIONS, ARGOCD_NAMESPACE, f"nc-{name}")
+            instance = self.state.instances.pop(name, None)
+            if instance is not None:
+                self._by_host.pop(instance.hostname.lower(), None)
 
     def _container_started(self, namespace: str, image: str) -> None:
         tenant = self.state.tenant_of_namespace(namespace)
@@ -193,10 +231,9 @@ class Simulator:
 
     def _start_web(self) -> None:
         assert self.server is not None
-        by_host = {i.hostname.lower(): i for i in self.state.instances.values()}
-        names = sorted({"*." + h.split(".", 1)[1] for h in by_host if "." in h})
+        names = sorted({"*." + h.split(".", 1)[1] for h in self._by_host if "." in h})
         context = self.server.tls.server_context("127.0.0.1", "localhost", *names)
-        self.web = NextcloudWeb(by_host.get, ssl_context=context)
+        self.web = NextcloudWeb(self._by_host.get, ssl_context=context)
         self.web.start_in(self.server.loop)
 
     def _write_config(self) -> None:

@@ -19,22 +19,29 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from ncconsole.sim.controllers.appset_generator import tenant_specs
 from ncconsole.sim.controllers.events import EventRecorder
 from ncconsole.sim.controllers.state import ARGOCD_NAMESPACE, PlatformState, Reconciler
+from ncconsole.sim.manifests import (
+    NC_SELECTOR,
+    image_of,
+    namespace_manifest,
+    nextcloud_deployment,
+    service_manifest,
+)
 from ncconsole.sim.platform_files import CHART_REPO_URL, GIT_REPO_URL
 from ncconsole.sim.platform_repo import DesiredVersion, desired_versions, head_revision
-from ncconsole.sim.resources import APPLICATIONS, DEPLOYMENTS
+from ncconsole.sim.resources import APPLICATIONS, DEPLOYMENTS, NAMESPACES, SERVICES
+from ncconsole.sim.scenario import TenantSpec
 from ncconsole.sim.store import Store, WatchEvent, now_iso
 
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
 REFRESH = "argocd.argoproj.io/refresh"
+FINALIZER = "resources-finalizer.argocd.argoproj.io"
+# (added tenant specs, removed tenant names), called in the loop thread
+TenantsChanged = Callable[[list[TenantSpec], list[str]], None]
 COMPONENT = "argocd-application-controller"
-NEXTCLOUD_REPO = "nextcloud"
-
-
-def image_of(version: DesiredVersion) -> str:
-    return f"{NEXTCLOUD_REPO}:{version.image_tag}"
 
 
 def sync_block(status: str, revision: str, chart: str, namespace: str) -> Obj:
@@ -96,8 +103,10 @@ class ArgoCdController:
         head: str,
         desired: dict[str, DesiredVersion],
         deployed: dict[str, DesiredVersion],
+        on_tenants_changed: TenantsChanged | None = None,
     ) -> None:
         self.store, self.state, self.events = store, state, events
+        self.on_tenants_changed = on_tenants_changed
         self.head = head
         self.desired = desired
         self.deployed = deployed
@@ -144,6 +153,16 @@ class ArgoCdController:
         loop = asyncio.get_running_loop()
         desired = await loop.run_in_executor(None, desired_versions, self.state.repo, head)
         self.head, self.desired = head, desired
+        known = {
+            (e.obj["metadata"].get("labels") or {}).get("tenant", "")
+            for e in self.store.list_page(APPLICATIONS, ARGOCD_NAMESPACE).entries
+        }
+        if set(desired) != known and self.on_tenants_changed is not None:
+            # The ApplicationSet's git generator: tenant files added or removed.
+            domain = self.state.scenario.domain
+            specs = await loop.run_in_executor(None, tenant_specs, self.state.repo, head, domain)
+            added = [specs[name] for name in sorted(set(desired) - known) if name in specs]
+            self.on_tenants_changed(added, sorted(known - set(desired) - {""}))
         for app in self.store.list(APPLICATIONS, ARGOCD_NAMESPACE):
             self._compare(app)
 
@@ -178,11 +197,33 @@ class ArgoCdController:
         if ev.type == "DELETED":
             return
         app, name = ev.obj, ev.obj["metadata"]["name"]
+        meta = app["metadata"]
+        if meta.get("deletionTimestamp") and FINALIZER in (meta.get("finalizers") or []):
+            asyncio.get_running_loop().call_soon(self._delete_resources, name)
+            return
         if app.get("operation") and name not in self.running:
             self.running.add(name)
             self._spawn(self._run_operation(name))
         if REFRESH in (app["metadata"].get("annotations") or {}):
             self._spawn(self._refresh(name))
+
+    def _delete_resources(self, name: str) -> None:
+        """The resources finalizer: delete what the Application deployed, then let it go
+        (a namespace made by CreateNamespace=true stays, as in Argo CD)."""
+        app = self.store.try_get(APPLICATIONS, ARGOCD_NAMESPACE, name)
+        if app is None or FINALIZER not in (app["metadata"].get("finalizers") or []):
+            return
+        namespace = app["spec"]["destination"]["namespace"]
+        for rt in (DEPLOYMENTS, SERVICES):
+            if self.store.try_get(rt, namespace, "nextcloud") is not None:
+                self.store.delete(rt, namespace, "nextcloud")
+
+        def release(obj: Obj) -> None:
+            obj["metadata"]["finalizers"] = [
+                f for f in obj["metadata"].get("finalizers") or [] if f != FINALIZER
+            ]
+
+        self.store.update(APPLICATIONS, ARGOCD_NAMESPACE, name, release)
 
     def _on_deployment(self, ev: WatchEvent) -> None:
         tenant = self.state.tenant_of_namespace(ev.obj["metadata"].get("namespace", ""))
@@ -303,19 +344,29 @@ class ArgoCdController:
         self.store.update(APPLICATIONS, ARGOCD_NAMESPACE, name, mutate)
 
     def _apply(self, tenant: str, version: DesiredVersion) -> None:
-        """What `helm template | kubectl apply` changes in the tenant's namespace."""
+        """What `helm template | kubectl apply` (with CreateNamespace=true) does in the tenant's
+        namespace: create what is missing, change the chart label and image of what exists."""
+        spec = self.state.tenants[tenant]
+        namespace = spec.namespace
+        if self.store.try_get(NAMESPACES, None, namespace) is None:
+            self.store.create(NAMESPACES, namespace_manifest(namespace, {"tenant": tenant}))
+        if self.store.try_get(SERVICES, namespace, "nextcloud") is None:
+            selector = dict(NC_SELECTOR)
+            self.store.create(
+                SERVICES, service_manifest(namespace, "nextcloud", selector, 8080, 80)
+            )
+        rendered = nextcloud_deployment(spec, version)
+        if self.store.try_get(DEPLOYMENTS, namespace, "nextcloud") is None:
+            self.store.create(DEPLOYMENTS, rendered)
+            return
 
         def mutate(deployment: Obj) -> None:
-            labels = deployment["metadata"].setdefault("labels", {})
-            labels["helm.sh/chart"] = f"nextcloud-{version.chart_version}"
-            labels["app.kubernetes.io/version"] = version.image_tag.split("-")[0]
+            deployment["metadata"].setdefault("labels", {}).update(rendered["metadata"]["labels"])
             for container in deployment["spec"]["template"]["spec"]["containers"]:
                 if container["name"] == "nextcloud":
                     container["image"] = image_of(version)
 
-        namespace = f"nc-{tenant}"
-        if self.store.try_get(DEPLOYMENTS, namespace, "nextcloud") is not None:
-            self.store.update(DEPLOYMENTS, namespace, "nextcloud", mutate)
+        self.store.update(DEPLOYMENTS, namespace, "nextcloud", mutate)
 
     def _finish(
         self,

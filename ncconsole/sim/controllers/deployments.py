@@ -172,7 +172,11 @@ class DeploymentController:
 
     def _on_deployment(self, ev: WatchEvent) -> None:
         meta = ev.obj["metadata"]
-        if ev.old is not None and ev.old.get("spec") == ev.obj.get("spec"):
+        if (
+            ev.type == "MODIFIED"
+            and ev.old is not None
+            and ev.old.get("spec") == ev.obj.get("spec")
+        ):
             return  # our own status write
         self._reconciler.queue((meta["namespace"], meta["name"]))
 

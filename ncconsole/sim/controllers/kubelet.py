@@ -15,7 +15,7 @@ from typing import Any
 
 from ncconsole.sim.controllers.events import EventRecorder
 from ncconsole.sim.controllers.state import PlatformState
-from ncconsole.sim.resources import PODS
+from ncconsole.sim.resources import PODS, SECRETS
 from ncconsole.sim.store import Store, WatchEvent, now_iso
 
 Obj = dict[str, Any]
@@ -211,7 +211,42 @@ class Kubelet:
         )
         self._after(pod, self.state.timings.pod_start, self._start_containers)
 
+    def _missing_secret(self, pod: Obj) -> str | None:
+        namespace = pod["metadata"]["namespace"]
+        for c in pod["spec"]["containers"]:
+            for env in c.get("env") or []:
+                ref = (env.get("valueFrom") or {}).get("secretKeyRef") or {}
+                name = ref.get("name")
+                if name and not ref.get("optional") and not self._secret_exists(namespace, name):
+                    return name
+        return None
+
+    def _secret_exists(self, namespace: str, name: str) -> bool:
+        return self.store.try_get(SECRETS, namespace, name) is not None
+
+    def _config_error(self, pod: Obj, secret: str) -> None:
+        """The kubelet cannot build the container's environment: CreateContainerConfigError,
+        retried with a back-off until the Secret exists."""
+        message = f'secret "{secret}" not found'
+        status = dict(pod.get("status") or {}, phase="Pending")
+        status["containerStatuses"] = [
+            dict(cs, ready=False, started=False,
+                 state={"waiting": {"reason": "CreateContainerConfigError", "message": message}})
+            for cs in status.get("containerStatuses") or []
+        ]  # fmt: skip
+        pod = self.set_status(pod, status)
+        name = pod["spec"]["containers"][0]["name"]
+        self.events.record(
+            pod, "Failed", f"Error: {message}", type_="Warning",
+            host=pod["spec"].get("nodeName", ""), field_path=f"spec.containers{{{name}}}",
+        )  # fmt: skip
+        self._after(pod, self.state.timings.crashloop_backoff, self._start_containers)
+
     def _start_containers(self, pod: Obj) -> None:
+        missing = self._missing_secret(pod)
+        if missing is not None:
+            self._config_error(pod, missing)
+            return
         node = pod["spec"].get("nodeName", "")
         for c in pod["spec"]["containers"]:
             image, path = c["image"], f"spec.containers{{{c['name']}}}"

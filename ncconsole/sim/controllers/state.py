@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ncconsole.sim.nextcloud import NextcloudInstance
-from ncconsole.sim.scenario import NAMESPACE_PREFIX, Scenario, Timings
+from ncconsole.sim.scenario import NAMESPACE_PREFIX, Scenario, TenantSpec, Timings
 
 ARGOCD_NAMESPACE = "argocd"
 PLATFORM_NAMESPACE = "nc-platform"
@@ -20,6 +20,7 @@ APPLICATIONSET = "nextcloud-tenants"
 class PlatformState:
     scenario: Scenario
     repo: Path
+    tenants: dict[str, TenantSpec] = field(default_factory=dict)  # by name; grows with the repo
     instances: dict[str, NextcloudInstance] = field(default_factory=dict)  # by tenant name
     degraded: set[str] = field(default_factory=set)  # tenant names
     sync_fails: set[str] = field(default_factory=set)
