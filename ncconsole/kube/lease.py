@@ -134,7 +134,7 @@ class PromotionLease:
             },
         }
 
-    def _refusal(self, lease: dict[str, Any] | None) -> LeaseHeld:
+    def refusal(self, lease: dict[str, Any] | None) -> LeaseHeld:
         holder = lease_holder(lease) or "another console"
         expires = lease_expiry(lease) if lease else None
         what = ((lease or {}).get("metadata") or {}).get("annotations", {}).get(WHAT_ANNOTATION)
@@ -151,7 +151,7 @@ class PromotionLease:
         now = datetime.now(UTC)
         current = self.read()
         if current is not None and lease_holder(current, now):
-            raise self._refusal(current)
+            raise self.refusal(current)
         body = self._body(current, now)
         try:
             if current is None:
@@ -160,7 +160,7 @@ class PromotionLease:
                 stored = self.conn.request_json("PUT", self.path, None, body)
         except ApiStatusError as err:
             if err.status == 409:  # someone else created or took it between read and write
-                raise self._refusal(self.read()) from None
+                raise self.refusal(self.read()) from None
             raise
         self._rv = stored["metadata"]["resourceVersion"]
 

@@ -1,0 +1,94 @@
+"""What wave list, promote and rollback share: a connection, a live FleetState (the TUI's
+own, or one started here), the owning ApplicationSet's strategy and the smoke record."""
+
+from __future__ import annotations
+
+from ncconsole.fleet import FleetState, FleetTimeout
+from ncconsole.kube.argocd import AppSetStrategy, read_appset_strategy
+from ncconsole.kube.connection import KubeConnection, connect
+from ncconsole.ops.audit import Auditor
+from ncconsole.ops.errors import OpsError
+from ncconsole.ops.promotion.engine import WavePromotion
+from ncconsole.ops.promotion.model import ProgressCallback, PromotionOptions
+from ncconsole.ops.promotion.overview import WaveOverview, wave_overview
+from ncconsole.ops.promotion.smoke_gate import FleetSmoke, SmokeRecord
+from ncconsole.settings import Settings
+
+
+class WaveSession:
+    """`open()` then `overview()`, `promotion(...)`, `smoke()`; `close()` at the end."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        conn: KubeConnection | None = None,
+        fleet: FleetState | None = None,
+        record: SmokeRecord | None = None,
+    ) -> None:
+        self.settings = settings
+        self.conn = conn or (fleet.connection if fleet is not None else None)
+        self.fleet = fleet
+        self._own_fleet = fleet is None
+        self.record = record or SmokeRecord()
+        self.auditor: Auditor | None = None
+        self._smokers: list[FleetSmoke] = []
+
+    def open(self, timeout: float = 30.0) -> WaveSession:
+        if self.conn is None:
+            self.conn = connect(self.settings)
+        if self.fleet is None:
+            self.fleet = FleetState(self.settings, connection=self.conn, probes=False)
+            self.fleet.start()
+        try:
+            self.fleet.wait_for(lambda s: s.complete, timeout)
+        except FleetTimeout:
+            raise OpsError(
+                f"the fleet could not be read within {timeout:g} s (API or repo unavailable)"
+            ) from None
+        self.auditor = Auditor(self.settings, self.conn)
+        return self
+
+    def close(self) -> None:
+        for smoker in self._smokers:
+            smoker.close()
+        if self._own_fleet and self.fleet is not None:
+            self.fleet.stop()
+
+    def __enter__(self) -> WaveSession:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def strategy(self) -> AppSetStrategy | None:
+        assert self.conn is not None
+        ns, name = self.settings.argocd_namespace, self.settings.applicationset
+        return read_appset_strategy(self.conn, ns, name)
+
+    def overview(self, revision: str = "") -> WaveOverview:
+        assert self.fleet is not None
+        return wave_overview(
+            self.fleet.snapshot, self.settings, self.strategy(), self.record.load(),
+            revision=revision,
+        )  # fmt: skip
+
+    def smoke(self, ignore: tuple[str, ...] = (), settle: float = 30.0) -> FleetSmoke:
+        assert self.fleet is not None and self.conn is not None
+        smoker = FleetSmoke(
+            self.fleet, self.conn, self.settings, self.record, settle=settle, ignore=ignore
+        )
+        self._smokers.append(smoker)
+        return smoker
+
+    def promotion(
+        self, options: PromotionOptions, on_progress: ProgressCallback | None = None
+    ) -> WavePromotion:
+        assert self.fleet is not None and self.conn is not None
+        fleet = self.fleet
+        return WavePromotion(
+            self.conn, self.settings, options,
+            snapshot=lambda: fleet.snapshot, strategy=self.strategy(),
+            run_smoke=self.smoke(), smoke_results=self.record.load,
+            auditor=self.auditor, on_progress=on_progress,
+        )  # fmt: skip
