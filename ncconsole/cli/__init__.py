@@ -39,13 +39,21 @@ def cli(
 
 
 def _register() -> None:
-    from ncconsole.cli import ops_commands, repo_commands, sim_commands, status_command
+    from ncconsole.cli import (
+        ops_commands,
+        repo_commands,
+        sim_commands,
+        status_command,
+        wave_commands,
+    )
 
     for command in repo_commands.COMMANDS:
         cli.add_command(command)
     for command in ops_commands.COMMANDS:
         cli.add_command(command)
     for command in status_command.COMMANDS:
+        cli.add_command(command)
+    for command in wave_commands.COMMANDS:
         cli.add_command(command)
     for command in sim_commands.COMMANDS:
         cli.add_command(command)

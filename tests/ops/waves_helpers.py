@@ -17,11 +17,15 @@ UPGRADE = {"chart_version": "6.6.9", "image_tag": "30.0.8-apache"}
 
 
 def sim_settings(sim: Simulator, **overrides: Any) -> Settings:
+    before = os.environ.get("NCCONSOLE_CONFIG")
     os.environ["NCCONSOLE_CONFIG"] = str(sim.config_path)
     try:
         return load_settings(**overrides)
     finally:
-        del os.environ["NCCONSOLE_CONFIG"]
+        if before is None:
+            del os.environ["NCCONSOLE_CONFIG"]
+        else:
+            os.environ["NCCONSOLE_CONFIG"] = before
 
 
 @contextlib.contextmanager

@@ -148,6 +148,11 @@ def run_rollback(
                 emit(Phase.DONE, f"rolled back to {plan.target_revision[:12]}; smoke checks passed")
             else:
                 emit(Phase.FAILED, "smoke checks failed: " + "; ".join(outcome.reasons))
+    except KeyboardInterrupt:
+        act.result, act.exit_code, act.message = "interrupted", 130, "interrupted by the user"
+        if auditor is not None:
+            auditor.finish(act)
+        raise
     except OpsError as err:
         act.result, act.exit_code, act.message = err.audit_result, err.exit_code, str(err)
         if auditor is not None:
