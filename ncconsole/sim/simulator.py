@@ -15,16 +15,13 @@ Everything in the cluster runs in the API server's event loop; the methods here 
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-
 from ncconsole.errors import NcConsoleError
 from ncconsole.sim.auth import DenyRule
+from ncconsole.sim.console_config import write_console_config
 from ncconsole.sim.controllers.appset import RollingSyncController
 from ncconsole.sim.controllers.argocd import ArgoCdController
 from ncconsole.sim.controllers.containers import Containers
@@ -35,9 +32,9 @@ from ncconsole.sim.controllers.kubelet import Kubelet
 from ncconsole.sim.controllers.state import (
     APPLICATIONSET,
     ARGOCD_NAMESPACE,
-    PLATFORM_NAMESPACE,
     PlatformState,
 )
+from ncconsole.sim.fault_switch import FAULTS, switch_fault
 from ncconsole.sim.nextcloud import NextcloudInstance, version_from_image_tag
 from ncconsole.sim.platform_files import APPSET_FILE, COMMON_VALUES, applicationset, common_values
 from ncconsole.sim.platform_files import default_replicas as repo_default_replicas
@@ -51,7 +48,6 @@ from ncconsole.sim.s3 import ExternalS3, S3Service
 from ncconsole.sim.scenario import (
     Release,
     Scenario,
-    TenantFaults,
     TenantSpec,
     default_scenario,
 )
@@ -61,7 +57,6 @@ from ncconsole.sim.store import Store
 from ncconsole.sim.web import NextcloudWeb
 
 T = TypeVar("T")
-FAULTS = tuple(TenantFaults.model_fields)
 
 
 class SimulatorError(NcConsoleError):
@@ -237,25 +232,7 @@ class Simulator:
         self.web.start_in(self.server.loop)
 
     def _write_config(self) -> None:
-        s3: dict[str, Any] = {"endpoint": self.s3_endpoint, "region": self.s3.region}
-        if self.s3.external is not None and isinstance(self.s3.external.verify, str):
-            s3["ca_file"] = self.s3.external.verify
-        elif self.s3.external is not None and self.s3.external.verify is False:
-            s3["insecure"] = True
-        config = {
-            "repo": "platform",
-            "kubeconfig": "kubeconfig",
-            "namespace_prefix": "nc-",
-            "app_prefix": "nc-",
-            "argocd_namespace": ARGOCD_NAMESPACE,
-            "platform_namespace": PLATFORM_NAMESPACE,
-            "applicationset": APPLICATIONSET,
-            "web": {"scheme": "https", "connect_to": self.web_address, "ca_file": "tls/ca.crt"},
-            "s3": s3,
-            "secret": {"store_kind": "ClusterSecretStore", "store_name": "vault"},
-        }
-        header = "# ncconsole settings for the simulator in this directory (NCCONSOLE_CONFIG).\n"
-        _write_atomically(self.config_path, header + yaml.safe_dump(config, sort_keys=False))
+        write_console_config(self.config_path, self.web_address, self.s3)
 
     def stop(self) -> None:
         """Stop everything; the working directory stays (repo, config, kubeconfig removed)."""
@@ -348,46 +325,17 @@ class Simulator:
         """Switch one of a tenant's faults (a `TenantFaults` field) on or off while running."""
         if fault not in FAULTS:
             raise SimulatorError(f"unknown fault '{fault}'; one of: {', '.join(FAULTS)}")
-        instance = self.instance(tenant)
-        spec = self.scenario.tenant(tenant)
-        assert spec is not None
+        self.instance(tenant)  # a clear error for an unknown tenant
+        spec = self.state.tenants[tenant]
         if fault == "bucket_missing":
             if value:
                 self.s3.delete_bucket(spec.bucket)
             elif not self.s3.bucket_exists(spec.bucket):
                 self.s3.create_bucket(spec.bucket)
                 self.s3.put_objects(spec.bucket)
-        self.call(self._set_fault, tenant, instance, fault, value)
+        server = self._server()
+        self.call(switch_fault, self.state, server.auth, self.kubelet, tenant, fault, value)
         setattr(spec.faults, fault, value)
-
-    def _set_fault(self, tenant: str, instance: NextcloudInstance, fault: str, value: Any) -> None:
-        state, namespace = self.state, f"nc-{tenant}"
-        if fault == "degraded":
-            (state.degraded.add if value else state.degraded.discard)(tenant)
-            if value and self.kubelet is not None:
-                self.kubelet.degrade(namespace)
-        elif fault == "sync_fails":
-            (state.sync_fails.add if value else state.sync_fails.discard)(tenant)
-        elif fault == "maintenance":
-            instance.maintenance = bool(value)
-        elif fault == "needs_db_upgrade":
-            if value:
-                major, minor, patch, _ = instance.code_version
-                older = (major, minor, patch - 1, 1) if patch else (major - 1, 0, 0, 1)
-                instance.system_config["version"] = ".".join(map(str, older))
-            else:
-                instance.upgrade()
-        elif fault in ("statusphp_500", "statusphp_503"):
-            code = 500 if fault == "statusphp_500" else 503
-            instance.web_error = code if value else None
-        elif fault == "statusphp_slow":
-            instance.web_delay = float(value)
-        elif fault == "namespace_forbidden":
-            auth = self._server().auth
-            rule = DenyRule(namespaces=(namespace,))
-            auth.deny_rules = [r for r in auth.deny_rules if r != rule]
-            if value:
-                auth.deny(rule)
 
     def set_api_faults(
         self, *, latency: float | None = None, drop_watches_every: float | None = None
@@ -446,10 +394,3 @@ def _git_rev(repo: Path, rev: str) -> str:
     if done.returncode != 0:
         raise SimulatorError(f"{repo}: git rev-parse {rev} failed: {done.stderr.strip()}")
     return done.stdout.strip()
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
