@@ -179,18 +179,18 @@ def connect(settings: Settings) -> KubeConnection:
             f"{path}: kubeconfig not found; pass --kubeconfig FILE or set KUBECONFIG"
         )
     try:
-        contexts, current = k8s_config.list_kube_config_contexts(config_file=path)
+        names, current = _context_names(path)
     except (ConfigException, OSError, ValueError, KeyError, TypeError, AttributeError) as err:
         raise KubeConfigError(f"{path}: malformed kubeconfig ({_first_line(err)})") from None
     except Exception as err:  # yaml errors and other parse failures from the loader
         raise KubeConfigError(f"{path}: malformed kubeconfig ({_first_line(err)})") from None
-    names = [c.get("name") for c in contexts or [] if isinstance(c, dict)]
-    name = settings.context or (current or {}).get("name")
+    name = settings.context or current
     if not name:
         raise KubeConfigError(f"{path}: no current context; pass --context NAME")
     if name not in names:
         known = ", ".join(n for n in names if n) or "none"
-        raise KubeConfigError(f"{path}: context '{name}' not found (known: {known})")
+        which = "context" if settings.context else "current context"
+        raise KubeConfigError(f"{path}: {which} '{name}' not found (known: {known})")
     configuration = k8s_client.Configuration()
     try:
         k8s_config.load_kube_config(
@@ -201,7 +201,27 @@ def connect(settings: Settings) -> KubeConnection:
         )
     except Exception as err:
         raise KubeConfigError(f"{path}: cannot use context '{name}' ({_first_line(err)})") from None
+    if "://" not in (configuration.host or ""):
+        raise KubeConfigError(
+            f"{path}: context '{name}' has no cluster server URL (clusters[].cluster.server)"
+        )
     return KubeConnection(_client(configuration), name, configuration.host)
+
+
+def _context_names(path: str) -> tuple[list[str], str | None]:
+    """The context names in the (merged) kubeconfig and its current-context. Read without
+    activating a context: a current-context naming a missing context must not stop --context
+    from choosing a good one (kubectl allows that too)."""
+    merged = k8s_config.kube_config.KubeConfigMerger(path).config
+    if merged is None or not isinstance(merged.value, dict):
+        raise ConfigException("no configuration found")
+    names = []
+    for context in merged.value.get("contexts") or []:
+        value = getattr(context, "value", context)
+        if isinstance(value, dict) and isinstance(value.get("name"), str):
+            names.append(value["name"])
+    current = merged.value.get("current-context")
+    return names, current if isinstance(current, str) and current else None
 
 
 def _connect_in_cluster() -> KubeConnection:
