@@ -1,0 +1,111 @@
+"""The fault suite: the console against a simulated platform that breaks in one way per test.
+
+Helpers start a small `Simulator` (fast timings), point the console's settings at it, run a
+live FleetState on it and wait for conditions with a deadline (never a bare sleep).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from ncconsole.fleet import FleetState
+from ncconsole.kube.watch import WatchTiming
+from ncconsole.settings import Settings
+from ncconsole.sim.scenario import Scenario
+from ncconsole.sim.simulator import Simulator
+from ncconsole.snapshot import FleetSnapshot
+
+T = TypeVar("T")
+ROOT = Path(__file__).resolve().parents[2]
+FAST = WatchTiming(
+    watch_seconds=30, backoff_base=0.05, backoff_max=0.3, forbidden_retry=0.3,
+    heartbeat_seconds=0.3, heartbeat_timeout=0.5,
+)  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user's own config, audit log and keys never leak into a test."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    for var in ("NCCONSOLE_CONFIG", "NCCONSOLE_KEYMAP", "KUBECONFIG", "NCCONSOLE_READ_ONLY"):
+        monkeypatch.delenv(var, raising=False)
+    for var in ("NCCONSOLE_S3_ACCESS_KEY", "NCCONSOLE_S3_SECRET_KEY"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def scenario(tenants: list[dict[str, Any]], **extra: Any) -> Scenario:
+    return Scenario.model_validate({"tenants": tenants, **extra})
+
+
+@contextmanager
+def simulator(workdir: Path, tenants: list[dict[str, Any]], **extra: Any) -> Iterator[Simulator]:
+    with Simulator(scenario(tenants, **extra), workdir=workdir) as sim:
+        yield sim
+
+
+def sim_settings(sim: Simulator, **overrides: Any) -> Settings:
+    """The console's settings for `sim`, as its config.yaml says (built explicitly here)."""
+    values: dict[str, Any] = {
+        "repo": sim.repo,
+        "kubeconfig": sim.kubeconfig,
+        "web": {"connect_to": sim.web_address, "ca_file": sim.ca_file, "timeout": 2.0},
+        "s3": {"endpoint": sim.s3_endpoint, "timeout": 2.0},
+    }
+    return Settings(**(values | overrides))
+
+
+def live_fleet(settings: Settings, *, probes: bool = False, **timing: Any) -> FleetState:
+    """A started FleetState with fast watch timings; stop it when done."""
+    state = FleetState(settings, timing=replace(FAST, **timing), probes=probes, repo_poll=0.3)
+    state.start()
+    return state
+
+
+def complete(snapshot: FleetSnapshot) -> bool:
+    return snapshot.complete and snapshot.api_reachable
+
+
+def wait_until(check: Callable[[], T], timeout: float = 10.0, what: str = "condition") -> T:
+    """Poll `check` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.05)
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Any:
+    """`python -m ncconsole ARGS` as a user runs it; the CompletedProcess."""
+    return subprocess.run(
+        [sys.executable, "-m", "ncconsole", *args],
+        cwd=ROOT,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def assert_one_line_error(stderr: str, *needles: str) -> str:
+    """stderr is exactly one `ncconsole: ...` line containing every needle; no traceback."""
+    assert "Traceback" not in stderr, stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
