@@ -55,14 +55,17 @@ def simulator(workdir: Path, tenants: list[dict[str, Any]], **extra: Any) -> Ite
 
 
 def sim_settings(sim: Simulator, **overrides: Any) -> Settings:
-    """The console's settings for `sim`, as its config.yaml says (built explicitly here)."""
+    """The console's settings for `sim`, as its config.yaml says (built explicitly here);
+    `overrides` of a section (web, s3) change only the keys they name."""
     values: dict[str, Any] = {
         "repo": sim.repo,
         "kubeconfig": sim.kubeconfig,
         "web": {"connect_to": sim.web_address, "ca_file": sim.ca_file, "timeout": 2.0},
         "s3": {"endpoint": sim.s3_endpoint, "timeout": 2.0},
     }
-    return Settings(**(values | overrides))
+    for key, value in overrides.items():  # sections are merged, not replaced
+        values[key] = values[key] | value if isinstance(values.get(key), dict) else value
+    return Settings(**values)
 
 
 def live_fleet(settings: Settings, *, probes: bool = False, **timing: Any) -> FleetState:
