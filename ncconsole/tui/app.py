@@ -28,6 +28,7 @@ from ncconsole.tui.screens.help import HelpScreen
 from ncconsole.tui.screens.occ import OccScreen
 from ncconsole.tui.screens.smoke import SmokeScreen
 from ncconsole.tui.screens.tenant import TenantScreen
+from ncconsole.tui.screens.waves import WavesScreen
 from ncconsole.tui.source import FleetSource
 from ncconsole.tui.widgets.fleet_table import FleetTable
 
@@ -55,6 +56,7 @@ class NcConsoleApp(App[None]):
         Binding("s", "smoke(False)", "Smoke", id="smoke", show=False),
         Binding("S", "smoke(True)", "Smoke wave", id="smoke_wave", show=False),
         Binding("A", "audit", "Audit", id="audit", show=False),
+        Binding("w", "waves", "Waves", id="waves", show=False),
     ]
 
     # The newest snapshot; screens watch it. Each published snapshot is a new object.
@@ -180,6 +182,13 @@ class NcConsoleApp(App[None]):
         if not isinstance(self.screen, AuditScreen):
             self.push_screen(AuditScreen())
 
+    def action_waves(self) -> None:
+        """The waves screen; installed once so a running promotion outlives leaving it."""
+        if not self.is_screen_installed("waves"):
+            self.install_screen(WavesScreen(self.ops), "waves")
+        if not isinstance(self.screen, WavesScreen):
+            self.push_screen("waves")
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
@@ -189,7 +198,7 @@ def binding_ids() -> set[str]:
     """Every binding id the config file's `keymap` may name."""
     holders = (
         NcConsoleApp, FleetScreen, FleetTable, TenantScreen, HelpScreen, OccScreen, SmokeScreen,
-        AuditScreen,
+        AuditScreen, WavesScreen,
     )  # fmt: skip
     return {
         binding.id

@@ -37,6 +37,10 @@ def fleet_commands(app: NcConsoleApp) -> Iterator[Command]:
         )
     yield Command("Help: keys", "List every key binding of this screen", app.action_help)
     yield Command("Audit: show the trail", "Actions done from this machine", app.action_audit)
+    yield Command(
+        "Waves: show and promote", "Waves with their counts; promote one, canary first",
+        app.action_waves,
+    )  # fmt: skip
     snapshot = app.snapshot
     if snapshot is not None:
         for wave in snapshot.waves():

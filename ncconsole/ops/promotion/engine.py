@@ -84,6 +84,10 @@ class WavePromotion:
         self._stop_reason = ""
 
     # -- control from other threads --------------------------------------------------------
+    @property
+    def halted(self) -> bool:
+        return self._halted.is_set()
+
     def halt(self, reason: str = "halted by the user") -> None:
         """Finish the running tenants, start no more."""
         if not self._halted.is_set():

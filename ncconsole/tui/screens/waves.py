@@ -1,0 +1,299 @@
+"""The waves screen: each wave with its counts and whether it may be promoted, and a live
+promotion view (per tenant: phase, elapsed, message) with halt.
+
+`p` promotes the wave under the cursor after a confirmation; the gates are checked again by
+the engine before anything moves. `h` halts: running tenants finish, no new ones start.
+The screen is installed once by the app, so a running promotion outlives leaving it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from ncconsole.errors import NcConsoleError
+from ncconsole.kube.argocd import AppSetStrategy
+from ncconsole.ops.promotion import (
+    GateRefused,
+    Phase,
+    PromotionOptions,
+    PromotionReport,
+    TenantProgress,
+    WaveOverview,
+    WavePromotion,
+    WaveStatus,
+    wave_overview,
+)
+from ncconsole.ops.promotion.model import FINISHED, SmokeOutcome
+from ncconsole.ops.promotion.session import WaveSession
+from ncconsole.ops.promotion.smoke_gate import SmokeRecord
+from ncconsole.snapshot import FleetSnapshot
+from ncconsole.tui.ops_session import OpsSession
+from ncconsole.tui.screens.confirm import ConfirmScreen
+
+WAVE_COLUMNS = (("wave", 5), ("tenants", 8), ("at target", 10), ("synced", 8),
+                ("healthy", 8), ("smoke", 7), ("step", 5), ("promote", 70))  # fmt: skip
+PROGRESS_COLUMNS = (("tenant", 28), ("phase", 18), ("elapsed", 8), ("message", 70))
+PHASE_STYLE = {Phase.DONE: "green", Phase.FAILED: "bold red", Phase.SKIPPED: "yellow",
+               Phase.INTERRUPTED: "yellow", Phase.QUEUED: "dim"}  # fmt: skip
+SMOKE_TTL = 2.0  # seconds the smoke record file is trusted before being read again
+
+
+def verdict(status: WaveStatus) -> Text:
+    if status.settled:
+        return Text("done: every tenant at the target", style="green")
+    if status.promotable:
+        return Text("yes (p to promote)", style="bold green")
+    reasons = "; ".join(str(b) for b in status.blockers[:2])
+    more = f" (+{len(status.blockers) - 2})" if len(status.blockers) > 2 else ""
+    return Text(f"no: {reasons}{more}", style="red")
+
+
+def wave_cells(status: WaveStatus) -> list[Text]:
+    n = len(status.tenants)
+    return [
+        Text(str(status.wave)), Text(str(n)), Text(f"{status.count('at_target')}/{n}"),
+        Text(f"{status.count('synced')}/{n}"), Text(f"{status.count('healthy')}/{n}"),
+        Text(f"{status.smoke_passed}/{n}"), Text("-" if status.step is None else str(status.step)),
+        verdict(status),
+    ]  # fmt: skip
+
+
+def progress_cells(p: TenantProgress) -> list[Text]:
+    style = PHASE_STYLE.get(p.phase, "cyan")
+    return [Text(p.tenant), Text(str(p.phase), style=style), Text(f"{p.elapsed:.0f}s"),
+            Text(p.message)]  # fmt: skip
+
+
+class WavesScreen(Screen[None]):
+    CSS_PATH = "waves.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="back"),
+        Binding("p", "promote", "Promote wave", id="wave_promote"),
+        Binding("h", "halt", "Halt", id="wave_halt"),
+        Binding("r", "refresh", "Refresh", id="waves_refresh"),
+    ]
+
+    def __init__(self, session: OpsSession) -> None:
+        super().__init__()
+        self.session = session
+        self.concurrency = 4  # Applications synced at a time
+        self.strategy: AppSetStrategy | None = None
+        self.overview: WaveOverview | None = None
+        self.promotion: WavePromotion | None = None
+        self.progress: dict[str, TenantProgress] = {}
+        self.report: PromotionReport | None = None
+        self._record = SmokeRecord()
+        self._smoke: tuple[float, dict[str, SmokeOutcome]] = (0.0, {})
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("waves", style="bold"), id="waves-title")
+        yield DataTable(id="waves-table", cursor_type="row")
+        yield Static("", id="waves-status")
+        yield DataTable(id="waves-progress", cursor_type="row", show_cursor=False)
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.title_bar = self.query_one("#waves-title", Static)
+        self.table = self.query_one("#waves-table", DataTable)
+        self.status_line = self.query_one("#waves-status", Static)
+        self.progress_table = self.query_one("#waves-progress", DataTable)
+        for label, width in WAVE_COLUMNS:
+            self.table.add_column(label, key=label, width=width)
+        for label, width in PROGRESS_COLUMNS:
+            self.progress_table.add_column(label, key=label, width=width)
+        self.watch(self.app, "snapshot", self._show_snapshot)
+        self.set_interval(1.0, self._tick)
+        self.action_refresh()
+
+    def on_unmount(self) -> None:
+        if self.promotion is not None and self.report is None:
+            self.promotion.interrupt()  # the app is going away: release the Lease
+
+    # -- the waves ------------------------------------------------------------------------
+    def action_refresh(self) -> None:
+        self._smoke = (0.0, {})
+        self._load_strategy()
+
+    @work(thread=True, exclusive=True, group="waves-strategy", exit_on_error=False)
+    def _load_strategy(self) -> None:
+        try:
+            settings = self.session.settings
+            session = WaveSession(settings, conn=self.session.connection())
+            strategy = session.strategy()
+        except NcConsoleError as err:
+            self.app.call_from_thread(self.notify, f"ApplicationSet: {err}", severity="warning")
+            strategy = None
+        self.app.call_from_thread(self._strategy_loaded, strategy)
+
+    def _strategy_loaded(self, strategy: AppSetStrategy | None) -> None:
+        self.strategy = strategy
+        self._show_snapshot(self.app.snapshot)  # type: ignore[attr-defined]
+
+    def _smoke_results(self) -> dict[str, SmokeOutcome]:
+        loaded_at, results = self._smoke
+        if time.monotonic() - loaded_at > SMOKE_TTL:
+            results = self._record.load()
+            self._smoke = (time.monotonic(), results)
+        return results
+
+    def _show_snapshot(self, snapshot: FleetSnapshot | None) -> None:
+        if snapshot is None or not snapshot.complete:
+            return
+        self.overview = wave_overview(
+            snapshot, self.session.settings, self.strategy, self._smoke_results()
+        )
+        mode = "RollingSync" if self.overview.mode == "rolling_sync" else "manual"
+        title = (
+            f"waves — ApplicationSet {self.overview.appset} ({mode}), target revision "
+            f"{self.overview.target_revision[:12] or '?'}"
+        )
+        if self.overview.unmatched:
+            title += f" — step -1 (never synced): {', '.join(self.overview.unmatched)}"
+        self.title_bar.update(Text(title, style="bold"))
+        with self.app.batch_update():
+            seen = set()
+            for status in self.overview.waves:
+                key = str(status.wave)
+                seen.add(key)
+                cells = wave_cells(status)
+                if key in self.table.rows:
+                    for (label, _), cell in zip(WAVE_COLUMNS, cells, strict=True):
+                        if self.table.get_cell(key, label) != cell:
+                            self.table.update_cell(key, label, cell)
+                else:
+                    self.table.add_row(*cells, key=key)
+            for key in [k.value for k in self.table.rows if k.value not in seen]:
+                self.table.remove_row(key)
+
+    def selected_wave(self) -> WaveStatus | None:
+        if self.overview is None or not self.table.row_count:
+            return None
+        key = self.table.coordinate_to_cell_key(self.table.cursor_coordinate).row_key.value
+        return self.overview.wave(int(key)) if key is not None else None
+
+    def select_wave(self, wave: int) -> bool:
+        if str(wave) not in self.table.rows:
+            return False
+        self.table.move_cursor(row=self.table.get_row_index(str(wave)))
+        return True
+
+    # -- promoting ------------------------------------------------------------------------
+    def action_promote(self) -> None:
+        if self.promotion is not None and self.report is None:
+            self.notify("a promotion is running; halt it (h) or wait", severity="warning")
+            return
+        status = self.selected_wave()
+        if status is None:
+            self.notify("no wave under the cursor", severity="warning")
+            return
+        if status.settled:
+            self.notify(f"wave {status.wave}: every tenant is already at the target")
+            return
+        if status.blockers:
+            listed = "\n".join(f"• {b}" for b in status.blockers[:8])
+            self.notify(f"wave {status.wave} may not be promoted:\n{listed}", severity="error",
+                        timeout=15)  # fmt: skip
+            return
+        names = ", ".join(t.tenant for t in status.tenants[:8])
+        target = self.overview.target_revision[:12] if self.overview else "?"
+        question = (
+            f"Promote wave {status.wave} to {target}?\n\n{len(status.tenants)} tenants: {names}"
+            f"{' …' if len(status.tenants) > 8 else ''}\n\nThe gates are checked again first; "
+            "h halts (running tenants finish, no new ones start)."
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._start(status.wave)
+
+        self.app.push_screen(ConfirmScreen(question), answered)
+
+    def _start(self, wave: int) -> None:
+        self.report = None
+        self.progress = {}
+        self.progress_table.clear()
+        self.status_line.update(Text(f"wave {wave}: checking the gates…", style="italic"))
+        self._promote(wave)
+
+    @work(thread=True, exclusive=True, group="promotion", exit_on_error=False)
+    def _promote(self, wave: int) -> None:
+        call = self.app.call_from_thread
+        fleet: Any = self.app.source  # type: ignore[attr-defined]
+        if not hasattr(fleet, "wait_for"):
+            call(self._failed, "promotion needs the live fleet (this console shows a fixed one)")
+            return
+        try:
+            session = WaveSession(self.session.settings, conn=self.session.connection(),
+                                  fleet=fleet).open()  # fmt: skip
+            self.promotion = session.promotion(
+                PromotionOptions(wave=wave, concurrency=self.concurrency),
+                lambda p: call(self._progressed, p),
+            )
+            report = self.promotion.run()
+        except GateRefused as err:
+            call(self._failed, "\n".join([f"wave {wave} may not be promoted:",
+                                          *(f"  • {b}" for b in err.blockers)]))  # fmt: skip
+            return
+        except NcConsoleError as err:
+            call(self._failed, str(err))
+            return
+        call(self._finished, report)
+
+    def _progressed(self, p: TenantProgress) -> None:
+        self.progress[p.tenant] = p
+        cells = progress_cells(p)
+        if p.tenant in self.progress_table.rows:
+            for (label, _), cell in zip(PROGRESS_COLUMNS, cells, strict=True):
+                self.progress_table.update_cell(p.tenant, label, cell)
+        else:
+            self.progress_table.add_row(*cells, key=p.tenant)
+        self._summarise()
+
+    def _summarise(self) -> None:
+        if self.promotion is None:
+            return
+        done = sum(1 for p in self.progress.values() if p.phase == Phase.DONE)
+        failed = sum(1 for p in self.progress.values() if p.phase == Phase.FAILED)
+        total = len(self.promotion.progress) or len(self.progress)
+        halting = ""
+        if self.promotion.halted and self.report is None:
+            halting = " — halting: running tenants finish, no new ones start"
+        text = Text(f"promoting wave {self.promotion.options.wave}: {done}/{total} done")
+        if failed:
+            text.append(f", {failed} failed", style="bold red")
+        text.append(halting, style="yellow")
+        self.status_line.update(text)
+
+    def _finished(self, report: PromotionReport) -> None:
+        self.report = report
+        style = "bold green" if report.exit_code == 0 else "bold red"
+        self.status_line.update(
+            Text(f"wave {report.wave}: {report.outcome} — {report.message}", style=style)
+        )
+        self._smoke = (0.0, {})
+        self._show_snapshot(self.app.snapshot)  # type: ignore[attr-defined]
+
+    def _failed(self, message: str) -> None:
+        self.report = None
+        self.promotion = None
+        self.status_line.update(Text(message, style="bold red"))
+
+    def action_halt(self) -> None:
+        if self.promotion is None or self.report is not None:
+            self.notify("no promotion is running")
+            return
+        self.promotion.halt("halted from the console")
+        self._summarise()
+
+    def _tick(self) -> None:
+        for p in self.progress.values():
+            if p.phase not in FINISHED and p.tenant in self.progress_table.rows:
+                self.progress_table.update_cell(p.tenant, "elapsed", Text(f"{p.elapsed:.0f}s"))

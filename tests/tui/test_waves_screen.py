@@ -1,0 +1,110 @@
+"""The waves screen on the live fleet of a simulated platform: counts and verdicts, promoting
+the canary after a confirmation with live progress, a degraded tenant stopping its wave, and
+halt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Static
+
+from ncconsole.fleet import FleetState
+from ncconsole.kube.watch import WatchTiming
+from ncconsole.ops.audit import read_audit
+from ncconsole.sim.simulator import Simulator
+from ncconsole.tui.app import make_app
+from ncconsole.tui.screens.confirm import ConfirmScreen
+from ncconsole.tui.screens.waves import WavesScreen
+from tests.ops.waves_helpers import UPGRADE, sim_settings
+from tests.sim.sim_helpers import scenario
+
+from .conftest import plain, wait_for
+
+pytestmark = pytest.mark.timeout(60)
+FAST = WatchTiming(watch_seconds=30, backoff_base=0.05, backoff_max=0.3, forbidden_retry=0.3)
+
+
+@pytest.fixture(autouse=True)
+def _state_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
+def console(sim: Simulator):
+    settings = sim_settings(sim)
+    return make_app(FleetState(settings, timing=FAST, probes=False), settings)
+
+
+def cell(table: DataTable, row: str, column: str) -> str:
+    try:
+        return table.get_cell(row, column).plain
+    except Exception:  # the row is not there yet
+        return ""
+
+
+def status_text(screen: WavesScreen) -> str:
+    return plain(screen.query_one("#waves-status", Static).render()).strip()
+
+
+async def test_promote_the_canary_then_a_degraded_tenant_stops_wave_1(tmp_path: Path) -> None:
+    tenants = [
+        {"name": "canary", "wave": 0, "replicas": 1},
+        {"name": "alpha", "wave": 1, "replicas": 1, "faults": {"sync_fails": True}},
+        {"name": "beta", "wave": 1, "replicas": 1},
+    ]
+    spec = scenario(tenants, pending_upgrade=UPGRADE)
+    with Simulator(spec, workdir=tmp_path / "sim") as sim:
+        app = console(sim)
+        async with app.run_test(size=(160, 40)) as pilot:
+            await pilot.press("w")
+            await wait_for(
+                pilot, lambda: isinstance(app.screen, WavesScreen) and app.screen.is_mounted
+            )
+            screen = app.screen
+            table = screen.table
+            await wait_for(pilot, lambda: cell(table, "0", "promote").startswith("yes"), 10)
+            assert cell(table, "1", "at target") == "0/2"
+            assert "canary: wave 0: OutOfSync" in cell(table, "1", "promote")
+
+            assert screen.select_wave(0)
+            await pilot.press("p")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            assert "Promote wave 0" in app.screen.question
+            await pilot.press("y")
+            await wait_for(pilot, lambda: "promoted" in status_text(screen), 20)
+            progress = screen.progress_table
+            assert cell(progress, "canary", "phase") == "done"
+            assert "smoke checks passed" in cell(progress, "canary", "message")
+            await wait_for(pilot, lambda: cell(table, "1", "promote").startswith("yes"), 10)
+
+            assert screen.select_wave(1)
+            await pilot.press("p")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("y")
+            await wait_for(pilot, lambda: "wave 1: failed" in status_text(screen), 20)
+            assert cell(progress, "alpha", "phase") == "failed"
+            assert "admission webhook" in cell(progress, "alpha", "message")
+        results = [(e["target"], e["result"]) for e in read_audit()]
+        assert ("nc-canary/nc-canary", "ok") in results and ("wave 1", "failed") in results
+
+
+async def test_halt_stops_new_tenants_from_starting(tmp_path: Path) -> None:
+    tenants = [{"name": n, "wave": 0, "replicas": 1} for n in ("anna", "bert", "cees")]
+    spec = scenario(tenants, pending_upgrade=UPGRADE, timings={"sync": 1})
+    with Simulator(spec, workdir=tmp_path / "sim") as sim:
+        app = console(sim)
+        async with app.run_test(size=(160, 40)) as pilot:
+            app.action_waves()
+            await wait_for(
+                pilot, lambda: isinstance(app.screen, WavesScreen) and app.screen.is_mounted
+            )
+            screen = app.screen
+            await wait_for(pilot, lambda: cell(screen.table, "0", "promote").startswith("yes"), 10)
+            screen.concurrency = 1
+            await pilot.press("p", "y")
+            await wait_for(pilot, lambda: "syncing" in cell(screen.progress_table, "anna", "phase"))
+            await pilot.press("h")
+            await wait_for(pilot, lambda: "halted" in status_text(screen), 20)
+            phases = {n: cell(screen.progress_table, n, "phase") for n in ("anna", "bert", "cees")}
+            assert list(phases.values()).count("skipped") >= 1
+            assert "done" in phases.values()
