@@ -113,3 +113,5 @@ def test_external_endpoint_uses_the_given_keys():
         assert client.list_objects_v2(Bucket="nextcloud-zwolle")["KeyCount"] == 1
         service.delete_bucket("nextcloud-zwolle")
         assert not service.bucket_exists("nextcloud-zwolle")
+        # moto keeps buckets per process; the external service does not own them: leave none
+        service.delete_bucket("nextcloud-canary")
