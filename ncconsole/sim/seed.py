@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from ncconsole.sim.controllers.argocd import deployment_health, sync_block
+from ncconsole.sim.controllers.argocd import deployment_health, managed_resources, sync_block
 from ncconsole.sim.controllers.deployments import deployment_status, new_pod, template_hash
 from ncconsole.sim.controllers.kubelet import crashed_status, node_for, running_status
 from ncconsole.sim.controllers.state import APPLICATIONSET, ARGOCD_NAMESPACE, PLATFORM_NAMESPACE
@@ -149,6 +149,7 @@ def application(
         status = app["status"]
         status["sync"]["status"] = "OutOfSync"
         status["summary"] = {}
+        status["resources"] = managed_resources(tenant.namespace, "OutOfSync")
         del status["operationState"], status["history"]
         return app
     return {
@@ -196,6 +197,7 @@ def application(
             "sync": sync_block(sync, head, desired.chart_version, tenant.namespace),
             "health": {"status": health},
             "summary": {"images": [image_of(deployed)]},
+            "resources": managed_resources(tenant.namespace, sync),
             "sourceTypes": ["Helm", "Helm"],
             "controllerNamespace": ARGOCD_NAMESPACE,
             "operationState": {

@@ -1,4 +1,4 @@
-"""The ApplicationSet's RollingSync steps, and External Secrets, in a running simulator."""
+"""The ApplicationSet's RollingSync steps in a running simulator."""
 
 from __future__ import annotations
 
@@ -62,36 +62,3 @@ def test_rolling_sync_syncs_automatic_steps_and_waits_at_manual_ones(sim: Simula
     )
     assert stray["status"]["sync"]["status"] == "OutOfSync"  # step -1: never synced
     assert st["nc-stray"]["step"] == "-1"
-
-
-def test_external_secret_becomes_ready_and_creates_its_secret(sim: Simulator) -> None:
-    custom = client.CustomObjectsApi(api_client(sim))
-    body = {
-        "apiVersion": "external-secrets.io/v1",
-        "kind": "ExternalSecret",
-        "metadata": {"name": "nextcloud-extra", "namespace": "nc-alpha"},
-        "spec": {
-            "refreshInterval": "1h",
-            "secretStoreRef": {"kind": "ClusterSecretStore", "name": "vault"},
-            "target": {"name": "nextcloud-extra", "creationPolicy": "Owner"},
-            "data": [
-                {"secretKey": "smtp-password", "remoteRef": {"key": "nextcloud/alpha",
-                                                              "property": "smtp"}},
-            ],
-        },
-    }  # fmt: skip
-    custom.create_namespaced_custom_object(
-        "external-secrets.io", "v1", "nc-alpha", "externalsecrets", body
-    )
-
-    def ready() -> bool:
-        es = custom.get_namespaced_custom_object(
-            "external-secrets.io", "v1", "nc-alpha", "externalsecrets", "nextcloud-extra"
-        )
-        conditions = (es.get("status") or {}).get("conditions") or []
-        return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
-
-    wait_until(ready, what="the ExternalSecret to be Ready")
-    secret = client.CoreV1Api(api_client(sim)).read_namespaced_secret("nextcloud-extra", "nc-alpha")
-    assert list(secret.data) == ["smtp-password"]
-    assert secret.metadata.owner_references[0].kind == "ExternalSecret"

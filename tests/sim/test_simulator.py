@@ -10,6 +10,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from kubernetes import client, watch
+from kubernetes.stream import stream
 from urllib3.exceptions import MaxRetryError
 
 from ncconsole.sim.simulator import Simulator
@@ -168,3 +169,18 @@ def test_api_server_stops_and_comes_back_on_the_same_port_with_the_same_data(tmp
             )
         ]
         assert ("DELETED", pods.items[0].metadata.name) in seen
+
+
+def test_exec_through_the_kubernetes_client_streams_occ_output(
+    sim: Simulator, core: client.CoreV1Api
+) -> None:
+    pod = core.list_namespaced_pod("nc-beta").items[0].metadata.name
+    resp = stream(
+        core.connect_get_namespaced_pod_exec, pod, "nc-beta", container="nextcloud",
+        command=["su", "-s", "/bin/sh", "www-data", "-c", "php occ app:list --output=json"],
+        stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False,
+    )  # fmt: skip
+    resp.run_forever(timeout=10)
+    assert resp.returncode == 0
+    apps = json.loads(resp.read_stdout())
+    assert "files" in apps["enabled"] and "encryption" in apps["disabled"]

@@ -59,6 +59,16 @@ def sync_block(status: str, revision: str, chart: str, namespace: str) -> Obj:
     }
 
 
+def managed_resources(namespace: str, sync: str) -> list[Obj]:
+    """`status.resources`: what the chart deploys (no per-resource health since Argo CD 3.0)."""
+    return [
+        {"version": "v1", "kind": "Service", "namespace": namespace, "name": "nextcloud",
+         "status": sync},
+        {"group": "apps", "version": "v1", "kind": "Deployment", "namespace": namespace,
+         "name": "nextcloud", "status": sync},
+    ]  # fmt: skip
+
+
 def deployment_health(deployment: Obj | None) -> tuple[str, str]:
     """(health status, message) of a Deployment, following Argo CD's built-in check."""
     if deployment is None:
@@ -183,6 +193,7 @@ class ArgoCdController:
             obj["spec"]["sources"][0]["targetRevision"] = desired.chart_version
             st = obj.setdefault("status", {})
             st["sync"] = sync_block(status, self.head, desired.chart_version, namespace)
+            st["resources"] = managed_resources(namespace, status)
             st["reconciledAt"] = now_iso()
 
         app = self.store.update(APPLICATIONS, ARGOCD_NAMESPACE, app["metadata"]["name"], mutate)
@@ -417,6 +428,7 @@ class ArgoCdController:
                 synced = "Synced" if self.deployed.get(tenant) == desired else "OutOfSync"
                 namespace = obj["spec"]["destination"]["namespace"]
                 st["sync"] = sync_block(synced, self.head, desired.chart_version, namespace)
+                st["resources"] = managed_resources(namespace, synced)
                 # In the same write as the result, so no reader sees Succeeded + the old health.
                 deployment = self.store.try_get(DEPLOYMENTS, namespace, "nextcloud")
                 health, health_message = deployment_health(deployment)

@@ -2,8 +2,8 @@
 
 A repeated event (same object, reason and message) bumps `count` and `lastTimestamp` on the
 existing Event instead of adding one, as the kubelet's event correlator does. Events expire
-after `ttl` seconds (the apiserver's default is one hour), which keeps a long-running
-simulator's memory flat however much its pods churn.
+after `ttl` seconds (the apiserver's default is one hour) and the oldest go first beyond
+`max_events`, which keeps a long-running simulator's memory flat however much its pods churn.
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ Obj = dict[str, Any]
 
 
 class EventRecorder:
-    def __init__(self, store: Store, ttl: float = 3600.0) -> None:
+    def __init__(self, store: Store, ttl: float = 3600.0, max_events: int = 20_000) -> None:
         self.store = store
         self.ttl = ttl
+        self.max_events = max_events
         self._by_key: dict[tuple[str, str, str, str], str] = {}  # -> event name
-        self._expiry: deque[tuple[float, tuple[str, str, str, str]]] = deque()
+        self._expiry: deque[tuple[float, tuple[str, str, str, str], str]] = deque()
 
     def record(
         self,
@@ -80,12 +81,13 @@ class EventRecorder:
         }
         self.store.create(EVENTS, event)
         self._by_key[key] = name
-        self._expiry.append((time.monotonic() + self.ttl, key))
+        self._expiry.append((time.monotonic() + self.ttl, key, name))
 
     def _expire(self) -> None:
         now = time.monotonic()
-        while self._expiry and self._expiry[0][0] <= now:
-            _, key = self._expiry.popleft()
-            name = self._by_key.pop(key, None)
-            if name is not None and self.store.try_get(EVENTS, key[0], name) is not None:
+        while self._expiry and (self._expiry[0][0] <= now or len(self._expiry) > self.max_events):
+            _, key, name = self._expiry.popleft()
+            if self._by_key.get(key) == name:
+                del self._by_key[key]
+            if self.store.try_get(EVENTS, key[0], name) is not None:
                 self.store.delete(EVENTS, key[0], name)
