@@ -69,6 +69,8 @@ def test_wave_list_then_promote_canary_first(sim: Simulator, capsys) -> None:
     assert not waves[1]["promotable"]
     assert any(b.startswith("canary: wave 0: OutOfSync") for b in waves[1]["blockers"])
 
+    code, out, _ = run(capsys, "wave", "list")
+    assert "wave 1 may not be promoted:\n  - canary: wave 0: OutOfSync" in out
     code, _, err = run(capsys, "wave", "promote", "1", "--yes")
     assert code == 3
     assert "wave 1 may not be promoted" in err and "  - canary: wave 0: OutOfSync" in err
@@ -83,7 +85,7 @@ def test_wave_list_then_promote_canary_first(sim: Simulator, capsys) -> None:
     assert "wave 1 (manual)" in out and "2 tenants promoted" in out
 
     code, out, _ = run(capsys, "wave", "list")
-    assert code == 0 and "done: every tenant at the target" in out
+    assert code == 0 and "done (all at the target)" in out
     assert "1/1" in out and "2/2" in out
 
 

@@ -131,20 +131,19 @@ def _overview_table(overview: WaveOverview) -> Table:
     if overview.mode == "rolling_sync":
         columns.append("STEP")
     for column in [*columns, "PROMOTE"]:
-        table.add_column(column, no_wrap=column != "PROMOTE")
+        table.add_column(column, no_wrap=True, max_width=48 if column == "TENANTS" else None)
     for w in overview.waves:
         n = len(w.tenants)
-        names = ", ".join(t.tenant for t in w.tenants[:4]) + (" ..." if n > 4 else "")
+        names = ", ".join(t.tenant for t in w.tenants[:3]) + (", ..." if n > 3 else "")
         if w.settled:
-            verdict = Text("done: every tenant at the target", style="green")
+            verdict = Text("done (all at the target)", style="green")
         elif w.promotable:
             verdict = Text("yes", style="green")
         else:
-            reasons = "; ".join(str(b) for b in w.blockers[:3])
-            more = f" (+{len(w.blockers) - 3} more)" if len(w.blockers) > 3 else ""
-            verdict = Text(f"no: {reasons}{more}", style="red")
+            count = len(w.blockers)
+            verdict = Text(f"no ({count} blocker{'s' if count != 1 else ''}, below)", style="red")
         row = [
-            Text(str(w.wave)), Text(f"{n}: {names}"),
+            Text(str(w.wave)), Text(f"{n}: {names}", overflow="ellipsis"),
             Text(f"{w.count('at_target')}/{n}"), Text(f"{w.count('synced')}/{n}"),
             Text(f"{w.count('healthy')}/{n}"), Text(f"{w.smoke_passed}/{n}"),
         ]  # fmt: skip
@@ -173,6 +172,11 @@ def wave_list(settings: Settings, revision: str, output_format: str) -> int:
         f"target revision {overview.target_revision[:12] or '?'}"
     )
     Console(soft_wrap=False).print(_overview_table(overview))
+    for w in overview.waves:
+        if w.blockers and not w.settled:
+            click.echo(f"wave {w.wave} may not be promoted:")
+            for blocker in w.blockers:
+                click.echo(f"  - {blocker}")
     if overview.unmatched:
         click.echo(
             "matched by no RollingSync step (step -1, never synced): "

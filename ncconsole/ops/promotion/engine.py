@@ -15,6 +15,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from ncconsole.kube.argocd import (
     DONE,
+    FINAL,
     WAITING,
     AppSetStrategy,
     Cancel,
@@ -266,6 +267,8 @@ class WavePromotion:
             self.progress[row.tenant].synced = True
 
         def on_state(state: SyncState) -> None:
+            if state.state in FINAL:
+                return  # the phase after the follow says how it ended
             phase = Phase.WAITING if state.state == WAITING else Phase.SYNCING
             self._set(row.tenant, phase, state.message)
 
@@ -319,7 +322,8 @@ class WavePromotion:
         elif any(p.phase == Phase.SKIPPED for p in self.progress.values()):
             outcome, message = "halted", "halted before every tenant was promoted"
         else:
-            outcome, message = "promoted", f"{len(self.progress)} tenants promoted"
+            n = len(self.progress)
+            outcome, message = "promoted", f"{n} tenant{'s' if n != 1 else ''} promoted"
         report = self._report(outcome, message, forced)
         result = {"promoted": "ok", "interrupted": "interrupted"}.get(outcome, "failed")
         self._audit(result, message, exit_code=report.exit_code)

@@ -13,6 +13,7 @@ from typing import Any
 
 from ncconsole.kube.argocd import (
     DONE,
+    FINAL,
     WAITING,
     Cancel,
     SyncRefused,
@@ -114,6 +115,8 @@ def run_rollback(
             on_progress(progress.copy())
 
     def on_state(state: SyncState) -> None:
+        if state.state in FINAL:
+            return
         emit(Phase.WAITING if state.state == WAITING else Phase.SYNCING, state.message)
 
     args = {"history_id": plan.target_id, "revision": plan.target_revision, "timeout": timeout}
