@@ -24,6 +24,18 @@ class Pane(Static):
         self.border_title = title
 
 
+# Argo CD conditions can run to megabytes (a ComparisonError quoting whole manifests); laying
+# that out on every refresh would freeze the screen.
+CONDITIONS_SHOWN = 5
+CONDITION_CHARS = 300
+
+
+def _cut(message: str) -> str:
+    line = message.strip().splitlines()[0] if message.strip() else ""
+    cut = line if len(line) <= CONDITION_CHARS else line[: CONDITION_CHARS - 1] + "…"
+    return cut + (" …" if cut != message.strip() and not cut.endswith("…") else "")
+
+
 def _grid() -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
@@ -90,8 +102,11 @@ def argo_view(tenant: TenantState, now: datetime) -> RenderableType:
         elif app.operation_started:
             operation.append(f" · started {fmt.age(now, app.operation_started)} ago", fmt.MUTED)
         grid.add_row("operation", operation)
-    for kind, message in app.conditions:
-        grid.add_row("condition", Text(f"⚠ {kind}: {message}", style=fmt.WARN))
+    for kind, message in app.conditions[:CONDITIONS_SHOWN]:
+        grid.add_row("condition", Text(f"⚠ {kind}: {_cut(message)}", style=fmt.WARN))
+    if len(app.conditions) > CONDITIONS_SHOWN:
+        more = len(app.conditions) - CONDITIONS_SHOWN
+        grid.add_row("", Text(f"… {more} more (kubectl get application -o yaml)", fmt.MUTED))
     for entry in sorted(app.history, key=lambda entry: entry.id, reverse=True)[:3]:
         when = fmt.age(now, entry.deployed_at)
         grid.add_row(
