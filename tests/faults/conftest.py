@@ -112,3 +112,31 @@ def assert_one_line_error(stderr: str, *needles: str) -> str:
     for needle in needles:
         assert needle in lines[0], lines[0]
     return lines[0]
+
+
+async def wait_ui(pilot: Any, condition: Callable[[], object], timeout: float = 10.0) -> None:
+    """Let the headless app run until `condition()` holds; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.02)
+
+
+async def key_latencies(pilot: Any, key: str, presses: int = 5) -> list[float]:
+    """Seconds from pressing `key` until the app has handled it and is idle, per press."""
+    latencies = []
+    for _ in range(presses):
+        started = time.perf_counter()
+        await pilot.press(key)
+        latencies.append(time.perf_counter() - started)
+        await pilot.pause(0.05)
+    return latencies
+
+
+def assert_responsive(latencies: list[float], limit: float = 0.1) -> None:
+    """Keys answer within `limit` seconds: at least 4 presses in 5 (the measure includes
+    waiting for the screen to be idle, and the machine is shared), and none takes 3x that."""
+    slow = [round(t, 3) for t in latencies if t >= limit]
+    assert len(slow) <= len(latencies) // 5, f"slow key presses: {latencies}"
+    assert max(latencies) < 3 * limit, f"a key press took {max(latencies):.3f} s: {latencies}"
