@@ -146,6 +146,10 @@ def test_a_template_change_rolls_every_pod(sim: Simulator, core: client.CoreV1Ap
         )  # fmt: skip
 
     wait_until(rolled, what="the rollout")
+    done = kubectl(sim, "rollout", "status", "-n", "nc-canary", "deploy/nextcloud", "--timeout=10s")
+    assert 'deployment "nextcloud" successfully rolled out' in done.stdout
+    logs = kubectl(sim, "logs", "-n", "nc-canary", "deploy/nextcloud", "--tail=3").stdout
+    assert len(logs.splitlines()) == 3
 
 
 def test_api_server_stops_and_comes_back_on_the_same_port_with_the_same_data(tmp_path) -> None:

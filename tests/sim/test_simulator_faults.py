@@ -88,6 +88,7 @@ def test_sync_fails_retries_then_ends_the_operation_failed_with_a_message(
     app = get_app(sim, "nc-failing")
     assert "operation" not in app
     assert "one or more objects failed to apply" in app["status"]["operationState"]["message"]
+    assert [c["type"] for c in app["status"]["conditions"]] == ["SyncError"]
 
 
 def test_degraded_pods_crash_loop_with_rising_restarts_and_the_app_is_degraded(

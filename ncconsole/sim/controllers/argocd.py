@@ -423,6 +423,16 @@ class ArgoCdController:
                 del history[:-10]  # Argo CD's default revisionHistoryLimit
             st["operationState"] = op_state
             obj.pop("operation", None)
+            conditions = [c for c in st.get("conditions") or [] if c.get("type") != "SyncError"]
+            if phase != "Succeeded":
+                conditions.append(
+                    {"type": "SyncError", "lastTransitionTime": finished,
+                     "message": f"Failed sync attempt to {revision or self.head}: {message}"}
+                )  # fmt: skip
+            if conditions:
+                st["conditions"] = conditions
+            else:
+                st.pop("conditions", None)
             if tenant is not None and tenant in self.desired:
                 desired = self.desired[tenant]
                 synced = "Synced" if self.deployed.get(tenant) == desired else "OutOfSync"
