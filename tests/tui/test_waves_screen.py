@@ -10,6 +10,7 @@ import pytest
 from textual.widgets import DataTable, Static
 
 from ncconsole.fleet import FleetState
+from ncconsole.kube.lease import lease_holder
 from ncconsole.kube.watch import WatchTiming
 from ncconsole.ops.audit import read_audit
 from ncconsole.sim.simulator import Simulator
@@ -17,7 +18,7 @@ from ncconsole.tui.app import make_app
 from ncconsole.tui.screens.confirm import ConfirmScreen
 from ncconsole.tui.screens.waves import WavesScreen
 from tests.ops.waves_helpers import UPGRADE, sim_settings
-from tests.sim.sim_helpers import scenario
+from tests.sim.sim_helpers import scenario, wait_until
 
 from .conftest import plain, wait_for
 
@@ -108,3 +109,31 @@ async def test_halt_stops_new_tenants_from_starting(tmp_path: Path) -> None:
             phases = {n: cell(screen.progress_table, n, "phase") for n in ("anna", "bert", "cees")}
             assert list(phases.values()).count("skipped") >= 1
             assert "done" in phases.values()
+
+
+async def test_quitting_mid_promotion_releases_the_lease(tmp_path: Path) -> None:
+    spec = scenario(
+        [{"name": "canary", "wave": 0, "replicas": 1}], pending_upgrade=UPGRADE,
+        timings={"sync": 3},
+    )  # fmt: skip
+    with Simulator(spec, workdir=tmp_path / "sim") as sim:
+        app = console(sim)
+        async with app.run_test(size=(160, 40)) as pilot:
+            app.action_waves()
+            await wait_for(
+                pilot, lambda: isinstance(app.screen, WavesScreen) and app.screen.is_mounted
+            )
+            screen = app.screen
+            await wait_for(pilot, lambda: cell(screen.table, "0", "promote").startswith("yes"), 10)
+            await pilot.press("p", "y")
+            await wait_for(
+                pilot, lambda: "Running" in cell(screen.progress_table, "canary", "message"), 10
+            )
+            lease = screen.promotion.lease
+            assert lease_holder(lease.read())
+            await pilot.press("escape")  # leaving the screen does not stop the promotion
+            assert lease_holder(lease.read())
+            await pilot.press("q")
+        wait_until(lambda: lease_holder(lease.read()) == "", timeout=10, what="Lease released")
+        last = [e for e in read_audit() if e["action"] == "wave promote"][-1]
+        assert last["result"] == "interrupted"

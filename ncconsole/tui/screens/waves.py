@@ -15,6 +15,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
@@ -92,6 +93,7 @@ class WavesScreen(Screen[None]):
         self.report: PromotionReport | None = None
         self._record = SmokeRecord()
         self._smoke: tuple[float, dict[str, SmokeOutcome]] = (0.0, {})
+        self._closing_down = False
 
     def compose(self) -> ComposeResult:
         yield Static(Text("waves", style="bold"), id="waves-title")
@@ -113,9 +115,14 @@ class WavesScreen(Screen[None]):
         self.set_interval(1.0, self._tick)
         self.action_refresh()
 
-    def on_unmount(self) -> None:
+    def stop_promotion(self) -> None:
+        """The console is going away: follow nothing further, release the Lease."""
+        self._closing_down = True
         if self.promotion is not None and self.report is None:
-            self.promotion.interrupt()  # the app is going away: release the Lease
+            self.promotion.interrupt()
+
+    def on_unmount(self) -> None:
+        self.stop_promotion()
 
     # -- the waves ------------------------------------------------------------------------
     def action_refresh(self) -> None:
@@ -223,29 +230,56 @@ class WavesScreen(Screen[None]):
         self.status_line.update(Text(f"wave {wave}: checking the gates…", style="italic"))
         self._promote(wave)
 
+    class Progressed(Message):
+        """A tenant of the running promotion moved on (posted from the worker thread)."""
+
+        def __init__(self, progress: TenantProgress) -> None:
+            super().__init__()
+            self.progress = progress
+
+    class Finished(Message):
+        """The promotion ended with `report`, or never started (`error`)."""
+
+        def __init__(self, report: PromotionReport | None, error: str = "") -> None:
+            super().__init__()
+            self.report = report
+            self.error = error
+
+    # Messages, not call_from_thread: the worker must never block on a console that has quit.
     @work(thread=True, exclusive=True, group="promotion", exit_on_error=False)
     def _promote(self, wave: int) -> None:
-        call = self.app.call_from_thread
         fleet: Any = self.app.source  # type: ignore[attr-defined]
         if not hasattr(fleet, "wait_for"):
-            call(self._failed, "promotion needs the live fleet (this console shows a fixed one)")
+            message = "promotion needs the live fleet (this console shows a fixed one)"
+            self.post_message(self.Finished(None, message))
             return
         try:
             session = WaveSession(self.session.settings, conn=self.session.connection(),
                                   fleet=fleet).open()  # fmt: skip
             self.promotion = session.promotion(
                 PromotionOptions(wave=wave, concurrency=self.concurrency),
-                lambda p: call(self._progressed, p),
+                lambda p: self.post_message(self.Progressed(p)),
             )
+            if self._closing_down:
+                return
             report = self.promotion.run()
         except GateRefused as err:
-            call(self._failed, "\n".join([f"wave {wave} may not be promoted:",
-                                          *(f"  • {b}" for b in err.blockers)]))  # fmt: skip
+            lines = [f"wave {wave} may not be promoted:", *(f"  • {b}" for b in err.blockers)]
+            self.post_message(self.Finished(None, "\n".join(lines)))
             return
         except NcConsoleError as err:
-            call(self._failed, str(err))
+            self.post_message(self.Finished(None, str(err)))
             return
-        call(self._finished, report)
+        self.post_message(self.Finished(report))
+
+    def on_waves_screen_progressed(self, message: Progressed) -> None:
+        self._progressed(message.progress)
+
+    def on_waves_screen_finished(self, message: Finished) -> None:
+        if message.report is not None:
+            self._finished(message.report)
+        else:
+            self._failed(message.error)
 
     def _progressed(self, p: TenantProgress) -> None:
         self.progress[p.tenant] = p
