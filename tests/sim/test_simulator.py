@@ -13,6 +13,7 @@ from kubernetes import client, watch
 from kubernetes.stream import stream
 from urllib3.exceptions import MaxRetryError
 
+from ncconsole.sim.s3 import ExternalS3, S3Service
 from ncconsole.sim.simulator import Simulator
 from tests.sim.sim_helpers import api_client, kubectl, scenario, wait_until
 
@@ -188,3 +189,17 @@ def test_exec_through_the_kubernetes_client_streams_occ_output(
     assert resp.returncode == 0
     apps = json.loads(resp.read_stdout())
     assert "files" in apps["enabled"] and "encryption" in apps["disabled"]
+
+
+def test_an_external_s3_gets_the_buckets_and_its_keys_go_into_tenant_secrets(tmp_path) -> None:
+    with S3Service() as real:  # stands in for a Ceph RGW outside the simulator
+        external = ExternalS3(real.endpoint_url, "RGWACCESSKEY", "rgw-secret-key")
+        spec = scenario([{"name": "ext", "wave": 0, "replicas": 1}])
+        with Simulator(spec, workdir=tmp_path, s3=external) as sim:
+            secret = client.CoreV1Api(api_client(sim)).read_namespaced_secret(
+                "nextcloud-secrets", "nc-ext"
+            )
+            assert base64.b64decode(secret.data["s3-access-key"]) == b"RGWACCESSKEY"
+            assert f"endpoint: {real.endpoint_url}" in sim.config_path.read_text()
+            assert real.bucket_exists("nextcloud-ext")
+        real.delete_bucket("nextcloud-ext")
