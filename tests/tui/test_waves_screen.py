@@ -66,6 +66,10 @@ async def test_promote_the_canary_then_a_degraded_tenant_stops_wave_1(tmp_path: 
             await wait_for(pilot, lambda: cell(table, "0", "promote").startswith("yes"), 10)
             assert cell(table, "1", "at target") == "0/2"
             assert "canary: wave 0: OutOfSync" in cell(table, "1", "promote")
+            assert screen.select_wave(1)
+            await pilot.pause()
+            detail = plain(screen.query_one("#waves-detail", Static).render())
+            assert "wave 1: alpha, beta" in detail and "• canary: wave 0: OutOfSync" in detail
 
             assert screen.select_wave(0)
             await pilot.press("p")

@@ -98,6 +98,7 @@ class WavesScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(Text("waves", style="bold"), id="waves-title")
         yield DataTable(id="waves-table", cursor_type="row")
+        yield Static("", id="waves-detail")
         yield Static("", id="waves-status")
         yield DataTable(id="waves-progress", cursor_type="row", show_cursor=False)
         yield Footer(compact=True, show_command_palette=False)
@@ -106,6 +107,7 @@ class WavesScreen(Screen[None]):
         self.title_bar = self.query_one("#waves-title", Static)
         self.table = self.query_one("#waves-table", DataTable)
         self.status_line = self.query_one("#waves-status", Static)
+        self.detail = self.query_one("#waves-detail", Static)
         self.progress_table = self.query_one("#waves-progress", DataTable)
         for label, width in WAVE_COLUMNS:
             self.table.add_column(label, key=label, width=width)
@@ -179,6 +181,25 @@ class WavesScreen(Screen[None]):
                     self.table.add_row(*cells, key=key)
             for key in [k.value for k in self.table.rows if k.value not in seen]:
                 self.table.remove_row(key)
+        self._show_detail()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table is self.table:
+            self._show_detail()
+
+    def _show_detail(self) -> None:
+        """The highlighted wave's tenants and, when it may not be promoted, every reason."""
+        status = self.selected_wave()
+        if status is None:
+            self.detail.update("")
+            return
+        text = Text(f"wave {status.wave}: ", style="bold")
+        for i, row in enumerate(status.tenants):
+            style = "green" if row.settled else "yellow" if row.exists else "red"
+            text.append(("" if i == 0 else ", ") + row.tenant, style=style)
+        for blocker in status.blockers if not status.settled else ():
+            text.append(f"\n  • {blocker}", style="red")
+        self.detail.update(text)
 
     def selected_wave(self) -> WaveStatus | None:
         if self.overview is None or not self.table.row_count:
@@ -212,7 +233,7 @@ class WavesScreen(Screen[None]):
         names = ", ".join(t.tenant for t in status.tenants[:8])
         target = self.overview.target_revision[:12] if self.overview else "?"
         question = (
-            f"Promote wave {status.wave} to {target}?\n\n{len(status.tenants)} tenants: {names}"
+            f"Promote wave {status.wave} to {target}?\n\n{len(status.tenants)} tenant(s): {names}"
             f"{' …' if len(status.tenants) > 8 else ''}\n\nThe gates are checked again first; "
             "h halts (running tenants finish, no new ones start)."
         )
