@@ -22,6 +22,7 @@ from kubernetes.watch.watch import iter_resp_lines
 
 from ncconsole.errors import NcConsoleError
 from ncconsole.kube.connection import ApiStatusError, ApiUnreachable, KubeConnection, abort_stream
+from ncconsole.kube.views import parse_time
 
 ARGO = "/apis/argoproj.io/v1alpha1"
 MERGE_PATCH = "application/merge-patch+json"
@@ -180,7 +181,8 @@ def sync_state(app: Obj, request: SyncRequest, *, require_synced: bool = True) -
     if health == "Degraded":
         return SyncState(DEGRADED, f"Degraded: {health_msg or 'see the Application'}", **common)
     waiting = []
-    if str(st.get("reconciledAt") or "") < str(finished):
+    reconciled, done_at = parse_time(st.get("reconciledAt")), parse_time(finished)
+    if reconciled is None or (done_at is not None and reconciled < done_at):
         waiting.append("Argo CD to reconcile")
     if require_synced and sync != "Synced":
         waiting.append(f"Synced (is {sync or 'Unknown'})")

@@ -286,6 +286,10 @@ class WavePromotion:
         if result.state.state != DONE:
             self._fail(row, result.state.message)
             return
+        if self._interrupted.is_set():
+            self._set(row.tenant, Phase.INTERRUPTED, f"{result.state.message}; smoke not run")
+            self._audit_tenant(row, "interrupted", 130)
+            return
         self._set(row.tenant, Phase.SMOKE, "running smoke checks")
         outcome = self.run_smoke(row.tenant)
         if not outcome.passed:
