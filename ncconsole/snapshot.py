@@ -27,6 +27,8 @@ class KindStatus(StrEnum):
     LOADING = "loading"
     LIVE = "live"
     FORBIDDEN = "forbidden"
+    # The API rejected the credentials (401): an expired or revoked token, not RBAC.
+    UNAUTHORIZED = "unauthorized"
     ERROR = "error"
 
 

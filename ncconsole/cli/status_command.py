@@ -62,6 +62,12 @@ def read_fleet(settings: Settings) -> FleetSnapshot:
             snapshot = fleet.wait_for(listed_or_unreachable, LIST_TIMEOUT)
         except FleetTimeout as err:
             snapshot = err.snapshot
+        if any(k.status is KindStatus.UNAUTHORIZED for k in snapshot.kinds.values()):
+            # Nothing read from the cluster can be trusted: no table of "healthy" tenants.
+            raise NcConsoleError(
+                f"cannot read the fleet from {snapshot.cluster or 'the cluster'}: credentials"
+                " rejected (401 Unauthorized); renew the kubeconfig's token"
+            )
         if not snapshot.complete:
             reason = snapshot.api_error or f"no answer within {LIST_TIMEOUT:g} s"
             raise NcConsoleError(
@@ -225,7 +231,7 @@ def status(settings: Settings, wave: int | None, output_format: str) -> None:
         )
         console.print(_platform_line(snapshot))
         for kind, state in sorted(snapshot.kinds.items()):
-            if state.status in (KindStatus.FORBIDDEN, KindStatus.ERROR):
+            if state.status in (KindStatus.FORBIDDEN, KindStatus.ERROR, KindStatus.UNAUTHORIZED):
                 console.print(Text(f"warning: {kind}: {state.status.value} {state.message}"))
         for problem in snapshot.repo_problems:
             console.print(Text(f"warning: {problem}"))

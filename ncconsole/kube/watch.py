@@ -139,7 +139,8 @@ class KindWatcher:
                     self.resource_version = None
                     continue
                 if err.status in (401, 403):
-                    self.sink.kind_status(self.spec.kind, KindStatus.FORBIDDEN, str(err))
+                    status = KindStatus.UNAUTHORIZED if err.status == 401 else KindStatus.FORBIDDEN
+                    self.sink.kind_status(self.spec.kind, status, str(err))
                     delay = self.timing.forbidden_retry
                 elif err.status == 404:  # the resource type is not served (CRD missing)
                     self.sink.kind_status(self.spec.kind, KindStatus.ERROR, "not installed")
@@ -277,9 +278,14 @@ class Heartbeat:
         while not self._stopping.wait(self.timing.heartbeat_seconds):
             try:
                 self.conn.request_json("GET", HEARTBEAT_PATH, timeout=timeout)
-            except ApiStatusError:
+            except ApiStatusError as err:
                 timeouts = 0
                 self.sink.contact(True)
+                if err.status == 401:
+                    # Open watches outlive an expired token for minutes: make them ask again,
+                    # so every kind reports the rejected credentials now.
+                    for watcher in self.watchers:
+                        watcher.reconnect()
             except ApiUnreachable as err:
                 slow = "timeout" in str(err)
                 timeouts = timeouts + 1 if slow else 0

@@ -51,6 +51,14 @@ def banner_text(snapshot: FleetSnapshot | None, now: datetime) -> Text:
         if snapshot.api_error:
             line.append(f" · {snapshot.api_error}", style=fmt.MUTED)
         lines.append(line)
+    if any(state.status is KindStatus.UNAUTHORIZED for state in snapshot.kinds.values()):
+        lines.append(
+            Text(
+                "⚠ credentials rejected (401 Unauthorized): the token expired or was revoked"
+                " — renew the kubeconfig's credentials and restart ncconsole",
+                fmt.BAD,
+            )
+        )
     forbidden = sorted(
         kind for kind, state in snapshot.kinds.items() if state.status is KindStatus.FORBIDDEN
     )
