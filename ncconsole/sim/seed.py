@@ -12,7 +12,11 @@ from typing import Any
 
 import yaml
 
-from ncconsole.sim.controllers.argocd import deployment_health, managed_resources, sync_block
+from ncconsole.sim.controllers.argocd_status import (
+    deployment_health,
+    managed_resources,
+    sync_block,
+)
 from ncconsole.sim.controllers.deployments import deployment_status, new_pod, template_hash
 from ncconsole.sim.controllers.kubelet import crashed_status, node_for, running_status
 from ncconsole.sim.controllers.state import APPLICATIONSET, ARGOCD_NAMESPACE, PLATFORM_NAMESPACE
