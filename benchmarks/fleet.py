@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import os
 import statistics
@@ -31,6 +32,7 @@ from console_run import ConsoleFigures, run_console
 from measure import load_average, machine
 from rich.console import Console
 from rich.table import Table
+from scenario_file import write_scenario
 from simproc import SimProcess
 
 from ncconsole.settings import load_settings
@@ -101,7 +103,11 @@ def bench_one(tenants: int, args: argparse.Namespace, root: Path) -> dict[str, A
     result: dict[str, Any] = dict.fromkeys(METRICS)
     result.update(tenants=tenants, churn_seconds=args.churn_seconds, idle_seconds=args.idle)
     load: dict[str, float] = {"before": load_average()}
-    with SimProcess(tenants, workdir) as sim:
+    workdir.mkdir(parents=True, exist_ok=True)
+    # Smoke records and the audit log of the promotion go here, not to the user's state dir.
+    os.environ["XDG_STATE_HOME"] = str(workdir / "state")
+    scenario = write_scenario(workdir / "scenario.yaml", tenants)
+    with SimProcess(tenants, workdir / "sim", scenario) as sim:
         result["sim_start_s"] = sim.started_in
         os.environ["NCCONSOLE_CONFIG"] = str(sim.config_path)
         settings = load_settings()
@@ -111,6 +117,9 @@ def bench_one(tenants: int, args: argparse.Namespace, root: Path) -> dict[str, A
         load["cold_start"] = load_average()
         if result["cold_start_s"] and result["kubectl_s"]:
             result["cold_start_ratio"] = result["cold_start_s"] / result["kubectl_s"]
+        profiler = cProfile.Profile() if args.profile else None
+        if profiler is not None:
+            profiler.enable()
         figures: ConsoleFigures = asyncio.run(
             run_console(
                 settings, tenants, workdir=workdir, sim_cpu=sim.cpu_seconds,
@@ -118,6 +127,9 @@ def bench_one(tenants: int, args: argparse.Namespace, root: Path) -> dict[str, A
                 settle=args.settle, probes=args.probes,
             )
         )  # fmt: skip
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(f"{args.profile}.n{tenants}")
         load.update(figures.load)
         result.update(
             in_app_cold_start_s=figures.in_app_cold_start,
@@ -208,6 +220,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--probes", action="store_true", help="run status.php/S3 probes too")
     parser.add_argument("--no-promotion", dest="promotion", action="store_false")
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--profile", default=None, metavar="PATH", help="cProfile the console's loop to PATH.nN"
+    )
     parser.add_argument(
         "--quick", action="store_true", help="tiny windows, one run each (CI: keeps it working)"
     )

@@ -19,8 +19,15 @@ class SimStartError(RuntimeError):
 
 
 class SimProcess:
-    def __init__(self, tenants: int, workdir: Path, start_timeout: float = 600.0) -> None:
+    def __init__(
+        self,
+        tenants: int,
+        workdir: Path,
+        scenario: Path | None = None,
+        start_timeout: float = 600.0,
+    ) -> None:
         self.tenants = tenants
+        self.scenario = scenario
         self.workdir = Path(workdir)
         self.kubeconfig = self.workdir / "kubeconfig"
         self.config_path = self.workdir / "config.yaml"
@@ -37,9 +44,12 @@ class SimProcess:
     def start(self) -> SimProcess:
         self.workdir.mkdir(parents=True, exist_ok=True)
         began = time.monotonic()
+        what = ["--tenants", str(self.tenants)]
+        if self.scenario is not None:
+            what = ["--scenario", str(self.scenario)]
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "ncconsole", "sim", "--tenants", str(self.tenants),
+                [sys.executable, "-m", "ncconsole", "sim", *what,
                  "--workdir", str(self.workdir), "--parent-pid", str(os.getpid())],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             )  # fmt: skip
