@@ -92,6 +92,8 @@ def test_wave_list_then_promote_canary_first(sim: Simulator, capsys) -> None:
 def test_promote_needs_yes_without_a_terminal_and_refuses_read_only(sim: Simulator, capsys):
     code, _, err = run(capsys, "wave", "promote", "0")
     assert code == 2 and "not confirmed; pass --yes" in err
+    code, _, err = run(capsys, "wave", "promote", "9", "--yes")
+    assert code == 2 and "wave 9: no tenants" in err and "(waves: 0, 1)" in err
     code, _, err = run(capsys, "wave", "promote", "0", "--yes", "--read-only")
     assert code == 2 and "read-only mode: refusing to promote wave 0" in err
     code, out, _ = run(capsys, "wave", "promote", "1", "--dry-run", "--format", "json")

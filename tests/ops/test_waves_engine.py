@@ -81,6 +81,18 @@ def test_a_degraded_canary_refuses_wave_1_naming_it(tmp_path: Path) -> None:
         assert line["result"] == "refused" and "canary" in line["message"]
 
 
+def test_a_canary_failing_its_smoke_checks_refuses_wave_1(tmp_path: Path) -> None:
+    fleet = tenants(("canary", 0, {"maintenance": True}), ("alpha", 1, {}))
+    with platform(tmp_path, fleet) as (_, session):
+        with pytest.raises(GateRefused) as refused:
+            promote(session, 1)
+        assert "canary: wave 0: smoke checks failed: status.php" in str(refused.value)
+        assert "maintenance" in str(refused.value)
+        recorded = SmokeRecord().load()["canary"]
+        assert not recorded.passed and any("maintenance" in r for r in recorded.reasons)
+        assert images(session, "alpha") == OLD
+
+
 def test_a_failing_tenant_stops_the_rest_of_its_wave(tmp_path: Path) -> None:
     fleet = tenants(
         ("canary", 0, {}), ("alpha", 1, {"sync_fails": True}), ("beta", 1, {}), ("gamma", 1, {})

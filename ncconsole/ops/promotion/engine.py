@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
+from ncconsole.errors import NcConsoleError
 from ncconsole.kube.argocd import (
     DONE,
     FINAL,
@@ -206,7 +207,7 @@ class WavePromotion:
         limit = max(1, self.options.concurrency)
         while queue and len(self._running) < limit and not self._stopping():
             row = queue.popleft()
-            self._running[pool.submit(self._promote_one, row)] = row
+            self._running[pool.submit(self._promote_guarded, row)] = row
         if not self._running:
             return False
         done, _ = wait(list(self._running), timeout=0.2, return_when=FIRST_COMPLETED)
@@ -249,6 +250,15 @@ class WavePromotion:
         return "halted" if self._halted.is_set() else "stopped"
 
     # -- one tenant ------------------------------------------------------------------------
+    def _promote_guarded(self, row: TenantWave) -> None:
+        """One tenant; whatever goes wrong fails that tenant, never the whole promotion."""
+        try:
+            self._promote_one(row)
+        except NcConsoleError as err:
+            self._fail(row, str(err))
+        except Exception as err:  # a bug or an odd answer: keep the promotion accountable
+            self._fail(row, f"{type(err).__name__}: {err}")
+
     def _promote_one(self, row: TenantWave) -> None:
         o = self.options
         assert self.overview is not None
