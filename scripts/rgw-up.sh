@@ -12,6 +12,11 @@
 # DIR defaults to $NCCONSOLE_RGW_DIR, else /tmp/ncconsole-rgw. With NCCONSOLE_RGW_WATCH_PID set,
 # `start` also leaves a watchdog that stops everything once that process is gone, so the
 # daemons never outlive the test session that started them.
+#
+# The simulator on this RGW:
+#   set -a; . DIR/rgw.env; set +a
+#   NCCONSOLE_SIM_S3_SECRET_KEY=$NCCONSOLE_RGW_SECRET_KEY ncconsole sim --workdir W \
+#     --s3-endpoint "$NCCONSOLE_RGW_ENDPOINT" --s3-access-key "$NCCONSOLE_RGW_ACCESS_KEY"
 set -euo pipefail
 
 SCRIPT=$(readlink -f "$0")
