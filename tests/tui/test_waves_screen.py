@@ -105,7 +105,9 @@ async def test_halt_stops_new_tenants_from_starting(tmp_path: Path) -> None:
             )
             screen = app.screen
             await wait_for(pilot, lambda: cell(screen.table, "0", "promote").startswith("yes"), 10)
-            screen.concurrency = 1
+            await pilot.press("minus", "minus", "minus")
+            assert screen.concurrency == 1
+            assert "1 at a time" in plain(screen.query_one("#waves-title", Static).render())
             await pilot.press("p", "y")
             await wait_for(pilot, lambda: "syncing" in cell(screen.progress_table, "anna", "phase"))
             await pilot.press("h")

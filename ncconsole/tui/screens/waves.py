@@ -80,6 +80,8 @@ class WavesScreen(Screen[None]):
         Binding("p", "promote", "Promote wave", id="wave_promote"),
         Binding("h", "halt", "Halt", id="wave_halt"),
         Binding("r", "refresh", "Refresh", id="waves_refresh"),
+        Binding("plus", "concurrency(1)", "More at once", id="waves_more"),
+        Binding("minus", "concurrency(-1)", "Fewer", id="waves_fewer"),
     ]
 
     def __init__(self, session: OpsSession) -> None:
@@ -162,7 +164,7 @@ class WavesScreen(Screen[None]):
         mode = "RollingSync" if self.overview.mode == "rolling_sync" else "manual"
         title = (
             f"waves — ApplicationSet {self.overview.appset} ({mode}), target revision "
-            f"{self.overview.target_revision[:12] or '?'}"
+            f"{self.overview.target_revision[:12] or '?'}, {self.concurrency} at a time (+/-)"
         )
         if self.overview.unmatched:
             title += f" — step -1 (never synced): {', '.join(self.overview.unmatched)}"
@@ -340,6 +342,11 @@ class WavesScreen(Screen[None]):
         self.report = None
         self.promotion = None
         self.status_line.update(Text(message, style="bold red"))
+
+    def action_concurrency(self, step: int) -> None:
+        """How many Applications the next promotion syncs at a time (1..16)."""
+        self.concurrency = min(16, max(1, self.concurrency + step))
+        self._show_snapshot(self.app.snapshot)  # type: ignore[attr-defined]
 
     def action_halt(self) -> None:
         if self.promotion is None or self.report is not None:
