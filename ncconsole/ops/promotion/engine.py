@@ -84,6 +84,8 @@ class WavePromotion:
         self._halted = threading.Event()
         self._interrupted = threading.Event()
         self._stop_reason = ""
+        self._queue: deque[TenantWave] = deque()
+        self._running: dict[Future, TenantWave] = {}
 
     # -- control from other threads --------------------------------------------------------
     @property
@@ -161,14 +163,14 @@ class WavePromotion:
             self._refuse(err)
         self.lease.start_renewing()
         forced = blockers if o.force else []
+        start = f"to {overview.target_revision[:12]} ({overview.mode})"
+        if forced:
+            start += "; FORCED past: " + "; ".join(str(b) for b in forced)
         try:
-            start = f"to {overview.target_revision[:12]} ({overview.mode})"
-            if forced:
-                start += "; FORCED past: " + "; ".join(str(b) for b in forced)
-            self._audit("started", start, exit_code=None)
             try:
-                self._execute([t for t in status.tenants])
-            except KeyboardInterrupt:
+                self._audit("started", start, exit_code=None)
+                self._execute(list(status.tenants))
+            except KeyboardInterrupt:  # Ctrl-C outside the loop's own handling
                 self.interrupt()
                 self._drain()
         finally:
@@ -191,7 +193,7 @@ class WavePromotion:
                 )
             else:
                 queue.append(row)
-        self._running: dict[Future, TenantWave] = {}
+        self._running = {}
         self._queue = queue
         with ThreadPoolExecutor(max(1, self.options.concurrency), "promote") as pool:
             while queue or self._running:
@@ -221,16 +223,16 @@ class WavePromotion:
 
     def _drain(self) -> None:
         """After an interrupt: let the running followers notice and return, skip the rest."""
-        running = list(getattr(self, "_running", {}))
+        running = list(self._running)
         wait(running, timeout=10)
         self._skip_rest()
 
     def _skip_rest(self) -> None:
         why = self._why_stopped()
-        for row in list(getattr(self, "_queue", ())):
-            self._set(row.tenant, Phase.SKIPPED, f"not started: {why}")
-        if hasattr(self, "_queue"):
-            self._queue.clear()
+        self._queue.clear()
+        for tenant, progress in list(self.progress.items()):
+            if progress.phase == Phase.QUEUED:
+                self._set(tenant, Phase.SKIPPED, f"not started: {why}")
 
     def _stopping(self) -> bool:
         return bool(
