@@ -10,6 +10,9 @@
 - Health follows the tenant Deployment as Argo CD's health check reads it: Progressing while
   it rolls, Healthy when done, Degraded when its progress deadline is exceeded.
 - The refresh annotation makes it compare with HEAD at once; the annotation is then removed.
+- Tenant files added to or removed from the repo are reported to `on_tenants_changed` (the
+  ApplicationSet's git generator); a deleted Application's resources finalizer removes the
+  tenant's Deployment and Service before the Application goes.
 """
 
 from __future__ import annotations
