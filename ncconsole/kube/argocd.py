@@ -1,27 +1,21 @@
-"""Argo CD through the Kubernetes API: request a sync, follow it to "done", refresh, and read
-an ApplicationSet's strategy (DOMAIN.md §2).
+"""Argo CD Applications through the Kubernetes API: request a sync, the "done" rules, and
+refresh (DOMAIN.md §2). Following a sync by watch: argocd_follow.py; ApplicationSet
+strategies: appset_strategy.py.
 
 A sync is a merge patch of the Application's top-level `operation`. That skips Argo CD's own
 "operation already in progress" check, so `request_sync` reads first, refuses when an
 operation is set or running, and patches with the resourceVersion it read (409 otherwise).
-`follow_sync` watches the one Application until the "done" rules hold or it fails.
+`sync_state` says where a requested sync stands by the "done" rules.
 """
 
 from __future__ import annotations
 
-import json
-import threading
-import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import urllib3
-from kubernetes.watch.watch import iter_resp_lines
-
 from ncconsole.errors import NcConsoleError
-from ncconsole.kube.connection import ApiStatusError, ApiUnreachable, KubeConnection, abort_stream
+from ncconsole.kube.connection import ApiStatusError, KubeConnection
 from ncconsole.kube.views import parse_time
 
 ARGO = "/apis/argoproj.io/v1alpha1"
@@ -37,10 +31,6 @@ class SyncRefused(NcConsoleError):
 def app_path(namespace: str, name: str = "") -> str:
     base = f"{ARGO}/namespaces/{namespace}/applications"
     return f"{base}/{name}" if name else base
-
-
-def appset_path(namespace: str, name: str) -> str:
-    return f"{ARGO}/namespaces/{namespace}/applicationsets/{name}"
 
 
 def get_app(conn: KubeConnection, namespace: str, name: str) -> Obj:
@@ -195,199 +185,3 @@ def sync_state(app: Obj, request: SyncRequest, *, require_synced: bool = True) -
     if waiting:
         return SyncState(WAITING, "waiting for " + ", ".join(waiting), **common)
     return SyncState(DONE, f"Synced and Healthy at {(target or revision)[:12]}", **common)
-
-
-# -- following by watch -----------------------------------------------------------------------
-
-
-class Cancel:
-    """Stops `follow_sync` from another thread, unblocking its open watch at once."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-        self._lock = threading.Lock()
-        self._streams: set[Any] = set()
-
-    def set(self) -> None:
-        self._event.set()
-        with self._lock:
-            streams = list(self._streams)
-        for stream in streams:
-            abort_stream(stream)
-
-    def is_set(self) -> bool:
-        return self._event.is_set()
-
-    def _register(self, stream: Any) -> None:
-        with self._lock:
-            self._streams.add(stream)
-        if self._event.is_set():
-            abort_stream(stream)
-
-    def _unregister(self, stream: Any) -> None:
-        with self._lock:
-            self._streams.discard(stream)
-
-
-@dataclass
-class FollowResult:
-    state: SyncState
-    timed_out: bool = False
-    cancelled: bool = False
-    app: Obj = field(default_factory=dict)
-
-
-def follow_sync(
-    conn: KubeConnection,
-    request: SyncRequest,
-    *,
-    timeout: float,
-    on_state: Callable[[SyncState], None] | None = None,
-    cancel: Cancel | None = None,
-    require_synced: bool = True,
-) -> FollowResult:
-    """Watch the Application until `sync_state` is final, the timeout passes or `cancel`."""
-    deadline = time.monotonic() + timeout
-    last: SyncState | None = None
-    app: Obj = {}
-
-    def see(obj: Obj) -> SyncState:
-        nonlocal last, app
-        app = obj
-        state = sync_state(obj, request, require_synced=require_synced)
-        if state != last and on_state is not None:
-            on_state(state)
-        last = state
-        return state
-
-    while True:
-        if cancel is not None and cancel.is_set():
-            return FollowResult(last or see(app), cancelled=True, app=app)
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return FollowResult(last or see(app), timed_out=True, app=app)
-        try:
-            state = see(get_app(conn, request.namespace, request.name))
-            if state.state in FINAL:
-                return FollowResult(state, app=app)
-            final = _watch_until_final(conn, request, app, remaining, see, cancel)
-        except ApiUnreachable:
-            # The API may come back within the timeout: retry after a short pause.
-            if cancel is not None:
-                cancel._event.wait(min(1.0, max(0.0, deadline - time.monotonic())))
-            else:
-                time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
-            continue
-        if final is not None:
-            return FollowResult(final, app=app)
-
-
-def _watch_until_final(
-    conn: KubeConnection,
-    request: SyncRequest,
-    app: Obj,
-    remaining: float,
-    see: Callable[[Obj], SyncState],
-    cancel: Cancel | None,
-) -> SyncState | None:
-    """One watch from the Application's resourceVersion; the final state, or None when the
-    watch ended first (the caller reads again and re-watches)."""
-    query = {
-        "watch": "true",
-        "fieldSelector": f"metadata.name={request.name}",
-        "resourceVersion": app["metadata"]["resourceVersion"],
-        "timeoutSeconds": max(1, min(int(remaining) + 1, 300)),
-        "allowWatchBookmarks": "false",
-    }
-    try:
-        stream = conn.open_stream(app_path(request.namespace), query, remaining + 5)
-    except ApiStatusError as err:
-        if err.status == 410:
-            return None
-        raise
-    if cancel is not None:
-        cancel._register(stream)
-    try:
-        for line in iter_resp_lines(stream):
-            event = json.loads(line)
-            if event.get("type") in ("ADDED", "MODIFIED"):
-                state = see(event["object"])
-                if state.state in FINAL:
-                    return state
-            elif event.get("type") == "ERROR":
-                return None
-            if cancel is not None and cancel.is_set():
-                return None
-    except (urllib3.exceptions.HTTPError, OSError, ValueError):
-        return None  # ended, timed out or aborted: the caller decides
-    finally:
-        if cancel is not None:
-            cancel._unregister(stream)
-        stream.release_conn()
-    return None
-
-
-# -- ApplicationSet strategy ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RollingStep:
-    index: int  # 1-based, as status.applicationStatus[].step says
-    match_expressions: tuple[Obj, ...]
-    max_update: Any  # None = all at once, 0 = manual, n or "25%"
-
-    def matches(self, labels: dict[str, str]) -> bool:
-        for expr in self.match_expressions:
-            value = labels.get(str(expr.get("key", "")))
-            values = [str(v) for v in expr.get("values") or []]
-            op = expr.get("operator", "In")
-            if (op == "In" and value not in values) or (op == "NotIn" and value in values):
-                return False
-        return True
-
-
-@dataclass(frozen=True)
-class AppSetStrategy:
-    name: str
-    type: str  # "AllAtOnce" (also when unset) | "RollingSync"
-    steps: tuple[RollingStep, ...] = ()
-    # application -> (step, status, message, targetRevisions)
-    application_status: dict[str, tuple[str, str, str, tuple[str, ...]]] = field(
-        default_factory=dict
-    )
-
-    def step_of(self, labels: dict[str, str]) -> int:
-        """The 1-based step matching `labels`, or -1 (never synced by the controller)."""
-        return next((s.index for s in self.steps if s.matches(labels)), -1)
-
-
-def read_appset_strategy(conn: KubeConnection, namespace: str, name: str) -> AppSetStrategy | None:
-    """The ApplicationSet's strategy; None when it does not exist."""
-    try:
-        appset = conn.get_json(appset_path(namespace, name))
-    except ApiStatusError as err:
-        if err.status == 404:
-            return None
-        raise
-    return parse_appset_strategy(appset)
-
-
-def parse_appset_strategy(appset: Obj) -> AppSetStrategy:
-    strategy = (appset.get("spec") or {}).get("strategy") or {}
-    kind = strategy.get("type") or "AllAtOnce"
-    steps = tuple(
-        RollingStep(i, tuple(step.get("matchExpressions") or ()), step.get("maxUpdate"))
-        for i, step in enumerate((strategy.get("rollingSync") or {}).get("steps") or [], start=1)
-    )
-    statuses = {
-        str(s.get("application")): (
-            str(s.get("step", "")),
-            str(s.get("status", "")),
-            str(s.get("message", "")),
-            tuple(s.get("targetRevisions") or ()),
-        )
-        for s in (appset.get("status") or {}).get("applicationStatus") or []
-        if isinstance(s, dict)
-    }
-    name = (appset.get("metadata") or {}).get("name", "")
-    return AppSetStrategy(name, kind, steps if kind == "RollingSync" else (), statuses)

@@ -8,20 +8,19 @@ from collections.abc import Iterator
 
 import pytest
 
+from ncconsole.kube.appset_strategy import read_appset_strategy
 from ncconsole.kube.argocd import (
     DEGRADED,
     DONE,
     FAILED,
     PENDING,
-    Cancel,
     SyncRefused,
     SyncRequest,
-    follow_sync,
     get_app,
-    read_appset_strategy,
     request_sync,
     sync_state,
 )
+from ncconsole.kube.argocd_follow import Cancel, follow_sync
 from ncconsole.kube.connection import KubeConnection, connect
 from ncconsole.kube.lease import LeaseHeld, PromotionLease, lease_holder
 from ncconsole.settings import Settings

@@ -14,17 +14,9 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from ncconsole.errors import NcConsoleError
-from ncconsole.kube.argocd import (
-    DONE,
-    FINAL,
-    WAITING,
-    AppSetStrategy,
-    Cancel,
-    SyncRefused,
-    SyncState,
-    follow_sync,
-    request_sync,
-)
+from ncconsole.kube.appset_strategy import AppSetStrategy
+from ncconsole.kube.argocd import DONE, FINAL, WAITING, SyncRefused, SyncState, request_sync
+from ncconsole.kube.argocd_follow import Cancel, follow_sync
 from ncconsole.kube.connection import ApiStatusError, ApiUnreachable, KubeConnection
 from ncconsole.kube.lease import LeaseHeld, PromotionLease, lease_holder
 from ncconsole.ops.audit import AuditAction, Auditor

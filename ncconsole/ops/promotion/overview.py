@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
-from ncconsole.kube.argocd import AppSetStrategy
+from ncconsole.kube.appset_strategy import AppSetStrategy
 from ncconsole.ops.promotion.model import Blocker, SmokeOutcome
 from ncconsole.settings import Settings
 from ncconsole.snapshot import FleetSnapshot, TenantState

@@ -15,13 +15,12 @@ from ncconsole.kube.argocd import (
     DONE,
     FINAL,
     WAITING,
-    Cancel,
     SyncRefused,
     SyncState,
-    follow_sync,
     get_app,
     request_sync,
 )
+from ncconsole.kube.argocd_follow import Cancel, follow_sync
 from ncconsole.kube.connection import ApiStatusError, KubeConnection
 from ncconsole.ops.audit import AuditAction, Auditor
 from ncconsole.ops.errors import OpsError, Refused

@@ -4,7 +4,7 @@ own, or one started here), the owning ApplicationSet's strategy and the smoke re
 from __future__ import annotations
 
 from ncconsole.fleet import FleetState, FleetTimeout
-from ncconsole.kube.argocd import AppSetStrategy, read_appset_strategy
+from ncconsole.kube.appset_strategy import AppSetStrategy, read_appset_strategy
 from ncconsole.kube.connection import KubeConnection, connect
 from ncconsole.ops.audit import Auditor
 from ncconsole.ops.errors import OpsError
