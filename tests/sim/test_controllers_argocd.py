@@ -122,3 +122,39 @@ def test_refresh_annotation_is_honoured_and_removed(
 
     app = wait_until(refreshed, what="the refresh annotation to go")
     assert app["status"]["reconciledAt"] >= before
+
+
+def test_sync_to_an_earlier_revision_deploys_it_and_leaves_the_app_out_of_sync(
+    sim: Simulator, custom: client.CustomObjectsApi
+) -> None:
+    app = get_app(custom, "nc-alpha")
+    first = app["status"]["history"][0]["revision"]
+    rollback = {"operation": {"initiatedBy": {"username": "ncconsole:t"},
+                              "sync": {"revision": first[:10]}}}  # fmt: skip
+    custom.patch_namespaced_custom_object(
+        "argoproj.io", "v1alpha1", "argocd", "applications", "nc-alpha", rollback
+    )
+    kubectl(
+        sim, "wait", "-n", "argocd", "application/nc-alpha", "--timeout=20s",
+        "--for=jsonpath={.status.operationState.phase}=Succeeded",
+    )  # fmt: skip
+    st = get_app(custom, "nc-alpha")["status"]
+    assert st["operationState"]["syncResult"]["revision"] == first  # resolved to the full sha
+    assert st["sync"]["status"] == "OutOfSync"  # HEAD still asks for the upgrade
+
+
+def test_sync_to_an_unknown_revision_ends_in_error(
+    sim: Simulator, custom: client.CustomObjectsApi
+) -> None:
+    bad = {"operation": {"initiatedBy": {"username": "ncconsole:t"},
+                         "sync": {"revision": "no-such-branch"}}}  # fmt: skip
+    custom.patch_namespaced_custom_object(
+        "argoproj.io", "v1alpha1", "argocd", "applications", "nc-pinned", bad
+    )
+
+    def errored() -> dict | None:
+        op = get_app(custom, "nc-pinned")["status"].get("operationState") or {}
+        return op if op.get("phase") == "Error" else None
+
+    op = wait_until(errored, what="the operation to end in Error")
+    assert "unable to resolve 'no-such-branch' to a commit SHA" in op["message"]

@@ -8,6 +8,8 @@ deployed versions) and the health reconciler it queues.
 from __future__ import annotations
 
 import asyncio
+import subprocess
+from pathlib import Path
 from typing import Any
 
 from ncconsole.sim.controllers.argocd_status import (
@@ -32,6 +34,15 @@ Obj = dict[str, Any]
 COMPONENT = "argocd-application-controller"
 
 
+def resolve_revision(repo: Path, revision: str) -> str | None:
+    """The commit sha `revision` (a sha, short sha, branch or HEAD) names, or None."""
+    done = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"],
+        cwd=repo, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
 class SyncOperations:
     store: Store
     state: PlatformState
@@ -49,7 +60,9 @@ class SyncOperations:
         app = self.store.get(APPLICATIONS, ARGOCD_NAMESPACE, name)
         operation = app["operation"]
         tenant = self._tenant(app)
-        revision = ((operation.get("sync") or {}).get("revision")) or self.head
+        sync = operation.get("sync") or {}
+        # Multi-source Applications name a revision per source; the values repo is the last.
+        revision = sync.get("revision") or (sync.get("revisions") or [""])[-1] or self.head
         started = now_iso()
         user = (operation.get("initiatedBy") or {}).get("username") or "Unknown user"
         automated = (operation.get("initiatedBy") or {}).get("automated")
@@ -68,10 +81,18 @@ class SyncOperations:
         message = f"Initiated {who} to {revision}" if automated else f"{who} to {revision}"
         self.events.record(app, "OperationStarted", message, component=COMPONENT)
         await asyncio.sleep(self.state.timings.sync)
+        loop = asyncio.get_running_loop()
+        wanted = revision
+        revision = await loop.run_in_executor(None, resolve_revision, self.state.repo, wanted)
+        if revision is None:
+            self._finish(
+                name, "Error",
+                f"rpc error: code = Unknown desc = unable to resolve '{wanted}' to a commit SHA",
+            )  # fmt: skip
+            return
         if revision == self.head:
             versions = self.desired
         else:
-            loop = asyncio.get_running_loop()
             versions = await loop.run_in_executor(None, desired_versions, self.state.repo, revision)
         if tenant is None or tenant not in versions:
             self._finish(name, "Error", f"tenant of {name} is not in revision {revision[:12]}")
