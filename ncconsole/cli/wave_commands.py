@@ -9,18 +9,17 @@ from __future__ import annotations
 import json
 import signal
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from ncconsole.cli.common import cluster_options, format_option, repo_option, with_settings
+from ncconsole.cli.wave_progress import PHASE_STYLE, PlainProgress, RichProgress
 from ncconsole.ops.audit import parse_duration
 from ncconsole.ops.errors import ConfirmationRequired
 from ncconsole.ops.promotion import (
@@ -28,21 +27,12 @@ from ncconsole.ops.promotion import (
     Phase,
     PromotionOptions,
     PromotionReport,
-    TenantProgress,
     WaveOverview,
     plan_rollback,
     run_rollback,
 )
-from ncconsole.ops.promotion.model import FINISHED
 from ncconsole.ops.promotion.session import WaveSession
 from ncconsole.settings import Settings
-
-PHASE_STYLE = {
-    Phase.DONE: "green",
-    Phase.FAILED: "red",
-    Phase.SKIPPED: "yellow",
-    Phase.INTERRUPTED: "yellow",
-}
 
 
 def _common(func: Any) -> Any:
@@ -188,52 +178,6 @@ def wave_list(settings: Settings, revision: str, output_format: str) -> int:
 # -- wave promote -----------------------------------------------------------------------------
 
 
-class _PlainProgress:
-    """One line per change of a tenant's phase or message, for logs and pipes."""
-
-    def __init__(self) -> None:
-        self._last: dict[str, tuple[str, str]] = {}
-
-    def __call__(self, p: TenantProgress) -> None:
-        key = (str(p.phase), p.message)
-        if self._last.get(p.tenant) == key:
-            return
-        self._last[p.tenant] = key
-        stamp = time.strftime("%H:%M:%S")
-        click.echo(f"{stamp} {p.tenant}: {p.phase} ({p.elapsed:.1f}s) {p.message}", err=True)
-
-
-class _RichProgress:
-    """An overall bar and one line per tenant with its phase, elapsed time and message."""
-
-    def __init__(self, tenants: list[str]) -> None:
-        self.progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-            TextColumn("{task.fields[message]}"), console=Console(stderr=True), transient=False,
-        )  # fmt: skip
-        self.total = self.progress.add_task("wave", total=len(tenants), message="")
-        self.tasks: dict[str, TaskID] = {
-            t: self.progress.add_task(f"  {t}: queued", total=1, message="", start=False)
-            for t in tenants
-        }
-
-    def __call__(self, p: TenantProgress) -> None:
-        task = self.tasks.get(p.tenant)
-        if task is None:
-            return
-        self.progress.start_task(task)
-        style = PHASE_STYLE.get(p.phase, "cyan")
-        done = p.phase in FINISHED
-        self.progress.update(
-            task, description=f"  {p.tenant}: [{style}]{p.phase}[/]",
-            message=p.message[:80], completed=1 if done else 0,
-        )  # fmt: skip
-        if done:
-            self.progress.stop_task(task)
-            finished = sum(1 for t in self.progress.tasks if t.id != self.total and t.finished)
-            self.progress.update(self.total, completed=finished)
-
-
 def _report_text(report: PromotionReport) -> None:
     table = Table(box=None, header_style="bold")
     for column in ("TENANT", "RESULT", "ELAPSED", "MESSAGE"):
@@ -330,10 +274,10 @@ def wave_promote(
             if not (_interactive() and click.confirm(question, default=False, err=True)):
                 raise ConfirmationRequired(f"promotion of wave {wave} not confirmed; pass --yes")
         rich = output_format == "text" and Console(stderr=True).is_terminal
-        display = _RichProgress(names) if rich else _PlainProgress()
+        display = RichProgress(names) if rich else PlainProgress()
         promotion = session.promotion(options, display)
         try:
-            if isinstance(display, _RichProgress):
+            if isinstance(display, RichProgress):
                 with display.progress:
                     report = promotion.run()
             else:
@@ -373,7 +317,7 @@ def rollback_command(
         confirmed = yes or (
             _interactive() and click.confirm(f"{plan.describe()}?", default=False, err=True)
         )
-        display = _PlainProgress()
+        display = PlainProgress()
         result = run_rollback(
             session.conn, settings, plan, run_smoke=session.smoke(ignore=("argocd",)),
             confirmed=confirmed, auditor=session.auditor, timeout=timeout,
