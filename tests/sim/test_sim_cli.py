@@ -86,6 +86,14 @@ def test_sim_refuses_a_used_workdir_and_mixed_options(tmp_path: Path, capsys) ->
     with pytest.raises(SystemExit):
         main(["sim", "--workdir", str(tmp_path / "y"), "--scenario", "nope.yaml"])
     assert "scenario file 'nope.yaml' not found" in capsys.readouterr().err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("tenants:\n  - {name: Not_A_Name, wave: 0}\n")
+    with pytest.raises(SystemExit):
+        main(["sim", "--workdir", str(tmp_path / "z"), "--scenario", str(bad)])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        f"ncconsole: error: {bad}: field 'tenants.0.name'"
+    )
 
 
 def _spawn_demo(workdir: Path) -> tuple[int, int]:
