@@ -44,6 +44,7 @@ WAVE_COLUMNS = (("wave", 5), ("tenants", 8), ("at target", 10), ("synced", 8),
 PROGRESS_COLUMNS = (("tenant", 28), ("phase", 18), ("elapsed", 8), ("message", 70))
 PHASE_STYLE = {Phase.DONE: "green", Phase.FAILED: "bold red", Phase.SKIPPED: "yellow",
                Phase.INTERRUPTED: "yellow", Phase.QUEUED: "dim"}  # fmt: skip
+STRATEGY_EVERY = 10.0  # seconds between reads of the ApplicationSet's strategy
 SMOKE_TTL = 2.0  # seconds the smoke record file is trusted before being read again
 
 
@@ -96,6 +97,7 @@ class WavesScreen(Screen[None]):
         self._record = SmokeRecord()
         self._smoke: tuple[float, dict[str, SmokeOutcome]] = (0.0, {})
         self._closing_down = False
+        self._strategy_error = ""
 
     def compose(self) -> ComposeResult:
         yield Static(Text("waves", style="bold"), id="waves-title")
@@ -117,6 +119,8 @@ class WavesScreen(Screen[None]):
             self.progress_table.add_column(label, key=label, width=width)
         self.watch(self.app, "snapshot", self._show_snapshot)
         self.set_interval(1.0, self._tick)
+        # RollingSync step statuses change as the controller works: read them again now and then.
+        self.set_interval(STRATEGY_EVERY, self._load_strategy)
         self.action_refresh()
 
     def stop_promotion(self) -> None:
@@ -133,19 +137,27 @@ class WavesScreen(Screen[None]):
         self._smoke = (0.0, {})
         self._load_strategy()
 
+    class StrategyLoaded(Message):
+        """The owning ApplicationSet's strategy was read (None: not found or unreadable)."""
+
+        def __init__(self, strategy: AppSetStrategy | None, error: str = "") -> None:
+            super().__init__()
+            self.strategy = strategy
+            self.error = error
+
     @work(thread=True, exclusive=True, group="waves-strategy", exit_on_error=False)
     def _load_strategy(self) -> None:
         try:
-            settings = self.session.settings
-            session = WaveSession(settings, conn=self.session.connection())
-            strategy = session.strategy()
+            session = WaveSession(self.session.settings, conn=self.session.connection())
+            self.post_message(self.StrategyLoaded(session.strategy()))
         except NcConsoleError as err:
-            self.app.call_from_thread(self.notify, f"ApplicationSet: {err}", severity="warning")
-            strategy = None
-        self.app.call_from_thread(self._strategy_loaded, strategy)
+            self.post_message(self.StrategyLoaded(None, f"ApplicationSet: {err}"))
 
-    def _strategy_loaded(self, strategy: AppSetStrategy | None) -> None:
-        self.strategy = strategy
+    def on_waves_screen_strategy_loaded(self, message: StrategyLoaded) -> None:
+        if message.error and message.error != self._strategy_error:
+            self.notify(message.error, severity="warning")
+        self._strategy_error = message.error
+        self.strategy = message.strategy
         self._show_snapshot(self.app.snapshot)  # type: ignore[attr-defined]
 
     def _smoke_results(self) -> dict[str, SmokeOutcome]:
@@ -279,13 +291,16 @@ class WavesScreen(Screen[None]):
         try:
             session = WaveSession(self.session.settings, conn=self.session.connection(),
                                   fleet=fleet).open()  # fmt: skip
-            self.promotion = session.promotion(
-                PromotionOptions(wave=wave, concurrency=self.concurrency),
-                lambda p: self.post_message(self.Progressed(p)),
-            )
-            if self._closing_down:
-                return
-            report = self.promotion.run()
+            try:
+                self.promotion = session.promotion(
+                    PromotionOptions(wave=wave, concurrency=self.concurrency),
+                    lambda p: self.post_message(self.Progressed(p)),
+                )
+                if self._closing_down:
+                    return
+                report = self.promotion.run()
+            finally:
+                session.close()  # its smoke checker; the fleet is the console's own
         except GateRefused as err:
             lines = [f"wave {wave} may not be promoted:", *(f"  • {b}" for b in err.blockers)]
             self.post_message(self.Finished(None, "\n".join(lines)))
