@@ -83,11 +83,15 @@ def _handshake_error(err: ApiException, pod: str) -> Exception:
     match = re.search(r"Handshake status (\d+)", text)
     if not match:
         return ApiUnreachable(f"exec in {pod} failed: {text.splitlines()[0] if text else err}")
-    body = text[text.find("{") : text.rfind("}") + 1] if "{" in text else ""
+    # The reason reads "Handshake status 400 Bad Request -+-+- {'content-type': ...} -+-+-
+    # {"kind":"Status",...}": the Status body is the JSON object after the headers' dict.
+    unescaped = text.replace('\\"', '"')
+    start = unescaped.find('{"')
+    body = unescaped[start : unescaped.rfind("}") + 1] if start >= 0 else ""
     message = ""
     try:
-        message = json.loads(body.replace('\\"', '"')).get("message", "") if body else ""
-    except ValueError:
+        message = json.loads(body).get("message", "") if body else ""
+    except (ValueError, AttributeError):
         message = ""
     return ApiStatusError(int(match.group(1)), "exec refused", message)
 
