@@ -47,13 +47,21 @@ def pick_ready_pod(
         labels = (obj.get("metadata") or {}).get("labels") or {}
         if labels.get("app.kubernetes.io/component") in _OTHER_COMPONENTS:
             continue
-        names = {c.get("name") for c in (obj.get("spec") or {}).get("containers") or ()}
-        pods.append((parse_pod(obj, container), container in names))
-    for view, has_container in sorted(pods, key=lambda p: p[0].name):
-        if view.ready and view.phase == "Running" and not view.deleting and has_container:
+        names = [str(c.get("name")) for c in (obj.get("spec") or {}).get("containers") or ()]
+        pods.append((parse_pod(obj, container), names))
+    ready = [
+        (view, names)
+        for view, names in sorted(pods, key=lambda p: p[0].name)
+        if view.ready and view.phase == "Running" and not view.deleting
+    ]
+    for view, names in ready:
+        if container in names:
             return view.name, ""
     if not pods:
         return None, f"no Nextcloud pod in {namespace} ({selector})"
+    if ready:  # Ready pods, but the container is named differently (settings occ.container)
+        view, names = ready[0]
+        return None, f"pod {view.name} has no container '{container}' (it has: {', '.join(names)})"
     states = ", ".join(
         f"{view.name} {view.reason or view.phase}{'' if view.ready else ' not Ready'}"
         for view, _ in pods[:5]
