@@ -28,9 +28,15 @@ _OTHER_COMPONENTS = {"metrics", "cronjob", "cron"}
 Output = Callable[[str], None]
 
 
+# Output handed to a callback is not kept beyond this (per stream): a command printing
+# gigabytes must not fill the console's memory. Enough for a first line and an audit message.
+KEPT_WHEN_STREAMED = 64 * 1024
+
+
 @dataclass(frozen=True)
 class ExecResult:
     exit_code: int | None  # None when the command timed out or the status was unreadable
+    # All of the output, or for a stream given a callback its first KEPT_WHEN_STREAMED chars.
     stdout: str
     stderr: str
     duration: float
@@ -67,6 +73,16 @@ def pick_ready_pod(
         for view, _ in pods[:5]
     )
     return None, f"no Ready Nextcloud pod in {namespace} ({states})"
+
+
+class _Discarded:
+    """A write-only sink standing in for the WebSocket client's read_all() buffer."""
+
+    def write(self, data: object) -> None:
+        pass
+
+    def getvalue(self) -> str:
+        return ""
 
 
 def _exit_code(status_text: str) -> int | None:
@@ -159,8 +175,23 @@ def _exec(
         raise _handshake_error(err, pod) from None
     except OSError as err:
         raise ApiUnreachable(f"exec in {pod} failed: {err}") from None
+    # The client also copies all output into a buffer for read_all(), which we never call: it
+    # would grow with the output. stream() has no way to pass its capture_all=False.
+    ws._all = _Discarded()
     out: list[str] = []
     err_out: list[str] = []
+    kept = {id(out): 0, id(err_out): 0}
+
+    def take(chunks: list[str], text: str, callback: Output | None) -> None:
+        if callback is None:
+            chunks.append(text)
+            return
+        room = KEPT_WHEN_STREAMED - kept[id(chunks)]
+        if room > 0:
+            chunks.append(text[:room])
+            kept[id(chunks)] += min(room, len(text))
+        callback(text)
+
     timed_out = False
     try:
         while ws.is_open():
@@ -174,16 +205,12 @@ def _exec(
             ):
                 text = read(timeout=0) if ws.peek_channel(1 if chunks is out else 2) else ""
                 if text:
-                    chunks.append(text)
-                    if callback is not None:
-                        callback(text)
+                    take(chunks, text, callback)
         # Frames that arrived with the close.
         for chunks, channel, callback in ((out, 1, on_stdout), (err_out, 2, on_stderr)):
             rest = ws.read_channel(channel) if ws.peek_channel(channel) else ""
             if rest:
-                chunks.append(rest)
-                if callback is not None:
-                    callback(rest)
+                take(chunks, rest, callback)
         status = "" if timed_out else ws.read_channel(ERROR_CHANNEL)
     finally:
         ws.close()
