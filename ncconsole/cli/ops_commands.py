@@ -22,7 +22,7 @@ from ncconsole.cli.secret_commands import secret_group
 from ncconsole.cli.smoke_command import smoke_command
 from ncconsole.ops.audit import parse_duration, read_audit
 from ncconsole.ops.guard import is_read_only_occ
-from ncconsole.ops.occ import OccRun, run_occ, run_occ_fleet
+from ncconsole.ops.occ import OccRun, end_problem, run_occ, run_occ_fleet
 from ncconsole.ops.targets import select_tenants
 from ncconsole.settings import Settings
 
@@ -114,6 +114,9 @@ def occ_command(
         if run.timed_out:
             click.echo(f"ncconsole: occ timed out on tenant {tenant}", err=True)
             return TIMEOUT_EXIT
+        problem = end_problem(run)
+        if problem:
+            click.echo(f"ncconsole: occ on tenant {tenant}: {problem}", err=True)
         return run.exit_code if run.exit_code is not None else 1
     names = [t.name for t in select_tenants(settings, wave=wave, everyone=everyone)]
     console = Console(stderr=True)

@@ -87,6 +87,22 @@ class OccRun:
         return "timed out" if self.timed_out else ""
 
 
+# Exit codes of a process killed with its container (pod deleted, restarted, out of memory).
+KILLED_CODES = {137: "SIGKILL", 143: "SIGTERM"}
+
+
+def end_problem(run: OccRun) -> str:
+    """Why a command that started did not end normally ("" when it did, or never started)."""
+    if run.exit_code in KILLED_CODES:
+        return (
+            f"killed by {KILLED_CODES[run.exit_code]} (exit {run.exit_code}): pod {run.pod} was"
+            " deleted or restarted, or ran out of memory"
+        )
+    if run.exit_code is None and run.pod and not run.timed_out and not run.error:
+        return f"the connection to pod {run.pod} ended without an exit code"
+    return ""
+
+
 def run_occ(
     conn: KubeConnection,
     settings: Settings,
@@ -124,7 +140,7 @@ def run_occ(
             limit = timeout or settings.occ.timeout
             act.result, act.message = "timeout", f"no answer within {limit:g} s"
         elif run.exit_code != 0:
-            act.result, act.message = "failed", run.first_line[:200]
+            act.result, act.message = "failed", (end_problem(run) or run.first_line)[:200]
     return run
 
 
