@@ -1,0 +1,144 @@
+"""occ in a tenant's pod going wrong: the pod is deleted while the command runs, the container
+is not there, occ fails, or it prints 10 MB. Each ends with occ's exit code (or one line
+saying why there is none), an audit line, and output streamed as it comes - never held in
+memory whole.
+
+The simulated occ answers at once; the long-running `occ files:scan` is played by LongOcc
+(long_occ.py) around the simulator's exec handler, everything else is the simulator's occ.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ncconsole.kube.connection import ApiStatusError, connect
+from ncconsole.kube.exec import exec_in_pod, pick_ready_pod
+from ncconsole.ops.audit import read_audit
+from ncconsole.ops.errors import PodNotReady
+from ncconsole.ops.occ import run_occ
+from ncconsole.sim.simulator import Simulator
+from tests.faults.conftest import (
+    ROOT,
+    assert_one_line_error,
+    run_cli,
+    sim_settings,
+    simulator,
+    wait_until,
+)
+from tests.faults.long_occ import BIG_OUTPUT, LongOcc
+
+pytestmark = pytest.mark.timeout(60)
+TENANTS = [{"name": "alpha", "wave": 0, "replicas": 1}, {"name": "beta", "wave": 1, "replicas": 1}]
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulator]:
+    with simulator(tmp_path_factory.mktemp("exec"), TENANTS) as running:
+        LongOcc.install(running)
+        yield running
+
+
+def ready_pod(sim: Simulator, tenant: str) -> str:
+    conn = connect(sim_settings(sim))
+    return wait_until(lambda: pick_ready_pod(conn, f"nc-{tenant}", "nextcloud")[0], 10, "a pod")
+
+
+def cli_env(sim: Simulator, tmp_path: Path) -> dict[str, str]:
+    return {"NCCONSOLE_CONFIG": str(sim.config_path), "XDG_STATE_HOME": str(tmp_path / "state")}
+
+
+def test_pod_deleted_mid_command_ends_with_137_and_is_audited(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    pod = ready_pod(sim, "alpha")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ncconsole", "occ", "alpha", "--yes", "--", "files:scan", "alice"],
+        cwd=ROOT, env={**cli_env(sim, tmp_path), "PATH": "/usr/bin:/bin"},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # output streams while the command runs
+        assert first.startswith("Scanning file"), first
+        sim.kill_pod("alpha", pod)
+        _out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 137
+    said = f"killed by SIGKILL (exit 137): pod {pod} was deleted or restarted, or ran out of memory"
+    assert err.startswith("Terminated\n")  # occ's own stderr, streamed
+    assert_one_line_error(
+        err.removeprefix("Terminated\n"), f"ncconsole: occ on tenant alpha: {said}"
+    )
+    entry = read_audit(tmp_path / "state" / "ncconsole" / "audit.jsonl")[-1]
+    assert (entry["result"], entry["exit_code"], entry["message"]) == ("failed", 137, said)
+    assert entry["target"] == f"nc-alpha/{pod}"
+
+
+def test_container_missing_is_named(sim: Simulator) -> None:
+    settings = sim_settings(sim, occ={"container": "php-fpm"})
+    conn = connect(settings)
+    with pytest.raises(PodNotReady) as refused:
+        run_occ(conn, settings, "beta", ["status"], auditor=None)
+    pod = ready_pod(sim, "beta")
+    assert str(refused.value) == (
+        f"tenant beta: pod {pod} has no container 'php-fpm' (it has: nextcloud);"
+        " occ needs a Ready pod"
+    )
+    # Straight at the API: the apiserver's 400 comes back as one line too.
+    with pytest.raises(ApiStatusError) as bad:
+        exec_in_pod(conn, "nc-beta", pod, "php-fpm", ["php", "occ", "status"], timeout=10)
+    assert bad.value.status == 400
+    assert f"container php-fpm is not valid for pod {pod}" in str(bad.value)
+
+
+def test_non_zero_exit_is_passed_through_and_audited(sim: Simulator, tmp_path: Path) -> None:
+    done = run_cli(
+        "occ", "beta", "--", "config:system:get", "no_such_key", env=cli_env(sim, tmp_path)
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    entry = read_audit(tmp_path / "state" / "ncconsole" / "audit.jsonl")[-1]
+    assert (entry["action"], entry["result"], entry["exit_code"]) == ("occ", "failed", 1)
+
+
+def test_ten_megabytes_of_output_stream_with_bounded_memory(sim: Simulator, tmp_path: Path) -> None:
+    """The CLI prints occ's output as it arrives; its memory does not grow with it. RSS is
+    sampled from /proc while the output flows: the growth from 1 MiB received (buffers and
+    TLS warmed up) to the end, against the 9 MiB that flowed meanwhile."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ncconsole", "occ", "beta", "--yes", "--", "files:scan", "--all"],
+        cwd=ROOT, env={**os.environ, **cli_env(sim, tmp_path)},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    received, first, peak = 0, 0, 0
+    try:
+        while chunk := proc.stdout.read(65536):
+            received += len(chunk)
+            rss = _rss(proc.pid)
+            first = first or (rss if received >= 2**20 else 0)
+            peak = max(peak, rss)
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=30) == 0, err
+    finally:
+        proc.kill()
+    assert received >= BIG_OUTPUT and "Traceback" not in err
+    growth = peak - first
+    print(f"RSS {first / 2**20:.1f} MiB after 1 MiB, peak {peak / 2**20:.1f} MiB after 10 MiB")
+    assert growth < 3 * 2**20, f"RSS grew by {growth / 2**20:.1f} MiB while 9 MiB streamed"
+
+
+def _rss(pid: int) -> int:
+    """Resident memory of process `pid` in bytes (0 once it has exited)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    line = next((line for line in status.splitlines() if line.startswith("VmRSS:")), None)
+    return int(line.split()[1]) * 1024 if line else 0  # a zombie has no memory left
