@@ -215,8 +215,9 @@ class ArgoCdController(SyncOperations):
         namespace = app["spec"]["destination"]["namespace"]
         deployment = self.store.try_get(DEPLOYMENTS, namespace, "nextcloud")
         health, message = deployment_health(deployment)
-        before = ((app.get("status") or {}).get("health") or {}).get("status")
-        if before == health:
+        old = (app.get("status") or {}).get("health") or {}
+        before = old.get("status")
+        if (before, old.get("message", "")) == (health, message):
             return
         images = []
         if deployment is not None:
@@ -230,10 +231,11 @@ class ArgoCdController(SyncOperations):
             st["reconciledAt"] = now_iso()
 
         app = self.store.update(APPLICATIONS, *key, mutate)
-        self.events.record(
-            app, "ResourceUpdated", f"Updated health status: {before} -> {health}",
-            component=COMPONENT,
-        )  # fmt: skip
+        if before != health:
+            self.events.record(
+                app, "ResourceUpdated", f"Updated health status: {before} -> {health}",
+                component=COMPONENT,
+            )  # fmt: skip
 
     # --- sync operations ------------------------------------------------------------------
     async def _run_operation(self, name: str) -> None:
