@@ -352,15 +352,12 @@ class Simulator:
         self.call(apply)
 
     def stop_api(self) -> None:
-        """The API server stops listening (open watches end); the cluster state stays."""
-        server = self._server()
-        server.call(server._shutdown)  # SimServer has no public pause yet
+        """The API server stops listening (open watches end); the cluster goes on."""
+        self._server().stop_listening()
 
     def start_api(self) -> None:
         """The API server listens again on the same port, with the same objects and tokens."""
-        server = self._server()
-        server._requested_port = server.port
-        server.call(server._serve)
+        self._server().start_listening()
 
     def commit(self, message: str, files: dict[str, str | None]) -> str:
         """Commit repo-relative files (None deletes) to the platform repo; the new HEAD."""
