@@ -95,9 +95,11 @@ class RollingSyncController:
         previous = {
             s["application"]: s for s in (appset.get("status") or {}).get("applicationStatus") or []
         }
+        # The store's own objects (read only, never changed here): no copies of every
+        # Application on each tick of a large fleet.
         apps = [
             a
-            for a in self.store.list(APPLICATIONS, self.namespace)
+            for a in (e.obj for e in self.store.list_page(APPLICATIONS, self.namespace).entries)
             if any(o.get("name") == self.name for o in a["metadata"].get("ownerReferences") or [])
         ]
         by_step: dict[int, list[tuple[Obj, str]]] = {}
