@@ -97,7 +97,9 @@ def test_promote_needs_yes_without_a_terminal_and_refuses_read_only(sim: Simulat
     code, _, err = run(capsys, "wave", "promote", "0", "--yes", "--read-only")
     assert code == 2 and "read-only mode: refusing to promote wave 0" in err
     code, out, _ = run(capsys, "wave", "promote", "1", "--dry-run", "--format", "json")
-    assert code == 0 and "canary: wave 0: OutOfSync" in json.loads(out)["message"]
+    assert code == 3 and "canary: wave 0: OutOfSync" in json.loads(out)["message"]
+    code, out, _ = run(capsys, "wave", "promote", "0", "--dry-run")
+    assert code == 0 and "all gates pass" in out
 
 
 def test_force_skips_gates_only_after_typing_the_wave(

@@ -78,6 +78,7 @@ def _overview_json(overview: WaveOverview) -> dict[str, Any]:
         "applicationset": overview.appset,
         "target_revision": overview.target_revision,
         "unmatched_applications": list(overview.unmatched),
+        "steps": list(overview.steps),
         "waves": [
             {
                 "wave": w.wave,
@@ -167,6 +168,8 @@ def wave_list(settings: Settings, revision: str, output_format: str) -> int:
             click.echo(f"wave {w.wave} may not be promoted:")
             for blocker in w.blockers:
                 click.echo(f"  - {blocker}")
+    if overview.mode == "rolling_sync" and overview.steps:
+        click.echo("RollingSync steps: " + "; ".join(overview.steps))
     if overview.unmatched:
         click.echo(
             "matched by no RollingSync step (step -1, never synced): "

@@ -194,9 +194,18 @@ def test_rolling_sync_promotes_only_manual_steps(tmp_path: Path) -> None:
         {"waves": [0]}, {"waves": [1], "max_update": 0}, {"waves": [2], "max_update": 1},
     ]}  # fmt: skip
     with platform(tmp_path, fleet, pending_upgrade=UPGRADE, applicationset=appset) as (_, s):
-        s.fleet.wait_for(lambda snap: snap.tenant("canary").app.images == NEW, 15)
+
+        def canary_rolled(snap) -> bool:  # the ApplicationSet controller synced step 1
+            app = snap.tenant("canary").app
+            return (
+                app.images == NEW and app.health_status == "Healthy" and app.sync_status == "Synced"
+            )
+
+        s.fleet.wait_for(canary_rolled, 15)
         overview = s.overview()
         assert overview.mode == "rolling_sync" and overview.unmatched == ("nc-stray",)
+        assert overview.steps[1] == "2: wave In 1 (manual)"
+        assert overview.steps[2] == "3: wave In 2 (maxUpdate 1)"
         assert [t.step for t in overview.wave(1).tenants] == [2]
         gamma = overview.wave(2)
         assert any("maxUpdate 1" in str(b) for b in gamma.blockers)

@@ -135,7 +135,9 @@ class WavePromotion:
         if lease_holder(current) and not o.dry_run:  # another console is promoting: say so first
             self._refuse(self.lease.refusal(current))
         try:
-            blockers, _ = check_gates(overview, status, self.run_smoke)
+            blockers, _ = check_gates(
+                overview, status, self.run_smoke, concurrency=self.settings.occ.concurrency
+            )
         except KeyboardInterrupt:
             self._audit("interrupted", "interrupted while checking the gates", exit_code=130)
             raise
@@ -144,7 +146,8 @@ class WavePromotion:
             if holder:
                 blockers.append(Blocker("", f"promotion Lease held by {holder}"))
             text = "; ".join(str(b) for b in blockers) or "all gates pass"
-            return self._report("dry-run", text, blockers if o.force else [])
+            outcome = "dry-run" if not blockers or o.force else "dry-run-refused"
+            return self._report(outcome, text, blockers if o.force else [])
         if blockers and not o.force:
             refusal = GateRefused(o.wave, blockers)
             self._audit("refused", str(refusal), exit_code=3)

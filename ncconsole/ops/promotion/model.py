@@ -145,7 +145,8 @@ class PromotionOptions:
 
 @dataclass
 class PromotionReport:
-    """What happened. `outcome`: promoted | failed | halted | interrupted | dry-run."""
+    """What happened. `outcome`: promoted | failed | halted | interrupted | dry-run (the gates
+    pass) | dry-run-refused (a real run would be refused: exit 3)."""
 
     wave: int
     revision: str
@@ -157,7 +158,9 @@ class PromotionReport:
 
     @property
     def exit_code(self) -> int:
-        return {"promoted": 0, "dry-run": 0, "interrupted": 130}.get(self.outcome, 1)
+        return {"promoted": 0, "dry-run": 0, "dry-run-refused": 3, "interrupted": 130}.get(
+            self.outcome, 1
+        )
 
     def count(self, phase: Phase) -> int:
         return sum(1 for t in self.tenants if t.phase == phase)

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
-from ncconsole.kube.appset_strategy import AppSetStrategy
+from ncconsole.kube.appset_strategy import AppSetStrategy, RollingStep
 from ncconsole.ops.promotion.model import Blocker, SmokeOutcome
 from ncconsole.settings import Settings
 from ncconsole.snapshot import FleetSnapshot, TenantState
@@ -91,6 +91,7 @@ class WaveOverview:
     target_revision: str
     waves: tuple[WaveStatus, ...]
     unmatched: tuple[str, ...] = ()  # RollingSync: applications matched by no step
+    steps: tuple[str, ...] = ()  # RollingSync: each step in words, e.g. "2: wave In 1 (manual)"
 
     def wave(self, number: int) -> WaveStatus | None:
         return next((w for w in self.waves if w.wave == number), None)
@@ -207,7 +208,17 @@ def wave_overview(
         target,
         tuple(waves),
         unmatched,
+        tuple(_describe_step(s) for s in strategy.steps) if strategy else (),
     )
+
+
+def _describe_step(step: RollingStep) -> str:
+    match = ", ".join(
+        f"{e.get('key')} {e.get('operator', 'In')} " + ",".join(map(str, e.get("values") or []))
+        for e in step.match_expressions
+    )
+    how = "manual" if step.max_update == 0 else f"maxUpdate {_words(step.max_update)}"
+    return f"{step.index}: {match or 'everything'} ({how})"
 
 
 def earlier_wave_blockers(earlier: list[TenantWave]) -> list[Blocker]:
