@@ -1,7 +1,8 @@
 """`ncconsole wave list|promote` and `ncconsole rollback`: canary-first rollouts with gates.
 
 Exit codes: 0 all promoted (or nothing to do), 1 a tenant failed or the promotion was halted,
-2 bad input or refused (read-only, not confirmed), 3 a gate refused, 130 interrupted.
+2 bad input or refused (read-only, not confirmed), 3 a gate refused (with --dry-run: a real
+run would be refused), 130 interrupted.
 """
 
 from __future__ import annotations
