@@ -22,8 +22,10 @@ def run_guarded(command: click.Command, argv: list[str] | None) -> int:
     except NcConsoleError as err:
         click.echo(f"ncconsole: error: {err}", err=True)
         return err.exit_code
-    except click.exceptions.Abort:
-        click.echo("ncconsole: aborted", err=True)
+    except click.exceptions.Abort as err:
+        # click turns Ctrl-C (and SIGTERM, see sigterm_interrupts) into Abort; say which.
+        interrupted = isinstance(err.__cause__ or err.__context__, KeyboardInterrupt)
+        click.echo(f"ncconsole: {'interrupted' if interrupted else 'aborted'}", err=True)
         return 130
     except click.ClickException as err:
         err.show()
