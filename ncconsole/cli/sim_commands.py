@@ -7,6 +7,7 @@ means "ready"; it runs until SIGINT or SIGTERM.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import signal
@@ -141,6 +142,10 @@ def sim(
         try:
             simulator.start()
         except OSError as err:
+            if err.errno == errno.EADDRINUSE:
+                raise SimCommandError(
+                    f"port {port} on 127.0.0.1 is in use; choose another --port (0: any free one)"
+                ) from None
             raise SimCommandError(
                 f"cannot listen on 127.0.0.1:{port or '?'}: {err.strerror}"
             ) from None

@@ -7,6 +7,7 @@ import os
 import pty
 import select
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -86,6 +87,16 @@ def test_sim_refuses_a_used_workdir_and_mixed_options(tmp_path: Path, capsys) ->
     with pytest.raises(SystemExit):
         main(["sim", "--workdir", str(tmp_path / "y"), "--scenario", "nope.yaml"])
     assert "scenario file 'nope.yaml' not found" in capsys.readouterr().err
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit):
+            main(["sim", "--workdir", str(tmp_path / "p"), "--tenants", "1", "--port", str(port)])
+    assert capsys.readouterr().err.strip() == (
+        f"ncconsole: error: port {port} on 127.0.0.1 is in use; choose another --port "
+        "(0: any free one)"
+    )
     bad = tmp_path / "bad.yaml"
     bad.write_text("tenants:\n  - {name: Not_A_Name, wave: 0}\n")
     with pytest.raises(SystemExit):
