@@ -150,8 +150,40 @@ def _spread(text: Text) -> tuple[Text, ...]:
     )
 
 
-def build_rows(snapshot: FleetSnapshot, now: datetime, query: str = "") -> list[Row]:
-    """Every row to show, in order: each wave's line, then its matching tenants by name."""
+class RowCache:
+    """Tenant cells kept from one build to the next. FleetState joins only the tenants that
+    changed again (the others keep the same immutable TenantState object), so a tenant whose
+    state object and age text are unchanged keeps its cells: a one-second tick or a snapshot
+    touching a few tenants does not rebuild thousands of rows (see benchmarks/RESULTS.md)."""
+
+    def __init__(self) -> None:
+        # name -> (state, when its data was checked, age text, cells)
+        self._entries: dict[str, tuple[TenantState, datetime | None, str, tuple[Text, ...]]] = {}
+        self._next: dict[str, tuple[TenantState, datetime | None, str, tuple[Text, ...]]] = {}
+
+    def cells(self, tenant: TenantState, now: datetime) -> tuple[Text, ...]:
+        entry = self._entries.get(tenant.name)
+        if entry is not None and entry[0] is tenant:
+            age = fmt.age(now, entry[1])
+            if age != entry[2]:
+                entry = (tenant, entry[1], age, _fit(tenant_cells(tenant, now)))
+        else:
+            checked = fmt.data_checked_at(tenant)
+            entry = (tenant, checked, fmt.age(now, checked), _fit(tenant_cells(tenant, now)))
+        self._next[tenant.name] = entry
+        return entry[3]
+
+    def finish(self) -> None:
+        """End of a build: keep only the tenants it showed."""
+        self._entries, self._next = self._next, {}
+
+
+def build_rows(
+    snapshot: FleetSnapshot, now: datetime, query: str = "", cache: RowCache | None = None
+) -> list[Row]:
+    """Every row to show, in order: each wave's line, then its matching tenants by name.
+    With a `cache`, unchanged tenants reuse the cells of the previous build."""
+    cells = cache.cells if cache is not None else lambda t, now: _fit(tenant_cells(t, now))
     rows: list[Row] = []
     for wave in snapshot.waves():
         members = sorted(
@@ -162,5 +194,7 @@ def build_rows(snapshot: FleetSnapshot, now: datetime, query: str = "") -> list[
         if not shown:
             continue
         rows.append(Row(wave_key(wave), _spread(wave_summary(wave, members))))
-        rows.extend(Row(tenant_key(t.name), _fit(tenant_cells(t, now))) for t in shown)
+        rows.extend(Row(tenant_key(t.name), cells(t, now)) for t in shown)
+    if cache is not None:
+        cache.finish()
     return rows

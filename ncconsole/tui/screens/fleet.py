@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input
 
 from ncconsole.snapshot import FleetSnapshot
-from ncconsole.tui.fleet_rows import build_rows, tenant_key, tenant_of
+from ncconsole.tui.fleet_rows import RowCache, build_rows, tenant_key, tenant_of
 from ncconsole.tui.screens import is_visible
 from ncconsole.tui.widgets.fleet_table import FleetTable
 from ncconsole.tui.widgets.header import Banner, FleetHeader
@@ -27,6 +27,7 @@ class FleetScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.query_text = ""
+        self._row_cache = RowCache()
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="fleet-header")
@@ -71,7 +72,7 @@ class FleetScreen(Screen[None]):
         self.platform.show(
             snapshot.platform, settings.platform_namespace, settings.secret.store_name
         )
-        self.table.show_rows(build_rows(snapshot, now, self.query_text))
+        self.table.show_rows(build_rows(snapshot, now, self.query_text, self._row_cache))
 
     # --- filter -------------------------------------------------------------------------
 
