@@ -6,7 +6,9 @@ process (so its CPU is neither the console's nor the simulator's).
 Each change bumps one container's `restartCount` in a tenant pod's status (a JSON patch on
 the pods/status subresource, as a kubelet would report a restart): exactly one watch event
 per change, and a change a user sees, because the fleet table's RST column is the sum of the
-tenant's restarts. Tenants are visited round-robin, their pods in turn. For every change one
+tenant's restarts. The whole fleet is visited in turn (a tenant's pods take turns); with
+--focus-share S, that share of the changes goes to the --focus tenants (e.g. the rows in view,
+a stress case: every change then needs a repaint) in turn instead. For every change one
 JSON line goes to --out: {"t": monotonic time just before the request, "tenant": name,
 "expect": the tenant's restart total once it is applied}. CLOCK_MONOTONIC is system-wide on
 Linux, so the console process can compare these times with its own.
@@ -60,18 +62,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--prefix", default="nc-", help="tenant namespace prefix")
+    parser.add_argument("--focus", default="", help="comma-separated tenants (rows in view)")
+    parser.add_argument(
+        "--focus-share", type=float, default=0.0, help="share of the changes for --focus"
+    )
     args = parser.parse_args(argv)
 
     conn = connect(Settings(kubeconfig=args.kubeconfig))
     pods, totals = tenant_pods(conn, args.prefix)
     tenants = sorted(pods)
+    focus = [name for name in args.focus.split(",") if name in pods] or tenants
     if not tenants:
         print("churn: no tenant pods found", file=sys.stderr)
         return 2
     counts: dict[tuple[str, str], list[int]] = {}
     interval = 1.0 / args.rate
     began = time.monotonic()
-    sent = failed = 0
+    sent = failed = focused = 0
     with open(args.out, "w", encoding="utf-8") as out:
         print(json.dumps({"started": began, "rate": args.rate}), file=out, flush=True)
         while True:
@@ -81,9 +88,16 @@ def main(argv: list[str] | None = None) -> int:
                 break
             if due > now:
                 time.sleep(due - now)
-            tenant = tenants[sent % len(tenants)]
+            # A --focus-share of the changes go to the focus tenants in turn, the rest to
+            # the whole fleet in turn.
+            if int((sent + 1) * args.focus_share) > int(sent * args.focus_share):
+                pool, turn = focus, focused
+                focused += 1
+            else:
+                pool, turn = tenants, sent - focused
+            tenant = pool[turn % len(pool)]
             names = pods[tenant]
-            pod = names[(sent // len(tenants)) % len(names)]
+            pod = names[(turn // len(pool)) % len(names)]
             namespace = args.prefix + tenant
             key = (namespace, pod)
             if key not in counts:

@@ -19,7 +19,13 @@ from typing import Any
 
 from coldstart import fleet_loaded
 from measure import CpuWindow, count_requests, load_average, percentile, rss_mb
-from screen_watch import DeferredSource, PaintObserver
+from screen_watch import (
+    DeferredSource,
+    PaintObserver,
+    PublishedLog,
+    churn_records,
+    stage_latencies,
+)
 
 from ncconsole.fleet import FleetState
 from ncconsole.kube.connection import connect
@@ -46,6 +52,10 @@ class ConsoleFigures:
     latency_p50_ms: float | None = None
     latency_p95_ms: float | None = None
     latency_max_ms: float | None = None
+    visible_changes: int = 0
+    # (p50, p95) in ms from the change to: snapshot published, table updated (all changes).
+    published_ms: tuple[float, float] | None = None
+    table_ms: tuple[float, float] | None = None
     rss_churn: float | None = None
     rss_churn_max: float | None = None
     load: dict[str, float] = field(default_factory=dict)
@@ -71,6 +81,7 @@ async def run_console(
     rate: float,
     settle: float,
     probes: bool,
+    focus_share: float = 0.0,
     size: tuple[int, int] = (200, 60),
 ) -> ConsoleFigures:
     figures = ConsoleFigures()
@@ -86,6 +97,8 @@ async def run_console(
             loaded_at.append(time.monotonic())
 
     state.subscribe(published)
+    published_log = PublishedLog()
+    state.subscribe(published_log)
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         observer = PaintObserver(app, tenants)
@@ -116,7 +129,16 @@ async def run_console(
 
         # (3)+(4) churn from another process.
         if churn_seconds > 0:
-            await _churn(figures, observer, settings, workdir, churn_seconds, rate)
+            await _churn(
+                figures,
+                observer,
+                published_log,
+                settings,
+                workdir,
+                churn_seconds,
+                rate,
+                focus_share,
+            )
         figures.load["churn"] = load_average()
     return figures
 
@@ -124,10 +146,12 @@ async def run_console(
 async def _churn(
     figures: ConsoleFigures,
     observer: PaintObserver,
+    published_log: PublishedLog,
     settings: Settings,
     workdir: Path,
     seconds: float,
     rate: float,
+    focus_share: float,
 ) -> None:
     log = workdir / "churn.jsonl"
     errors = workdir / "churn.err"
@@ -136,6 +160,12 @@ async def _churn(
         "--rate", str(rate), "--seconds", str(seconds), "--out", str(log),
         "--prefix", settings.namespace_prefix,
     ]  # fmt: skip
+    # Changes go round-robin over the whole fleet; "on screen" latency is taken for those
+    # that land in rows in view (only those are repainted). --focus-share sends a share of
+    # the changes to the rows in view instead (more samples, every snapshot repaints).
+    visible = observer.visible_tenants()
+    if visible and focus_share > 0:
+        command += ["--focus", ",".join(visible), "--focus-share", str(focus_share)]
     peak = rss_mb()
     with open(errors, "wb") as err:
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, env=os.environ)
@@ -151,13 +181,25 @@ async def _churn(
             proc.terminate()
     ended = time.monotonic()
     await asyncio.sleep(2.0)  # the last changes reach the screen
-    latencies, sent, missing = observer.latencies(log, until=ended)
-    figures.churn_sent, figures.churn_missing = sent, missing
-    figures.churn_rate = sent / seconds if seconds else None
+    records = churn_records(log, until=ended)
+    latencies, missing = stage_latencies(records, observer.painted, set(visible))
+    figures.churn_sent = len(records)
+    figures.visible_changes = len(latencies) + missing
+    _, figures.churn_missing = stage_latencies(records, observer.table_timeline)
+    figures.churn_missing += missing
+    figures.churn_rate = len(records) / seconds if seconds else None
     if latencies:
         figures.latency_p50_ms = 1000 * (percentile(latencies, 50) or 0)
         figures.latency_p95_ms = 1000 * (percentile(latencies, 95) or 0)
         figures.latency_max_ms = 1000 * max(latencies)
+    for attribute, timeline in (
+        ("published_ms", published_log.timeline),
+        ("table_ms", observer.table_timeline),
+    ):
+        found, _ = stage_latencies(records, timeline)
+        if found:
+            p50, p95 = percentile(found, 50) or 0, percentile(found, 95) or 0
+            setattr(figures, attribute, (1000 * p50, 1000 * p95))
     if proc.returncode:
         tail = errors.read_text(errors="replace").strip().splitlines()[-1:]
         figures.notes.append(f"churn driver exit {proc.returncode}: {' '.join(tail)}")

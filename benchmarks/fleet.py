@@ -43,10 +43,11 @@ KUBECTL = Path(sys.executable).parent / "kubectl"
 METRICS = (
     "tenants", "cold_start_s", "kubectl_s", "cold_start_ratio", "imports_s",
     "in_app_cold_start_s", "paint_s", "rss_load_mb", "rss_churn_mb", "rss_churn_max_mb",
-    "latency_p50_ms", "latency_p95_ms", "latency_max_ms", "churn_changes", "churn_missing",
+    "latency_p50_ms", "latency_p95_ms", "latency_max_ms", "visible_changes",
+    "published_p50_p95_ms", "table_p50_p95_ms", "churn_changes", "churn_missing",
     "churn_rate", "idle_cpu_pct", "idle_requests_per_min", "idle_snapshots",
     "sim_idle_cpu_pct", "promotion_total_s", "promotion_sim_s", "promotion_overhead_s",
-    "promotion_note", "load", "sim_start_s", "churn_seconds", "idle_seconds",
+    "promotion_note", "load", "sim_start_s", "churn_seconds", "idle_seconds", "focus_share",
 )  # fmt: skip
 
 # N = 2000 targets from the issue.
@@ -101,7 +102,10 @@ def time_cold_start(tenants: int, runs: int) -> tuple[float | None, float | None
 def bench_one(tenants: int, args: argparse.Namespace, root: Path) -> dict[str, Any]:
     workdir = root / f"n{tenants}"
     result: dict[str, Any] = dict.fromkeys(METRICS)
-    result.update(tenants=tenants, churn_seconds=args.churn_seconds, idle_seconds=args.idle)
+    result.update(
+        tenants=tenants, churn_seconds=args.churn_seconds, idle_seconds=args.idle,
+        focus_share=args.focus_share,
+    )  # fmt: skip
     load: dict[str, float] = {"before": load_average()}
     workdir.mkdir(parents=True, exist_ok=True)
     # Smoke records and the audit log of the promotion go here, not to the user's state dir.
@@ -124,7 +128,7 @@ def bench_one(tenants: int, args: argparse.Namespace, root: Path) -> dict[str, A
             run_console(
                 settings, tenants, workdir=workdir, sim_cpu=sim.cpu_seconds,
                 idle_seconds=args.idle, churn_seconds=args.churn_seconds, rate=args.rate,
-                settle=args.settle, probes=args.probes,
+                settle=args.settle, probes=args.probes, focus_share=args.focus_share,
             )
         )  # fmt: skip
         if profiler is not None:
@@ -140,6 +144,9 @@ def bench_one(tenants: int, args: argparse.Namespace, root: Path) -> dict[str, A
             latency_p50_ms=figures.latency_p50_ms,
             latency_p95_ms=figures.latency_p95_ms,
             latency_max_ms=figures.latency_max_ms,
+            visible_changes=figures.visible_changes,
+            published_p50_p95_ms=figures.published_ms,
+            table_p50_p95_ms=figures.table_ms,
             churn_changes=figures.churn_sent,
             churn_missing=figures.churn_missing,
             churn_rate=figures.churn_rate,
@@ -168,6 +175,10 @@ def _fmt(value: Any, unit: str = "", digits: int = 2) -> str:
     return f"{value}{unit}"
 
 
+def _pair(value: Any) -> str:
+    return "—" if not value else f"{value[0]:.0f}/{value[1]:.0f} ms"
+
+
 def table_for(result: dict[str, Any]) -> Table:
     n, load = result["tenants"], result["load"] or {}
     table = Table(title=f"ncconsole fleet benchmark — {n} tenants")
@@ -192,9 +203,13 @@ def table_for(result: dict[str, Any]) -> Table:
         ("(4) change → row painted p50 / p95",
          f"{_fmt(result['latency_p50_ms'], ' ms', 0)} / {_fmt(result['latency_p95_ms'], ' ms', 0)}",
          "latency_p95_ms", load.get("churn")),
-        ("    changes (rate, unseen)",
+        ("    stages p50/p95: published · table",
+         f"{_pair(result['published_p50_p95_ms'])} · {_pair(result['table_p50_p95_ms'])}",
+         "", load.get("churn")),
+        ("    changes (rate, in view, unseen)",
          f"{result['churn_changes']} ({_fmt(result['churn_rate'], '/s', 1)}, "
-         f"{result['churn_missing']} unseen)", "", load.get("churn")),
+         f"{result['visible_changes']} in view, {result['churn_missing']} unseen)", "",
+         load.get("churn")),
         ("(5) idle CPU (console process)", _fmt(result["idle_cpu_pct"], " %"), "idle_cpu_pct",
          load.get("idle")),
         ("(6) API requests / min idle", _fmt(result["idle_requests_per_min"], "", 1),
@@ -215,6 +230,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--churn-seconds", type=float, default=600.0)
     parser.add_argument("--idle", "--idle-seconds", dest="idle", type=float, default=60.0)
     parser.add_argument("--rate", type=float, default=50.0, help="churn changes per second")
+    parser.add_argument(
+        "--focus-share", type=float, default=0.0,
+        help="share of the churn sent to the rows in view (stress case; default: none)",
+    )  # fmt: skip
     parser.add_argument("--runs", type=int, default=3, help="runs of kubectl and cold start")
     parser.add_argument("--settle", type=float, default=3.0, help="seconds before idle")
     parser.add_argument("--probes", action="store_true", help="run status.php/S3 probes too")
