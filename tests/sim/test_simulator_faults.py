@@ -131,6 +131,23 @@ def test_degraded_can_be_cleared_and_the_pods_recover(sim: Simulator) -> None:
     wait_until(lambda: get_app(sim, "nc-crashy")["status"]["health"]["status"] == "Healthy")
 
 
+def test_degrading_a_healthy_tenant_while_running_crash_loops_its_pods(sim: Simulator) -> None:
+    core = client.CoreV1Api(api_client(sim))
+    sim.set_fault("maint", "degraded", True)
+
+    def crash_looping() -> bool:
+        pods = core.list_namespaced_pod("nc-maint").items
+        return bool(pods) and all(
+            (cs.state.waiting and cs.state.waiting.reason == "CrashLoopBackOff")
+            for p in pods for cs in p.status.container_statuses
+        )  # fmt: skip
+
+    wait_until(crash_looping, what="CrashLoopBackOff")
+    wait_until(lambda: get_app(sim, "nc-maint")["status"]["health"]["status"] == "Degraded")
+    sim.set_fault("maint", "degraded", False)
+    wait_until(lambda: get_app(sim, "nc-maint")["status"]["health"]["status"] == "Healthy")
+
+
 def test_maintenance_shows_in_status_php_with_200_and_in_occ(sim: Simulator) -> None:
     reply = status_php(sim, "maint")
     assert reply.status_code == 200 and reply.json()["maintenance"] is True
