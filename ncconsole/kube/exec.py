@@ -18,6 +18,7 @@ from kubernetes import client as k8s_client
 from kubernetes.client.exceptions import ApiException
 from kubernetes.stream import stream
 from kubernetes.stream.ws_client import ERROR_CHANNEL
+from websocket import WebSocketException
 
 from ncconsole.kube.connection import ApiStatusError, ApiUnreachable, KubeConnection
 from ncconsole.kube.views import parse_pod
@@ -193,6 +194,7 @@ def _exec(
         callback(text)
 
     timed_out = False
+    status = ""
     try:
         while ws.is_open():
             if time.monotonic() - started > timeout or (should_stop and should_stop()):
@@ -212,6 +214,8 @@ def _exec(
             if rest:
                 take(chunks, rest, callback)
         status = "" if timed_out else ws.read_channel(ERROR_CHANNEL)
+    except (WebSocketException, OSError):
+        pass  # the connection was lost (API server or node gone): there is no exit code
     finally:
         ws.close()
     return ExecResult(
