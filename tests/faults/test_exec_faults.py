@@ -81,6 +81,31 @@ def test_pod_deleted_mid_command_ends_with_137_and_is_audited(
     assert entry["target"] == f"nc-alpha/{pod}"
 
 
+def test_api_gone_mid_command_says_there_is_no_exit_code(sim: Simulator, tmp_path: Path) -> None:
+    """The API server stops answering while occ runs: no exit code ever comes back."""
+    pod = ready_pod(sim, "beta")
+    server = sim.server
+    assert server is not None
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ncconsole", "occ", "beta", "--yes", "--", "files:scan", "bob"],
+        cwd=ROOT, env={**os.environ, **cli_env(sim, tmp_path)},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith("Scanning file")
+        server.stop_listening()
+        _out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        server.start_listening()
+    assert proc.returncode == 1
+    said = f"the connection to pod {pod} ended without an exit code"
+    assert_one_line_error(err, f"ncconsole: occ on tenant beta: {said}")
+    entry = read_audit(tmp_path / "state" / "ncconsole" / "audit.jsonl")[-1]
+    assert (entry["result"], entry["exit_code"], entry["message"]) == ("failed", None, said)
+
+
 def test_container_missing_is_named(sim: Simulator) -> None:
     settings = sim_settings(sim, occ={"container": "php-fpm"})
     conn = connect(settings)
