@@ -172,7 +172,7 @@ class Simulator:
             on_tenants_changed=self._tenants_changed,
         )  # fmt: skip
         self._controllers = [
-            DeploymentController(store),
+            DeploymentController(store, events),
             self.kubelet,
             self.argocd,
             ExternalSecretsController(store, events),

@@ -147,6 +147,10 @@ def test_a_template_change_rolls_every_pod(sim: Simulator, core: client.CoreV1Ap
         )  # fmt: skip
 
     wait_until(rolled, what="the rollout")
+    messages = [e.message for e in core.list_namespaced_event("nc-canary").items]
+    assert any(m.startswith("Scaled down replica set nextcloud-") for m in messages)
+    assert any(m.startswith("Created pod: nextcloud-") for m in messages)
+    assert "Stopping container nextcloud" in messages
     done = kubectl(sim, "rollout", "status", "-n", "nc-canary", "deploy/nextcloud", "--timeout=10s")
     assert 'deployment "nextcloud" successfully rolled out' in done.stdout
     logs = kubectl(sim, "logs", "-n", "nc-canary", "deploy/nextcloud", "--tail=3").stdout

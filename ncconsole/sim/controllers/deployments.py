@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from ncconsole.sim.controllers.events import EventRecorder
 from ncconsole.sim.controllers.state import Reconciler
 from ncconsole.sim.resources import DEPLOYMENTS, PODS
 from ncconsole.sim.store import Store, WatchEvent, now_iso
@@ -73,6 +74,11 @@ def new_pod(deployment: Obj, pod_hash: str, name_suffix: str | None = None) -> O
         "spec": spec,
         "status": {"phase": "Pending", "qosClass": "Burstable"},
     }
+
+
+def _main_container(pod: Obj) -> str:
+    containers = (pod.get("spec") or {}).get("containers") or [{}]
+    return str(containers[0].get("name", ""))
 
 
 def _ready(pod: Obj) -> bool:
@@ -155,8 +161,12 @@ def deployment_status(deployment: Obj, pods: list[Obj], stamp: str) -> Obj:
 
 
 class DeploymentController:
-    def __init__(self, store: Store) -> None:
+    """Reconciles Deployments and their pods; `events` (optional) gets the Events the
+    deployment controller, the ReplicaSet controller and the kubelet write on the way."""
+
+    def __init__(self, store: Store, events: EventRecorder | None = None) -> None:
         self.store = store
+        self.events = events
         self._reconciler = Reconciler(self.reconcile)
         self._unsubscribe: list[Callable[[], None]] = []
 
@@ -187,6 +197,10 @@ class DeploymentController:
                 deployment = owner["name"].rsplit("-", 1)[0]
                 self._reconciler.queue((meta["namespace"], deployment))
 
+    def _event(self, obj: Obj, reason: str, message: str, component: str = "kubelet") -> None:
+        if self.events is not None:
+            self.events.record(obj, reason, message, component=component)
+
     def reconcile(self, key: tuple[str, str]) -> None:
         namespace, name = key
         deployment = self.store.try_get(DEPLOYMENTS, namespace, name)
@@ -205,15 +219,33 @@ class DeploymentController:
             if p["metadata"]["name"].startswith(prefix)
         ]
         old = [p for p in pods if p["metadata"]["labels"].get(HASH_LABEL) != current]
+        old_sets = sorted({p["metadata"]["labels"].get(HASH_LABEL, "") for p in old})
         for pod in old:  # Recreate: every old pod goes before the new ones come
             self.store.delete(PODS, namespace, pod["metadata"]["name"])
+            self._event(pod, "Killing", f"Stopping container {_main_container(pod)}")
+        for old_hash in old_sets:
+            count = sum(1 for p in old if p["metadata"]["labels"].get(HASH_LABEL) == old_hash)
+            self._event(deployment, "ScalingReplicaSet",
+                        f"Scaled down replica set {name}-{old_hash} from {count} to 0",
+                        "deployment-controller")  # fmt: skip
         pods = [p for p in pods if p not in old]
         want = int(spec.get("replicas", 1))
+        if want > len(pods):
+            self._event(deployment, "ScalingReplicaSet",
+                        f"Scaled up replica set {name}-{current} from {len(pods)} to {want}",
+                        "deployment-controller")  # fmt: skip
         for _ in range(want - len(pods)):
             pod = new_pod(deployment, current)
             while self.store.try_get(PODS, namespace, pod["metadata"]["name"]) is not None:
                 pod = new_pod(deployment, current)
             pods.append(self.store.create(PODS, pod))
+            owner = pod["metadata"]["ownerReferences"][0]
+            replica_set = {
+                "apiVersion": "apps/v1", "kind": "ReplicaSet",
+                "metadata": {"name": owner["name"], "namespace": namespace, "uid": owner["uid"]},
+            }  # fmt: skip
+            created = f"Created pod: {pod['metadata']['name']}"
+            self._event(replica_set, "SuccessfulCreate", created, "replicaset-controller")
         for pod in sorted(pods, key=lambda p: p["metadata"]["name"])[want:]:
             self.store.delete(PODS, namespace, pod["metadata"]["name"])
             pods.remove(pod)
