@@ -23,7 +23,7 @@ pytestmark = pytest.mark.timeout(60)
 TIMEOUT = 0.5
 TENANTS = [
     {"name": "fine", "wave": 0, "replicas": 1},
-    {"name": "slow", "wave": 1, "replicas": 1, "faults": {"statusphp_slow": 5.0}},
+    {"name": "slow", "wave": 1, "replicas": 1, "faults": {"statusphp_slow": 1.5}},
     {"name": "broken", "wave": 1, "replicas": 1, "faults": {"statusphp_500": True}},
     {"name": "renamed", "wave": 1, "replicas": 1},
 ]
