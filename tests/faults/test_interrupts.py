@@ -2,7 +2,8 @@
 line, the audit log says the action was interrupted, and nothing is left half-done - no
 Secret with some of its keys, no occ still started after the signal.
 
-The promotion case (the wave engine holding a Lease) belongs to the promotion suite.
+A promotion (the wave engine holding a Lease) interrupted by Ctrl-C is tested with the
+promotion itself; here it gets SIGTERM.
 """
 
 from __future__ import annotations
@@ -16,12 +17,21 @@ from pathlib import Path
 
 import pytest
 
+from ncconsole.kube.connection import connect
+from ncconsole.kube.lease import LEASE_NAME, PromotionLease, lease_holder
 from ncconsole.ops.audit import read_audit
 from ncconsole.ops.secrets import SECRET_KEYS
-from ncconsole.sim.resources import SECRETS
+from ncconsole.sim.resources import APPLICATIONS, SECRETS
 from ncconsole.sim.simulator import Simulator
-from tests.faults.conftest import ROOT, assert_one_line_error, simulator, wait_until
+from tests.faults.conftest import (
+    ROOT,
+    assert_one_line_error,
+    sim_settings,
+    simulator,
+    wait_until,
+)
 from tests.faults.long_occ import LongOcc
+from tests.ops.waves_helpers import UPGRADE
 
 pytestmark = pytest.mark.timeout(60)
 TENANTS = [
@@ -117,3 +127,31 @@ def test_signal_during_an_occ_fleet_run_stops_it_and_audits_each_tenant(
         ("interrupted", "stopped by the user")
     }
     assert len(running) == 2  # the third tenant was never started after the signal
+
+
+def test_sigterm_during_a_promotion_releases_the_lease(tmp_path: Path) -> None:
+    """Ctrl-C is tested with the promotion itself (tests/test_wave_cli.py); SIGTERM (a closed
+    terminal, a CI job cancelled) must end it the same way."""
+    tenants = [{"name": "canary", "wave": 0, "replicas": 1}, *TENANTS]
+    extra = {"pending_upgrade": UPGRADE, "timings": {"sync": 5}}
+    with simulator(tmp_path / "sim", tenants, **extra) as sim:
+        lease = PromotionLease(connect(sim_settings(sim)), "argocd", name=LEASE_NAME)
+        proc = start_cli(sim, tmp_path, "wave", "promote", "0", "--yes")
+        try:
+            wait_until(lambda: lease_holder(lease.read()), 20, "the promotion's Lease")
+            wait_until(lambda: canary_operation(sim), 20, "the canary's sync")
+            proc.send_signal(signal.SIGTERM)
+            _out, err = proc.communicate(timeout=30)
+        finally:
+            proc.kill()
+        assert proc.returncode == 130, err
+        assert "Traceback" not in err
+        assert lease_holder(lease.read()) == ""  # another console may promote at once
+        last = [e for e in audit(tmp_path) if e["action"] == "wave promote"][-1]
+        assert (last["result"], last["exit_code"]) == ("interrupted", 130)
+
+
+def canary_operation(sim: Simulator) -> bool:
+    app = sim.call(sim.store.try_get, APPLICATIONS, "argocd", "nc-canary") or {}
+    phase = ((app.get("status") or {}).get("operationState") or {}).get("phase")
+    return bool(app.get("operation")) or phase == "Running"
