@@ -130,6 +130,27 @@ def test_api_outage_shows_banner_keeps_last_fleet_and_recovers_exactly(sim: Simu
         state.stop()
 
 
+async def test_console_during_an_outage_keeps_its_rows_and_answers_keys(sim: Simulator) -> None:
+    settings = sim_settings(sim)
+    console = make_app(FleetState(settings, timing=FAST, probes=False, repo_poll=0.3), settings)
+    server = sim.server
+    assert server is not None
+    async with console.run_test(size=(140, 40)) as pilot:
+        table = console.screen.query_one(FleetTable)
+        shown = console.screen.query_one(Banner)
+        await wait_ui(pilot, lambda: len(table.row_keys) == 5, 15)
+        rows = list(table.row_keys)
+        server.stop_listening()
+        try:
+            await wait_ui(pilot, lambda: "connection refused" in shown.content.plain, 15)
+            assert table.row_keys == rows  # the last known fleet stays on screen
+            assert_responsive(await key_latencies(pilot, "j", presses=5))
+        finally:
+            server.start_listening()
+        await wait_ui(pilot, lambda: not shown.display, 15)
+        assert table.row_keys == rows
+
+
 def test_full_restart_after_a_long_outage_relists_on_410(tmp_path: Path) -> None:
     """The server comes back as a new process on the same port (same storage, same CA) with
     less history than was written meanwhile: every watch gets 410 Gone and lists again."""
