@@ -41,12 +41,16 @@ def lease_path(namespace: str, name: str = "") -> str:
     return f"{base}/{name}" if name else base
 
 
-def default_holder() -> str:
+def current_user() -> str:
+    """The OS user running the console (for holder names and Argo CD's initiatedBy)."""
     try:
-        user = getpass.getuser()
+        return getpass.getuser()
     except (KeyError, OSError):
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
+        return "unknown"
+
+
+def default_holder() -> str:
+    return f"{current_user()}@{socket.gethostname()}"
 
 
 def _micro_time(moment: datetime) -> str:

@@ -3,6 +3,7 @@ timeout, RollingSync and rollback - with what the audit trail says about each.""
 
 from __future__ import annotations
 
+import getpass
 import threading
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from ncconsole.ops.promotion import (
 )
 from ncconsole.ops.promotion.session import WaveSession
 from ncconsole.ops.promotion.smoke_gate import SmokeRecord
-from tests.ops.waves_helpers import UPGRADE, head, images, platform, sim_settings
+from tests.ops.waves_helpers import UPGRADE, app_json, head, images, platform, sim_settings
 
 pytestmark = pytest.mark.timeout(60)
 NEW, OLD = ("nextcloud:30.0.8-apache",), ("nextcloud:30.0.6-apache",)
@@ -49,6 +50,9 @@ def test_wave_1_is_promoted_after_the_canary_with_smoke_checks(tmp_path: Path) -
         assert canary.outcome == "promoted" and canary.exit_code == 0
         assert [p.phase for p in seen if p.tenant == "canary"][-1] == Phase.DONE
         assert {Phase.SYNCING, Phase.SMOKE} <= {p.phase for p in seen}
+        op = app_json(session, "canary")["status"]["operationState"]["operation"]
+        assert op["initiatedBy"] == {"username": f"ncconsole:{getpass.getuser()}"}
+        assert {"name": "Reason", "value": "ncconsole: promote wave 0"} in op["info"]
         report = promote(session, 1, concurrency=2)
         assert report.outcome == "promoted", report.as_dict()
         assert {t.tenant: t.phase for t in report.tenants} == {

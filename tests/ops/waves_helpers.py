@@ -45,9 +45,13 @@ def head(sim: Simulator) -> str:
     return (sim.repo / ".git" / "refs" / "heads" / "main").read_text().strip()
 
 
-def images(session: WaveSession, tenant: str) -> tuple[str, ...]:
+def app_json(session: WaveSession, tenant: str) -> dict[str, Any]:
     assert session.conn is not None
-    app = session.conn.get_json(
+    return session.conn.get_json(
         f"/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/nc-{tenant}"
     )
+
+
+def images(session: WaveSession, tenant: str) -> tuple[str, ...]:
+    app = app_json(session, tenant)
     return tuple((app.get("status") or {}).get("summary", {}).get("images") or ())

@@ -18,7 +18,7 @@ from ncconsole.kube.appset_strategy import AppSetStrategy
 from ncconsole.kube.argocd import DONE, FINAL, WAITING, SyncRefused, SyncState, request_sync
 from ncconsole.kube.argocd_follow import Cancel, follow_sync
 from ncconsole.kube.connection import ApiStatusError, ApiUnreachable, KubeConnection
-from ncconsole.kube.lease import LeaseHeld, PromotionLease, lease_holder
+from ncconsole.kube.lease import LeaseHeld, PromotionLease, current_user, lease_holder
 from ncconsole.ops.audit import AuditAction, Auditor
 from ncconsole.ops.errors import OpsError
 from ncconsole.ops.guard import Permission, require_access, require_writable
@@ -68,7 +68,7 @@ class WavePromotion:
         self.lease = lease or PromotionLease(
             conn, settings.argocd_namespace, purpose=f"wave {options.wave}"
         )
-        self.user = user or self.lease.holder
+        self.user = user or current_user()
         self.overview: WaveOverview | None = None
         self.progress: dict[str, TenantProgress] = {}
         self._lock = threading.Lock()
@@ -148,6 +148,10 @@ class WavePromotion:
             text = "; ".join(str(b) for b in blockers) or "all gates pass"
             outcome = "dry-run" if not blockers or o.force else "dry-run-refused"
             return self._report(outcome, text, blockers if o.force else [])
+        if self._interrupted.is_set():  # stopped while the gates ran: nothing has moved
+            self._audit("interrupted", "interrupted before anything moved", exit_code=130)
+            self._skip_rest()
+            return self._report("interrupted", "interrupted before anything moved")
         if blockers and not o.force:
             refusal = GateRefused(o.wave, blockers)
             self._audit("refused", str(refusal), exit_code=3)

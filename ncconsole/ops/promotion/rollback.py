@@ -22,6 +22,7 @@ from ncconsole.kube.argocd import (
 )
 from ncconsole.kube.argocd_follow import Cancel, follow_sync
 from ncconsole.kube.connection import ApiStatusError, KubeConnection
+from ncconsole.kube.lease import current_user
 from ncconsole.ops.audit import AuditAction, Auditor
 from ncconsole.ops.errors import OpsError, Refused
 from ncconsole.ops.guard import Permission, require_access, require_writable
@@ -126,7 +127,7 @@ def run_rollback(
         emit(Phase.SYNCING, "requesting sync")
         try:
             request = request_sync(
-                conn, settings.argocd_namespace, plan.app, user=user or "ncconsole",
+                conn, settings.argocd_namespace, plan.app, user=user or current_user(),
                 reason=f"ncconsole: rollback to history {plan.target_id}",
                 revision=plan.target_revision,
             )  # fmt: skip
