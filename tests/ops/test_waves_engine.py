@@ -235,3 +235,26 @@ def test_rollback_returns_the_tenant_to_the_previous_revision(tmp_path: Path) ->
         line = read_audit()[-1]
         assert line["action"] == "rollback" and line["result"] == "ok"
         assert line["args"]["history_id"] == plan.target_id
+
+
+def test_a_lease_taken_over_mid_promotion_starts_no_more_tenants(tmp_path: Path) -> None:
+    fleet = tenants(("anna", 0, {}), ("bert", 0, {}))
+    with platform(tmp_path, fleet, pending_upgrade=UPGRADE, timings={"sync": 1.5}) as (_, s):
+        lease = PromotionLease(s.conn, "argocd", duration=3)  # renewed every second
+
+        def take_over(p: TenantProgress) -> None:
+            if p.tenant == "anna" and p.phase == Phase.SYNCING and p.message == "requesting sync":
+                current = lease.read()
+                current["metadata"]["annotations"]["ncconsole.io/session"] = "someone-else"
+                s.conn.request_json("PUT", lease.path, None, current)
+
+        promotion = s.promotion(PromotionOptions(wave=0, concurrency=1), take_over)
+        promotion.lease = lease
+        report = promotion.run()
+        phases = {t.tenant: (t.phase, t.message) for t in report.tenants}
+        assert phases["anna"][0] == Phase.DONE
+        assert phases["bert"] == (
+            Phase.SKIPPED,
+            "not started: the promotion Lease was taken over or deleted",
+        )
+        assert report.outcome == "failed" and "taken over" in report.message
