@@ -71,7 +71,7 @@ def test_wave_list_then_promote_canary_first(sim: Simulator, capsys) -> None:
 
     code, out, _ = run(capsys, "wave", "list")
     assert "wave 1 may not be promoted:\n  - canary: wave 0: OutOfSync" in out
-    code, _, err = run(capsys, "wave", "promote", "1", "--yes")
+    code, _, err = run(capsys, "wave", "promote", "1")  # refused before any question
     assert code == 3
     assert "wave 1 may not be promoted" in err and "  - canary: wave 0: OutOfSync" in err
 

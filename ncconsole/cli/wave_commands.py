@@ -270,7 +270,8 @@ def wave_promote(
         status = plan.wave(wave)
         assert status is not None
         names = [t.tenant for t in status.tenants]
-        if not dry_run and not yes:
+        # A wave the gates will refuse anyway is refused without asking first.
+        if not dry_run and not yes and (force or not status.blockers):
             question = (
                 f"Promote wave {wave} ({len(names)} tenants: {', '.join(names[:6])}"
                 f"{' ...' if len(names) > 6 else ''}) to {plan.target_revision[:12]}?"
