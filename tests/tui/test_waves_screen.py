@@ -143,3 +143,27 @@ async def test_quitting_mid_promotion_releases_the_lease(tmp_path: Path) -> None
         wait_until(lambda: lease_holder(lease.read()) == "", timeout=10, what="Lease released")
         last = [e for e in read_audit() if e["action"] == "wave promote"][-1]
         assert last["result"] == "interrupted"
+
+
+async def test_rolling_sync_steps_and_statuses_are_shown(tmp_path: Path) -> None:
+    tenants = [
+        {"name": "canary", "wave": 0, "replicas": 1},
+        {"name": "alpha", "wave": 1, "replicas": 1},
+        {"name": "stray", "wave": 7, "replicas": 1},
+    ]
+    appset = {"mode": "rolling_sync", "steps": [{"waves": [0]}, {"waves": [1], "max_update": 0}]}
+    with Simulator(scenario(tenants, applicationset=appset), workdir=tmp_path / "sim") as sim:
+        app = console(sim)
+        async with app.run_test(size=(160, 40)) as pilot:
+            app.action_waves()
+            await wait_for(
+                pilot, lambda: isinstance(app.screen, WavesScreen) and app.screen.is_mounted
+            )
+            screen = app.screen
+            title = screen.query_one("#waves-title", Static)
+            await wait_for(pilot, lambda: "RollingSync steps" in plain(title.render(), 200), 10)
+            text = plain(title.render(), 200)
+            assert "2: wave In 1 (manual)" in text and "step -1 (never synced): nc-stray" in text
+            assert screen.select_wave(1)
+            detail = screen.query_one("#waves-detail", Static)
+            await wait_for(pilot, lambda: "(step 2: Healthy)" in plain(detail.render()), 10)

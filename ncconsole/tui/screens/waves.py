@@ -178,6 +178,8 @@ class WavesScreen(Screen[None]):
             f"waves — ApplicationSet {self.overview.appset} ({mode}), target revision "
             f"{self.overview.target_revision[:12] or '?'}, {self.concurrency} at a time (+/-)"
         )
+        if self.overview.steps:
+            title += "\nRollingSync steps: " + "; ".join(self.overview.steps)
         if self.overview.unmatched:
             title += f" — step -1 (never synced): {', '.join(self.overview.unmatched)}"
         self.title_bar.update(Text(title, style="bold"))
@@ -211,6 +213,8 @@ class WavesScreen(Screen[None]):
         for i, row in enumerate(status.tenants):
             style = "green" if row.settled else "yellow" if row.exists else "red"
             text.append(("" if i == 0 else ", ") + row.tenant, style=style)
+            if row.step is not None:  # RollingSync: the controller's view of this app
+                text.append(f" (step {row.step}: {row.step_status or '?'})", style="dim")
         for blocker in status.blockers if not status.settled else ():
             text.append(f"\n  • {blocker}", style="red")
         self.detail.update(text)
