@@ -11,7 +11,7 @@ import pytest
 
 from ncconsole.kube.lease import PromotionLease, lease_holder
 from ncconsole.ops.audit import read_audit
-from ncconsole.ops.errors import ReadOnlyRefused
+from ncconsole.ops.errors import AccessDenied, ReadOnlyRefused
 from ncconsole.ops.promotion import (
     GateRefused,
     Phase,
@@ -182,11 +182,18 @@ def test_a_tenant_that_takes_too_long_times_out(tmp_path: Path) -> None:
         assert lease_holder(session.promotion(PromotionOptions(wave=0)).lease.read()) == ""
 
 
-def test_read_only_mode_refuses_to_promote(tmp_path: Path) -> None:
+def test_read_only_mode_and_missing_rights_refuse_to_promote(tmp_path: Path) -> None:
     with platform(tmp_path, tenants(("canary", 0, {}))) as (sim, _):
         session = WaveSession(sim_settings(sim, read_only=True)).open()
         try:
             with pytest.raises(ReadOnlyRefused, match="promote wave 0"):
+                promote(session, 0)
+        finally:
+            session.close()
+        viewer = sim.write_kubeconfig(tmp_path / "viewer", user="viewer")
+        session = WaveSession(sim_settings(sim, kubeconfig=viewer)).open()
+        try:
+            with pytest.raises(AccessDenied, match=r"may not patch applications\.argoproj\.io"):
                 promote(session, 0)
         finally:
             session.close()

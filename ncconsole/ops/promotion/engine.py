@@ -124,8 +124,11 @@ class WavePromotion:
             require_access(
                 self.conn,
                 Permission("patch", "applications", self.settings.argocd_namespace, "argoproj.io"),
-                Permission(
-                    "update", "leases", self.settings.argocd_namespace, "coordination.k8s.io"
+                *(
+                    Permission(
+                        verb, "leases", self.settings.argocd_namespace, "coordination.k8s.io"
+                    )
+                    for verb in ("create", "update")
                 ),
             )
         overview = self.plan()
