@@ -35,6 +35,8 @@ from ncconsole.ops.promotion import (
 from ncconsole.ops.promotion.session import WaveSession
 from ncconsole.settings import Settings
 
+LISTED_BLOCKERS = 10  # per wave in `wave list`; `wave promote` names every one
+
 
 def _common(func: Any) -> Any:
     func = click.option(
@@ -167,8 +169,11 @@ def wave_list(settings: Settings, revision: str, output_format: str) -> int:
     for w in overview.waves:
         if w.blockers and not w.settled:
             click.echo(f"wave {w.wave} may not be promoted:")
-            for blocker in w.blockers:
+            for blocker in w.blockers[:LISTED_BLOCKERS]:
                 click.echo(f"  - {blocker}")
+            if len(w.blockers) > LISTED_BLOCKERS:
+                more = len(w.blockers) - LISTED_BLOCKERS
+                click.echo(f"  ... and {more} more (--format json lists them all)")
     if overview.mode == "rolling_sync" and overview.steps:
         click.echo("RollingSync steps: " + "; ".join(overview.steps))
     if overview.unmatched:

@@ -46,6 +46,7 @@ PHASE_STYLE = {Phase.DONE: "green", Phase.FAILED: "bold red", Phase.SKIPPED: "ye
                Phase.INTERRUPTED: "yellow", Phase.QUEUED: "dim"}  # fmt: skip
 STRATEGY_EVERY = 10.0  # seconds between reads of the ApplicationSet's strategy
 SMOKE_TTL = 2.0  # seconds the smoke record file is trusted before being read again
+DETAIL_BLOCKERS = 6  # reasons listed under the table for the highlighted wave
 
 
 def verdict(status: WaveStatus) -> Text:
@@ -215,8 +216,11 @@ class WavesScreen(Screen[None]):
             text.append(("" if i == 0 else ", ") + row.tenant, style=style)
             if row.step is not None:  # RollingSync: the controller's view of this app
                 text.append(f" (step {row.step}: {row.step_status or '?'})", style="dim")
-        for blocker in status.blockers if not status.settled else ():
+        blockers = status.blockers if not status.settled else ()
+        for blocker in blockers[:DETAIL_BLOCKERS]:
             text.append(f"\n  • {blocker}", style="red")
+        if len(blockers) > DETAIL_BLOCKERS:
+            text.append(f"\n  … and {len(blockers) - DETAIL_BLOCKERS} more", style="red")
         self.detail.update(text)
 
     def selected_wave(self) -> WaveStatus | None:
