@@ -122,7 +122,7 @@ class WavesScreen(Screen[None]):
         self.watch(self.app, "snapshot", self._show_snapshot)
         self.set_interval(1.0, self._tick)
         # RollingSync step statuses change as the controller works: read them again now and then.
-        self.set_interval(STRATEGY_EVERY, self._load_strategy)
+        self.set_interval(STRATEGY_EVERY, self._reload_strategy)
         self.action_refresh()
 
     def stop_promotion(self) -> None:
@@ -138,6 +138,10 @@ class WavesScreen(Screen[None]):
     def action_refresh(self) -> None:
         self._smoke = (0.0, {})
         self._load_strategy()
+
+    def _reload_strategy(self) -> None:
+        if is_visible(self):
+            self._load_strategy()
 
     class StrategyLoaded(Message):
         """The owning ApplicationSet's strategy was read (None: not found or unreadable)."""
