@@ -123,20 +123,26 @@ async def wait_ui(pilot: Any, condition: Callable[[], object], timeout: float = 
         await pilot.pause(0.02)
 
 
-async def key_latencies(pilot: Any, key: str, presses: int = 5) -> list[float]:
-    """Seconds from pressing `key` until the app has handled it and is idle, per press."""
+async def key_latencies(
+    pilot: Any, widget: Any, attribute: str, keys: tuple[str, str] = ("j", "k"), presses: int = 10
+) -> list[float]:
+    """Seconds from pressing a key until its action has changed `widget.attribute` (e.g. a
+    table's cursor), per press. The keys alternate (down, up) so every press changes it."""
+    changed: list[float] = []
+    pilot.app.watch(widget, attribute, lambda *_: changed.append(time.perf_counter()), init=False)
     latencies = []
-    for _ in range(presses):
-        started = time.perf_counter()
-        await pilot.press(key)
-        latencies.append(time.perf_counter() - started)
+    for i in range(presses):
+        seen, started = len(changed), time.perf_counter()
+        await pilot.press(keys[i % 2])
+        await wait_ui(pilot, lambda seen=seen: len(changed) > seen, 5)
+        latencies.append(changed[seen] - started)
         await pilot.pause(0.05)
     return latencies
 
 
 def assert_responsive(latencies: list[float], limit: float = 0.1) -> None:
-    """Keys answer within `limit` seconds: at least 4 presses in 5 (the measure includes
-    waiting for the screen to be idle, and the machine is shared), and none takes 3x that."""
-    slow = [round(t, 3) for t in latencies if t >= limit]
-    assert len(slow) <= len(latencies) // 5, f"slow key presses: {latencies}"
+    """Keys are handled within `limit` seconds: the median press is, and none takes 3x that
+    (the machine is shared and loaded; a UI blocked by the API would take seconds)."""
+    median = sorted(latencies)[len(latencies) // 2]
+    assert median < limit, f"slow key presses: {[round(t, 3) for t in latencies]}"
     assert max(latencies) < 3 * limit, f"a key press took {max(latencies):.3f} s: {latencies}"

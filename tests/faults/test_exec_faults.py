@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -133,30 +134,33 @@ def test_non_zero_exit_is_passed_through_and_audited(sim: Simulator, tmp_path: P
 
 
 def test_ten_megabytes_of_output_stream_with_bounded_memory(sim: Simulator, tmp_path: Path) -> None:
-    """The CLI prints occ's output as it arrives; its memory does not grow with it. RSS is
-    sampled from /proc while the output flows: the growth from 1 MiB received (buffers and
-    TLS warmed up) to the end, against the 9 MiB that flowed meanwhile."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ncconsole", "occ", "beta", "--yes", "--", "files:scan", "--all"],
-        cwd=ROOT, env={**os.environ, **cli_env(sim, tmp_path)},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    assert proc.stdout is not None and proc.stderr is not None
-    received, first, peak = 0, 0, 0
-    try:
-        while chunk := proc.stdout.read(65536):
-            received += len(chunk)
-            rss = _rss(proc.pid)
-            first = first or (rss if received >= 2**20 else 0)
-            peak = max(peak, rss)
-        err = proc.stderr.read().decode()
-        assert proc.wait(timeout=30) == 0, err
-    finally:
-        proc.kill()
-    assert received >= BIG_OUTPUT and "Traceback" not in err
-    growth = peak - first
-    print(f"RSS {first / 2**20:.1f} MiB after 1 MiB, peak {peak / 2**20:.1f} MiB after 10 MiB")
-    assert growth < 3 * 2**20, f"RSS grew by {growth / 2**20:.1f} MiB while 9 MiB streamed"
+    """The CLI prints occ's output as it arrives and keeps none of it. Its stdout goes to a
+    file (a pipe the test reads could stall it); RSS is sampled from /proc while the file
+    grows, and its peak stays well under the output above what it was after the first MiB
+    (buffers and TLS warmed up). Holding the output grew it by 19-27 MiB here."""
+    output = tmp_path / "scan.out"
+    with output.open("wb") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ncconsole", "occ", "beta", "--yes", "--",
+             "files:scan", "--all"],
+            cwd=ROOT, env={**os.environ, **cli_env(sim, tmp_path)},
+            stdout=sink, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        samples = []
+        try:
+            while proc.poll() is None:
+                samples.append((output.stat().st_size, _rss(proc.pid)))
+                time.sleep(0.01)  # sampling interval, not a wait for a condition
+            err = proc.stderr.read().decode() if proc.stderr else ""
+        finally:
+            proc.kill()
+    assert proc.returncode == 0 and "Traceback" not in err, err
+    assert output.stat().st_size >= BIG_OUTPUT
+    mib = 2**20
+    first = next(rss for got, rss in samples if got >= mib and rss)
+    peak = max(rss for _, rss in samples)
+    print(f"RSS after 1 MiB {first / mib:.1f} MiB, peak {peak / mib:.1f} MiB")
+    assert peak - first < BIG_OUTPUT / 2, f"RSS grew by {(peak - first) / mib:.1f} MiB"
 
 
 def _rss(pid: int) -> int:

@@ -153,13 +153,14 @@ def test_huge_conditions_are_kept_and_rendered_quickly(snapshot: FleetSnapshot) 
 
 async def test_console_renders_odd_applications_and_keeps_answering(settings: Settings) -> None:
     console = make_app(FleetState(settings, timing=FAST, probes=False), settings)
-    async with console.run_test(size=(140, 40)) as pilot:
+    async with console.run_test(size=(140, 30)) as pilot:
         table = console.screen.query_one(FleetTable)
 
         def health(name: str) -> str:
             return table.get_cell(f"tenant:{name}", "health").plain
 
         await wait_ui(pilot, lambda: len(table.row_keys) == 8, 15)  # 2 wave lines + 6 tenants
+        await wait_ui(pilot, lambda: console.snapshot is not None and console.snapshot.complete)
         await wait_ui(pilot, lambda: health("canary") == "✔ healthy")
         unknown = {name: health(name) for name in ODD_APPS if name != "huge"}
         assert unknown == dict.fromkeys(unknown, "? unknown")
@@ -169,7 +170,8 @@ async def test_console_renders_odd_applications_and_keeps_answering(settings: Se
             await wait_ui(pilot, lambda name=name: "application" in argo_text(console, name))
         assert "… 195 more" in argo_text(console, "huge")
         # Keys keep answering on the detail of the 2 MB Application, across refresh ticks.
-        assert_responsive(await key_latencies(pilot, "j", presses=12))
+        body = console.screen.query_one("#tenant-body")
+        assert_responsive(await key_latencies(pilot, body, "scroll_y", presses=12))
         await pilot.press("escape")
         await wait_ui(pilot, lambda: not isinstance(console.screen, TenantScreen))
 
