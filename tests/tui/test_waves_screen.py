@@ -167,3 +167,26 @@ async def test_rolling_sync_steps_and_statuses_are_shown(tmp_path: Path) -> None
             assert screen.select_wave(1)
             detail = screen.query_one("#waves-detail", Static)
             await wait_for(pilot, lambda: "(step 2: Healthy)" in plain(detail.render()), 10)
+
+
+async def test_j_and_k_move_between_waves_like_the_arrows(tmp_path: Path) -> None:
+    tenants = [
+        {"name": "canary", "wave": 0, "replicas": 1},
+        {"name": "alpha", "wave": 1, "replicas": 1},
+        {"name": "beta", "wave": 2, "replicas": 1},
+    ]
+    with Simulator(scenario(tenants, pending_upgrade=UPGRADE), workdir=tmp_path / "sim") as sim:
+        app = console(sim)
+        async with app.run_test(size=(160, 40)) as pilot:
+            await pilot.press("w")
+            await wait_for(
+                pilot, lambda: isinstance(app.screen, WavesScreen) and app.screen.is_mounted
+            )
+            table = app.screen.table
+            await wait_for(pilot, lambda: table.row_count == 3, 10)
+            await pilot.press("j", "j")
+            assert table.cursor_row == 2
+            await pilot.press("k")
+            assert table.cursor_row == 1
+            detail = plain(app.screen.query_one("#waves-detail", Static).render())
+            assert "wave 1: alpha" in detail

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from ncconsole.errors import NcConsoleError
 from ncconsole.ops.audit import read_audit
+from ncconsole.tui.widgets.table import Table
 
 
 def _when(value: Any) -> str:
@@ -30,7 +31,7 @@ class AuditScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(Text("audit trail", style="bold"), id="audit-title")
-        yield DataTable(id="audit-table", cursor_type="row")
+        yield Table(id="audit-table", cursor_type="row")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:

@@ -22,6 +22,7 @@ from ncconsole.ops.guard import is_read_only_occ, tenant_permissions
 from ncconsole.ops.occ import OccRun, masked_args, run_occ, run_occ_fleet
 from ncconsole.tui.ops_session import OccHistory, OpsSession
 from ncconsole.tui.screens.confirm import ConfirmScreen
+from ncconsole.tui.widgets.table import Table
 
 COMMON_COMMANDS = [
     "status", "status --output=json", "app:list", "app:list --output=json", "user:list",
@@ -62,7 +63,7 @@ class OccScreen(Screen[None]):
         )
         yield Static("", id="occ-exit")
         if self.fleet:
-            yield DataTable(id="occ-results", cursor_type="row")
+            yield Table(id="occ-results", cursor_type="row")
         yield RichLog(id="occ-output", wrap=True, markup=False, highlight=False)
         yield Footer(compact=True, show_command_palette=False)
 

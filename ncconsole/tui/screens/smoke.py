@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Static
 from ncconsole.errors import NcConsoleError
 from ncconsole.ops.smoke import FAIL, PASS, SKIP, WARN, SmokeReport, run_smoke_checks
 from ncconsole.tui.ops_session import OpsSession
+from ncconsole.tui.widgets.table import Table
 
 STYLE = {PASS: "green", WARN: "yellow", FAIL: "bold red", SKIP: "dim"}
 
@@ -34,7 +35,7 @@ class SmokeScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(Text(f"smoke checks: {self.label}", style="bold"), id="smoke-title")
         yield Static("", id="smoke-summary")
-        yield DataTable(id="smoke-results", cursor_type="row")
+        yield Table(id="smoke-results", cursor_type="row")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:

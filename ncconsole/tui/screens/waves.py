@@ -39,6 +39,7 @@ from ncconsole.snapshot import FleetSnapshot
 from ncconsole.tui.ops_session import OpsSession
 from ncconsole.tui.screens import is_visible
 from ncconsole.tui.screens.confirm import ConfirmScreen
+from ncconsole.tui.widgets.table import Table
 
 WAVE_COLUMNS = (("wave", 5), ("tenants", 8), ("at target", 10), ("synced", 8),
                 ("healthy", 8), ("smoke", 7), ("step", 5), ("promote", 70))  # fmt: skip
@@ -103,10 +104,10 @@ class WavesScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(Text("waves", style="bold"), id="waves-title")
-        yield DataTable(id="waves-table", cursor_type="row")
+        yield Table(id="waves-table", cursor_type="row")
         yield Static("", id="waves-detail")
         yield Static("", id="waves-status")
-        yield DataTable(id="waves-progress", cursor_type="row", show_cursor=False)
+        yield Table(id="waves-progress", cursor_type="row", show_cursor=False)
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
