@@ -15,9 +15,11 @@ from rich.table import Table
 from rich.text import Text
 
 from ncconsole.cli.common import cluster_options, format_option, repo_option, with_settings
+from ncconsole.cli.ops_common import warn
 from ncconsole.errors import NcConsoleError
 from ncconsole.fleet import FleetState, FleetTimeout
 from ncconsole.ops.smoke import FAIL, PASS, SKIP, WARN, SmokeReport, run_smoke_checks
+from ncconsole.ops.smoke_record import SmokeRecord
 from ncconsole.ops.targets import select_tenants
 from ncconsole.settings import Settings
 from ncconsole.snapshot import FleetSnapshot
@@ -107,14 +109,18 @@ def smoke_command(
     Secret, TLS. Exit 1 when any check failed."""
     chosen = [t.name for t in select_tenants(settings, tenants, wave, everyone)]
     fleet, snapshot = read_cluster_state(settings)
+    record = SmokeRecord()
     try:
         states = [s for name in chosen if (s := snapshot.tenant(name)) is not None]
         assert fleet.connection is not None
         console = Console(soft_wrap=False)
         started = time.monotonic()
-        reports = run_smoke_checks(fleet.connection, settings, states, concurrency=concurrency)
+        reports = run_smoke_checks(
+            fleet.connection, settings, states, concurrency=concurrency, record=record
+        )
     finally:
         fleet.stop()
+    warn(record.problem)
     if output_format == "json":
         click.echo(json.dumps([r.as_dict() for r in reports], indent=2))
     elif output_format == "junit":

@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ncconsole.cli.common import cluster_options, format_option, repo_option, with_settings
+from ncconsole.cli.ops_common import warn
 from ncconsole.cli.wave_progress import PHASE_STYLE, PlainProgress, RichProgress
 from ncconsole.ops.audit import parse_duration
 from ncconsole.ops.errors import ConfirmationRequired
@@ -157,6 +158,7 @@ def wave_list(settings: Settings, revision: str, output_format: str) -> int:
     it may be promoted (and if not, why)."""
     with WaveSession(settings).open() as session:
         overview = session.overview(revision)
+    warn(session.record.problem)
     if output_format == "json":
         click.echo(json.dumps(_overview_json(overview), indent=2))
         return 0
@@ -272,6 +274,7 @@ def wave_promote(
         _confirm_force(wave)
     with _sigterm_interrupts(), WaveSession(settings).open() as session:
         plan = session.promotion(options).plan()
+        warn(session.record.problem)
         status = plan.wave(wave)
         assert status is not None
         names = [t.tenant for t in status.tenants]

@@ -25,6 +25,7 @@ from ncconsole.kube.writes import get_or_none, secret_path
 from ncconsole.ops.errors import PodNotReady
 from ncconsole.ops.occ import run_occ
 from ncconsole.ops.secrets import SECRET_KEYS
+from ncconsole.ops.smoke_record import SmokeOutcome, SmokeRecord
 from ncconsole.ops.tls_check import check_certificate
 from ncconsole.probes.s3 import BucketProber
 from ncconsole.probes.statusphp import StatusPhpProber
@@ -48,6 +49,7 @@ class CheckResult:
 class SmokeReport:
     tenant: str
     checks: list[CheckResult] = field(default_factory=list)
+    revision: str = ""  # the Application's revision when checked
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     finished: datetime | None = None
 
@@ -69,6 +71,7 @@ class SmokeReport:
     def as_dict(self) -> dict[str, Any]:
         return {
             "tenant": self.tenant,
+            "revision": self.revision,
             "status": self.status,
             "failed": self.failed,
             "started": self.started.isoformat(),
@@ -98,7 +101,7 @@ class SmokeChecker:
         self.web.close()
 
     def check(self, tenant: TenantState) -> SmokeReport:
-        report = SmokeReport(tenant.name)
+        report = SmokeReport(tenant.name, revision=_revision(tenant))
         state: dict[str, Any] = {}
 
         def run(name: str, fn: Callable[[], tuple[str, str]]) -> None:
@@ -246,6 +249,10 @@ class SmokeChecker:
         return PASS, f"{t.bucket} reachable ({count} objects)"
 
 
+def _revision(tenant: TenantState) -> str:
+    return tenant.app.sync_revision if tenant.app is not None else ""
+
+
 def _decode(value: Any) -> str:
     try:
         return base64.b64decode(str(value or ""), validate=True).decode().strip()
@@ -260,15 +267,23 @@ def run_smoke_checks(
     *,
     concurrency: int = 8,
     on_report: Callable[[SmokeReport], None] | None = None,
+    record: SmokeRecord | None = None,
 ) -> list[SmokeReport]:
-    """Check every tenant, `concurrency` at a time; reports in the order of `tenants`."""
+    """Check every tenant, `concurrency` at a time; reports in the order of `tenants`.
+    With a `record`, each tenant's outcome is saved there at the end (also when the run is
+    cut short: what finished is kept), in one write."""
     checker = SmokeChecker(conn, settings)
+    outcomes: dict[str, SmokeOutcome] = {}
 
     def one(tenant: TenantState) -> SmokeReport:
         try:
             report = checker.check(tenant)
         except ApiUnreachable as err:
-            report = SmokeReport(tenant.name, [CheckResult("api", FAIL, str(err), 0.0)])
+            report = SmokeReport(
+                tenant.name, [CheckResult("api", FAIL, str(err), 0.0)], revision=_revision(tenant)
+            )
+            report.finished = datetime.now(UTC)
+        outcomes[report.tenant] = SmokeOutcome.from_report(report)
         if on_report is not None:
             on_report(report)
         return report
@@ -278,3 +293,5 @@ def run_smoke_checks(
             return list(pool.map(one, tenants))
     finally:
         checker.close()
+        if record is not None:
+            record.save_many(outcomes)

@@ -16,7 +16,8 @@ from ncconsole.ops.promotion.model import (
 )
 from ncconsole.ops.promotion.overview import WaveOverview, WaveStatus, wave_overview
 from ncconsole.ops.promotion.rollback import RollbackPlan, plan_rollback, run_rollback
-from ncconsole.ops.promotion.smoke_gate import FleetSmoke, SmokeRecord
+from ncconsole.ops.promotion.smoke_gate import FleetSmoke
+from ncconsole.ops.smoke_record import SmokeRecord
 
 __all__ = [
     "Blocker",

@@ -6,11 +6,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
 from ncconsole.ops.errors import Refused
+from ncconsole.ops.smoke_record import SmokeOutcome
 
 
 class Phase(StrEnum):
@@ -85,38 +86,8 @@ class GateRefused(Refused):
         self.blockers = blockers
 
 
-@dataclass(frozen=True)
-class SmokeOutcome:
-    """A tenant's smoke checks, reduced to what the gates need."""
-
-    passed: bool
-    reasons: tuple[str, ...] = ()
-    checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    revision: str = ""  # the Application's revision when checked
-
-    def fresh(self, revision: str, max_age: timedelta, now: datetime | None = None) -> bool:
-        now = now or datetime.now(UTC)
-        return self.revision == revision and now - self.checked_at <= max_age
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "passed": self.passed,
-            "reasons": list(self.reasons),
-            "checked_at": self.checked_at.isoformat(),
-            "revision": self.revision,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SmokeOutcome:
-        return cls(
-            bool(data.get("passed")),
-            tuple(str(r) for r in data.get("reasons") or ()),
-            datetime.fromisoformat(str(data["checked_at"])),
-            str(data.get("revision") or ""),
-        )
-
-
-# run_smoke(tenant) -> SmokeOutcome; the default runs ops/smoke.py on the live fleet.
+# run_smoke(tenant) -> SmokeOutcome (kept in ops/smoke_record.py, shared with `ncconsole smoke`
+# and the console); the default runs ops/smoke.py on the live fleet.
 RunSmoke = Callable[[str], SmokeOutcome]
 
 

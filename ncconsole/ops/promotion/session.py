@@ -11,7 +11,8 @@ from ncconsole.ops.errors import OpsError
 from ncconsole.ops.promotion.engine import WavePromotion
 from ncconsole.ops.promotion.model import ProgressCallback, PromotionOptions
 from ncconsole.ops.promotion.overview import WaveOverview, wave_overview
-from ncconsole.ops.promotion.smoke_gate import FleetSmoke, SmokeRecord
+from ncconsole.ops.promotion.smoke_gate import FleetSmoke
+from ncconsole.ops.smoke_record import SmokeRecord
 from ncconsole.settings import Settings
 
 

@@ -1,57 +1,15 @@
-"""Smoke checks for the promotion gates: the last outcome per tenant, kept in the XDG state
-dir so "passed recently" survives between runs, and the default `run_smoke` that checks a
-tenant on the live fleet with ops/smoke.py once its rollout has settled."""
+"""The promotion's default `run_smoke`: checks a tenant on the live fleet with ops/smoke.py
+once its rollout has settled, and records the outcome in the shared smoke record
+(ops/smoke_record.py) so "passed recently" survives between runs."""
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
-import threading
-from datetime import UTC, datetime
-from pathlib import Path
-
 from ncconsole.fleet import FleetState, FleetTimeout
 from ncconsole.kube.connection import ApiUnreachable, KubeConnection
-from ncconsole.ops.promotion.model import SmokeOutcome
-from ncconsole.ops.smoke import FAIL, SmokeChecker
-from ncconsole.settings import Settings, xdg_dir
+from ncconsole.ops.smoke import SmokeChecker
+from ncconsole.ops.smoke_record import SmokeOutcome, SmokeRecord
+from ncconsole.settings import Settings
 from ncconsole.snapshot import FleetSnapshot, TenantState
-
-
-def smoke_record_path() -> Path:
-    return xdg_dir("state") / "smoke-results.json"
-
-
-class SmokeRecord:
-    """tenant -> latest SmokeOutcome, read from and written to a small JSON file."""
-
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path or smoke_record_path()
-        self._lock = threading.Lock()
-
-    def load(self) -> dict[str, SmokeOutcome]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        out = {}
-        for tenant, item in (data if isinstance(data, dict) else {}).items():
-            try:
-                out[str(tenant)] = SmokeOutcome.from_dict(item)
-            except (KeyError, TypeError, ValueError):
-                continue
-        return out
-
-    def save(self, tenant: str, outcome: SmokeOutcome) -> None:
-        with self._lock:
-            data = {t: o.as_dict() for t, o in self.load().items()}
-            data[tenant] = outcome.as_dict()
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".smoke-")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, indent=1)
-            os.replace(tmp, self.path)
 
 
 def _settled(tenant: TenantState | None) -> bool:
@@ -105,16 +63,7 @@ class FleetSmoke:
             outcome = SmokeOutcome(False, (f"tenant {tenant} is not in the fleet",))
         else:
             try:
-                report = self.checker.check(state)
-                failed = [
-                    c for c in report.checks if c.status == FAIL and c.name not in self.ignore
-                ]
-                outcome = SmokeOutcome(
-                    not failed,
-                    tuple(f"{c.name}: {c.message}" for c in failed),
-                    datetime.now(UTC),
-                    state.app.sync_revision if state.app else "",
-                )
+                outcome = SmokeOutcome.from_report(self.checker.check(state), self.ignore)
             except ApiUnreachable as err:
                 outcome = SmokeOutcome(False, (f"api: {err}",))
         if self.record is not None:

@@ -1,0 +1,182 @@
+"""The last smoke result per tenant, in $XDG_STATE_HOME/ncconsole/smoke-results.json.
+
+Every smoke run writes it (`ncconsole smoke`, the console's smoke screen, the promotion
+engine); the promotion gates ("passed recently") and the console's fleet rows read it. Writes
+replace the file atomically (temp file + rename) under a lock file, so a reader never sees a
+half-written file and two processes do not lose each other's results. An unreadable file is
+treated as empty and described in `problem` (one line) for the caller to show; the next save
+replaces it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ncconsole.settings import xdg_dir
+
+if TYPE_CHECKING:
+    from ncconsole.ops.smoke import SmokeReport
+
+
+@dataclass(frozen=True)
+class SmokeOutcome:
+    """A tenant's smoke checks, reduced to what the gates and the fleet row need."""
+
+    passed: bool
+    reasons: tuple[str, ...] = ()
+    checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    revision: str = ""  # the Application's revision when checked
+    status: str = ""  # worst counted check: pass | warn | fail ("" = from `passed`)
+
+    @property
+    def result(self) -> str:
+        return self.status or ("pass" if self.passed else "fail")
+
+    def fresh(self, revision: str, max_age: timedelta, now: datetime | None = None) -> bool:
+        now = now or datetime.now(UTC)
+        return self.revision == revision and now - self.checked_at <= max_age
+
+    @classmethod
+    def from_report(cls, report: SmokeReport, ignore: Iterable[str] = ()) -> SmokeOutcome:
+        """Failed unless every counted check passed, warned or was skipped; `ignore` names
+        checks that do not count (e.g. "argocd" right after a rollback)."""
+        counted = [c for c in report.checks if c.name not in set(ignore)]
+        failed = [c for c in counted if c.status == "fail"]
+        warned = [c for c in counted if c.status == "warn"]
+        return cls(
+            not failed,
+            tuple(f"{c.name}: {c.message}" for c in failed),
+            report.finished or report.started,
+            report.revision,
+            "fail" if failed else ("warn" if warned else "pass"),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "status": self.result,
+            "reasons": list(self.reasons),
+            "checked_at": self.checked_at.isoformat(),
+            "revision": self.revision,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SmokeOutcome:
+        status = str(data.get("status") or "")
+        return cls(
+            bool(data.get("passed")),
+            tuple(str(r) for r in data.get("reasons") or ()),
+            datetime.fromisoformat(str(data["checked_at"])),
+            str(data.get("revision") or ""),
+            status if status in ("pass", "warn", "fail") else "",
+        )
+
+
+def smoke_record_path() -> Path:
+    return xdg_dir("state") / "smoke-results.json"
+
+
+class SmokeRecord:
+    """tenant -> latest SmokeOutcome, read from and written to a small JSON file."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or smoke_record_path()
+        self.problem = ""  # why the file could not be read at the last load, or ""
+        self._lock = threading.Lock()
+
+    def load(self) -> dict[str, SmokeOutcome]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+        except FileNotFoundError:
+            self.problem = ""
+            return {}
+        except (OSError, ValueError) as err:
+            reason = err.strerror if isinstance(err, OSError) else str(err).split("\n")[0]
+            self.problem = (
+                f"smoke record {self.path} is unreadable ({reason}); last smoke results are "
+                "unknown until the next smoke run replaces it"
+            )
+            return {}
+        self.problem = ""
+        out = {}
+        for tenant, item in data.items():
+            try:
+                out[str(tenant)] = SmokeOutcome.from_dict(item)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                continue  # one bad entry costs that tenant's result, not everyone's
+        return out
+
+    def save(self, tenant: str, outcome: SmokeOutcome) -> None:
+        self.save_many({tenant: outcome})
+
+    def save_many(self, outcomes: Mapping[str, SmokeOutcome]) -> None:
+        if not outcomes:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with self._lock, open(self.path.with_name(".smoke-results.lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # other processes (CLI, console) write it too
+            data = {t: o.as_dict() for t, o in self.load().items()}
+            data.update({t: o.as_dict() for t, o in outcomes.items()})
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".smoke-results-")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    json.dump(data, fh, indent=1)
+                os.replace(tmp, self.path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+
+    def signature(self) -> tuple[int, int] | None:
+        """The file's (mtime, size), or None when missing: cheap change detection."""
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size
+
+
+class SmokeResults:
+    """A reader's cached view of the record: `current()` costs a stat at most every
+    `recheck` seconds and a read only when the file changed; `put` shows a result this
+    process just recorded without waiting for the next check. Each change gives a new dict,
+    so callers may compare by identity."""
+
+    def __init__(self, record: SmokeRecord | None = None, recheck: float = 5.0) -> None:
+        self.record = record or SmokeRecord()
+        self.recheck = recheck
+        self._results: dict[str, SmokeOutcome] = {}
+        self._signature: tuple[int, int] | None = None
+        self._checked = float("-inf")
+
+    @property
+    def problem(self) -> str:
+        return self.record.problem
+
+    def current(self) -> dict[str, SmokeOutcome]:
+        now = time.monotonic()
+        if now - self._checked >= self.recheck:
+            self._checked = now
+            signature = self.record.signature()
+            if signature != self._signature:
+                self._signature = signature
+                self._results = self.record.load()
+        return self._results
+
+    def put(self, outcomes: Mapping[str, SmokeOutcome]) -> None:
+        self._results = {**self._results, **outcomes}
+
+    def reload(self) -> None:
+        """Read the file at the next `current()` (e.g. after a run here finished writing)."""
+        self._checked = float("-inf")
