@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SIZE = (144, 34)
+SIZE = (156, 34)
 
 
 async def _shoot(target: Path, tenant: str | None) -> None:
@@ -41,11 +41,33 @@ async def _shoot(target: Path, tenant: str | None) -> None:
     print(f"wrote {target.relative_to(HERE.parent)}")
 
 
+def _record_demo_smoke_results() -> None:
+    """A few smoke results, as `ncconsole smoke` would leave them, for the SMOKE column."""
+    from datetime import timedelta
+
+    from ncconsole.ops.smoke_record import SmokeOutcome, SmokeRecord
+    from ncconsole.tui.demo_fleet import FROZEN_NOW, NEW_REV, OLD_REV
+
+    def ago(minutes: int) -> object:
+        return FROZEN_NOW - timedelta(minutes=minutes)
+
+    SmokeRecord().save_many(
+        {
+            "canary": SmokeOutcome(True, (), ago(25), NEW_REV, "pass"),
+            "acme": SmokeOutcome(True, (), ago(180), OLD_REV, "pass"),
+            "bakkerij": SmokeOutcome(True, (), ago(180), OLD_REV, "warn"),
+            "notaris": SmokeOutcome(False, ("pods: 1 not Ready",), ago(4), OLD_REV, "fail"),
+        }
+    )
+
+
 def main() -> None:
     sys.path.insert(0, str(HERE.parent))
     # The user's own config (keymap, theme-affecting settings) must not leak into the pictures.
     os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="ncconsole-shots-")
+    os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="ncconsole-shots-")
     os.environ.pop("NCCONSOLE_CONFIG", None)
+    _record_demo_smoke_results()
     asyncio.run(_shoot(HERE / "fleet.svg", tenant=None))
     asyncio.run(_shoot(HERE / "tenant.svg", tenant="notaris"))
 

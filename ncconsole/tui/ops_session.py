@@ -1,5 +1,5 @@
 """What the console's action screens share: one API connection, the auditor, occ history
-per tenant and the last smoke result per tenant."""
+per tenant and the last smoke result per tenant (the shared record, ops/smoke_record.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from ncconsole.kube.connection import KubeConnection, connect
 from ncconsole.ops.audit import Auditor
-from ncconsole.ops.smoke import SmokeReport
+from ncconsole.ops.smoke_record import SmokeResults
 from ncconsole.settings import Settings, xdg_dir
 
 HISTORY_LIMIT = 100
@@ -25,7 +25,8 @@ class OpsSession:
         self._lock = threading.Lock()
         self._conn: KubeConnection | None = None
         self._auditor: Auditor | None = None
-        self.smoke_results: dict[str, SmokeReport] = {}
+        # Read by the fleet rows and the waves screen; written by every smoke run.
+        self.smoke = SmokeResults()
 
     def connection(self) -> KubeConnection:
         with self._lock:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from rich.text import Text
 
+from ncconsole.ops.smoke_record import SmokeOutcome
 from ncconsole.snapshot import BucketProbe, Health, StatusPhpProbe, TenantState
 
 GOOD = "green"
@@ -137,6 +138,20 @@ def age(now: datetime, then: datetime | None) -> str:
     if seconds < 172800:
         return f"{seconds // 3600}h"
     return f"{seconds // 86400}d"
+
+
+_SMOKE: dict[str, tuple[str, str]] = {"pass": ("✔", GOOD), "warn": ("!", WARN), "fail": ("✖", BAD)}
+
+
+def smoke_text(outcome: SmokeOutcome | None, now: datetime, revision: str = "") -> Text:
+    """The last smoke result and its age ("✔ pass 3m"); dimmed when it was taken at another
+    revision than the tenant's current one, so it no longer vouches for what runs."""
+    if outcome is None:
+        return labelled("–", "none", MUTED)
+    symbol, style = _SMOKE.get(outcome.result, ("?", MUTED))
+    if revision and outcome.revision and outcome.revision != revision:
+        style = MUTED
+    return labelled(symbol, f"{outcome.result} {age(now, outcome.checked_at)}", style)
 
 
 def data_checked_at(tenant: TenantState) -> datetime | None:

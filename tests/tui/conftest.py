@@ -19,6 +19,8 @@ from ncconsole.tui.source import FixedFleetSource
 @pytest.fixture(autouse=True)
 def _no_user_config(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    # The user's smoke record would show in the fleet rows' SMOKE column.
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.delenv("NCCONSOLE_CONFIG", raising=False)
     monkeypatch.delenv("NCCONSOLE_KEYMAP", raising=False)
 

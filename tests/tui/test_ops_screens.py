@@ -9,6 +9,7 @@ from textual.widgets import DataTable, RichLog, Static
 
 from ncconsole.fleet import FleetState
 from ncconsole.ops.audit import read_audit
+from ncconsole.ops.smoke_record import SmokeRecord
 from ncconsole.settings import Settings, load_settings
 from ncconsole.sim.scenario import Scenario
 from ncconsole.sim.server import SimServer
@@ -17,9 +18,11 @@ from ncconsole.tui.app import make_app
 from ncconsole.tui.demo_fleet import demo_snapshot
 from ncconsole.tui.screens.audit import AuditScreen
 from ncconsole.tui.screens.confirm import ConfirmScreen
+from ncconsole.tui.screens.fleet import FleetScreen
 from ncconsole.tui.screens.occ import OccScreen
 from ncconsole.tui.screens.smoke import SmokeScreen
 from ncconsole.tui.source import FixedFleetSource
+from ncconsole.tui.widgets.fleet_table import FleetTable
 from tests.ops.conftest import OccCluster
 
 from .conftest import plain, wait_for
@@ -124,7 +127,13 @@ async def test_smoke_screen_shows_the_failing_tenant_with_a_reason(tmp_path: Pat
             assert "1 of 1 failed: sleepy" in plain(summary.render())
             table = app.screen.query_one("#smoke-results", DataTable)
             assert "maintenance mode" in table.get_cell("sleepy/status.php", "message").plain
-            assert app.ops.smoke_results["sleepy"].failed
+            # Back on the fleet, the row shows the result; the shared record holds it too.
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen))
+            fleet_table = app.screen.query_one(FleetTable)
+            assert fleet_table.get_cell("tenant:sleepy", "smoke").plain.startswith("✖ fail ")
+            assert fleet_table.get_cell("tenant:canary", "smoke").plain == "– none"
+            assert not SmokeRecord().load()["sleepy"].passed
 
             await pilot.press("A")
             await wait_for(pilot, lambda: isinstance(app.screen, AuditScreen))

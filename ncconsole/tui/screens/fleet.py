@@ -28,6 +28,7 @@ class FleetScreen(Screen[None]):
         super().__init__()
         self.query_text = ""
         self._row_cache = RowCache()
+        self._smoke_problem = ""
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="fleet-header")
@@ -72,7 +73,13 @@ class FleetScreen(Screen[None]):
         self.platform.show(
             snapshot.platform, settings.platform_namespace, settings.secret.store_name
         )
-        self.table.show_rows(build_rows(snapshot, now, self.query_text, self._row_cache))
+        smoke = self.app.ops.smoke  # type: ignore[attr-defined]
+        rows = build_rows(snapshot, now, self.query_text, self._row_cache, smoke.current())
+        self.table.show_rows(rows)
+        if smoke.problem != self._smoke_problem:
+            self._smoke_problem = smoke.problem
+            if smoke.problem:
+                self.notify(smoke.problem, title="smoke record", severity="warning", timeout=15)
 
     # --- filter -------------------------------------------------------------------------
 

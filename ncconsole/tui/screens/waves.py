@@ -8,7 +8,6 @@ The screen is installed once by the app, so a running promotion outlives leaving
 
 from __future__ import annotations
 
-import time
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -34,7 +33,6 @@ from ncconsole.ops.promotion import (
 )
 from ncconsole.ops.promotion.model import FINISHED, SmokeOutcome
 from ncconsole.ops.promotion.session import WaveSession
-from ncconsole.ops.promotion.smoke_gate import SmokeRecord
 from ncconsole.snapshot import FleetSnapshot
 from ncconsole.tui.ops_session import OpsSession
 from ncconsole.tui.screens import is_visible
@@ -47,7 +45,6 @@ PROGRESS_COLUMNS = (("tenant", 28), ("phase", 18), ("elapsed", 8), ("message", 7
 PHASE_STYLE = {Phase.DONE: "green", Phase.FAILED: "bold red", Phase.SKIPPED: "yellow",
                Phase.INTERRUPTED: "yellow", Phase.QUEUED: "dim"}  # fmt: skip
 STRATEGY_EVERY = 10.0  # seconds between reads of the ApplicationSet's strategy
-SMOKE_TTL = 2.0  # seconds the smoke record file is trusted before being read again
 DETAIL_BLOCKERS = 6  # reasons listed under the table for the highlighted wave
 
 
@@ -97,8 +94,6 @@ class WavesScreen(Screen[None]):
         self.promotion: WavePromotion | None = None
         self.progress: dict[str, TenantProgress] = {}
         self.report: PromotionReport | None = None
-        self._record = SmokeRecord()
-        self._smoke: tuple[float, dict[str, SmokeOutcome]] = (0.0, {})
         self._closing_down = False
         self._strategy_error = ""
 
@@ -137,7 +132,7 @@ class WavesScreen(Screen[None]):
 
     # -- the waves ------------------------------------------------------------------------
     def action_refresh(self) -> None:
-        self._smoke = (0.0, {})
+        self.session.smoke.reload()
         self._load_strategy()
 
     def _reload_strategy(self) -> None:
@@ -168,11 +163,7 @@ class WavesScreen(Screen[None]):
         self._show_snapshot(self.app.snapshot)  # type: ignore[attr-defined]
 
     def _smoke_results(self) -> dict[str, SmokeOutcome]:
-        loaded_at, results = self._smoke
-        if time.monotonic() - loaded_at > SMOKE_TTL:
-            results = self._record.load()
-            self._smoke = (time.monotonic(), results)
-        return results
+        return self.session.smoke.current()
 
     def on_screen_resume(self) -> None:
         self._show_snapshot(self.app.snapshot)  # type: ignore[attr-defined]
@@ -309,7 +300,7 @@ class WavesScreen(Screen[None]):
             return
         try:
             session = WaveSession(self.session.settings, conn=self.session.connection(),
-                                  fleet=fleet).open()  # fmt: skip
+                                  fleet=fleet, record=self.session.smoke.record).open()  # fmt: skip
             try:
                 self.promotion = session.promotion(
                     PromotionOptions(wave=wave, concurrency=self.concurrency),
@@ -330,6 +321,8 @@ class WavesScreen(Screen[None]):
         self.post_message(self.Finished(report))
 
     def on_waves_screen_progressed(self, message: Progressed) -> None:
+        if message.progress.phase in FINISHED:
+            self.session.smoke.reload()  # its smoke outcome was just recorded
         self._progressed(message.progress)
 
     def on_waves_screen_finished(self, message: Finished) -> None:
@@ -369,7 +362,7 @@ class WavesScreen(Screen[None]):
         self.status_line.update(
             Text(f"wave {report.wave}: {report.outcome} — {report.message}", style=style)
         )
-        self._smoke = (0.0, {})
+        self.session.smoke.reload()
         self._show_snapshot(self.app.snapshot)  # type: ignore[attr-defined]
 
     def _failed(self, message: str) -> None:
