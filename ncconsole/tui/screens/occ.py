@@ -19,10 +19,13 @@ from textual.widgets import DataTable, Footer, Input, RichLog, Static
 
 from ncconsole.errors import NcConsoleError
 from ncconsole.ops.guard import is_read_only_occ, tenant_permissions
-from ncconsole.ops.occ import OccRun, masked_args, run_occ, run_occ_fleet
+from ncconsole.ops.occ import OccRun, end_problem, masked_args, run_occ, run_occ_fleet
 from ncconsole.tui.ops_session import OccHistory, OpsSession
 from ncconsole.tui.screens.confirm import ConfirmScreen
 from ncconsole.tui.widgets.table import Table
+
+# Scrollback of the output pane: a command printing megabytes must not fill the memory.
+OUTPUT_LINES = 5000
 
 COMMON_COMMANDS = [
     "status", "status --output=json", "app:list", "app:list --output=json", "user:list",
@@ -64,7 +67,9 @@ class OccScreen(Screen[None]):
         yield Static("", id="occ-exit")
         if self.fleet:
             yield Table(id="occ-results", cursor_type="row")
-        yield RichLog(id="occ-output", wrap=True, markup=False, highlight=False)
+        yield RichLog(
+            id="occ-output", wrap=True, markup=False, highlight=False, max_lines=OUTPUT_LINES
+        )
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -197,7 +202,11 @@ class OccScreen(Screen[None]):
             self.badge.update(Text(f" {word} ", style="on red"))
         else:
             style = "on green" if run.exit_code == 0 else "on red"
-            self.badge.update(Text(f" exit {run.exit_code} ", style=style))
+            code = "?" if run.exit_code is None else run.exit_code
+            self.badge.update(Text(f" exit {code} ", style=style))
+            problem = end_problem(run)
+            if problem:
+                self.output.write(Text(f"⚠ {problem}", style="bold red"))
 
     def _refused(self, message: str) -> None:
         self.badge.update(Text(" refused ", style="on red"))
