@@ -15,24 +15,35 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.widgets import Input, RichLog
 
+from ncconsole.fleet import FleetState
 from ncconsole.kube.connection import ApiStatusError, connect
 from ncconsole.kube.exec import exec_in_pod, pick_ready_pod
 from ncconsole.ops.audit import read_audit
 from ncconsole.ops.errors import PodNotReady
 from ncconsole.ops.occ import run_occ
 from ncconsole.sim.simulator import Simulator
+from ncconsole.tui.app import make_app
+from ncconsole.tui.screens.confirm import ConfirmScreen
+from ncconsole.tui.screens.occ import OUTPUT_LINES, OccScreen
 from tests.faults.conftest import (
+    FAST,
     ROOT,
     assert_one_line_error,
+    assert_responsive,
+    key_latencies,
     run_cli,
     sim_settings,
     simulator,
+    wait_ui,
     wait_until,
 )
 from tests.faults.long_occ import BIG_OUTPUT, LongOcc
+from tests.tui.conftest import plain
 
 pytestmark = pytest.mark.timeout(60)
 TENANTS = [{"name": "alpha", "wave": 0, "replicas": 1}, {"name": "beta", "wave": 1, "replicas": 1}]
@@ -171,3 +182,58 @@ def _rss(pid: int) -> int:
         return 0
     line = next((line for line in status.splitlines() if line.startswith("VmRSS:")), None)
     return int(line.split()[1]) * 1024 if line else 0  # a zombie has no memory left
+
+
+# -- the occ screen --------------------------------------------------------------------
+
+
+async def open_occ_screen(pilot: Any, app: Any, tenant: str) -> OccScreen:
+    await wait_ui(pilot, lambda: app.snapshot is not None and app.snapshot.complete, 15)
+    app.action_occ(tenant=tenant)
+    await wait_ui(pilot, lambda: isinstance(app.screen, OccScreen))
+    return app.screen
+
+
+async def run_confirmed(pilot: Any, app: Any, command: str) -> None:
+    await pilot.press(*command, "enter")
+    await wait_ui(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+    await pilot.press("y")
+
+
+def badge(screen: OccScreen) -> str:
+    return plain(screen.badge.render()).strip()
+
+
+def log_text(screen: OccScreen) -> str:
+    return "\n".join(line.text for line in screen.query_one("#occ-output", RichLog).lines)
+
+
+async def test_occ_screen_keeps_answering_and_bounds_its_scrollback(sim: Simulator) -> None:
+    settings = sim_settings(sim)
+    app = make_app(FleetState(settings, timing=FAST, probes=False), settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_occ_screen(pilot, app, "beta")
+        await run_confirmed(pilot, app, "files:scan --all --shallow")  # 6,400 lines
+        output = screen.query_one("#occ-output", RichLog)
+        await wait_ui(pilot, lambda: len(output.lines) > 100, 20)
+        field = screen.query_one("#occ-input", Input)
+        field.value = ""
+        assert_responsive(
+            await key_latencies(pilot, field, "value", keys=("x", "backspace"), presses=6)
+        )
+        await wait_ui(pilot, lambda: badge(screen) == "exit 0", 30)
+        assert len(output.lines) <= OUTPUT_LINES
+        assert "IMG_006999.jpg" in log_text(screen)  # the newest lines are the ones kept
+
+
+async def test_occ_screen_says_the_pod_was_deleted(sim: Simulator) -> None:
+    settings = sim_settings(sim)
+    app = make_app(FleetState(settings, timing=FAST, probes=False), settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_occ_screen(pilot, app, "alpha")
+        pod = ready_pod(sim, "alpha")
+        await run_confirmed(pilot, app, "files:scan carol")
+        await wait_ui(pilot, lambda: "Scanning file" in log_text(screen), 15)
+        sim.kill_pod("alpha", pod)
+        await wait_ui(pilot, lambda: badge(screen) == "exit 137", 15)
+        assert f"⚠ killed by SIGKILL (exit 137): pod {pod} was deleted" in log_text(screen)
