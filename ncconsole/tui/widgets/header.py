@@ -84,8 +84,15 @@ class FleetHeader(Static):
     }
     """
 
+    _shown: Text | None = None
+
     def show(self, snapshot: FleetSnapshot | None, now: datetime) -> None:
-        self.update(header_text(snapshot, now))
+        # Only when the text changed, and without a layout pass (the height is fixed): an
+        # update lays out and repaints the whole screen, table included (benchmarks/).
+        text = header_text(snapshot, now)
+        if text != self._shown:
+            self._shown = text
+            self.update(text, layout=False)
 
 
 class Banner(Static):
@@ -96,7 +103,11 @@ class Banner(Static):
     Banner.-visible { display: block; }
     """
 
+    _shown: Text | None = None
+
     def show(self, snapshot: FleetSnapshot | None, now: datetime) -> None:
         text = banner_text(snapshot, now)
-        self.set_class(bool(text.plain), "-visible")
-        self.update(text)
+        if text != self._shown:  # an update lays out the whole screen again
+            self._shown = text
+            self.set_class(bool(text.plain), "-visible")
+            self.update(text)

@@ -41,6 +41,12 @@ class PlatformStrip(Static):
     PlatformStrip { height: auto; max-height: 2; padding: 0 1; }
     """
 
+    _shown: tuple[str, Text] | None = None
+
     def show(self, platform: PlatformState, namespace: str, store: str) -> None:
-        self.tooltip = f"shared services in {namespace}; secret store {store}"
-        self.update(platform_text(platform, store))
+        tooltip = f"shared services in {namespace}; secret store {store}"
+        text = platform_text(platform, store)
+        if (tooltip, text) != self._shown:  # an update lays out the whole screen again
+            self._shown = (tooltip, text)
+            self.tooltip = tooltip
+            self.update(text)
