@@ -58,6 +58,8 @@ class ConsoleFigures:
     table_ms: tuple[float, float] | None = None
     rss_churn: float | None = None
     rss_churn_max: float | None = None
+    # RSS every ~10 % of the churn window (MB), to tell growth from a plateau.
+    rss_churn_samples: list[float] = field(default_factory=list)
     load: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -170,11 +172,11 @@ async def _churn(
     with open(errors, "wb") as err:
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, env=os.environ)
     try:
-        next_sample = time.monotonic()
+        next_sample, every = time.monotonic(), max(1.0, seconds / 10)
         while proc.poll() is None:
             if time.monotonic() >= next_sample:
-                peak = max(peak, rss_mb())
-                next_sample += 5.0
+                figures.rss_churn_samples.append(round(rss_mb(), 1))
+                next_sample += every
             await asyncio.sleep(0.2)
     finally:
         if proc.poll() is None:
@@ -204,4 +206,4 @@ async def _churn(
         tail = errors.read_text(errors="replace").strip().splitlines()[-1:]
         figures.notes.append(f"churn driver exit {proc.returncode}: {' '.join(tail)}")
     figures.rss_churn = rss_mb()
-    figures.rss_churn_max = max(peak, figures.rss_churn)
+    figures.rss_churn_max = max([peak, figures.rss_churn, *figures.rss_churn_samples])

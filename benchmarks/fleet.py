@@ -47,7 +47,8 @@ METRICS = (
     "published_p50_p95_ms", "table_p50_p95_ms", "churn_changes", "churn_missing",
     "churn_rate", "idle_cpu_pct", "idle_requests_per_min", "idle_snapshots",
     "sim_idle_cpu_pct", "promotion_total_s", "promotion_sim_s", "promotion_overhead_s",
-    "promotion_note", "load", "sim_start_s", "churn_seconds", "idle_seconds", "focus_share",
+    "promotion_note", "rss_churn_samples_mb", "load", "sim_start_s", "churn_seconds",
+    "idle_seconds", "focus_share",
 )  # fmt: skip
 
 # N = 2000 targets from the issue.
@@ -141,6 +142,7 @@ def bench_one(tenants: int, args: argparse.Namespace, root: Path) -> dict[str, A
             rss_load_mb=figures.rss_load,
             rss_churn_mb=figures.rss_churn,
             rss_churn_max_mb=figures.rss_churn_max,
+            rss_churn_samples_mb=figures.rss_churn_samples,
             latency_p50_ms=figures.latency_p50_ms,
             latency_p95_ms=figures.latency_p95_ms,
             latency_max_ms=figures.latency_max_ms,
