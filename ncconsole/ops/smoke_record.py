@@ -122,8 +122,19 @@ class SmokeRecord:
         self.save_many({tenant: outcome})
 
     def save_many(self, outcomes: Mapping[str, SmokeOutcome]) -> None:
+        """Add or replace these tenants' outcomes. A record that cannot be written (state
+        dir read-only, disk full) does not undo the checks: `problem` says so instead."""
         if not outcomes:
             return
+        try:
+            self._write(outcomes)
+        except OSError as err:
+            self.problem = (
+                f"cannot write smoke record {self.path} ({err.strerror or err}); "
+                "these results are not kept for the promotion gates"
+            )
+
+    def _write(self, outcomes: Mapping[str, SmokeOutcome]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         with self._lock, open(self.path.with_name(".smoke-results.lock"), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # other processes (CLI, console) write it too

@@ -64,6 +64,15 @@ def test_corrupt_or_missing_file_reads_as_empty_with_one_line(tmp_path: Path) ->
     assert record.load()["acme"].passed and record.problem == ""
 
 
+def test_unwritable_record_is_a_problem_not_an_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "state"
+    blocker.write_text("a file where the state directory should be")
+    record = SmokeRecord(blocker / "ncconsole" / "smoke-results.json")
+    record.save("acme", SmokeOutcome(True, checked_at=AT))
+    assert record.problem.startswith(f"cannot write smoke record {record.path} (")
+    assert "\n" not in record.problem
+
+
 def test_cached_view_sees_another_writer_only_when_rechecking(tmp_path: Path) -> None:
     path = tmp_path / "smoke-results.json"
     view = SmokeResults(SmokeRecord(path), recheck=3600.0)

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ncconsole.ops.smoke_record import SmokeOutcome
+from textual.notifications import Notify
+
+from ncconsole.ops.smoke_record import SmokeOutcome, smoke_record_path
 from ncconsole.tui.demo_fleet import FROZEN_NOW, NEW_REV, OLD_REV, demo_snapshot
 from ncconsole.tui.fleet_rows import COLUMNS, RowCache, build_rows, tenant_key
+from ncconsole.tui.widgets.fleet_table import FleetTable
+
+from .conftest import build_app, wait_for
 
 SMOKE = [c.key for c in COLUMNS].index("smoke")
 
@@ -63,3 +68,24 @@ def test_filter_smoke_fail_shows_only_failed_tenants() -> None:
     smoke = {"notaris": SmokeOutcome(False, ("x",), FROZEN_NOW, OLD_REV)}
     rows = build_rows(demo_snapshot(), FROZEN_NOW, query="smoke fail", smoke=smoke)
     assert [r.key for r in rows if r.key.startswith("tenant:")] == [tenant_key("notaris")]
+
+
+async def test_corrupt_record_is_one_notice_and_the_fleet_still_shows(source) -> None:
+    path = smoke_record_path()  # in the test's own XDG_STATE_HOME (conftest)
+    path.parent.mkdir(parents=True)
+    path.write_text('{"canary": {"passed": tr', encoding="utf-8")
+    shown: list[str] = []
+
+    def record(message) -> None:
+        if isinstance(message, Notify):
+            shown.append(message.notification.message)
+
+    app = build_app(source)
+    async with app.run_test(size=(120, 40), notifications=True, message_hook=record) as pilot:
+        await wait_for(pilot, lambda: bool(shown))
+        table = app.screen.query_one(FleetTable)
+        assert table.get_cell(tenant_key("canary"), "smoke").plain == "– none"
+        for _ in range(3):  # later refreshes (the 1 s tick) do not repeat it
+            app.screen._show_snapshot(app.snapshot)
+        await pilot.pause()
+    assert len(shown) == 1 and f"smoke record {path} is unreadable" in shown[0]
