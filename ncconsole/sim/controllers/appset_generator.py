@@ -19,7 +19,7 @@ from ncconsole.sim.scenario import TenantSpec
 
 TENANT_DIR = "values/tenants"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_cache: dict[str, dict[str, Any] | None] = {}  # blob id -> parsed YAML mapping
+_cache: dict[str, dict[str, Any] | str] = {}  # blob id -> parsed mapping, or the parse error
 _CACHE_LIMIT = 50_000
 
 
@@ -28,12 +28,35 @@ def _git(repo: Path, *args: str, stdin: bytes | None = None) -> bytes:
     return done.stdout
 
 
-def _parse(blob: bytes) -> dict[str, Any] | None:
+def _parse(blob: bytes) -> dict[str, Any] | str:
+    """The file's mapping, or what Helm would say about it."""
     try:
         data = yaml.load(blob, Loader=_Loader)
-    except yaml.YAMLError:
-        return None
-    return data if isinstance(data, dict) else None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark else ""
+        return f"error converting YAML to JSON: yaml: {where}{getattr(err, 'problem', err)}"
+    return data if isinstance(data, dict) else "error unmarshaling JSON: not a mapping"
+
+
+def parse_errors(repo: Path, revision: str) -> list[str]:
+    """`path: problem` for every values file at `revision` that does not parse."""
+    blobs = _listing(repo, revision)
+    _read_blobs(repo, list(blobs.values()))
+    return [
+        f"{path}: {_cache[b]}" for path, b in sorted(blobs.items()) if isinstance(_cache[b], str)
+    ]
+
+
+def _listing(repo: Path, revision: str) -> dict[str, str]:
+    listing = _git(repo, "ls-tree", "-r", "-z", revision, "--", COMMON_VALUES, TENANT_DIR)
+    blobs: dict[str, str] = {}
+    for entry in listing.split(b"\0"):
+        if entry:
+            meta, _, path = entry.partition(b"\t")
+            if path.endswith((b".yaml", b".yml")):
+                blobs[path.decode()] = meta.split()[2].decode()
+    return blobs
 
 
 def _read_blobs(repo: Path, blobs: list[str]) -> None:
@@ -60,19 +83,15 @@ def _dig(data: Any, *keys: str) -> Any:
 
 def tenant_specs(repo: Path, revision: str, domain: str) -> dict[str, TenantSpec]:
     """Tenant name -> its spec, for every tenant file at `revision`."""
-    listing = _git(repo, "ls-tree", "-r", "-z", revision, "--", COMMON_VALUES, TENANT_DIR)
-    blobs: dict[str, str] = {}
-    for entry in listing.split(b"\0"):
-        if entry:
-            meta, _, path = entry.partition(b"\t")
-            blobs[path.decode()] = meta.split()[2].decode()
+    blobs = _listing(repo, revision)
     _read_blobs(repo, list(blobs.values()))
     common = _cache.get(blobs.get(COMMON_VALUES, "")) or {}
+    common = common if isinstance(common, dict) else {}
     default_replicas = _dig(common, "replicaCount")
     specs: dict[str, TenantSpec] = {}
     for path, blob in blobs.items():
         values = _cache.get(blob)
-        if path == COMMON_VALUES or not path.endswith((".yaml", ".yml")) or values is None:
+        if path == COMMON_VALUES or not isinstance(values, dict):
             continue
         tenant = values.get("tenant") or {}
         try:

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from ncconsole.sim.controllers.appset_generator import tenant_specs
+from ncconsole.sim.controllers.appset_generator import parse_errors, tenant_specs
 from ncconsole.sim.controllers.argocd_status import (
     deployment_health,
     managed_resources,
@@ -30,9 +30,19 @@ from ncconsole.sim.controllers.argocd_status import (
 )
 from ncconsole.sim.controllers.argocd_sync import COMPONENT, SyncOperations
 from ncconsole.sim.controllers.events import EventRecorder
-from ncconsole.sim.controllers.state import ARGOCD_NAMESPACE, PlatformState, Reconciler
-from ncconsole.sim.platform_repo import DesiredVersion, desired_versions, head_revision
-from ncconsole.sim.resources import APPLICATIONS, DEPLOYMENTS, SERVICES
+from ncconsole.sim.controllers.state import (
+    APPLICATIONSET,
+    ARGOCD_NAMESPACE,
+    PlatformState,
+    Reconciler,
+)
+from ncconsole.sim.platform_repo import (
+    DesiredVersion,
+    PlatformRepoError,
+    desired_versions,
+    head_revision,
+)
+from ncconsole.sim.resources import APPLICATIONS, APPLICATIONSETS, DEPLOYMENTS, SERVICES
 from ncconsole.sim.scenario import TenantSpec
 from ncconsole.sim.store import Store, WatchEvent, now_iso
 
@@ -42,6 +52,18 @@ REFRESH = "argocd.argoproj.io/refresh"
 FINALIZER = "resources-finalizer.argocd.argoproj.io"
 # (added tenant specs, removed tenant names), called in the loop thread
 TenantsChanged = Callable[[list[TenantSpec], list[str]], None]
+
+
+def _reads(error: str, tenant: str | None) -> bool:
+    """Whether the Application of `tenant` reads the file `error` is about: every tenant reads
+    the common and environment values, each its own tenant file."""
+    path = error.split(":", 1)[0]
+    if not path.startswith("values/tenants/"):
+        return True
+    return tenant is not None and path.rsplit("/", 1)[-1] in (
+        f"tenant-{tenant}.yaml",
+        f"tenant-{tenant}.yml",
+    )
 
 
 class ArgoCdController(SyncOperations):
@@ -108,20 +130,70 @@ class ArgoCdController(SyncOperations):
         if head == self.head:
             return
         loop = asyncio.get_running_loop()
-        desired = await loop.run_in_executor(None, desired_versions, self.state.repo, head)
-        self.head, self.desired = head, desired
+        repo = self.state.repo
+        try:
+            desired = await loop.run_in_executor(None, desired_versions, repo, head)
+            errors = await loop.run_in_executor(None, parse_errors, repo, head)
+        except PlatformRepoError as err:
+            desired, errors = dict(self.desired), [str(err)]
+        self.head = head
+        if errors:  # what still renders keeps its last good target
+            complete = {t: v for t, v in desired.items() if v.chart_version and v.image_tag}
+            desired = {**self.desired, **complete}
+        self.desired = desired
         known = {
             (e.obj["metadata"].get("labels") or {}).get("tenant", "")
             for e in self.store.list_page(APPLICATIONS, ARGOCD_NAMESPACE).entries
         }
-        if set(desired) != known and self.on_tenants_changed is not None:
+        self._generator_error(errors)
+        if not errors and set(desired) != known and self.on_tenants_changed is not None:
             # The ApplicationSet's git generator: tenant files added or removed.
             domain = self.state.scenario.domain
-            specs = await loop.run_in_executor(None, tenant_specs, self.state.repo, head, domain)
+            specs = await loop.run_in_executor(None, tenant_specs, repo, head, domain)
             added = [specs[name] for name in sorted(set(desired) - known) if name in specs]
             self.on_tenants_changed(added, sorted(known - set(desired) - {""}))
         for app in self.store.list(APPLICATIONS, ARGOCD_NAMESPACE):
-            self._compare(app)
+            tenant = self._tenant(app)
+            broken = [e for e in errors if _reads(e, tenant)]
+            if broken:
+                self._comparison_error(app, broken[0])
+            else:
+                self._compare(app)
+
+    def _generator_error(self, errors: list[str]) -> None:
+        """A values file that does not parse stops the ApplicationSet's generator: it keeps
+        the Applications it has and says why on its own status."""
+
+        def mutate(obj: Obj) -> None:
+            st = obj.setdefault("status", {})
+            kept = [c for c in st.get("conditions") or [] if c.get("type") != "ErrorOccurred"]
+            if errors:
+                kept.append(
+                    {"type": "ErrorOccurred", "status": "True",
+                     "reason": "ApplicationGenerationFromParamsError",
+                     "message": errors[0], "lastTransitionTime": now_iso()}
+                )  # fmt: skip
+            st["conditions"] = kept
+
+        if self.store.try_get(APPLICATIONSETS, ARGOCD_NAMESPACE, APPLICATIONSET) is not None:
+            self.store.update(APPLICATIONSETS, ARGOCD_NAMESPACE, APPLICATIONSET, mutate)
+
+    def _comparison_error(self, app: Obj, error: str) -> None:
+        """Argo CD cannot render the manifests: sync Unknown with a ComparisonError."""
+        message = (
+            "Failed to load target state: failed to generate manifest for source 1 of 2: "
+            f"rpc error: code = Unknown desc = `helm template` failed: Error: {error}"
+        )
+
+        def mutate(obj: Obj) -> None:
+            st = obj.setdefault("status", {})
+            st.setdefault("sync", {}).update(status="Unknown", revision=self.head)
+            st["conditions"] = [
+                c for c in st.get("conditions") or [] if c.get("type") != "ComparisonError"
+            ] + [{"type": "ComparisonError", "message": message, "lastTransitionTime": now_iso()}]
+            st["reconciledAt"] = now_iso()
+
+        self.store.update(APPLICATIONS, ARGOCD_NAMESPACE, app["metadata"]["name"], mutate)
 
     def _compare(self, app: Obj) -> None:
         tenant = self._tenant(app)
@@ -137,6 +209,13 @@ class ArgoCdController(SyncOperations):
             st = obj.setdefault("status", {})
             st["sync"] = sync_block(status, self.head, desired.chart_version, namespace)
             st["resources"] = managed_resources(namespace, status)
+            conditions = [
+                c for c in st.get("conditions") or [] if c.get("type") != "ComparisonError"
+            ]
+            if conditions:
+                st["conditions"] = conditions
+            else:
+                st.pop("conditions", None)
             st["reconciledAt"] = now_iso()
 
         app = self.store.update(APPLICATIONS, ARGOCD_NAMESPACE, app["metadata"]["name"], mutate)

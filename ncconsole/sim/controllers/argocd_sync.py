@@ -81,6 +81,11 @@ class SyncOperations:
         message = f"Initiated {who} to {revision}" if automated else f"{who} to {revision}"
         self.events.record(app, "OperationStarted", message, component=COMPONENT)
         await asyncio.sleep(self.state.timings.sync)
+        current = self.store.try_get(APPLICATIONS, ARGOCD_NAMESPACE, name) or app
+        for condition in (current.get("status") or {}).get("conditions") or []:
+            if condition.get("type") == "ComparisonError":  # nothing to apply
+                self._finish(name, "Error", f"ComparisonError: {condition.get('message', '')}")
+                return
         loop = asyncio.get_running_loop()
         wanted = revision
         revision = await loop.run_in_executor(None, resolve_revision, self.state.repo, wanted)
@@ -210,7 +215,8 @@ class SyncOperations:
                 st["conditions"] = conditions
             else:
                 st.pop("conditions", None)
-            if tenant is not None and tenant in self.desired:
+            unrenderable = any(c.get("type") == "ComparisonError" for c in conditions)
+            if tenant is not None and tenant in self.desired and not unrenderable:
                 desired = self.desired[tenant]
                 synced = "Synced" if self.deployed.get(tenant) == desired else "OutOfSync"
                 namespace = obj["spec"]["destination"]["namespace"]
