@@ -27,7 +27,8 @@ def common_options(func: Any) -> Any:
 
 
 def interactive() -> bool:
-    return sys.stdin.isatty() and sys.stdout.isatty()
+    """Whether a person can answer a prompt (prompts are written to stderr)."""
+    return sys.stdin.isatty() and sys.stderr.isatty()
 
 
 def confirmer(yes: bool) -> Any:

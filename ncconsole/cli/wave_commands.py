@@ -8,10 +8,6 @@ run would be refused), 130 interrupted.
 from __future__ import annotations
 
 import json
-import signal
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -19,8 +15,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ncconsole.cli.common import cluster_options, format_option, repo_option, with_settings
-from ncconsole.cli.ops_common import warn
+from ncconsole.cli.common import format_option, with_settings
+from ncconsole.cli.ops_common import common_options, interactive, sigterm_interrupts, warn
 from ncconsole.cli.wave_progress import PHASE_STYLE, PlainProgress, RichProgress
 from ncconsole.ops.audit import parse_duration
 from ncconsole.ops.errors import ConfirmationRequired
@@ -37,31 +33,6 @@ from ncconsole.ops.promotion.session import WaveSession
 from ncconsole.settings import Settings
 
 LISTED_BLOCKERS = 10  # per wave in `wave list`; `wave promote` names every one
-
-
-def _common(func: Any) -> Any:
-    func = click.option(
-        "--read-only", is_flag=True, default=False, help="Refuse every state-changing action."
-    )(func)
-    return repo_option(cluster_options(func))
-
-
-@contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """SIGTERM ends a promotion like Ctrl-C: nothing new starts, the Lease is released."""
-
-    def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _interactive() -> bool:
-    return sys.stdin.isatty() and sys.stderr.isatty()
 
 
 def _seconds(text: str) -> float:
@@ -151,7 +122,7 @@ def _overview_table(overview: WaveOverview) -> Table:
 @wave_group.command("list")
 @click.option("--revision", default="", help="Target revision (default: what Argo CD compares).")
 @format_option("table", "json")
-@_common
+@common_options
 @with_settings
 def wave_list(settings: Settings, revision: str, output_format: str) -> int:
     """Each wave: tenants at the target revision, Synced, Healthy, smoke-checked, and whether
@@ -249,7 +220,7 @@ def _confirm_force(wave: int) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask before promoting.")
 @click.option("--force", is_flag=True, help="Skip the gates (asks you to type the wave number).")
 @format_option("text", "json")
-@_common
+@common_options
 @with_settings
 def wave_promote(
     settings: Settings,
@@ -272,7 +243,7 @@ def wave_promote(
     )  # fmt: skip
     if force and not dry_run:
         _confirm_force(wave)
-    with _sigterm_interrupts(), WaveSession(settings).open() as session:
+    with sigterm_interrupts(), WaveSession(settings).open() as session:
         plan = session.promotion(options).plan()
         warn(session.record.problem)
         status = plan.wave(wave)
@@ -284,7 +255,7 @@ def wave_promote(
                 f"Promote wave {wave} ({len(names)} tenants: {', '.join(names[:6])}"
                 f"{' ...' if len(names) > 6 else ''}) to {plan.target_revision[:12]}?"
             )
-            if not (_interactive() and click.confirm(question, default=False, err=True)):
+            if not (interactive() and click.confirm(question, default=False, err=True)):
                 raise ConfirmationRequired(f"promotion of wave {wave} not confirmed; pass --yes")
         rich = output_format == "text" and Console(stderr=True).is_terminal
         display = RichProgress(names) if rich else PlainProgress()
@@ -315,7 +286,7 @@ def wave_promote(
               help="From sync to Healthy (e.g. 90s, 10m).")  # fmt: skip
 @click.option("--yes", is_flag=True, help="Do not ask before rolling back.")
 @format_option("text", "json")
-@_common
+@common_options
 @with_settings
 def rollback_command(
     settings: Settings, tenant: str, to_id: int | None, timeout_text: str, yes: bool,
@@ -324,11 +295,11 @@ def rollback_command(
     """Sync TENANT's Application to an earlier revision from its history, then follow it
     and run its smoke checks like a promotion."""
     timeout = _seconds(timeout_text)
-    with _sigterm_interrupts(), WaveSession(settings).open() as session:
+    with sigterm_interrupts(), WaveSession(settings).open() as session:
         assert session.conn is not None
         plan = plan_rollback(session.conn, settings, tenant, to_id)
         confirmed = yes or (
-            _interactive() and click.confirm(f"{plan.describe()}?", default=False, err=True)
+            interactive() and click.confirm(f"{plan.describe()}?", default=False, err=True)
         )
         display = PlainProgress()
         result = run_rollback(
