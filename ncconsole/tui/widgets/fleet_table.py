@@ -86,6 +86,7 @@ class FleetTable(DataTable[Text]):
         first_fill = not self._order
         cursor_key = self.cursor_key
         wanted = {row.key: row.cells for row in rows}
+        changed: list[str] = []
         with self.app.batch_update():
             for key in [key for key in self._cells if key not in wanted]:
                 self.remove_row(key)
@@ -104,24 +105,35 @@ class FleetTable(DataTable[Text]):
                 for column, before, after in zip(COLUMNS, old, row.cells, strict=True):
                     if before != after:
                         self._set_cell(row.key, column.key, after)
+                        if not changed or changed[-1] != row.key:
+                            changed.append(row.key)
                     kept.append(after if before != after else before)
                 self._cells[row.key] = tuple(kept)
             order = [row.key for row in rows]
             if order != self._order:
                 self._reorder(order)
             self._order = order
+            self._repaint_in_view(changed)
             self._restore_cursor(cursor_key, order, first_fill)
 
     def _set_cell(self, row_key: str, column_key: str, value: Text) -> None:
-        """`update_cell` that repaints only the row's line, and only when it is in view.
-
-        DataTable.update_cell refreshes the whole widget, so with thousands of tenants every
-        snapshot re-rendered every visible cell (~80 ms a frame at 2,000 tenants, see
-        benchmarks/RESULTS.md). Bumping `_update_count` keeps every render cache honest.
-        """
+        """`update_cell` without its repaint of the whole widget (`_repaint_in_view` repaints
+        the changed rows that are in view). DataTable.update_cell refreshes everything, so
+        with thousands of tenants every snapshot re-rendered every visible cell (~80 ms a
+        frame at 2,000 tenants, see benchmarks/RESULTS.md). Bumping `_update_count` keeps
+        every render cache honest."""
         self._data[RowKey(row_key)][ColumnKey(column_key)] = value
         self._update_count += 1
-        self.refresh_row(self.get_row_index(row_key))
+
+    def _repaint_in_view(self, keys: list[str]) -> None:
+        """Repaint the rows among `keys` that are in view (every row is one line high)."""
+        if not keys:
+            return
+        top = int(self.scroll_y)
+        index = {key: top + i for i, key in enumerate(self._order[top : top + self.size.height])}
+        for key in keys:
+            if key in index:
+                self.refresh_row(index[key])
 
     def _reorder(self, order: list[str]) -> None:
         # DataTable appends new rows at the end; sort puts wave lines and tenants back in
