@@ -59,6 +59,7 @@ class FleetState:
         self.connection = connection
         self.timing = timing
         self.coalesce = coalesce
+        self.lazy_period = 2.0
         self.repo_poll = repo_poll
         self._repo_signature: tuple[Any, ...] = ()
         self._with_probes = probes
@@ -175,7 +176,10 @@ class FleetState:
     def _publish_loop(self) -> None:
         last = 0.0
         while not self._stopping.is_set():
-            self._changed.wait()
+            # Repeated probe answers only refresh the data's age: they are folded in every
+            # `lazy_period` seconds instead of each causing a snapshot.
+            if not self._changed.wait(self.lazy_period) and not self.observed.has_pending():
+                continue
             if self._stopping.is_set():
                 return
             # At most one snapshot per `coalesce` seconds: a lone change is published at

@@ -7,6 +7,7 @@ touched and calls `on_change`. `build()` joins only those tenants again.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -29,6 +30,7 @@ from ncconsole.snapshot import (
 
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 _ALL = None  # "every tenant is dirty"
+_EPOCH = datetime.fromtimestamp(0, UTC)
 # Events kept per tenant namespace (the newest); older ones are dropped on arrival of more.
 EVENTS_KEPT = 50
 
@@ -139,11 +141,29 @@ class ObservedFleet:
             self._on_change()
 
     def probe_result(self, kind: str, tenant: str, result: Any) -> None:
-        """A status.php ("web") or bucket ("s3") result for one tenant."""
+        """A status.php ("web") or bucket ("s3") result for one tenant.
+
+        A result that only repeats the previous one (same answer, new time), or a first
+        answer that is good, is folded into the next snapshot instead of causing one: with
+        thousands of tenants probes then cost a snapshot every few seconds, not ten a second,
+        while a tenant whose answer changed for the worse or better is published at once.
+        """
         with self._lock:
-            (self._web if kind == "web" else self._s3)[tenant] = result
+            results = self._web if kind == "web" else self._s3
+            previous = results.get(tenant)
+            # A first answer that says "fine" is news nobody waits for either.
+            urgent = _answer(previous) != _answer(result) and not (
+                previous is None and _is_good(result)
+            )
+            results[tenant] = result
             self._mark(tenant)
-        self._on_change()
+        if urgent:
+            self._on_change()
+
+    def has_pending(self) -> bool:
+        """Whether something not yet in a snapshot was recorded (e.g. repeated probe times)."""
+        with self._lock:
+            return self._repo_loaded and (self._dirty is _ALL or bool(self._dirty))
 
     def build(self, version: int, connection: KubeConnection | None) -> FleetSnapshot:
         """A new snapshot; only tenants touched since the last build are joined again."""
@@ -219,3 +239,14 @@ class ObservedFleet:
             complete=repo_loaded
             and all(k.status != KindStatus.LOADING for k in kind_states.values()),
         )
+
+
+def _answer(result: Any) -> Any:
+    """A probe result without its timing, to tell a new answer from a repeated one."""
+    if result is None:
+        return None
+    return dataclasses.replace(result, checked_at=_EPOCH, latency_ms=0.0)
+
+
+def _is_good(result: Any) -> bool:
+    return getattr(result, "ok", None) is True or getattr(result, "state", None) == "ok"

@@ -61,6 +61,9 @@ class WebSettings(_Section):
     timeout: float = 5.0
     interval: float = 15.0
     concurrency: int = 16
+    # Probes started per second at most: each costs the console a TLS handshake, so this
+    # caps its CPU at any fleet size; a round over N tenants then takes N / max_rate s.
+    max_rate: float = 10.0
 
 
 class S3Settings(_Section):
@@ -74,6 +77,7 @@ class S3Settings(_Section):
     timeout: float = 5.0
     interval: float = 30.0
     concurrency: int = 16
+    max_rate: float = 10.0
 
 
 class SecretSettings(_Section):

@@ -3,12 +3,15 @@
 Each probe call carries its own timeout (httpx / botocore), runs in a worker pool of
 `concurrency` threads and is delivered as soon as it finishes, so a slow tenant only holds
 its own worker and never delays another tenant's result. A target whose previous probe is
-still running is skipped for that round instead of piling up.
+still running is skipped for that round instead of piling up. Starts are paced at `max_rate`
+per second, so the console's probing cost stays bounded however large the fleet: a round
+then lasts at least N / max_rate seconds.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
@@ -31,13 +34,16 @@ class ProbeScheduler(Generic[T]):
         concurrency: int,
         run: Callable[[T], Any],
         deliver: Callable[[str, Any], None],
+        max_rate: float = 0.0,
     ) -> None:
         self.name = name
         self.interval = interval
+        self.max_rate = max_rate
         self._run = run
         self._deliver = deliver
         self._targets: dict[str, T] = {}
         self._in_flight: set[str] = set()
+        self._probed: set[str] = set()
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -66,14 +72,27 @@ class ProbeScheduler(Generic[T]):
     def _loop(self) -> None:
         while not self._stopping.is_set():
             self._wake.clear()
+            started = time.monotonic()
             self._round()
-            self._wake.wait(self.interval)
+            self._wake.wait(max(0.0, self.interval - (time.monotonic() - started)))
 
     def _round(self) -> None:
         with self._lock:
             due = [(n, t) for n, t in self._targets.items() if n not in self._in_flight]
-            self._in_flight.update(n for n, _ in due)
+            # Tenants never probed go first: a paced round over a large fleet is long.
+            due.sort(key=lambda item: item[0] in self._probed)
+        gap = 1.0 / self.max_rate if self.max_rate > 0 else 0.0
+        next_start = time.monotonic()
         for name, target in due:
+            if gap:
+                # Pacing waits on _stopping, not _wake: new targets must not rush a round.
+                if self._stopping.wait(max(0.0, next_start - time.monotonic())):
+                    return
+                next_start = max(next_start + gap, time.monotonic())
+            with self._lock:
+                if name not in self._targets or name in self._in_flight:
+                    continue
+                self._in_flight.add(name)
             try:
                 future = self._pool.submit(self._run, target)
             except RuntimeError:  # pool shut down
@@ -83,6 +102,7 @@ class ProbeScheduler(Generic[T]):
     def _done(self, name: str, future: Future[Any]) -> None:
         with self._lock:
             self._in_flight.discard(name)
+            self._probed.add(name)
             wanted = name in self._targets
         if future.cancelled() or not wanted:
             return
@@ -113,6 +133,7 @@ class FleetProbes:
             settings.web.concurrency,
             self.web.probe,
             lambda name, result: deliver("web", name, result),
+            settings.web.max_rate,
         )
         self._s3 = ProbeScheduler[tuple[str, str]](
             "s3",
@@ -120,6 +141,7 @@ class FleetProbes:
             settings.s3.concurrency,
             self._probe_bucket,
             lambda name, result: deliver("s3", name, result),
+            settings.s3.max_rate,
         )
 
     def _probe_bucket(self, target: tuple[str, str]) -> Any:

@@ -79,3 +79,49 @@ def test_new_targets_are_probed_at_once_and_removed_ones_dropped() -> None:
         assert seen.count("a") == 1
     finally:
         scheduler.stop()
+
+
+def test_starts_are_paced_so_probing_cost_stays_bounded_in_large_fleets() -> None:
+    started: list[float] = []
+    done = threading.Event()
+
+    def run(target: str) -> str:
+        started.append(time.monotonic())
+        if len(started) == 6:
+            done.set()
+        return target
+
+    scheduler = ProbeScheduler[str]("test", 60.0, 8, run, lambda n, r: None, max_rate=20.0)
+    scheduler.set_targets({f"t{i}": f"t{i}" for i in range(6)})
+    scheduler.start()
+    try:
+        assert done.wait(5)
+        # Six starts at 20 per second span at least five gaps of 50 ms.
+        assert started[-1] - started[0] >= 5 * 0.05 * 0.9
+    finally:
+        scheduler.stop()
+
+
+def test_a_new_tenant_is_probed_before_the_rest_of_a_paced_round() -> None:
+    order: list[str] = []
+    got = threading.Condition()
+
+    def deliver(name: str, result: str) -> None:
+        with got:
+            order.append(name)
+            got.notify_all()
+
+    scheduler = ProbeScheduler[str]("test", 60.0, 1, lambda t: t, deliver, max_rate=50.0)
+    old = {f"old{i}": f"old{i}" for i in range(5)}
+    scheduler.set_targets(old)
+    scheduler.start()
+    try:
+        with got:
+            assert got.wait_for(lambda: len(order) == 5, 5)
+        # Added last, yet the round it wakes starts with it, not after the five known ones.
+        scheduler.set_targets({**old, "new": "new"})
+        with got:
+            assert got.wait_for(lambda: len(order) >= 6, 5)
+        assert order[5] == "new"
+    finally:
+        scheduler.stop()
