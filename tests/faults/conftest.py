@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -25,7 +25,6 @@ from ncconsole.sim.scenario import Scenario
 from ncconsole.sim.simulator import Simulator
 from ncconsole.snapshot import FleetSnapshot
 
-T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
 FAST = WatchTiming(
     watch_seconds=30, backoff_base=0.05, backoff_max=0.3, forbidden_retry=0.3,
@@ -77,18 +76,6 @@ def live_fleet(settings: Settings, *, probes: bool = False, **timing: Any) -> Fl
 
 def complete(snapshot: FleetSnapshot) -> bool:
     return snapshot.complete and snapshot.api_reachable
-
-
-def wait_until(check: Callable[[], T], timeout: float = 10.0, what: str = "condition") -> T:
-    """Poll `check` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Any:

@@ -40,9 +40,9 @@ from tests.faults.conftest import (
     sim_settings,
     simulator,
     wait_ui,
-    wait_until,
 )
 from tests.faults.long_occ import BIG_OUTPUT, LongOcc
+from tests.sim.sim_helpers import wait_until
 from tests.tui.conftest import plain
 
 pytestmark = pytest.mark.timeout(60)

@@ -28,10 +28,10 @@ from tests.faults.conftest import (
     assert_one_line_error,
     sim_settings,
     simulator,
-    wait_until,
 )
 from tests.faults.long_occ import LongOcc
 from tests.ops.waves_helpers import UPGRADE
+from tests.sim.sim_helpers import wait_until
 
 pytestmark = pytest.mark.timeout(60)
 TENANTS = [
