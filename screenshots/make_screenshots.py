@@ -46,17 +46,21 @@ def _record_demo_smoke_results() -> None:
     from datetime import timedelta
 
     from ncconsole.ops.smoke_record import SmokeOutcome, SmokeRecord
-    from ncconsole.tui.demo_fleet import FROZEN_NOW, NEW_REV, OLD_REV
+    from ncconsole.tui.demo_fleet import FROZEN_NOW, NEW_REV, OLD_REV, demo_snapshot
+
+    cluster = demo_snapshot().cluster
 
     def ago(minutes: int) -> object:
         return FROZEN_NOW - timedelta(minutes=minutes)
 
     SmokeRecord().save_many(
         {
-            "canary": SmokeOutcome(True, (), ago(25), NEW_REV, "pass"),
-            "acme": SmokeOutcome(True, (), ago(180), OLD_REV, "pass"),
-            "bakkerij": SmokeOutcome(True, (), ago(180), OLD_REV, "warn"),
-            "notaris": SmokeOutcome(False, ("pods: 1 not Ready",), ago(4), OLD_REV, "fail"),
+            "canary": SmokeOutcome(True, (), ago(25), NEW_REV, "pass", cluster),
+            "acme": SmokeOutcome(True, (), ago(180), OLD_REV, "pass", cluster),
+            "bakkerij": SmokeOutcome(True, (), ago(180), OLD_REV, "warn", cluster),
+            "notaris": SmokeOutcome(
+                False, ("pods: 1 not Ready",), ago(4), OLD_REV, "fail", cluster
+            ),
         }
     )
 

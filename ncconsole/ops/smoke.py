@@ -50,6 +50,7 @@ class SmokeReport:
     tenant: str
     checks: list[CheckResult] = field(default_factory=list)
     revision: str = ""  # the Application's revision when checked
+    cluster: str = ""  # the API server checked against
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     finished: datetime | None = None
 
@@ -101,7 +102,7 @@ class SmokeChecker:
         self.web.close()
 
     def check(self, tenant: TenantState) -> SmokeReport:
-        report = SmokeReport(tenant.name, revision=_revision(tenant))
+        report = SmokeReport(tenant.name, revision=_revision(tenant), cluster=self.conn.cluster)
         state: dict[str, Any] = {}
 
         def run(name: str, fn: Callable[[], tuple[str, str]]) -> None:
@@ -280,7 +281,10 @@ def run_smoke_checks(
             report = checker.check(tenant)
         except ApiUnreachable as err:
             report = SmokeReport(
-                tenant.name, [CheckResult("api", FAIL, str(err), 0.0)], revision=_revision(tenant)
+                tenant.name,
+                [CheckResult("api", FAIL, str(err), 0.0)],
+                revision=_revision(tenant),
+                cluster=conn.cluster,
             )
             report.finished = datetime.now(UTC)
         outcomes[report.tenant] = SmokeOutcome.from_report(report)

@@ -37,6 +37,9 @@ class SmokeOutcome:
     checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     revision: str = ""  # the Application's revision when checked
     status: str = ""  # worst counted check: pass | warn | fail ("" = from `passed`)
+    # The API server checked against: a result from another cluster (same tenant names,
+    # e.g. accept and prod, or an earlier demo) must never count, nor show, here.
+    cluster: str = ""
 
     @property
     def result(self) -> str:
@@ -59,6 +62,7 @@ class SmokeOutcome:
             report.finished or report.started,
             report.revision,
             "fail" if failed else ("warn" if warned else "pass"),
+            report.cluster,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -68,6 +72,7 @@ class SmokeOutcome:
             "reasons": list(self.reasons),
             "checked_at": self.checked_at.isoformat(),
             "revision": self.revision,
+            "cluster": self.cluster,
         }
 
     @classmethod
@@ -79,7 +84,13 @@ class SmokeOutcome:
             datetime.fromisoformat(str(data["checked_at"])),
             str(data.get("revision") or ""),
             status if status in ("pass", "warn", "fail") else "",
+            str(data.get("cluster") or ""),
         )
+
+
+def for_cluster(outcomes: Mapping[str, SmokeOutcome], cluster: str) -> dict[str, SmokeOutcome]:
+    """The outcomes recorded against `cluster` (the API server URL) only."""
+    return {tenant: o for tenant, o in outcomes.items() if o.cluster == cluster}
 
 
 def smoke_record_path() -> Path:

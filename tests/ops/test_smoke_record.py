@@ -85,3 +85,24 @@ def test_cached_view_sees_another_writer_only_when_rechecking(tmp_path: Path) ->
     assert view.current() is first  # unchanged file: the same dict, no re-read
     view.put({"bakkerij": SmokeOutcome(False, checked_at=AT + timedelta(minutes=1))})
     assert set(view.current()) == {"acme", "bakkerij"} and view.current() is not first
+
+
+def test_a_pass_recorded_on_another_cluster_does_not_satisfy_the_gate() -> None:
+    """accept and prod share tenant names and revisions: a pass on one is not a pass here."""
+    from ncconsole.ops.promotion.overview import wave_overview
+    from ncconsole.settings import Settings
+    from ncconsole.tui.demo_fleet import FROZEN_NOW, demo_snapshot
+
+    snapshot = demo_snapshot()
+    canary = next(t for t in snapshot.tenants if t.wave == 0)
+    revision = wave_overview(snapshot, Settings(), None, {}).target_revision
+
+    def canary_row(cluster: str):
+        outcome = SmokeOutcome(True, (), FROZEN_NOW, revision, "pass", cluster)
+        overview = wave_overview(
+            snapshot, Settings(), None, {canary.name: outcome}, smoke_max_age=timedelta(days=3650)
+        )
+        return next(t for t in overview.wave(0).tenants if t.tenant == canary.name)
+
+    assert canary_row(snapshot.cluster).smoke_fresh
+    assert not canary_row("https://prod.example:6443").smoke_fresh

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from textual.notifications import Notify
 
-from ncconsole.ops.smoke_record import SmokeOutcome, smoke_record_path
+from ncconsole.ops.smoke_record import SmokeOutcome, SmokeRecord, smoke_record_path
 from ncconsole.tui.demo_fleet import FROZEN_NOW, NEW_REV, OLD_REV, demo_snapshot
 from ncconsole.tui.fleet_rows import COLUMNS, RowCache, build_rows, tenant_key
 from ncconsole.tui.widgets.fleet_table import FleetTable
@@ -89,3 +89,23 @@ async def test_corrupt_record_is_one_notice_and_the_fleet_still_shows(source) ->
             app.screen._show_snapshot(app.snapshot)
         await pilot.pause()
     assert len(shown) == 1 and f"smoke record {path} is unreadable" in shown[0]
+
+
+async def test_results_from_another_cluster_never_show(source) -> None:
+    """Same tenant names on two clusters (accept and prod, or an earlier demo): only this
+    cluster's results count; another's pass must not look like this tenant's."""
+    cluster = demo_snapshot().cluster
+    record = SmokeRecord()
+    record.save_many(
+        {
+            "canary": SmokeOutcome(True, (), FROZEN_NOW, NEW_REV, "pass", "https://other:6443"),
+            "notaris": SmokeOutcome(False, ("x",), FROZEN_NOW, OLD_REV, "fail", cluster),
+        }
+    )
+    app = build_app(source)
+    async with app.run_test(size=(160, 40)) as pilot:
+        table = app.screen.query_one(FleetTable)
+        await wait_for(pilot, lambda: table.row_count > 0)
+        await wait_for(pilot, lambda: table.get_cell(tenant_key("notaris"), "smoke").plain != "")
+        assert table.get_cell(tenant_key("notaris"), "smoke").plain.startswith("✖ fail")
+        assert table.get_cell(tenant_key("canary"), "smoke").plain == "– none"

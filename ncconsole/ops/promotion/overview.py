@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from ncconsole.kube.appset_strategy import AppSetStrategy, RollingStep
 from ncconsole.ops.promotion.model import Blocker, SmokeOutcome
+from ncconsole.ops.smoke_record import for_cluster
 from ncconsole.settings import Settings
 from ncconsole.snapshot import FleetSnapshot, TenantState
 
@@ -169,6 +170,7 @@ def wave_overview(
 ) -> WaveOverview:
     """Every wave of the repo's tenants with its counts and blockers (nothing is run)."""
     target = resolve_revision(snapshot, revision)
+    smoke = for_cluster(smoke, snapshot.cluster)
     rolling = strategy is not None and strategy.type == "RollingSync"
     rows = [
         tenant_wave(t, target, smoke.get(t.name), smoke_max_age, strategy)

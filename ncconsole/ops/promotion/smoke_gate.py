@@ -60,12 +60,14 @@ class FleetSmoke:
             snapshot = err.snapshot
         state = snapshot.tenant(tenant)
         if state is None:
-            outcome = SmokeOutcome(False, (f"tenant {tenant} is not in the fleet",))
+            outcome = SmokeOutcome(
+                False, (f"tenant {tenant} is not in the fleet",), cluster=self.checker.conn.cluster
+            )
         else:
             try:
                 outcome = SmokeOutcome.from_report(self.checker.check(state), self.ignore)
             except ApiUnreachable as err:
-                outcome = SmokeOutcome(False, (f"api: {err}",))
+                outcome = SmokeOutcome(False, (f"api: {err}",), cluster=self.checker.conn.cluster)
         if self.record is not None:
             self.record.save(tenant, outcome)
         return outcome

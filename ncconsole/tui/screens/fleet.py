@@ -10,6 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input
 
+from ncconsole.ops.smoke_record import for_cluster
 from ncconsole.snapshot import FleetSnapshot
 from ncconsole.tui.fleet_rows import RowCache, build_rows, tenant_key, tenant_of
 from ncconsole.tui.screens import is_visible
@@ -74,7 +75,8 @@ class FleetScreen(Screen[None]):
             snapshot.platform, settings.platform_namespace, settings.secret.store_name
         )
         smoke = self.app.ops.smoke  # type: ignore[attr-defined]
-        rows = build_rows(snapshot, now, self.query_text, self._row_cache, smoke.current())
+        outcomes = for_cluster(smoke.current(), snapshot.cluster)
+        rows = build_rows(snapshot, now, self.query_text, self._row_cache, outcomes)
         self.table.show_rows(rows)
         if smoke.problem != self._smoke_problem:
             self._smoke_problem = smoke.problem
