@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from kubernetes import client, config
+from kubernetes.stream import stream
+from kubernetes.stream.ws_client import WSClient
 
 from ncconsole.sim.scenario import Scenario
 from ncconsole.sim.simulator import Simulator
@@ -53,3 +55,27 @@ def wait_until(check: Callable[[], T], timeout: float = 10.0, what: str = "condi
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(0.05)
+
+
+def pod_exec(
+    v1: client.CoreV1Api,
+    namespace: str,
+    pod: str,
+    command: list[str],
+    container: str = "nextcloud",
+) -> WSClient:
+    """Run `command` in a pod over the exec WebSocket and wait for it to finish (10 s at most)."""
+    resp = stream(
+        v1.connect_get_namespaced_pod_exec,
+        pod,
+        namespace,
+        command=command,
+        container=container,
+        stdout=True,
+        stderr=True,
+        stdin=False,
+        tty=False,
+        _preload_content=False,
+    )
+    resp.run_forever(timeout=10)
+    return resp

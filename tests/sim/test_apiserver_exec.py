@@ -12,6 +12,7 @@ from kubernetes.stream import stream
 from ncconsole.sim.exec_ws import ExecRequest, command_not_found
 from ncconsole.sim.resources import NAMESPACES, PODS
 from ncconsole.sim.server import SimServer
+from tests.sim.sim_helpers import pod_exec
 
 pytestmark = pytest.mark.timeout(30)
 BIG = 3 * 1024 * 1024
@@ -63,20 +64,7 @@ def v1(server: SimServer, tmp_path_factory: pytest.TempPathFactory) -> client.Co
 def run(
     v1: client.CoreV1Api, command: list[str], container: str = "nextcloud", pod: str = "nextcloud-0"
 ):
-    resp = stream(
-        v1.connect_get_namespaced_pod_exec,
-        pod,
-        "nc-x",
-        command=command,
-        container=container,
-        stdout=True,
-        stderr=True,
-        stdin=False,
-        tty=False,
-        _preload_content=False,
-    )
-    resp.run_forever(timeout=10)
-    return resp
+    return pod_exec(v1, "nc-x", pod, command, container=container)
 
 
 def test_exec_streams_stdout_and_reports_success(v1: client.CoreV1Api) -> None:

@@ -13,13 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 from kubernetes import client, config
-from kubernetes.stream import stream
 
 from ncconsole.sim.nextcloud_fleet import NextcloudFleet, run_as_user
 from ncconsole.sim.resources import NAMESPACES, PODS
 from ncconsole.sim.scenario import Scenario
 from ncconsole.sim.server import SimServer
 from ncconsole.sim.web import NextcloudWeb
+from tests.sim.sim_helpers import pod_exec
 
 pytestmark = pytest.mark.timeout(60)
 KUBECTL = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "kubectl"
@@ -82,40 +82,23 @@ def kubectl_env(server: SimServer, tmp_path_factory: pytest.TempPathFactory) -> 
     return {**os.environ, "KUBECONFIG": str(kubeconfig), "HOME": str(home)}
 
 
-def exec_in(v1, namespace: str, pod_name: str, command: list[str], container="nextcloud"):
-    resp = stream(
-        v1.connect_get_namespaced_pod_exec,
-        pod_name,
-        namespace,
-        command=command,
-        container=container,
-        stdout=True,
-        stderr=True,
-        stdin=False,
-        tty=False,
-        _preload_content=False,
-    )
-    resp.run_forever(timeout=10)
-    return resp
-
-
 def test_su_form_runs_occ_over_the_exec_websocket(v1):
     command = ["su", "-s", "/bin/sh", "www-data", "-c", "php occ status --output=json"]
-    resp = exec_in(v1, "nc-zwolle", "nextcloud-7c9d-abcde", command)
+    resp = pod_exec(v1, "nc-zwolle", "nextcloud-7c9d-abcde", command)
     assert resp.returncode == 0
     assert '"versionstring":"30.0.6"' in resp.read_stdout()
 
 
 def test_php_occ_in_a_root_pod_fails_and_in_a_uid_33_pod_works(v1):
-    root = exec_in(v1, "nc-zwolle", "nextcloud-7c9d-abcde", ["php", "occ", "status"])
+    root = pod_exec(v1, "nc-zwolle", "nextcloud-7c9d-abcde", ["php", "occ", "status"])
     assert root.returncode == 1
     assert "Console has to be executed with the user that owns" in root.read_stdout()
-    www = exec_in(v1, "nc-leiden", "nextcloud-5f6a-fghij", ["php", "/var/www/html/occ", "status"])
+    www = pod_exec(v1, "nc-leiden", "nextcloud-5f6a-fghij", ["php", "/var/www/html/occ", "status"])
     assert www.returncode == 0 and "  - installed: true" in www.read_stdout()
 
 
 def test_sidecar_has_no_php(v1):
-    resp = exec_in(
+    resp = pod_exec(
         v1, "nc-zwolle", "nextcloud-7c9d-abcde", ["php", "occ", "status"], "nextcloud-nginx"
     )
     assert resp.returncode == 127 and "executable file not found" in resp.read_stderr()
