@@ -17,6 +17,11 @@ from tests.ops.conftest import OccCluster, _isolated_xdg, cluster  # noqa: F401
 pytestmark = pytest.mark.timeout(30)
 
 
+def create_alpha_secret(*flags: str) -> list[str]:
+    """`secret create alpha` with `flags` and a throwaway pair of S3 keys."""
+    return ["secret", "create", "alpha", *flags, "--s3-access-key", "A", "--s3-secret-key", "S"]
+
+
 @pytest.fixture
 def env(cluster: OccCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> OccCluster:  # noqa: F811
     for name, wave in (("canary", 0), ("alpha", 1), ("beta", 1)):
@@ -64,19 +69,8 @@ def test_secret_create_missing_keys_and_namespace_without_yes(env: OccCluster, c
 
 
 def test_secret_dry_run_shows_masked_object_and_stores_nothing(env: OccCluster, capsys) -> None:
-    code = run_guarded(
-        cli,
-        [
-            "secret",
-            "create",
-            "alpha",
-            "--dry-run",
-            "--s3-access-key",
-            "AK",
-            "--s3-secret-key",
-            "SK1",
-        ],
-    )
+    args = ["secret", "create", "alpha", "--dry-run", "--s3-access-key", "AK"]
+    code = run_guarded(cli, [*args, "--s3-secret-key", "SK1"])
     out = capsys.readouterr().out
     assert code == 0 and "Dry run (server-side)" in out
     assert '"db-password": "********"' in out and "SK1" not in out
@@ -86,24 +80,12 @@ def test_secret_dry_run_shows_masked_object_and_stores_nothing(env: OccCluster, 
 
 
 def test_read_only_flag_refuses_secret_creation(env: OccCluster, capsys) -> None:
-    code = run_guarded(
-        cli,
-        [
-            "secret",
-            "create",
-            "alpha",
-            "--read-only",
-            "--s3-access-key",
-            "A",
-            "--s3-secret-key",
-            "S",
-        ],
-    )
+    code = run_guarded(cli, create_alpha_secret("--read-only"))
     assert code == 2 and "read-only mode" in capsys.readouterr().err
 
 
 def test_secret_rotate(env: OccCluster, capsys) -> None:
-    run_guarded(cli, ["secret", "create", "alpha", "--s3-access-key", "A", "--s3-secret-key", "S"])
+    assert run_guarded(cli, create_alpha_secret()) == 0
     assert run_guarded(cli, ["secret", "rotate", "alpha", "db-password", "--yes"]) == 0
     assert (
         "Rotated keys of Secret nc-alpha/nextcloud-secrets (db-password)" in capsys.readouterr().out
@@ -138,20 +120,8 @@ def test_occ_wave_table_and_json(env: OccCluster, capsys) -> None:
 
 
 def test_audit_lists_what_was_done(env: OccCluster, capsys) -> None:
-    run_guarded(cli, ["occ", "alpha", "--", "status"])
-    run_guarded(
-        cli,
-        [
-            "secret",
-            "create",
-            "alpha",
-            "--read-only",
-            "--s3-access-key",
-            "A",
-            "--s3-secret-key",
-            "S",
-        ],
-    )
+    assert run_guarded(cli, ["occ", "alpha", "--", "status"]) == 0
+    assert run_guarded(cli, create_alpha_secret("--read-only")) == 2
     capsys.readouterr()
     assert run_guarded(cli, ["audit", "--since", "1h"]) == 0
     out = capsys.readouterr().out
