@@ -129,18 +129,14 @@ ALL: tuple[ResourceType, ...] = (
 
 
 class Registry:
-    """Looks resource types up by URL parts or by kind; lists group versions for discovery."""
+    """Looks resource types up by URL parts; lists group versions for discovery."""
 
     def __init__(self, types: tuple[ResourceType, ...] = ALL) -> None:
         self.types = types
         self._by_path = {(t.group, t.version, t.plural): t for t in types}
-        self._by_kind = {(t.group, t.kind): t for t in types}
 
     def lookup(self, group: str, version: str, plural: str) -> ResourceType | None:
         return self._by_path.get((group, version, plural))
-
-    def by_kind(self, group: str, kind: str) -> ResourceType | None:
-        return self._by_kind.get((group, kind))
 
     def group_versions(self) -> dict[str, list[str]]:
         """Named groups (not core) and their versions, in registration order."""

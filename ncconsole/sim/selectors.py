@@ -145,10 +145,6 @@ class FieldSelector:
     def matches(self, obj: Mapping[str, Any]) -> bool:
         return all((FIELD_GETTERS[f](obj) == v) == eq for f, eq, v in self.terms)
 
-    def value_of(self, field_name: str) -> str | None:
-        """The value required by an equality term on `field_name`, if any (for fast lookup)."""
-        return next((v for f, eq, v in self.terms if f == field_name and eq), None)
-
     @property
     def empty(self) -> bool:
         return not self.terms

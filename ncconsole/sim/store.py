@@ -112,11 +112,6 @@ class Store:
         """The latest resourceVersion handed out."""
         return self._rv
 
-    @property
-    def oldest_resource_version(self) -> int:
-        """The oldest version a watch or continue token may start from (older: 410)."""
-        return self._history_floor
-
     def _entry(self, rt: ResourceType, namespace: str | None, name: str) -> Entry | None:
         return self._objects.get(rt.key, {}).get(namespace or "", {}).get(name)
 
