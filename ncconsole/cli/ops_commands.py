@@ -17,10 +17,11 @@ from rich.table import Table
 from rich.text import Text
 
 from ncconsole.cli.common import format_option, with_settings
-from ncconsole.cli.ops_common import common_options, confirmer, session, sigterm_interrupts
+from ncconsole.cli.ops_common import common_options, confirmer, sigterm_interrupts
 from ncconsole.cli.secret_commands import secret_group
 from ncconsole.cli.smoke_command import smoke_command
 from ncconsole.ops.audit import parse_duration, read_audit
+from ncconsole.ops.cluster import open_session
 from ncconsole.ops.guard import is_read_only_occ
 from ncconsole.ops.occ import OccRun, end_problem, run_occ, run_occ_fleet
 from ncconsole.ops.targets import select_tenants
@@ -96,7 +97,7 @@ def occ_command(
     confirmed = yes
     if args and not is_read_only_occ(args) and not settings.read_only and not yes:
         confirmed = confirmer(False)(f"occ {' '.join(args)} may change state on {where}. Run it?")
-    conn, auditor = session(settings)
+    conn, auditor = open_session(settings)
     if not fleet:
         assert tenant is not None
         stream = output_format == "text"

@@ -11,9 +11,6 @@ from typing import Any
 import click
 
 from ncconsole.cli.common import cluster_options, repo_option
-from ncconsole.kube.connection import KubeConnection, connect
-from ncconsole.ops.audit import Auditor
-from ncconsole.settings import Settings
 
 
 def read_only_option(func: Any) -> Any:
@@ -54,11 +51,6 @@ def sigterm_interrupts() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def session(settings: Settings) -> tuple[KubeConnection, Auditor]:
-    conn = connect(settings)
-    return conn, Auditor(settings, conn)
 
 
 def warn(text: str) -> None:

@@ -7,7 +7,8 @@ import json
 import click
 
 from ncconsole.cli.common import format_option, with_settings
-from ncconsole.cli.ops_common import common_options, confirmer, session, sigterm_interrupts, warn
+from ncconsole.cli.ops_common import common_options, confirmer, sigterm_interrupts, warn
+from ncconsole.ops.cluster import open_session
 from ncconsole.ops.secret_rotation import rotate_secret_keys
 from ncconsole.ops.secrets import (
     ACCESS_KEY_ENV,
@@ -97,7 +98,7 @@ def secret_create(
 
     S3 keys come from the flags or NCCONSOLE_S3_ACCESS_KEY / NCCONSOLE_S3_SECRET_KEY.
     """
-    conn, auditor = session(settings)
+    conn, auditor = open_session(settings)
     request = SecretRequest(
         tenant, mode, s3_access_key, s3_secret_key, dry_run, create_namespace=yes,
         wait_timeout=timeout,
@@ -130,7 +131,7 @@ def secret_rotate(
     """Give KEYS of TENANT's Secret new random values; other keys stay as they are."""
     if not dry_run and not confirmer(yes)(f"Rotate {', '.join(keys)} of tenant {tenant}?"):
         raise click.ClickException("not confirmed; pass --yes to rotate without a terminal")
-    conn, auditor = session(settings)
+    conn, auditor = open_session(settings)
     with sigterm_interrupts():
         result = rotate_secret_keys(conn, settings, tenant, keys, auditor=auditor, dry_run=dry_run)
     _secret_report(result, output_format, "Rotated keys of")

@@ -8,8 +8,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ncconsole.kube.connection import KubeConnection, connect
 from ncconsole.ops.audit import Auditor
+from ncconsole.ops.cluster import KubeConnection, connect_cluster
 from ncconsole.ops.smoke_record import SmokeResults
 from ncconsole.settings import Settings, xdg_dir
 
@@ -31,7 +31,9 @@ class OpsSession:
     def connection(self) -> KubeConnection:
         with self._lock:
             if self._conn is None:
-                self._conn = getattr(self.source, "connection", None) or connect(self.settings)
+                self._conn = getattr(self.source, "connection", None) or connect_cluster(
+                    self.settings
+                )
             return self._conn
 
     def auditor(self) -> Auditor:

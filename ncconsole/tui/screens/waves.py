@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from ncconsole.errors import NcConsoleError
-from ncconsole.kube.appset_strategy import AppSetStrategy
+from ncconsole.ops.cluster import AppSetStrategy
 from ncconsole.ops.promotion import (
     GateRefused,
     Phase,
