@@ -43,6 +43,12 @@ def cell(table: DataTable, row: str, column: str) -> str:
         return ""
 
 
+async def waves_screen(pilot, app) -> WavesScreen:
+    """The waves screen, once the key or action that opens it has taken effect."""
+    await wait_for(pilot, lambda: isinstance(app.screen, WavesScreen) and app.screen.is_mounted)
+    return app.screen
+
+
 def status_text(screen: WavesScreen) -> str:
     return plain(screen.query_one("#waves-status", Static).render()).strip()
 
@@ -58,10 +64,7 @@ async def test_promote_the_canary_then_a_degraded_tenant_stops_wave_1(tmp_path: 
         app = console(sim)
         async with app.run_test(size=(160, 40)) as pilot:
             await pilot.press("w")
-            await wait_for(
-                pilot, lambda: isinstance(app.screen, WavesScreen) and app.screen.is_mounted
-            )
-            screen = app.screen
+            screen = await waves_screen(pilot, app)
             table = screen.table
             await wait_for(pilot, lambda: cell(table, "0", "promote").startswith("yes"), 10)
             assert cell(table, "1", "at target") == "0/2"
@@ -100,10 +103,7 @@ async def test_halt_stops_new_tenants_from_starting(tmp_path: Path) -> None:
         app = console(sim)
         async with app.run_test(size=(160, 40)) as pilot:
             app.action_waves()
-            await wait_for(
-                pilot, lambda: isinstance(app.screen, WavesScreen) and app.screen.is_mounted
-            )
-            screen = app.screen
+            screen = await waves_screen(pilot, app)
             await wait_for(pilot, lambda: cell(screen.table, "0", "promote").startswith("yes"), 10)
             await pilot.press("minus", "minus", "minus")
             assert screen.concurrency == 1
@@ -126,10 +126,7 @@ async def test_quitting_mid_promotion_releases_the_lease(tmp_path: Path) -> None
         app = console(sim)
         async with app.run_test(size=(160, 40)) as pilot:
             app.action_waves()
-            await wait_for(
-                pilot, lambda: isinstance(app.screen, WavesScreen) and app.screen.is_mounted
-            )
-            screen = app.screen
+            screen = await waves_screen(pilot, app)
             await wait_for(pilot, lambda: cell(screen.table, "0", "promote").startswith("yes"), 10)
             await pilot.press("p", "y")
             await wait_for(
@@ -156,10 +153,7 @@ async def test_rolling_sync_steps_and_statuses_are_shown(tmp_path: Path) -> None
         app = console(sim)
         async with app.run_test(size=(160, 40)) as pilot:
             app.action_waves()
-            await wait_for(
-                pilot, lambda: isinstance(app.screen, WavesScreen) and app.screen.is_mounted
-            )
-            screen = app.screen
+            screen = await waves_screen(pilot, app)
             title = screen.query_one("#waves-title", Static)
             await wait_for(pilot, lambda: "RollingSync steps" in plain(title.render(), 200), 10)
             text = plain(title.render(), 200)
@@ -179,10 +173,7 @@ async def test_j_and_k_move_between_waves_like_the_arrows(tmp_path: Path) -> Non
         app = console(sim)
         async with app.run_test(size=(160, 40)) as pilot:
             await pilot.press("w")
-            await wait_for(
-                pilot, lambda: isinstance(app.screen, WavesScreen) and app.screen.is_mounted
-            )
-            table = app.screen.table
+            table = (await waves_screen(pilot, app)).table
             await wait_for(pilot, lambda: table.row_count == 3, 10)
             await pilot.press("j", "j")
             assert table.cursor_row == 2
