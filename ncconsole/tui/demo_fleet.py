@@ -66,6 +66,23 @@ def _pod(tenant: str, index: int, now: datetime, image: str, **changes: object) 
     return PodView(**fields)
 
 
+def repo_tenant(name: str, wave: int, environment: str = "prod", **changes: object) -> TenantState:
+    """Tenant `name` as the demo repo lists it, with nothing observed on the cluster unless
+    `changes` says so."""
+    fields: dict = {
+        "name": name,
+        "wave": wave,
+        "environment": environment,
+        "hostname": f"{name}.nextcloud.example.com",
+        "bucket": f"nextcloud-{name}",
+        "namespace": f"nc-{name}",
+        "app_name": f"nc-{name}",
+        "in_repo": True,
+    }
+    fields.update(changes)
+    return TenantState(**fields)
+
+
 def _tenant(name: str, wave: int, environment: str, now: datetime) -> TenantState:
     upgraded = wave == 0
     image = NEW_IMAGE if upgraded else OLD_IMAGE
@@ -111,15 +128,10 @@ def _tenant(name: str, wave: int, environment: str, now: datetime) -> TenantStat
         object_count=18_400 + 37 * len(name),
         bytes_used=(21 + len(name)) * 1024**3,
     )
-    return TenantState(
-        name=name,
-        wave=wave,
-        environment=environment,
-        hostname=f"{name}.nextcloud.example.com",
-        bucket=f"nextcloud-{name}",
-        namespace=f"nc-{name}",
-        app_name=f"nc-{name}",
-        in_repo=True,
+    return repo_tenant(
+        name,
+        wave,
+        environment,
         app=app,
         deployment=DeploymentView(f"nc-{name}", f"nextcloud-{name}", 2, 2, 2, 2, image, 4, 4),
         pods=pods,
@@ -188,15 +200,9 @@ def demo_snapshot(now: datetime = FROZEN_NOW, version: int = 1) -> FleetSnapshot
         health=Health.DEGRADED,
         reason="S3 bucket missing",
     )
-    tenants["zorggroep"] = TenantState(
-        name="zorggroep",
-        wave=3,
-        environment="prod",
-        hostname="zorggroep.nextcloud.example.com",
-        bucket="nextcloud-zorggroep",
-        namespace="nc-zorggroep",
-        app_name="nc-zorggroep",
-        in_repo=True,
+    tenants["zorggroep"] = repo_tenant(
+        "zorggroep",
+        3,
         drift=("not deployed",),
         health=Health.MISSING,
         reason="no Application nc-zorggroep",

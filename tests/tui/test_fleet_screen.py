@@ -10,8 +10,8 @@ import pytest
 from textual import events
 from textual.widgets import Input
 
-from ncconsole.snapshot import Health, TenantState
-from ncconsole.tui.demo_fleet import FROZEN_NOW, demo_snapshot
+from ncconsole.snapshot import Health
+from ncconsole.tui.demo_fleet import FROZEN_NOW, demo_snapshot, repo_tenant
 from ncconsole.tui.screens.fleet import FleetScreen
 from ncconsole.tui.widgets.fleet_table import FleetTable
 from ncconsole.tui.widgets.header import Banner
@@ -69,16 +69,8 @@ async def test_a_tenant_turning_degraded_updates_its_row_and_keeps_the_cursor(so
             before.tenant("kinderopvang"), health=Health.DEGRADED, reason="2 pods not ready"
         )
         # A new tenant in an earlier wave adds a row above the cursor as well.
-        newcomer = TenantState(
-            name="aaa-nieuw",
-            wave=1,
-            environment="prod",
-            hostname="aaa-nieuw.example.com",
-            bucket="nextcloud-aaa-nieuw",
-            namespace="nc-aaa-nieuw",
-            app_name="nc-aaa-nieuw",
-            in_repo=True,
-            health=Health.PROGRESSING,
+        newcomer = repo_tenant(
+            "aaa-nieuw", 1, hostname="aaa-nieuw.example.com", health=Health.PROGRESSING
         )
         tenants = tuple(broken if t.name == "kinderopvang" else t for t in before.tenants)
         publish_from_thread(source, replace(before, tenants=(*tenants, newcomer)))
@@ -180,14 +172,13 @@ async def test_filter_typed_in_one_burst_loses_no_keys(source):
 
 async def test_drift_markers_for_orphan_and_wave_mismatch(source):
     snapshot = demo_snapshot()
-    orphan = TenantState(
-        name="ghost",
-        wave=3,
+    # Found on the cluster only: none of the repo's fields are known.
+    orphan = repo_tenant(
+        "ghost",
+        3,
         environment="",
         hostname="",
         bucket="",
-        namespace="nc-ghost",
-        app_name="nc-ghost",
         in_repo=False,
         drift=("orphan",),
         health=Health.HEALTHY,
