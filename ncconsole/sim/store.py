@@ -71,18 +71,6 @@ def _spec_part(obj: Obj, rt: ResourceType) -> Obj:
     return {k: v for k, v in obj.items() if k not in skip}
 
 
-def _same_ignoring_rv(a: Obj, b: Obj) -> bool:
-    ma = {
-        k: v for k, v in a.get("metadata", {}).items() if k not in ("resourceVersion", "generation")
-    }
-    mb = {
-        k: v for k, v in b.get("metadata", {}).items() if k not in ("resourceVersion", "generation")
-    }
-    return ma == mb and {k: v for k, v in a.items() if k != "metadata"} == {
-        k: v for k, v in b.items() if k != "metadata"
-    }
-
-
 class Store:
     """In-memory objects of every registered kind, with watch history. See module docstring."""
 
@@ -299,7 +287,7 @@ class Store:
                 meta.pop(k, None)
         meta["resourceVersion"] = old["metadata"]["resourceVersion"]
         meta["generation"] = old["metadata"].get("generation", 1)
-        if _same_ignoring_rv(old, new):
+        if new == old:  # resourceVersion and generation were just copied from `old`
             return json.loads(entry.raw)
         if _spec_part(old, rt) != _spec_part(new, rt):
             meta["generation"] += 1
@@ -353,8 +341,9 @@ class Store:
         self._sorted.pop(rt.key, None)
         # The DELETED event carries the object at the deletion's resourceVersion, as k8s does.
         gone = dict(entry.obj, metadata=dict(entry.obj["metadata"], resourceVersion=str(self._rv)))
-        self._emit(WatchEvent("DELETED", rt, gone, self._rv, entry.obj, Entry(gone)))
-        return json.loads(dumps(gone))
+        gone_entry = Entry(gone)
+        self._emit(WatchEvent("DELETED", rt, gone, self._rv, entry.obj, gone_entry))
+        return json.loads(gone_entry.raw)
 
     # --- change notification --------------------------------------------------------------
     def _emit(self, ev: WatchEvent) -> None:
