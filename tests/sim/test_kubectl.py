@@ -15,9 +15,9 @@ import pytest
 from ncconsole.sim.exec_ws import ExecRequest
 from ncconsole.sim.resources import APPLICATIONS, DEPLOYMENTS, NAMESPACES, PODS, SECRETS
 from ncconsole.sim.server import SimServer
+from tests.sim.sim_helpers import KUBECTL
 
 pytestmark = pytest.mark.timeout(60)
-KUBECTL = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "kubectl"
 LABELS = {"app.kubernetes.io/name": "nextcloud", "app.kubernetes.io/instance": "nextcloud"}
 
 

@@ -8,7 +8,6 @@ import os
 import subprocess
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -19,10 +18,9 @@ from ncconsole.sim.resources import NAMESPACES, PODS
 from ncconsole.sim.scenario import Scenario
 from ncconsole.sim.server import SimServer
 from ncconsole.sim.web import NextcloudWeb
-from tests.sim.sim_helpers import pod_exec
+from tests.sim.sim_helpers import KUBECTL, pod_exec
 
 pytestmark = pytest.mark.timeout(60)
-KUBECTL = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "kubectl"
 
 
 def pod(name: str, namespace: str, run_as: int | None = None) -> dict:
