@@ -103,9 +103,17 @@ async def test_filter_by_state_keeps_the_filter_after_enter(source):
         await wait_for(pilot, lambda: table.row_keys == expected)
         assert app.focused is table
         assert app.screen.query_one("#filter", Input).display
-        # A new snapshot does not undo the filter.
-        source.publish(demo_snapshot(version=3))
-        await pilot.pause()
+        # A new snapshot does not undo the filter. Its notaris has restarted once more, so the
+        # table shows when it has been applied.
+        later = demo_snapshot(version=3)
+        notaris = later.tenant("notaris")
+        notaris = replace(notaris, pods=(notaris.pods[0], replace(notaris.pods[1], restarts=8)))
+        tenants = tuple(notaris if t.name == "notaris" else t for t in later.tenants)
+        assert table.get_cell("tenant:notaris", "restarts").plain.strip() == "7"
+        source.publish(replace(later, tenants=tenants))
+        await wait_for(
+            pilot, lambda: table.get_cell("tenant:notaris", "restarts").plain.strip() == "8"
+        )
         assert table.row_keys == expected
 
 
