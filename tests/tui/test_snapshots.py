@@ -27,7 +27,7 @@ def test_fleet_screen(snap_compare, source):
 def test_tenant_detail_at_80x24(snap_compare, source):
     async def open_notaris(pilot) -> None:
         await pilot.pause()
-        pilot.app.screen.select_tenant("notaris")
+        assert pilot.app.screen.select_tenant("notaris")
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, TenantScreen))
 
