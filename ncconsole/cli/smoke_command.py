@@ -15,31 +15,15 @@ from rich.table import Table
 from rich.text import Text
 
 from ncconsole.cli.common import cluster_options, format_option, repo_option, with_settings
+from ncconsole.cli.fleet_reading import start_fleet
 from ncconsole.cli.ops_common import warn
-from ncconsole.errors import NcConsoleError
-from ncconsole.fleet import FleetState, FleetTimeout
 from ncconsole.ops.smoke import FAIL, PASS, SKIP, WARN, SmokeReport, run_smoke_checks
 from ncconsole.ops.smoke_record import SmokeRecord
 from ncconsole.ops.targets import select_tenants
 from ncconsole.settings import Settings
-from ncconsole.snapshot import FleetSnapshot
 
-LIST_TIMEOUT = 15.0
 STYLE = {PASS: "green", WARN: "yellow", FAIL: "red", SKIP: "dim"}
 SYMBOL = {PASS: "✓", WARN: "!", FAIL: "✗", SKIP: "-"}
-
-
-def read_cluster_state(settings: Settings) -> tuple[FleetState, FleetSnapshot]:
-    """A started FleetState (without probes) and its first complete snapshot."""
-    fleet = FleetState(settings, probes=False)
-    fleet.start()
-    try:
-        snapshot = fleet.wait_for(lambda s: s.complete, LIST_TIMEOUT)
-    except FleetTimeout as err:
-        fleet.stop()
-        reason = err.snapshot.api_error or f"no answer within {LIST_TIMEOUT:g} s"
-        raise NcConsoleError(f"cannot read the fleet from the cluster: {reason}") from None
-    return fleet, snapshot
 
 
 def junit(reports: list[SmokeReport]) -> str:
@@ -108,7 +92,7 @@ def smoke_command(
     """Smoke-check TENANTS (or --wave N / --all): Argo CD, pods, status.php, occ, bucket,
     Secret, TLS. Exit 1 when any check failed."""
     chosen = [t.name for t in select_tenants(settings, tenants, wave, everyone)]
-    fleet, snapshot = read_cluster_state(settings)
+    fleet, snapshot = start_fleet(settings, probes=False)
     record = SmokeRecord()
     try:
         states = [s for name in chosen if (s := snapshot.tenant(name)) is not None]

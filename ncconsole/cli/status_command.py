@@ -7,7 +7,6 @@ read (bad kubeconfig, API unreachable).
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import click
@@ -16,15 +15,12 @@ from rich.table import Table
 from rich.text import Text
 
 from ncconsole.cli.common import cluster_options, format_option, repo_option, with_settings
+from ncconsole.cli.fleet_reading import start_fleet
 from ncconsole.errors import NcConsoleError
-from ncconsole.fleet import FleetState, FleetTimeout
+from ncconsole.fleet import FleetTimeout
 from ncconsole.settings import Settings
 from ncconsole.snapshot import FleetSnapshot, Health, KindStatus, TenantState
 
-# Bounds for a one-shot read: the lists, then one round of probes. An API that refuses
-# connections gets a short grace period for the retries, not the whole list timeout.
-LIST_TIMEOUT = 15.0
-UNREACHABLE_GRACE = 2.0
 SYMBOL = {
     Health.HEALTHY: "✓",
     Health.PROGRESSING: "↻",
@@ -49,30 +45,8 @@ def probes_done(snapshot: FleetSnapshot) -> bool:
 
 def read_fleet(settings: Settings) -> FleetSnapshot:
     """Start watching, wait for the lists and one round of probes, stop; the snapshot."""
-    fleet = FleetState(settings)
-    fleet.start()
-    started = time.monotonic()
-
-    def listed_or_unreachable(snapshot: FleetSnapshot) -> bool:
-        given_up = time.monotonic() - started > UNREACHABLE_GRACE
-        return snapshot.complete or (not snapshot.api_reachable and given_up)
-
+    fleet, _ = start_fleet(settings, probes=True)
     try:
-        try:
-            snapshot = fleet.wait_for(listed_or_unreachable, LIST_TIMEOUT)
-        except FleetTimeout as err:
-            snapshot = err.snapshot
-        if any(k.status is KindStatus.UNAUTHORIZED for k in snapshot.kinds.values()):
-            # Nothing read from the cluster can be trusted: no table of "healthy" tenants.
-            raise NcConsoleError(
-                f"cannot read the fleet from {snapshot.cluster or 'the cluster'}: credentials"
-                " rejected (401 Unauthorized); renew the kubeconfig's token"
-            )
-        if not snapshot.complete:
-            reason = snapshot.api_error or f"no answer within {LIST_TIMEOUT:g} s"
-            raise NcConsoleError(
-                f"cannot read the fleet from {snapshot.cluster or 'the cluster'}: {reason}"
-            )
         probe_time = max(settings.web.timeout, settings.s3.timeout) + 5.0
         try:
             return fleet.wait_for(lambda s: s.complete and probes_done(s), probe_time)

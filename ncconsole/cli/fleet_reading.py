@@ -1,0 +1,56 @@
+"""Reading the fleet once, for the one-shot subcommands (status, smoke)."""
+
+from __future__ import annotations
+
+import time
+
+from ncconsole.errors import NcConsoleError
+from ncconsole.fleet import FleetState, FleetTimeout
+from ncconsole.settings import Settings
+from ncconsole.snapshot import FleetSnapshot, KindStatus
+
+# An API that refuses connections gets a short grace period for the retries, not the whole
+# list timeout.
+LIST_TIMEOUT = 15.0
+UNREACHABLE_GRACE = 2.0
+
+
+def start_fleet(settings: Settings, *, probes: bool) -> tuple[FleetState, FleetSnapshot]:
+    """A started FleetState and its first complete snapshot. When the cluster cannot be read
+    the fleet is stopped and NcConsoleError says why in one line."""
+    if probes:
+        # A one-shot read wants every tenant probed once, as fast as the workers allow; the
+        # rate budget is for the console's endless rounds.
+        settings = settings.model_copy(
+            update={
+                "web": settings.web.model_copy(update={"max_rate": 0.0}),
+                "s3": settings.s3.model_copy(update={"max_rate": 0.0}),
+            }
+        )
+    fleet = FleetState(settings, probes=probes)
+    fleet.start()
+    started = time.monotonic()
+
+    def listed_or_unreachable(snapshot: FleetSnapshot) -> bool:
+        given_up = time.monotonic() - started > UNREACHABLE_GRACE
+        return snapshot.complete or (not snapshot.api_reachable and given_up)
+
+    try:
+        try:
+            snapshot = fleet.wait_for(listed_or_unreachable, LIST_TIMEOUT)
+        except FleetTimeout as err:
+            snapshot = err.snapshot
+        where = snapshot.cluster or "the cluster"
+        if any(k.status is KindStatus.UNAUTHORIZED for k in snapshot.kinds.values()):
+            # Nothing read from the cluster can be trusted: no table of "healthy" tenants.
+            raise NcConsoleError(
+                f"cannot read the fleet from {where}: credentials rejected (401 Unauthorized);"
+                " renew the kubeconfig's token"
+            )
+        if not snapshot.complete:
+            reason = snapshot.api_error or f"no answer within {LIST_TIMEOUT:g} s"
+            raise NcConsoleError(f"cannot read the fleet from {where}: {reason}")
+    except BaseException:
+        fleet.stop()
+        raise
+    return fleet, snapshot
