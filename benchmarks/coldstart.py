@@ -18,9 +18,9 @@ import time
 
 STARTED = time.monotonic()
 
-from ncconsole.fleet import FleetState  # noqa: E402
+from ncconsole.fleet.model import FleetSnapshot  # noqa: E402
+from ncconsole.fleet.state import FleetState  # noqa: E402
 from ncconsole.settings import load_settings  # noqa: E402
-from ncconsole.snapshot import FleetSnapshot  # noqa: E402
 
 
 def fleet_loaded(snapshot: FleetSnapshot | None, tenants: int, pods: int = 3) -> bool:

@@ -27,7 +27,7 @@ from screen_watch import (
     stage_latencies,
 )
 
-from ncconsole.fleet import FleetState
+from ncconsole.fleet.state import FleetState
 from ncconsole.kube.connection import connect
 from ncconsole.settings import Settings
 from ncconsole.tui.app import make_app

@@ -23,8 +23,8 @@ from typing import Any
 
 from coldstart import fleet_loaded
 
-from ncconsole.snapshot import FleetSnapshot, TenantState
-from ncconsole.tui.fleet_rows import tenant_key, tenant_of
+from ncconsole.fleet.model import FleetSnapshot, TenantState
+from ncconsole.render.fleet_rows import tenant_key, tenant_of
 
 
 class DeferredSource:

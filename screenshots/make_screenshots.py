@@ -1,6 +1,6 @@
 """Write the README's screenshots: screenshots/fleet.svg and screenshots/tenant.svg.
 
-They show the demo fleet (ncconsole.tui.demo_fleet) at a frozen moment, so re-running this
+They show the demo fleet (tests.fixtures.demo_fleet) at a frozen moment, so re-running this
 script only changes the pictures when the console's look changes:
 
     uv run python screenshots/make_screenshots.py
@@ -15,15 +15,17 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# The fixed demo fleet lives with the tests (tests/fixtures/demo_fleet.py).
+sys.path.insert(0, str(HERE.parent))
 SIZE = (156, 34)
 
 
 async def _shoot(target: Path, tenant: str | None) -> None:
     from ncconsole.settings import Settings
     from ncconsole.tui.app import make_app
-    from ncconsole.tui.demo_fleet import FROZEN_NOW, demo_snapshot
     from ncconsole.tui.screens.tenant import TenantScreen
     from ncconsole.tui.source import FixedFleetSource
+    from tests.fixtures.demo_fleet import FROZEN_NOW, demo_snapshot
 
     app = make_app(FixedFleetSource(demo_snapshot()), Settings(), clock=lambda: FROZEN_NOW)
     async with app.run_test(size=SIZE) as pilot:
@@ -45,8 +47,8 @@ def _record_demo_smoke_results() -> None:
     """A few smoke results, as `ncconsole smoke` would leave them, for the SMOKE column."""
     from datetime import timedelta
 
-    from ncconsole.ops.smoke_record import SmokeOutcome, SmokeRecord
-    from ncconsole.tui.demo_fleet import FROZEN_NOW, NEW_REV, OLD_REV, demo_snapshot
+    from ncconsole.fleet.smoke_record import SmokeOutcome, SmokeRecord
+    from tests.fixtures.demo_fleet import FROZEN_NOW, NEW_REV, OLD_REV, demo_snapshot
 
     cluster = demo_snapshot().cluster
 

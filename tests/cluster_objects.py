@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ncconsole.sim.resources import APPLICATIONS, DEPLOYMENTS, NAMESPACES, PODS
-from ncconsole.sim.server import SimServer
+from ncconsole.sim.apiserver.resources import APPLICATIONS, DEPLOYMENTS, NAMESPACES, PODS
+from ncconsole.sim.apiserver.server import SimServer
 
 NC_LABELS = {"app.kubernetes.io/name": "nextcloud", "app.kubernetes.io/component": "app"}
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ncconsole import __version__
-from ncconsole.cli.common import cluster_options, repo_option, run_guarded
+from ncconsole.cli.options import cluster_options, repo_option, run_guarded
 from ncconsole.settings import load_settings
 
 
@@ -30,7 +30,7 @@ def cli(
         if value is not None
     }
     if ctx.invoked_subcommand is None:
-        from ncconsole.cli.console_command import open_console
+        from ncconsole.cli.console import open_console
 
         open_console(load_settings(**given))
     elif given:
@@ -39,24 +39,11 @@ def cli(
 
 
 def _register() -> None:
-    from ncconsole.cli import (
-        ops_commands,
-        repo_commands,
-        sim_commands,
-        status_command,
-        wave_commands,
-    )
+    from ncconsole.cli import audit, occ, repo, secret, sim, smoke, status, wave
 
-    for command in repo_commands.COMMANDS:
-        cli.add_command(command)
-    for command in ops_commands.COMMANDS:
-        cli.add_command(command)
-    for command in status_command.COMMANDS:
-        cli.add_command(command)
-    for command in wave_commands.COMMANDS:
-        cli.add_command(command)
-    for command in sim_commands.COMMANDS:
-        cli.add_command(command)
+    for module in (repo, secret, occ, smoke, audit, status, wave, sim):
+        for command in module.COMMANDS:
+            cli.add_command(command)
 
 
 _register()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 from ncconsole.errors import NcConsoleError
-from ncconsole.fleet import FleetState, FleetTimeout
+from ncconsole.fleet.model import FleetSnapshot, KindStatus
+from ncconsole.fleet.state import FleetState, FleetTimeout
 from ncconsole.settings import Settings
-from ncconsole.snapshot import FleetSnapshot, KindStatus
 
 # An API that refuses connections gets a short grace period for the retries, not the whole
 # list timeout.

@@ -1,4 +1,4 @@
-"""Raw API JSON (dicts) -> the slim views in ncconsole.snapshot.
+"""Raw API JSON (dicts) -> the slim views in ncconsole.fleet.model.
 
 Every parser tolerates missing fields: a half-written status (Argo CD has no status
 subresource, controllers write it piecemeal) gives defaults, never a KeyError.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ncconsole.snapshot import (
+from ncconsole.fleet.model import (
     AppSetView,
     AppView,
     DeploymentView,

@@ -20,13 +20,13 @@ from typing import Any, Protocol
 import urllib3
 from kubernetes.watch.watch import iter_resp_lines
 
+from ncconsole.fleet.model import KindStatus
 from ncconsole.kube.connection import (
     ApiStatusError,
     ApiUnreachable,
     KubeConnection,
     abort_stream,
 )
-from ncconsole.snapshot import KindStatus
 
 Key = tuple[str, str]
 

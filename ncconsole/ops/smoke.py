@@ -20,17 +20,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ncconsole.errors import NcConsoleError
+from ncconsole.fleet.model import StatusPhpProbe, TenantState
+from ncconsole.fleet.smoke_record import SmokeOutcome, SmokeRecord
 from ncconsole.kube.connection import ApiStatusError, ApiUnreachable, KubeConnection
 from ncconsole.kube.writes import get_or_none, secret_path
 from ncconsole.ops.errors import PodNotReady
 from ncconsole.ops.occ import run_occ
 from ncconsole.ops.secrets import SECRET_KEYS
-from ncconsole.ops.smoke_record import SmokeOutcome, SmokeRecord
 from ncconsole.ops.tls_check import check_certificate
 from ncconsole.probes.s3 import BucketProber
 from ncconsole.probes.statusphp import StatusPhpProber
 from ncconsole.settings import Settings
-from ncconsole.snapshot import StatusPhpProbe, TenantState
 
 PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
 _RANK = {PASS: 0, SKIP: 1, WARN: 2, FAIL: 3}

@@ -23,8 +23,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from ncconsole.fleet.model import BucketProbe
 from ncconsole.settings import S3Settings
-from ncconsole.snapshot import BucketProbe
 
 MISSING_CODES = {"404", "NoSuchBucket", "NotFound"}
 DENIED_CODES = {"403", "AccessDenied", "Forbidden", "InvalidAccessKeyId", "SignatureDoesNotMatch"}

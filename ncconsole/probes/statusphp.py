@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 
+from ncconsole.fleet.model import StatusPhpProbe
 from ncconsole.settings import WebSettings
-from ncconsole.snapshot import StatusPhpProbe
 
 
 def _verify(web: WebSettings) -> ssl.SSLContext | bool:

@@ -1,4 +1,5 @@
 """The loopback platform simulator: a Kubernetes API server and its companions.
 
-Start with `ncconsole.sim.server.SimServer`; the object store is `ncconsole.sim.store.Store`.
+Start with `ncconsole.sim.simulator.Simulator`; the API server is `apiserver.server.SimServer`,
+its object store `apiserver.store.Store`.
 """

@@ -12,30 +12,7 @@ from typing import Any
 
 import yaml
 
-from ncconsole.sim.controllers.argocd_status import (
-    deployment_health,
-    managed_resources,
-    sync_block,
-)
-from ncconsole.sim.controllers.deployments import deployment_status, new_pod, template_hash
-from ncconsole.sim.controllers.kubelet import crashed_status, node_for, running_status
-from ncconsole.sim.controllers.state import APPLICATIONSET, ARGOCD_NAMESPACE, PLATFORM_NAMESPACE
-from ncconsole.sim.manifests import (
-    NC_SELECTOR,
-    image_of,
-    namespace_manifest,
-    nextcloud_deployment,
-    service_manifest,
-)
-from ncconsole.sim.platform_files import (
-    APPPROJECT,
-    CHART_REPO_URL,
-    GIT_REPO_URL,
-    applicationset,
-    static_files,
-)
-from ncconsole.sim.platform_repo import DesiredVersion
-from ncconsole.sim.resources import (
+from ncconsole.sim.apiserver.resources import (
     APPLICATIONS,
     APPLICATIONSETS,
     APPPROJECTS,
@@ -46,9 +23,32 @@ from ncconsole.sim.resources import (
     SECRETS,
     SERVICES,
 )
+from ncconsole.sim.apiserver.store import Store, now_iso
+from ncconsole.sim.controllers.argocd_status import (
+    deployment_health,
+    managed_resources,
+    sync_block,
+)
+from ncconsole.sim.controllers.deployments import deployment_status, new_pod, template_hash
+from ncconsole.sim.controllers.kubelet import crashed_status, node_for, running_status
+from ncconsole.sim.controllers.state import APPLICATIONSET, ARGOCD_NAMESPACE, PLATFORM_NAMESPACE
+from ncconsole.sim.nextcloud.manifests import (
+    NC_SELECTOR,
+    image_of,
+    namespace_manifest,
+    nextcloud_deployment,
+    service_manifest,
+)
+from ncconsole.sim.platform_repo.files import (
+    APPPROJECT,
+    CHART_REPO_URL,
+    GIT_REPO_URL,
+    applicationset,
+    static_files,
+)
+from ncconsole.sim.platform_repo.repo import DesiredVersion
 from ncconsole.sim.s3 import S3Credentials
 from ncconsole.sim.scenario import Scenario, TenantSpec
-from ncconsole.sim.store import Store, now_iso
 
 Obj = dict[str, Any]
 

@@ -20,7 +20,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ncconsole.errors import NcConsoleError
-from ncconsole.sim.auth import DenyRule
+from ncconsole.sim.apiserver.auth import DenyRule
+from ncconsole.sim.apiserver.resources import (
+    APPLICATIONS,
+    APPLICATIONSETS,
+    PODS,
+)
+from ncconsole.sim.apiserver.server import SimServer
+from ncconsole.sim.apiserver.store import Store
 from ncconsole.sim.console_config import write_console_config
 from ncconsole.sim.controllers.appset import RollingSyncController
 from ncconsole.sim.controllers.argocd import ArgoCdController
@@ -34,16 +41,17 @@ from ncconsole.sim.controllers.state import (
     ARGOCD_NAMESPACE,
     PlatformState,
 )
-from ncconsole.sim.fault_switch import FAULTS, switch_fault
-from ncconsole.sim.nextcloud import NextcloudInstance, version_from_image_tag
-from ncconsole.sim.platform_files import APPSET_FILE, COMMON_VALUES, applicationset, common_values
-from ncconsole.sim.platform_files import default_replicas as repo_default_replicas
-from ncconsole.sim.platform_repo import commit_change, desired_versions, write_platform_repo
-from ncconsole.sim.resources import (
-    APPLICATIONS,
-    APPLICATIONSETS,
-    PODS,
+from ncconsole.sim.faults import FAULTS, switch_fault
+from ncconsole.sim.nextcloud.instance import NextcloudInstance, version_from_image_tag
+from ncconsole.sim.nextcloud.web import NextcloudWeb
+from ncconsole.sim.platform_repo.files import (
+    APPSET_FILE,
+    COMMON_VALUES,
+    applicationset,
+    common_values,
 )
+from ncconsole.sim.platform_repo.files import default_replicas as repo_default_replicas
+from ncconsole.sim.platform_repo.repo import commit_change, desired_versions, write_platform_repo
 from ncconsole.sim.s3 import ExternalS3, S3Service
 from ncconsole.sim.scenario import (
     Release,
@@ -52,9 +60,6 @@ from ncconsole.sim.scenario import (
     default_scenario,
 )
 from ncconsole.sim.seed import application, seed_platform, seed_tenant
-from ncconsole.sim.server import SimServer
-from ncconsole.sim.store import Store
-from ncconsole.sim.web import NextcloudWeb
 
 T = TypeVar("T")
 

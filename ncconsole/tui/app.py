@@ -17,8 +17,8 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from ncconsole.fleet.model import FleetSnapshot
 from ncconsole.settings import Settings
-from ncconsole.snapshot import FleetSnapshot
 from ncconsole.tui.commands import FleetCommands
 from ncconsole.tui.messages import SnapshotPublished
 from ncconsole.tui.ops_session import OpsSession

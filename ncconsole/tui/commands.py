@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from ncconsole.snapshot import Health
+from ncconsole.fleet.model import Health
 
 if TYPE_CHECKING:
     from ncconsole.tui.app import NcConsoleApp

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from ncconsole.snapshot import FleetSnapshot
+from ncconsole.fleet.model import FleetSnapshot
 
 
 class SnapshotPublished(Message):

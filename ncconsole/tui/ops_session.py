@@ -8,9 +8,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ncconsole.fleet.smoke_record import SmokeResults
 from ncconsole.ops.audit import Auditor
 from ncconsole.ops.cluster import KubeConnection, connect_cluster
-from ncconsole.ops.smoke_record import SmokeResults
 from ncconsole.settings import Settings, xdg_dir
 
 HISTORY_LIMIT = 100

@@ -1,7 +1,7 @@
 """Where the console gets its fleet pictures from.
 
 The app renders FleetSnapshots and nothing else; `FleetSource` is the small contract it needs.
-`ncconsole.fleet.FleetState` is the live source. `FixedFleetSource` holds snapshots handed to
+`ncconsole.fleet.state.FleetState` is the live source. `FixedFleetSource` holds snapshots handed to
 it by its owner: the screenshot script and the snapshot tests use it to show a fixed fleet.
 """
 
@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
-from ncconsole.snapshot import FleetSnapshot
+from ncconsole.fleet.model import FleetSnapshot
 
 SnapshotCallback = Callable[[FleetSnapshot], None]
 

@@ -18,12 +18,12 @@ from typing import Any
 
 import pytest
 
-from ncconsole.fleet import FleetState
+from ncconsole.fleet.model import FleetSnapshot
+from ncconsole.fleet.state import FleetState
 from ncconsole.kube.watch import WatchTiming
 from ncconsole.settings import Settings
 from ncconsole.sim.scenario import Scenario
 from ncconsole.sim.simulator import Simulator
-from ncconsole.snapshot import FleetSnapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = WatchTiming(

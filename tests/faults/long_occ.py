@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 
-from ncconsole.sim.exec_ws import ExecHandler, ExecRequest
-from ncconsole.sim.resources import PODS
+from ncconsole.sim.apiserver.exec_ws import ExecHandler, ExecRequest
+from ncconsole.sim.apiserver.resources import PODS
 from ncconsole.sim.simulator import Simulator
 
 BIG_OUTPUT = 10 * 1024 * 1024

@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from ncconsole.fleet import FleetState
-from ncconsole.kube.kinds import NEXTCLOUD_SELECTOR
+from ncconsole.fleet.model import FleetSnapshot, Health, KindStatus
+from ncconsole.fleet.state import FleetState
+from ncconsole.fleet.watches import NEXTCLOUD_SELECTOR
 from ncconsole.settings import Settings
-from ncconsole.sim.auth import DenyRule
-from ncconsole.sim.resources import APPLICATIONS, PODS
-from ncconsole.sim.server import SimServer
+from ncconsole.sim.apiserver.auth import DenyRule
+from ncconsole.sim.apiserver.resources import APPLICATIONS, PODS
+from ncconsole.sim.apiserver.server import SimServer
+from ncconsole.sim.apiserver.store import Store
 from ncconsole.sim.simulator import Simulator
-from ncconsole.sim.store import Store
-from ncconsole.snapshot import FleetSnapshot, Health, KindStatus
 from ncconsole.tui.app import make_app
 from ncconsole.tui.widgets.fleet_table import FleetTable
 from ncconsole.tui.widgets.header import Banner, banner_text

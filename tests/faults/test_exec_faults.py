@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from textual.widgets import Input, RichLog
 
-from ncconsole.fleet import FleetState
+from ncconsole.fleet.state import FleetState
 from ncconsole.kube.connection import ApiStatusError, connect
 from ncconsole.kube.exec import exec_in_pod, pick_ready_pod
 from ncconsole.ops.audit import read_audit

@@ -21,7 +21,7 @@ from ncconsole.kube.connection import connect
 from ncconsole.kube.lease import LEASE_NAME, PromotionLease, lease_holder
 from ncconsole.ops.audit import read_audit
 from ncconsole.ops.secrets import SECRET_KEYS
-from ncconsole.sim.resources import APPLICATIONS, SECRETS
+from ncconsole.sim.apiserver.resources import APPLICATIONS, SECRETS
 from ncconsole.sim.simulator import Simulator
 from tests.faults.conftest import (
     ROOT,
@@ -130,7 +130,7 @@ def test_signal_during_an_occ_fleet_run_stops_it_and_audits_each_tenant(
 
 
 def test_sigterm_during_a_promotion_releases_the_lease(tmp_path: Path) -> None:
-    """Ctrl-C is tested with the promotion itself (tests/test_wave_cli.py); SIGTERM (a closed
+    """Ctrl-C is tested with the promotion itself (tests/cli/test_wave_cli.py); SIGTERM (a closed
     terminal, a CI job cancelled) must end it the same way."""
     tenants = [{"name": "canary", "wave": 0, "replicas": 1}, *TENANTS]
     extra = {"pending_upgrade": UPGRADE, "timings": {"sync": 5}}

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from ncconsole.fleet import FleetState
+from ncconsole.fleet.model import FleetSnapshot, Health
+from ncconsole.fleet.state import FleetState
 from ncconsole.kube.views import parse_app
 from ncconsole.settings import Settings
-from ncconsole.sim.resources import APPLICATIONS, NAMESPACES
-from ncconsole.sim.server import SimServer
-from ncconsole.snapshot import FleetSnapshot, Health
+from ncconsole.sim.apiserver.resources import APPLICATIONS, NAMESPACES
+from ncconsole.sim.apiserver.server import SimServer
 from ncconsole.tui.app import make_app
 from ncconsole.tui.screens.tenant import TenantScreen
 from ncconsole.tui.widgets.fleet_table import FleetTable

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from ncconsole.fleet.model import FleetSnapshot, Health, TenantState
 from ncconsole.probes.s3 import BucketProber
+from ncconsole.render.cells import s3_text
 from ncconsole.settings import S3Settings
 from ncconsole.sim.simulator import Simulator
-from ncconsole.snapshot import FleetSnapshot, Health, TenantState
-from ncconsole.tui.state_format import s3_text
 from tests.faults.conftest import live_fleet, sim_settings, simulator
 from tests.probes.servers import ServerThread
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import trustme
 
-from ncconsole.fleet import FleetState
+from ncconsole.fleet.model import FleetSnapshot, Health, TenantState
+from ncconsole.fleet.state import FleetState
 from ncconsole.probes.statusphp import StatusPhpProber
+from ncconsole.render.cells import version_text
 from ncconsole.settings import WebSettings
 from ncconsole.sim.simulator import Simulator
-from ncconsole.snapshot import FleetSnapshot, Health, TenantState
-from ncconsole.tui.state_format import version_text
 from tests.faults.conftest import live_fleet, sim_settings, simulator
 from tests.probes.servers import ServerThread
 

@@ -11,9 +11,9 @@ import pytest
 from ncconsole.kube.connection import connect
 from ncconsole.kube.secrets import TenantSecretReader
 from ncconsole.settings import Settings
-from ncconsole.sim.auth import DenyRule
-from ncconsole.sim.resources import NAMESPACES, SECRETS
-from ncconsole.sim.server import SimServer
+from ncconsole.sim.apiserver.auth import DenyRule
+from ncconsole.sim.apiserver.resources import NAMESPACES, SECRETS
+from ncconsole.sim.apiserver.server import SimServer
 
 pytestmark = pytest.mark.timeout(20)
 

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
+from ncconsole.fleet.model import KindStatus
 from ncconsole.kube.connection import KubeConnection, connect
 from ncconsole.kube.watch import KindWatcher, WatchSpec, WatchTiming
 from ncconsole.settings import Settings
-from ncconsole.sim.resources import NAMESPACES, SECRETS
-from ncconsole.sim.server import SimServer
-from ncconsole.sim.store import Store
-from ncconsole.snapshot import KindStatus
+from ncconsole.sim.apiserver.resources import NAMESPACES, SECRETS
+from ncconsole.sim.apiserver.server import SimServer
+from ncconsole.sim.apiserver.store import Store
 
 pytestmark = pytest.mark.timeout(20)
 FAST = WatchTiming(watch_seconds=30, backoff_base=0.05, backoff_max=0.3, forbidden_retry=0.3)

@@ -11,11 +11,11 @@ import pytest
 
 from ncconsole.kube.connection import KubeConnection, connect
 from ncconsole.settings import Settings
-from ncconsole.sim.exec_ws import ExecRequest
-from ncconsole.sim.nextcloud import NextcloudInstance
-from ncconsole.sim.occ import run_occ
+from ncconsole.sim.apiserver.exec_ws import ExecRequest
+from ncconsole.sim.apiserver.server import SimServer
+from ncconsole.sim.nextcloud.instance import NextcloudInstance
+from ncconsole.sim.nextcloud.occ import run_occ
 from ncconsole.sim.scenario import TenantFaults, TenantSpec
-from ncconsole.sim.server import SimServer
 from tests.cluster_objects import add_tenant, ensure_namespace
 
 

@@ -13,7 +13,7 @@ from ncconsole.ops.errors import OpsError
 from ncconsole.ops.secret_rotation import rotate_secret_keys
 from ncconsole.ops.secrets import SecretRequest, create_tenant_secret
 from ncconsole.settings import Settings, load_settings
-from ncconsole.sim.resources import SECRETS
+from ncconsole.sim.apiserver.resources import SECRETS
 from ncconsole.sim.scenario import Scenario
 from ncconsole.sim.simulator import Simulator
 

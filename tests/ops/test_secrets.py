@@ -20,8 +20,8 @@ from ncconsole.ops.errors import (
 )
 from ncconsole.ops.secret_rotation import rotate_secret_keys
 from ncconsole.ops.secrets import SecretRequest, create_tenant_secret
-from ncconsole.sim.auth import DenyRule
-from ncconsole.sim.resources import EVENTS, EXTERNALSECRETS, SECRETS
+from ncconsole.sim.apiserver.auth import DenyRule
+from ncconsole.sim.apiserver.resources import EVENTS, EXTERNALSECRETS, SECRETS
 from tests.ops.conftest import OccCluster
 
 pytestmark = pytest.mark.timeout(30)

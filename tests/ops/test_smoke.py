@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from ncconsole.fleet import FleetState
+from ncconsole.fleet.state import FleetState
 from ncconsole.kube.connection import connect
 from ncconsole.ops.smoke import SmokeReport, run_smoke_checks
 from ncconsole.settings import Settings, load_settings
-from ncconsole.sim.resources import APPLICATIONS
+from ncconsole.sim.apiserver.resources import APPLICATIONS
 from ncconsole.sim.scenario import Scenario
 from ncconsole.sim.simulator import Simulator
 
@@ -120,7 +120,7 @@ def test_each_fault_fails_its_check_with_a_reason(
 
 
 def test_missing_secret_key_fails_the_secret_check(sim: Simulator, tmp_path: Path) -> None:
-    from ncconsole.sim.resources import SECRETS
+    from ncconsole.sim.apiserver.resources import SECRETS
 
     def drop(secret: dict) -> dict:
         data = dict(secret["data"])
@@ -144,7 +144,7 @@ def test_cli_json_and_junit_exit_1_when_a_check_fails(sim: Simulator, monkeypatc
     from xml.etree import ElementTree as ET
 
     from ncconsole.cli import cli
-    from ncconsole.cli.common import run_guarded
+    from ncconsole.cli.options import run_guarded
 
     monkeypatch.setenv("NCCONSOLE_CONFIG", str(sim.config_path))
     monkeypatch.setenv("COLUMNS", "160")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from ncconsole.fleet.smoke_record import SmokeOutcome, SmokeRecord, SmokeResults
 from ncconsole.ops.smoke import CheckResult, SmokeReport
-from ncconsole.ops.smoke_record import SmokeOutcome, SmokeRecord, SmokeResults
 
 AT = datetime(2026, 3, 4, 3, 0, tzinfo=UTC)
 
@@ -89,9 +89,9 @@ def test_cached_view_sees_another_writer_only_when_rechecking(tmp_path: Path) ->
 
 def test_a_pass_recorded_on_another_cluster_does_not_satisfy_the_gate() -> None:
     """accept and prod share tenant names and revisions: a pass on one is not a pass here."""
-    from ncconsole.ops.promotion.overview import wave_overview
+    from ncconsole.ops.promotion.waves import wave_overview
     from ncconsole.settings import Settings
-    from ncconsole.tui.demo_fleet import FROZEN_NOW, demo_snapshot
+    from tests.fixtures.demo_fleet import FROZEN_NOW, demo_snapshot
 
     snapshot = demo_snapshot()
     canary = next(t for t in snapshot.tenants if t.wave == 0)

@@ -22,7 +22,7 @@ from ncconsole.ops.promotion import (
     run_rollback,
 )
 from ncconsole.ops.promotion.session import WaveSession
-from ncconsole.ops.promotion.smoke_gate import SmokeRecord
+from ncconsole.ops.promotion.smoke_runner import SmokeRecord
 from tests.ops.waves_helpers import UPGRADE, app_json, head, images, platform, sim_settings
 
 pytestmark = pytest.mark.timeout(60)

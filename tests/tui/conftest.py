@@ -12,8 +12,8 @@ from rich.console import Console, RenderableType
 
 from ncconsole.settings import Settings
 from ncconsole.tui.app import NcConsoleApp, make_app
-from ncconsole.tui.demo_fleet import FROZEN_NOW, demo_snapshot
 from ncconsole.tui.source import FixedFleetSource
+from tests.fixtures.demo_fleet import FROZEN_NOW, demo_snapshot
 
 
 @pytest.fixture(autouse=True)

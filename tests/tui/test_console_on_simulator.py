@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from ncconsole.fleet import FleetState
+from ncconsole.fleet.state import FleetState
 from ncconsole.kube.watch import WatchTiming
 from ncconsole.settings import Settings
-from ncconsole.sim.resources import APPLICATIONS, NAMESPACES, PODS
-from ncconsole.sim.server import SimServer
-from ncconsole.sim.store import Store
+from ncconsole.sim.apiserver.resources import APPLICATIONS, NAMESPACES, PODS
+from ncconsole.sim.apiserver.server import SimServer
+from ncconsole.sim.apiserver.store import Store
 from ncconsole.tui.app import make_app
 from ncconsole.tui.screens.tenant import TenantScreen
 from ncconsole.tui.widgets.fleet_table import FleetTable

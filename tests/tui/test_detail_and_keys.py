@@ -8,13 +8,13 @@ import pytest
 from textual.notifications import Notify
 from textual.widgets import OptionList
 
-from ncconsole.snapshot import Health
-from ncconsole.tui.demo_fleet import demo_snapshot
+from ncconsole.fleet.model import Health
 from ncconsole.tui.screens.fleet import FleetScreen
 from ncconsole.tui.screens.help import HelpScreen
 from ncconsole.tui.screens.tenant import TenantScreen
 from ncconsole.tui.widgets.fleet_table import FleetTable
 from ncconsole.tui.widgets.panes import Pane
+from tests.fixtures.demo_fleet import demo_snapshot
 
 from .conftest import build_app, plain, wait_for
 

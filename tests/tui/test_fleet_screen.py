@@ -10,11 +10,11 @@ import pytest
 from textual import events
 from textual.widgets import Input
 
-from ncconsole.snapshot import Health
-from ncconsole.tui.demo_fleet import FROZEN_NOW, demo_snapshot, repo_tenant
+from ncconsole.fleet.model import Health
 from ncconsole.tui.screens.fleet import FleetScreen
 from ncconsole.tui.widgets.fleet_table import FleetTable
 from ncconsole.tui.widgets.header import Banner
+from tests.fixtures.demo_fleet import FROZEN_NOW, demo_snapshot, repo_tenant
 
 from .conftest import build_app, wait_for
 
@@ -138,7 +138,7 @@ async def test_banner_shows_lost_api_with_data_age_and_clears_on_recovery(source
 
 
 async def test_forbidden_kind_is_shown_as_a_notice(source):
-    from ncconsole.snapshot import KindState, KindStatus
+    from ncconsole.fleet.model import KindState, KindStatus
 
     snapshot = demo_snapshot()
     kinds = {**snapshot.kinds, "events": KindState(KindStatus.FORBIDDEN, "403")}

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from textual.notifications import Notify
 
-from ncconsole.ops.smoke_record import SmokeOutcome, SmokeRecord, smoke_record_path
-from ncconsole.tui.demo_fleet import FROZEN_NOW, NEW_REV, OLD_REV, demo_snapshot
-from ncconsole.tui.fleet_rows import COLUMNS, RowCache, build_rows, tenant_key
+from ncconsole.fleet.smoke_record import SmokeOutcome, SmokeRecord, smoke_record_path
+from ncconsole.render.fleet_rows import COLUMNS, RowCache, build_rows, tenant_key
 from ncconsole.tui.widgets.fleet_table import FleetTable
+from tests.fixtures.demo_fleet import FROZEN_NOW, NEW_REV, OLD_REV, demo_snapshot
 
 from .conftest import build_app, wait_for
 

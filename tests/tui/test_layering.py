@@ -10,8 +10,8 @@ from pathlib import Path
 
 def test_cli_and_core_do_not_load_textual():
     code = (
-        "import sys, ncconsole.cli, ncconsole.cli.console_command, ncconsole.fleet, "
-        "ncconsole.snapshot; "
+        "import sys, ncconsole.cli, ncconsole.cli.console, ncconsole.fleet.state, "
+        "ncconsole.fleet.model; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))"
     )
     out = subprocess.run(

@@ -7,15 +7,14 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, RichLog, Static
 
-from ncconsole.fleet import FleetState
+from ncconsole.fleet.smoke_record import SmokeRecord
+from ncconsole.fleet.state import FleetState
 from ncconsole.ops.audit import read_audit
-from ncconsole.ops.smoke_record import SmokeRecord
 from ncconsole.settings import Settings, load_settings
+from ncconsole.sim.apiserver.server import SimServer
 from ncconsole.sim.scenario import Scenario
-from ncconsole.sim.server import SimServer
 from ncconsole.sim.simulator import Simulator
 from ncconsole.tui.app import make_app
-from ncconsole.tui.demo_fleet import demo_snapshot
 from ncconsole.tui.screens.audit import AuditScreen
 from ncconsole.tui.screens.confirm import ConfirmScreen
 from ncconsole.tui.screens.fleet import FleetScreen
@@ -23,6 +22,7 @@ from ncconsole.tui.screens.occ import OccScreen
 from ncconsole.tui.screens.smoke import SmokeScreen
 from ncconsole.tui.source import FixedFleetSource
 from ncconsole.tui.widgets.fleet_table import FleetTable
+from tests.fixtures.demo_fleet import demo_snapshot
 from tests.ops.conftest import OccCluster
 
 from .conftest import plain, wait_for

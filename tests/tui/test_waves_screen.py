@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Static
 
-from ncconsole.fleet import FleetState
+from ncconsole.fleet.state import FleetState
 from ncconsole.kube.lease import lease_holder
 from ncconsole.kube.watch import WatchTiming
 from ncconsole.ops.audit import read_audit

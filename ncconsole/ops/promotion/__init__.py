@@ -4,6 +4,7 @@ overview = wave_overview(snapshot, settings, strategy, SmokeRecord().load())
 report = WavePromotion(conn, settings, PromotionOptions(wave=1), snapshot=..., ...).run()
 """
 
+from ncconsole.fleet.smoke_record import SmokeRecord
 from ncconsole.ops.promotion.engine import WavePromotion
 from ncconsole.ops.promotion.model import (
     Blocker,
@@ -14,10 +15,9 @@ from ncconsole.ops.promotion.model import (
     SmokeOutcome,
     TenantProgress,
 )
-from ncconsole.ops.promotion.overview import WaveOverview, WaveStatus, wave_overview
 from ncconsole.ops.promotion.rollback import RollbackPlan, plan_rollback, run_rollback
-from ncconsole.ops.promotion.smoke_gate import FleetSmoke
-from ncconsole.ops.smoke_record import SmokeRecord
+from ncconsole.ops.promotion.smoke_runner import FleetSmoke
+from ncconsole.ops.promotion.waves import WaveOverview, WaveStatus, wave_overview
 
 __all__ = [
     "Blocker",

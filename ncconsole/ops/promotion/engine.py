@@ -14,6 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from ncconsole.errors import NcConsoleError
+from ncconsole.fleet.model import FleetSnapshot
 from ncconsole.kube.appset_strategy import AppSetStrategy
 from ncconsole.kube.argocd import DONE, FINAL, WAITING, SyncRefused, SyncState, request_sync
 from ncconsole.kube.argocd_follow import Cancel, follow_sync
@@ -35,9 +36,8 @@ from ncconsole.ops.promotion.model import (
     SmokeOutcome,
     TenantProgress,
 )
-from ncconsole.ops.promotion.overview import TenantWave, WaveOverview, wave_overview
+from ncconsole.ops.promotion.waves import TenantWave, WaveOverview, wave_overview
 from ncconsole.settings import Settings
-from ncconsole.snapshot import FleetSnapshot
 
 ACTION = "wave promote"
 EVENT_REASON = "NcconsolePromotion"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from ncconsole.ops.promotion.model import Blocker, RunSmoke, SmokeOutcome
-from ncconsole.ops.promotion.overview import TenantWave, WaveOverview, WaveStatus
+from ncconsole.ops.promotion.waves import TenantWave, WaveOverview, WaveStatus
 
 
 def stale_smoke(overview: WaveOverview, wave: int) -> list[TenantWave]:

@@ -10,8 +10,8 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
+from ncconsole.fleet.smoke_record import SmokeOutcome
 from ncconsole.ops.errors import Refused
-from ncconsole.ops.smoke_record import SmokeOutcome
 
 
 class Phase(StrEnum):

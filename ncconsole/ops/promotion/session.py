@@ -3,16 +3,16 @@ own, or one started here), the owning ApplicationSet's strategy and the smoke re
 
 from __future__ import annotations
 
-from ncconsole.fleet import FleetState, FleetTimeout
+from ncconsole.fleet.smoke_record import SmokeRecord
+from ncconsole.fleet.state import FleetState, FleetTimeout
 from ncconsole.kube.appset_strategy import AppSetStrategy, read_appset_strategy
 from ncconsole.kube.connection import KubeConnection, connect
 from ncconsole.ops.audit import Auditor
 from ncconsole.ops.errors import OpsError
 from ncconsole.ops.promotion.engine import WavePromotion
 from ncconsole.ops.promotion.model import ProgressCallback, PromotionOptions
-from ncconsole.ops.promotion.overview import WaveOverview, wave_overview
-from ncconsole.ops.promotion.smoke_gate import FleetSmoke
-from ncconsole.ops.smoke_record import SmokeRecord
+from ncconsole.ops.promotion.smoke_runner import FleetSmoke
+from ncconsole.ops.promotion.waves import WaveOverview, wave_overview
 from ncconsole.settings import Settings
 
 

@@ -16,8 +16,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from ncconsole.sim.resources import APPLICATIONS, APPLICATIONSETS
-from ncconsole.sim.store import Store, WatchEvent, now_iso
+from ncconsole.sim.apiserver.resources import APPLICATIONS, APPLICATIONSETS
+from ncconsole.sim.apiserver.store import Store, WatchEvent, now_iso
 
 Obj = dict[str, Any]
 MESSAGES = {

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from ncconsole.sim.platform_files import COMMON_VALUES
+from ncconsole.sim.platform_repo.files import COMMON_VALUES
 from ncconsole.sim.scenario import TenantSpec
 
 TENANT_DIR = "values/tenants"

@@ -22,6 +22,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from ncconsole.sim.apiserver.resources import APPLICATIONS, APPLICATIONSETS, DEPLOYMENTS, SERVICES
+from ncconsole.sim.apiserver.store import Store, WatchEvent, now_iso
 from ncconsole.sim.controllers.appset_generator import parse_errors, tenant_specs
 from ncconsole.sim.controllers.argocd_status import (
     deployment_health,
@@ -36,15 +38,13 @@ from ncconsole.sim.controllers.state import (
     PlatformState,
     Reconciler,
 )
-from ncconsole.sim.platform_repo import (
+from ncconsole.sim.platform_repo.repo import (
     DesiredVersion,
     PlatformRepoError,
     desired_versions,
     head_revision,
 )
-from ncconsole.sim.resources import APPLICATIONS, APPLICATIONSETS, DEPLOYMENTS, SERVICES
 from ncconsole.sim.scenario import TenantSpec
-from ncconsole.sim.store import Store, WatchEvent, now_iso
 
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]

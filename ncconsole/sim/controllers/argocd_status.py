@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ncconsole.sim.platform_files import CHART_REPO_URL, GIT_REPO_URL
+from ncconsole.sim.platform_repo.files import CHART_REPO_URL, GIT_REPO_URL
 
 Obj = dict[str, Any]
 

@@ -12,6 +12,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from ncconsole.sim.apiserver.resources import APPLICATIONS, DEPLOYMENTS, NAMESPACES, SERVICES
+from ncconsole.sim.apiserver.store import Store, now_iso
 from ncconsole.sim.controllers.argocd_status import (
     deployment_health,
     managed_resources,
@@ -19,16 +21,14 @@ from ncconsole.sim.controllers.argocd_status import (
 )
 from ncconsole.sim.controllers.events import EventRecorder
 from ncconsole.sim.controllers.state import ARGOCD_NAMESPACE, PlatformState, Reconciler
-from ncconsole.sim.manifests import (
+from ncconsole.sim.nextcloud.manifests import (
     NC_SELECTOR,
     image_of,
     namespace_manifest,
     nextcloud_deployment,
     service_manifest,
 )
-from ncconsole.sim.platform_repo import DesiredVersion, desired_versions
-from ncconsole.sim.resources import APPLICATIONS, DEPLOYMENTS, NAMESPACES, SERVICES
-from ncconsole.sim.store import Store, now_iso
+from ncconsole.sim.platform_repo.repo import DesiredVersion, desired_versions
 
 Obj = dict[str, Any]
 COMPONENT = "argocd-application-controller"

@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ncconsole.sim.apiserver.exec_ws import ExecRequest, command_not_found
 from ncconsole.sim.controllers.state import PlatformState
-from ncconsole.sim.exec_ws import ExecRequest, command_not_found
-from ncconsole.sim.occ import run_occ
+from ncconsole.sim.nextcloud.occ import run_occ
 
 Obj = dict[str, Any]
 _PROBE = '"GET /status.php HTTP/1.1" 200 {size} "-" "kube-probe/1.31"'

@@ -15,10 +15,10 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from ncconsole.sim.apiserver.resources import DEPLOYMENTS, PODS
+from ncconsole.sim.apiserver.store import Store, WatchEvent, now_iso
 from ncconsole.sim.controllers.events import EventRecorder
 from ncconsole.sim.controllers.state import Reconciler
-from ncconsole.sim.resources import DEPLOYMENTS, PODS
-from ncconsole.sim.store import Store, WatchEvent, now_iso
 
 Obj = dict[str, Any]
 _ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' SafeEncodeString alphabet

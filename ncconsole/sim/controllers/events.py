@@ -13,8 +13,8 @@ import time
 from collections import deque
 from typing import Any
 
-from ncconsole.sim.resources import EVENTS
-from ncconsole.sim.store import Store, now_iso
+from ncconsole.sim.apiserver.resources import EVENTS
+from ncconsole.sim.apiserver.store import Store, now_iso
 
 Obj = dict[str, Any]
 

@@ -10,10 +10,10 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+from ncconsole.sim.apiserver.resources import CLUSTERSECRETSTORES, EXTERNALSECRETS, SECRETS
+from ncconsole.sim.apiserver.store import Store, WatchEvent, now_iso
 from ncconsole.sim.controllers.events import EventRecorder
 from ncconsole.sim.controllers.state import Reconciler
-from ncconsole.sim.resources import CLUSTERSECRETSTORES, EXTERNALSECRETS, SECRETS
-from ncconsole.sim.store import Store, WatchEvent, now_iso
 
 Obj = dict[str, Any]
 COMPONENT = "external-secrets"

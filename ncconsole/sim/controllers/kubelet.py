@@ -13,10 +13,10 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+from ncconsole.sim.apiserver.resources import PODS, SECRETS
+from ncconsole.sim.apiserver.store import Store, WatchEvent, now_iso
 from ncconsole.sim.controllers.events import EventRecorder
 from ncconsole.sim.controllers.state import PlatformState
-from ncconsole.sim.resources import PODS, SECRETS
-from ncconsole.sim.store import Store, WatchEvent, now_iso
 
 Obj = dict[str, Any]
 NODES = ("worker-1", "worker-2", "worker-3", "worker-4", "worker-5", "worker-6")

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ncconsole.sim.nextcloud import NextcloudInstance
+from ncconsole.sim.nextcloud.instance import NextcloudInstance
 from ncconsole.sim.scenario import NAMESPACE_PREFIX, Scenario, TenantSpec, Timings
 
 ARGOCD_NAMESPACE = "argocd"

@@ -10,9 +10,9 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input
 
-from ncconsole.ops.smoke_record import for_cluster
-from ncconsole.snapshot import FleetSnapshot
-from ncconsole.tui.fleet_rows import RowCache, build_rows, tenant_key, tenant_of
+from ncconsole.fleet.model import FleetSnapshot
+from ncconsole.fleet.smoke_record import for_cluster
+from ncconsole.render.fleet_rows import RowCache, build_rows, tenant_key, tenant_of
 from ncconsole.tui.screens import is_visible
 from ncconsole.tui.widgets.fleet_table import FleetTable
 from ncconsole.tui.widgets.header import Banner, FleetHeader

@@ -12,8 +12,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from ncconsole.errors import NcConsoleError
+from ncconsole.fleet.smoke_record import SmokeOutcome
 from ncconsole.ops.smoke import FAIL, PASS, SKIP, WARN, SmokeReport, run_smoke_checks
-from ncconsole.ops.smoke_record import SmokeOutcome
 from ncconsole.tui.ops_session import OpsSession
 from ncconsole.tui.widgets.table import Table
 

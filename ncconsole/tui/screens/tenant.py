@@ -13,7 +13,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from ncconsole.snapshot import FleetSnapshot
+from ncconsole.fleet.model import FleetSnapshot
 from ncconsole.tui.screens import is_visible
 from ncconsole.tui.widgets import panes
 from ncconsole.tui.widgets.header import Banner, FleetHeader

@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from ncconsole.errors import NcConsoleError
+from ncconsole.fleet.model import FleetSnapshot
 from ncconsole.ops.cluster import AppSetStrategy
 from ncconsole.ops.promotion import (
     GateRefused,
@@ -33,7 +34,6 @@ from ncconsole.ops.promotion import (
 )
 from ncconsole.ops.promotion.model import FINISHED, SmokeOutcome
 from ncconsole.ops.promotion.session import WaveSession
-from ncconsole.snapshot import FleetSnapshot
 from ncconsole.tui.ops_session import OpsSession
 from ncconsole.tui.screens import is_visible
 from ncconsole.tui.screens.confirm import ConfirmScreen

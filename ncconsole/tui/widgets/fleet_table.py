@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
-from ncconsole.tui.fleet_rows import COLUMNS, Row, tenant_of
+from ncconsole.render.fleet_rows import COLUMNS, Row, tenant_of
 
 
 class FleetTable(DataTable[Text]):

@@ -8,9 +8,9 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import Static
 
-from ncconsole.snapshot import FleetSnapshot, KindStatus
-from ncconsole.tui import state_format as fmt
-from ncconsole.tui.fleet_rows import health_counts
+from ncconsole.fleet.model import FleetSnapshot, KindStatus
+from ncconsole.render import cells as fmt
+from ncconsole.render.fleet_rows import health_counts
 
 
 def data_age(snapshot: FleetSnapshot, now: datetime) -> str:

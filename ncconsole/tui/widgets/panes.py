@@ -10,8 +10,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from ncconsole.snapshot import TenantState
-from ncconsole.tui import state_format as fmt
+from ncconsole.fleet.model import TenantState
+from ncconsole.render import cells as fmt
 
 
 class Pane(Static):

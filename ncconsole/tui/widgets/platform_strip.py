@@ -6,8 +6,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from ncconsole.snapshot import DeploymentView, PlatformState
-from ncconsole.tui import state_format as fmt
+from ncconsole.fleet.model import DeploymentView, PlatformState
+from ncconsole.render import cells as fmt
 
 
 def _deployment(label: str, deployment: DeploymentView | None) -> Text:

@@ -1,0 +1,57 @@
+"""`ncconsole audit`: what was done from this machine, newest last."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ncconsole.cli.options import format_option
+from ncconsole.ops.audit import parse_duration, read_audit
+
+
+def _short_time(value: Any) -> str:
+    try:
+        return datetime.fromisoformat(str(value)).astimezone().strftime("%m-%d %H:%M:%S")
+    except ValueError:
+        return str(value or "")
+
+
+@click.command("audit")
+@click.option("--since", default=None, help="Only actions started within DURATION (30m, 2h, 7d).")
+@format_option("table", "json")
+def audit_command(since: str | None, output_format: str) -> int:
+    """Show the audit trail of this machine's console actions (newest last)."""
+    entries = read_audit(since=parse_duration(since) if since else None)
+    if output_format == "json":
+        click.echo(json.dumps(entries, indent=2))
+        return 0
+    table = Table(box=None, header_style="bold")
+    for column in ("START", "WHO", "ACTION", "RESULT", "EXIT"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("TARGET", overflow="fold", ratio=1)
+    table.add_column("MESSAGE", overflow="fold", ratio=1)
+    for entry in entries:
+        who = entry.get("who") or {}
+        user = who.get("cluster_user") or who.get("os_user", "?")
+        result = str(entry.get("result", ""))
+        style = "green" if result in ("ok", "dry-run") else "red"
+        code = entry.get("exit_code")
+        table.add_row(
+            Text(_short_time(entry.get("start"))), Text(user), Text(str(entry.get("action", ""))),
+            Text(result, style=style), Text("" if code is None else str(code)),
+            Text(str(entry.get("target", ""))), Text(str(entry.get("message", ""))),
+        )  # fmt: skip
+    if not entries:
+        click.echo("no audited actions" + (f" in the last {since}" if since else ""))
+    else:
+        Console(soft_wrap=False).print(table)
+    return 0
+
+
+COMMANDS = [audit_command]

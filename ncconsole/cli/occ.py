@@ -1,0 +1,143 @@
+"""`ncconsole occ`: occ on one tenant, a wave or the fleet.
+
+Confirmation: state-changing actions ask on a terminal and need --yes otherwise.
+Exit codes: 0 done, 1 the action ran and failed (occ's own code for a single occ run),
+2 refused or bad input, 124 occ timed out, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ncconsole.cli.options import (
+    common_options,
+    confirmer,
+    format_option,
+    sigterm_interrupts,
+    with_settings,
+)
+from ncconsole.ops.cluster import open_session
+from ncconsole.ops.guard import is_read_only_occ
+from ncconsole.ops.occ import OccRun, end_problem, run_occ, run_occ_fleet
+from ncconsole.ops.targets import select_tenants
+from ncconsole.settings import Settings
+
+TIMEOUT_EXIT = 124
+
+
+def _run_record(run: OccRun) -> dict[str, Any]:
+    return {
+        "tenant": run.tenant,
+        "namespace": run.namespace,
+        "pod": run.pod or None,
+        "exit_code": run.exit_code,
+        "duration": round(run.duration, 3),
+        "timed_out": run.timed_out,
+        "error": run.error or None,
+        "stdout": run.stdout,
+        "stderr": run.stderr,
+    }
+
+
+def _fleet_table(runs: list[OccRun], width: int) -> Table:
+    # The first line is cut to what fits, so the other columns never get squeezed out.
+    room = max(20, width - max((len(r.tenant) for r in runs), default=6) - 24)
+    table = Table(box=None, header_style="bold")
+    table.add_column("TENANT", no_wrap=True)
+    table.add_column("EXIT", no_wrap=True, justify="right")
+    table.add_column("DURATION", no_wrap=True, justify="right")
+    table.add_column("FIRST LINE", no_wrap=True)
+    for run in runs:
+        code = "-" if run.exit_code is None else str(run.exit_code)
+        style = "green" if run.ok else "red"
+        line = run.first_line if len(run.first_line) <= room else run.first_line[: room - 1] + "…"
+        table.add_row(
+            Text(run.tenant), Text(code, style=style), Text(f"{run.duration:.1f}s"), Text(line)
+        )
+    return table
+
+
+@click.command("occ", context_settings={"ignore_unknown_options": True})
+@click.argument("words", nargs=-1, type=click.UNPROCESSED)
+@click.option("--wave", type=int, default=None, help="Run on every tenant of wave N.")
+@click.option("--all", "everyone", is_flag=True, help="Run on every tenant.")
+@click.option("--yes", is_flag=True, help="Allow a state-changing occ command without asking.")
+@click.option("--concurrency", type=int, default=None, help="Tenants at a time (fleet runs).")
+@click.option("--timeout", type=float, default=None, help="Seconds per tenant (default: setting).")
+@format_option("text", "json")
+@common_options
+@with_settings
+def occ_command(
+    settings: Settings,
+    words: tuple[str, ...],
+    wave: int | None,
+    everyone: bool,
+    yes: bool,
+    concurrency: int | None,
+    timeout: float | None,
+    output_format: str,
+) -> int:
+    """Run occ: `ncconsole occ TENANT -- ARGS...` or `ncconsole occ --wave N|--all -- ARGS...`.
+
+    The arguments go to occ as a list (never through a shell built from them). Commands that
+    change state need --yes (or a yes on the terminal); --read-only allows only read commands.
+    """
+    fleet = wave is not None or everyone
+    tenant, args = (None, list(words)) if fleet else (words[0] if words else None, list(words[1:]))
+    if not fleet and not tenant:
+        raise click.UsageError("name a TENANT (or --wave N / --all), then -- and occ's arguments")
+    where = "every tenant" if everyone else f"wave {wave}" if fleet else f"tenant {tenant}"
+    confirmed = yes
+    if args and not is_read_only_occ(args) and not settings.read_only and not yes:
+        confirmed = confirmer(False)(f"occ {' '.join(args)} may change state on {where}. Run it?")
+    conn, auditor = open_session(settings)
+    if not fleet:
+        assert tenant is not None
+        stream = output_format == "text"
+
+        def echo(channel: str, text: str) -> None:
+            click.echo(text, nl=False, err=channel == "stderr")
+
+        with sigterm_interrupts():
+            run = run_occ(
+                conn, settings, tenant, args, auditor=auditor, confirmed=confirmed,
+                on_output=echo if stream else None, timeout=timeout,
+            )  # fmt: skip
+        if output_format == "json":
+            click.echo(json.dumps(_run_record(run), indent=2))
+        if run.timed_out:
+            click.echo(f"ncconsole: occ timed out on tenant {tenant}", err=True)
+            return TIMEOUT_EXIT
+        problem = end_problem(run)
+        if problem:
+            click.echo(f"ncconsole: occ on tenant {tenant}: {problem}", err=True)
+        return run.exit_code if run.exit_code is not None else 1
+    names = [t.name for t in select_tenants(settings, wave=wave, everyone=everyone)]
+    console = Console(stderr=True)
+
+    def progress(run: OccRun) -> None:
+        if output_format == "text" and console.is_terminal:
+            console.print(
+                f"{run.tenant}: exit {run.exit_code if run.exit_code is not None else '-'}"
+            )
+
+    with sigterm_interrupts():
+        runs = run_occ_fleet(
+            conn, settings, names, args, auditor=auditor, confirmed=confirmed,
+            concurrency=concurrency, on_result=progress, timeout=timeout,
+        )  # fmt: skip
+    if output_format == "json":
+        click.echo(json.dumps([_run_record(r) for r in runs], indent=2))
+    else:
+        out = Console(soft_wrap=False)
+        out.print(_fleet_table(runs, out.width))
+    return 0 if all(r.ok for r in runs) else 1
+
+
+COMMANDS = [occ_command]

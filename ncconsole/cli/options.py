@@ -1,0 +1,141 @@
+"""What every subcommand shares: settings flags, error handling, output format, and for
+actions --read-only, confirmation and SIGTERM as Ctrl-C."""
+
+from __future__ import annotations
+
+import functools
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ncconsole.errors import NcConsoleError
+from ncconsole.settings import Settings, load_settings
+
+
+def run_guarded(command: click.Command, argv: list[str] | None) -> int:
+    """Run the click command; domain errors become one line on stderr, never a traceback."""
+    try:
+        # Without standalone mode, click returns (not raises) the code of a ctx.exit(N).
+        result = command.main(args=argv, prog_name="ncconsole", standalone_mode=False)
+    except NcConsoleError as err:
+        click.echo(f"ncconsole: error: {err}", err=True)
+        return err.exit_code
+    except click.exceptions.Abort as err:
+        # click turns Ctrl-C (and SIGTERM, see sigterm_interrupts) into Abort; say which.
+        interrupted = isinstance(err.__cause__ or err.__context__, KeyboardInterrupt)
+        click.echo(f"ncconsole: {'interrupted' if interrupted else 'aborted'}", err=True)
+        return 130
+    except click.ClickException as err:
+        err.show()
+        return err.exit_code
+    except click.exceptions.Exit as err:
+        return err.exit_code
+    except KeyboardInterrupt:
+        click.echo("ncconsole: interrupted", err=True)
+        return 130
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 141
+    return result if isinstance(result, int) and not isinstance(result, bool) else 0
+
+
+def repo_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--repo",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=None,
+        help="Platform GitOps repository (default: setting 'repo', else the current directory).",
+    )(func)
+
+
+def cluster_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--context", default=None, help="kubeconfig context to use.")(func)
+    func = click.option(
+        "--kubeconfig",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).",
+    )(func)
+    return func
+
+
+def with_settings(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turns the flags --repo/--context/--kubeconfig/--read-only into a `settings` argument."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        overrides = {
+            key: kwargs.pop(key)
+            for key in ("repo", "context", "kubeconfig", "read_only")
+            if key in kwargs
+        }
+        if overrides.get("read_only") is False:
+            overrides["read_only"] = None  # a flag not given must not override the config
+        kwargs["settings"] = load_settings(**overrides)
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def format_option(*choices: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(choices),
+        default=choices[0],
+        show_default=True,
+        help="Output format.",
+    )
+
+
+__all__ = ["Settings", "cluster_options", "format_option", "repo_option", "with_settings"]
+
+
+def read_only_option(func: Any) -> Any:
+    return click.option(
+        "--read-only", is_flag=True, default=False, help="Refuse every state-changing action."
+    )(func)
+
+
+def common_options(func: Any) -> Any:
+    return repo_option(cluster_options(read_only_option(func)))
+
+
+def interactive() -> bool:
+    """Whether a person can answer a prompt (prompts are written to stderr)."""
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def confirmer(yes: bool) -> Any:
+    """A confirm(question) callback: --yes agrees, a terminal asks, otherwise no."""
+
+    def confirm(question: str) -> bool:
+        if yes:
+            return True
+        return interactive() and click.confirm(question, default=False, err=True)
+
+    return confirm
+
+
+@contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM ends the action like Ctrl-C does, so it is audited as interrupted."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def warn(text: str) -> None:
+    if text:
+        click.echo(f"ncconsole: warning: {text}", err=True)

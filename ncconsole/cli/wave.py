@@ -1,0 +1,332 @@
+"""`ncconsole wave list|promote` and `ncconsole rollback`: canary-first rollouts with gates.
+
+Exit codes: 0 all promoted (or nothing to do), 1 a tenant failed or the promotion was halted,
+2 bad input or refused (read-only, not confirmed), 3 a gate refused (with --dry-run: a real
+run would be refused), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ncconsole.cli.options import (
+    common_options,
+    format_option,
+    interactive,
+    sigterm_interrupts,
+    warn,
+    with_settings,
+)
+from ncconsole.cli.progress import PHASE_STYLE, PlainProgress, RichProgress
+from ncconsole.ops.audit import parse_duration
+from ncconsole.ops.errors import ConfirmationRequired
+from ncconsole.ops.promotion import (
+    GateRefused,
+    Phase,
+    PromotionOptions,
+    PromotionReport,
+    WaveOverview,
+    plan_rollback,
+    run_rollback,
+)
+from ncconsole.ops.promotion.session import WaveSession
+from ncconsole.settings import Settings
+
+LISTED_BLOCKERS = 10  # per wave in `wave list`; `wave promote` names every one
+
+
+def _seconds(text: str) -> float:
+    return parse_duration(text).total_seconds()
+
+
+# -- wave list --------------------------------------------------------------------------------
+
+
+@click.group("wave")
+def wave_group() -> None:
+    """List the rollout waves and promote them, canary (wave 0) first."""
+
+
+def _overview_json(overview: WaveOverview) -> dict[str, Any]:
+    return {
+        "mode": overview.mode,
+        "applicationset": overview.appset,
+        "target_revision": overview.target_revision,
+        "unmatched_applications": list(overview.unmatched),
+        "steps": list(overview.steps),
+        "waves": [
+            {
+                "wave": w.wave,
+                "step": w.step,
+                "promotable": w.promotable,
+                "settled": w.settled,
+                "blockers": [str(b) for b in w.blockers],
+                "counts": {
+                    "tenants": len(w.tenants),
+                    "at_target": w.count("at_target"),
+                    "synced": w.count("synced"),
+                    "healthy": w.count("healthy"),
+                    "smoke_passed": w.smoke_passed,
+                },
+                "tenants": [
+                    {
+                        "tenant": t.tenant,
+                        "application": t.app,
+                        "revision": t.revision,
+                        "at_target": t.at_target,
+                        "sync": t.sync,
+                        "health": t.health,
+                        "busy": t.busy or None,
+                        "smoke": None
+                        if t.smoke is None
+                        else {**t.smoke.as_dict(), "fresh": t.smoke_fresh},
+                        "step": t.step,
+                        "step_status": t.step_status or None,
+                    }
+                    for t in w.tenants
+                ],
+            }
+            for w in overview.waves
+        ],
+    }
+
+
+def _overview_table(overview: WaveOverview) -> Table:
+    table = Table(box=None, header_style="bold")
+    columns = ["WAVE", "TENANTS", "AT TARGET", "SYNCED", "HEALTHY", "SMOKE"]
+    if overview.mode == "rolling_sync":
+        columns.append("STEP")
+    for column in [*columns, "PROMOTE"]:
+        table.add_column(column, no_wrap=True, max_width=48 if column == "TENANTS" else None)
+    for w in overview.waves:
+        n = len(w.tenants)
+        names = ", ".join(t.tenant for t in w.tenants[:3]) + (", ..." if n > 3 else "")
+        if w.settled:
+            verdict = Text("done (all at the target)", style="green")
+        elif w.promotable:
+            verdict = Text("yes", style="green")
+        else:
+            count = len(w.blockers)
+            verdict = Text(f"no ({count} blocker{'s' if count != 1 else ''}, below)", style="red")
+        row = [
+            Text(str(w.wave)), Text(f"{n}: {names}", overflow="ellipsis"),
+            Text(f"{w.count('at_target')}/{n}"), Text(f"{w.count('synced')}/{n}"),
+            Text(f"{w.count('healthy')}/{n}"), Text(f"{w.smoke_passed}/{n}"),
+        ]  # fmt: skip
+        if overview.mode == "rolling_sync":
+            row.append(Text("-" if w.step is None else str(w.step)))
+        table.add_row(*row, verdict)
+    return table
+
+
+@wave_group.command("list")
+@click.option("--revision", default="", help="Target revision (default: what Argo CD compares).")
+@format_option("table", "json")
+@common_options
+@with_settings
+def wave_list(settings: Settings, revision: str, output_format: str) -> int:
+    """Each wave: tenants at the target revision, Synced, Healthy, smoke-checked, and whether
+    it may be promoted (and if not, why)."""
+    with WaveSession(settings).open() as session:
+        overview = session.overview(revision)
+    warn(session.record.problem)
+    if output_format == "json":
+        click.echo(json.dumps(_overview_json(overview), indent=2))
+        return 0
+    mode = "RollingSync" if overview.mode == "rolling_sync" else "manual (the console syncs)"
+    click.echo(
+        f"ApplicationSet {overview.appset}: {mode}; "
+        f"target revision {overview.target_revision[:12] or '?'}"
+    )
+    Console(soft_wrap=False).print(_overview_table(overview))
+    for w in overview.waves:
+        if w.blockers and not w.settled:
+            click.echo(f"wave {w.wave} may not be promoted:")
+            for blocker in w.blockers[:LISTED_BLOCKERS]:
+                click.echo(f"  - {blocker}")
+            if len(w.blockers) > LISTED_BLOCKERS:
+                more = len(w.blockers) - LISTED_BLOCKERS
+                click.echo(f"  ... and {more} more (--format json lists them all)")
+    if overview.mode == "rolling_sync" and overview.steps:
+        click.echo("RollingSync steps: " + "; ".join(overview.steps))
+    if overview.unmatched:
+        click.echo(
+            "matched by no RollingSync step (step -1, never synced): "
+            + ", ".join(overview.unmatched)
+        )
+    return 0
+
+
+# -- wave promote -----------------------------------------------------------------------------
+
+
+def _report_text(report: PromotionReport) -> None:
+    table = Table(box=None, header_style="bold")
+    for column in ("TENANT", "RESULT", "ELAPSED", "MESSAGE"):
+        table.add_column(column, no_wrap=column != "MESSAGE")
+    for t in report.tenants:
+        style = PHASE_STYLE.get(t.phase, "")
+        table.add_row(
+            Text(t.tenant), Text(str(t.phase), style=style), Text(f"{t.elapsed:.1f}s"),
+            Text(t.message),
+        )  # fmt: skip
+    Console(soft_wrap=False).print(table)
+    click.echo(f"wave {report.wave} ({report.mode}) to {report.revision[:12]}: {report.message}")
+    if report.forced_past:
+        click.echo("FORCED past: " + "; ".join(str(b) for b in report.forced_past))
+
+
+def _refusal(err: GateRefused, output_format: str) -> int:
+    if output_format == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "wave": err.wave,
+                    "outcome": "refused",
+                    "exit_code": 3,
+                    "blockers": [{"tenant": b.tenant, "reason": b.reason} for b in err.blockers],
+                },
+                indent=2,
+            )
+        )
+    click.echo(f"ncconsole: wave {err.wave} may not be promoted:", err=True)
+    for blocker in err.blockers:
+        click.echo(f"  - {blocker}", err=True)
+    return 3
+
+
+def _confirm_force(wave: int) -> None:
+    """--force needs the wave number (or "force") typed; no terminal, no force."""
+    try:
+        typed = click.prompt(
+            f"--force skips the gates of wave {wave}. Type {wave} (or 'force') to go on",
+            default="", show_default=False, err=True,
+        )  # fmt: skip
+    except click.exceptions.Abort:
+        typed = ""
+    if typed.strip() not in (str(wave), "force"):
+        raise ConfirmationRequired(f"--force not confirmed: type {wave} or 'force' when asked")
+
+
+@wave_group.command("promote")
+@click.argument("wave", type=int)
+@click.option("--revision", default="", help="Revision to sync to (default: the fleet's target).")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Applications synced at a time.")  # fmt: skip
+@click.option("--timeout", "timeout_text", default="10m", show_default=True,
+              help="Per tenant, from sync to Healthy (e.g. 90s, 10m).")  # fmt: skip
+@click.option("--continue-on-error", is_flag=True, help="Keep starting tenants after a failure.")
+@click.option("--dry-run", is_flag=True, help="Check the gates and show the plan; change nothing.")
+@click.option("--yes", is_flag=True, help="Do not ask before promoting.")
+@click.option("--force", is_flag=True, help="Skip the gates (asks you to type the wave number).")
+@format_option("text", "json")
+@common_options
+@with_settings
+def wave_promote(
+    settings: Settings,
+    wave: int,
+    revision: str,
+    concurrency: int,
+    timeout_text: str,
+    continue_on_error: bool,
+    dry_run: bool,
+    yes: bool,
+    force: bool,
+    output_format: str,
+) -> int:
+    """Sync every Application of WAVE (K at a time) after the gates pass, follow each to
+    Synced and Healthy, then run its smoke checks. Ctrl-C starts nothing new and releases
+    the promotion Lease."""
+    options = PromotionOptions(
+        wave=wave, revision=revision, concurrency=concurrency, timeout=_seconds(timeout_text),
+        continue_on_error=continue_on_error, dry_run=dry_run, force=force,
+    )  # fmt: skip
+    if force and not dry_run:
+        _confirm_force(wave)
+    with sigterm_interrupts(), WaveSession(settings).open() as session:
+        plan = session.promotion(options).plan()
+        warn(session.record.problem)
+        status = plan.wave(wave)
+        assert status is not None
+        names = [t.tenant for t in status.tenants]
+        # A wave the gates will refuse anyway is refused without asking first.
+        if not dry_run and not yes and (force or not status.blockers):
+            question = (
+                f"Promote wave {wave} ({len(names)} tenants: {', '.join(names[:6])}"
+                f"{' ...' if len(names) > 6 else ''}) to {plan.target_revision[:12]}?"
+            )
+            if not (interactive() and click.confirm(question, default=False, err=True)):
+                raise ConfirmationRequired(f"promotion of wave {wave} not confirmed; pass --yes")
+        rich = output_format == "text" and Console(stderr=True).is_terminal
+        display = RichProgress(names) if rich else PlainProgress()
+        promotion = session.promotion(options, display)
+        try:
+            if isinstance(display, RichProgress):
+                with display.progress:
+                    report = promotion.run()
+            else:
+                report = promotion.run()
+        except GateRefused as err:
+            return _refusal(err, output_format)
+    if output_format == "json":
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        _report_text(report)
+    return report.exit_code
+
+
+# -- rollback ---------------------------------------------------------------------------------
+
+
+@click.command("rollback")
+@click.argument("tenant")
+@click.option("--to", "to_id", type=int, default=None,
+              help="History id to go back to (default: the one before the current).")  # fmt: skip
+@click.option("--timeout", "timeout_text", default="10m", show_default=True,
+              help="From sync to Healthy (e.g. 90s, 10m).")  # fmt: skip
+@click.option("--yes", is_flag=True, help="Do not ask before rolling back.")
+@format_option("text", "json")
+@common_options
+@with_settings
+def rollback_command(
+    settings: Settings, tenant: str, to_id: int | None, timeout_text: str, yes: bool,
+    output_format: str,
+) -> int:  # fmt: skip
+    """Sync TENANT's Application to an earlier revision from its history, then follow it
+    and run its smoke checks like a promotion."""
+    timeout = _seconds(timeout_text)
+    with sigterm_interrupts(), WaveSession(settings).open() as session:
+        assert session.conn is not None
+        plan = plan_rollback(session.conn, settings, tenant, to_id)
+        confirmed = yes or (
+            interactive() and click.confirm(f"{plan.describe()}?", default=False, err=True)
+        )
+        display = PlainProgress()
+        result = run_rollback(
+            session.conn, settings, plan, run_smoke=session.smoke(ignore=("argocd",)),
+            confirmed=confirmed, auditor=session.auditor, timeout=timeout,
+            on_progress=display if output_format == "text" else None,
+        )  # fmt: skip
+    if output_format == "json":
+        click.echo(
+            json.dumps(
+                {
+                    **result.as_dict(),
+                    "from": {"id": plan.current_id, "revision": plan.current_revision},
+                    "to": {"id": plan.target_id, "revision": plan.target_revision},
+                },
+                indent=2,
+            )
+        )
+    else:
+        click.echo(f"{tenant}: {result.phase} - {result.message}")
+    return {Phase.DONE: 0, Phase.INTERRUPTED: 130}.get(result.phase, 1)
+
+
+COMMANDS = [wave_group, rollback_command]

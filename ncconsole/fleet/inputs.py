@@ -1,0 +1,252 @@
+"""What the cluster and the probes report, per kind and per tenant, and the join into snapshots.
+
+ObservedFleet is the WatchSink of every watcher and the heartbeat, and receives probe results;
+each call runs on the reporter's thread, updates the state under one lock, marks the tenants it
+touched and calls `on_change`. `build()` joins only those tenants again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from ncconsole.fleet import watches as kinds
+from ncconsole.fleet.desired import DesiredFleet
+from ncconsole.fleet.join import TenantInputs, build_tenant, platform_state
+from ncconsole.fleet.model import (
+    BucketProbe,
+    FleetSnapshot,
+    KindState,
+    KindStatus,
+    StatusPhpProbe,
+    TenantState,
+)
+from ncconsole.kube.connection import KubeConnection
+from ncconsole.kube.watch import Key
+from ncconsole.settings import Settings
+
+_EPOCH = datetime.min.replace(tzinfo=UTC)
+_ALL = None  # "every tenant is dirty"
+_EPOCH = datetime.fromtimestamp(0, UTC)
+# Events kept per tenant namespace (the newest); older ones are dropped on arrival of more.
+EVENTS_KEPT = 50
+
+
+class ObservedFleet:
+    """Thread-safe store of observed state; see the module docstring."""
+
+    def __init__(self, settings: Settings, on_change: Callable[[], None]) -> None:
+        self.settings = settings
+        self._on_change = on_change
+        self._lock = threading.Lock()
+        self._objects: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in kinds.FLEET_KINDS}
+        self._kinds = {k: KindState(KindStatus.LOADING) for k in kinds.FLEET_KINDS}
+        self._web: dict[str, StatusPhpProbe] = {}
+        self._s3: dict[str, BucketProbe] = {}
+        self._dirty: set[str] | None = _ALL
+        self._cache: dict[str, TenantState] = {}
+        self._api_reachable = True
+        self._api_error = ""
+        self._last_contact: datetime | None = None
+        self._desired = DesiredFleet({}, (), readable=False)
+        self._repo_loaded = False
+
+    @property
+    def desired(self) -> DesiredFleet:
+        return self._desired
+
+    def set_desired(self, desired: DesiredFleet) -> None:
+        with self._lock:
+            self._desired = desired
+            self._repo_loaded = True
+            self._dirty = _ALL
+        self._on_change()
+
+    # -- WatchSink (called from watcher threads) --------------------------------------------
+
+    def _tenant_of(self, kind: str, namespace: str, view: Any) -> str | None:
+        if kind == kinds.APPLICATIONS:
+            return self._app_tenant(view)
+        prefix = self.settings.namespace_prefix
+        if kind in (kinds.PODS, kinds.DEPLOYMENTS, kinds.EVENTS) and namespace.startswith(prefix):
+            return namespace[len(prefix) :]
+        return None
+
+    def _app_tenant(self, app: Any) -> str:
+        label = app.labels.get(self.settings.labels.tenant)
+        if label:
+            return label
+        prefix = self.settings.app_prefix
+        return app.name[len(prefix) :] if app.name.startswith(prefix) else app.name
+
+    def _mark(self, tenant: str | None) -> None:
+        if tenant is not None and self._dirty is not _ALL:
+            self._dirty.add(tenant)
+
+    def replace(self, kind: str, items: dict[Key, Any]) -> None:
+        grouped: dict[str, dict[str, Any]] = {}
+        for (namespace, name), view in items.items():
+            grouped.setdefault(namespace, {})[name] = view
+        with self._lock:
+            self._objects[kind] = grouped
+            self._dirty = _ALL
+        self._on_change()
+
+    def upsert(self, kind: str, key: Key, view: Any) -> None:
+        namespace, name = key
+        with self._lock:
+            group = self._objects[kind].setdefault(namespace, {})
+            old = group.get(name)
+            group[name] = view
+            if kind == kinds.EVENTS and len(group) > EVENTS_KEPT:
+                oldest = min(group, key=lambda n: group[n].last_seen or _EPOCH)
+                del group[oldest]
+            self._mark(self._tenant_of(kind, namespace, view))
+            if old is not None and kind == kinds.APPLICATIONS:
+                self._mark(self._app_tenant(old))
+        self._on_change()
+
+    def delete(self, kind: str, key: Key) -> None:
+        namespace, name = key
+        with self._lock:
+            group = self._objects[kind].get(namespace, {})
+            old = group.pop(name, None)
+            if old is None:
+                return
+            if not group:
+                self._objects[kind].pop(namespace, None)
+            self._mark(self._tenant_of(kind, namespace, old))
+        self._on_change()
+
+    def kind_status(self, kind: str, status: KindStatus, message: str = "") -> None:
+        with self._lock:
+            current = self._kinds[kind]
+            if current.status == status and current.message == message:
+                return
+            self._kinds[kind] = KindState(status, message, datetime.now(UTC))
+            self._dirty = _ALL
+        self._on_change()
+
+    def contact(self, ok: bool, error: str = "") -> None:
+        with self._lock:
+            if ok:
+                self._last_contact = datetime.now(UTC)
+            changed = self._api_reachable != ok or (not ok and self._api_error != error)
+            self._api_reachable = ok
+            self._api_error = "" if ok else error
+        if changed:
+            self._on_change()
+
+    def probe_result(self, kind: str, tenant: str, result: Any) -> None:
+        """A status.php ("web") or bucket ("s3") result for one tenant.
+
+        A result that only repeats the previous one (same answer, new time), or a first
+        answer that is good, is folded into the next snapshot instead of causing one: with
+        thousands of tenants probes then cost a snapshot every few seconds, not ten a second,
+        while a tenant whose answer changed for the worse or better is published at once.
+        """
+        with self._lock:
+            results = self._web if kind == "web" else self._s3
+            previous = results.get(tenant)
+            # A first answer that says "fine" is news nobody waits for either.
+            urgent = _answer(previous) != _answer(result) and not (
+                previous is None and _is_good(result)
+            )
+            results[tenant] = result
+            self._mark(tenant)
+        if urgent:
+            self._on_change()
+
+    def has_pending(self) -> bool:
+        """Whether something not yet in a snapshot was recorded (e.g. repeated probe times)."""
+        with self._lock:
+            return self._repo_loaded and (self._dirty is _ALL or bool(self._dirty))
+
+    def build(self, version: int, connection: KubeConnection | None) -> FleetSnapshot:
+        """A new snapshot; only tenants touched since the last build are joined again."""
+        with self._lock:
+            # Until the repo is read, tenants cannot be joined; skip the work (it would
+            # only slow the repo load down) and show no tenants yet.
+            dirty, self._dirty = (self._dirty, set()) if self._repo_loaded else (set(), _ALL)
+            desired = self._desired
+            apps = {
+                self._app_tenant(app): app
+                for group in self._objects[kinds.APPLICATIONS].values()
+                for app in group.values()
+            }
+            names = set(desired.tenants) | set(apps)
+            if dirty is _ALL:
+                self._cache = {n: t for n, t in self._cache.items() if n in names}
+                dirty = names
+            kind_states = dict(self._kinds)
+            for name in dirty & names:
+                namespace = self.settings.namespace_for(name)
+                inputs = TenantInputs(
+                    desired=desired.tenants.get(name),
+                    app=apps.get(name),
+                    pods=tuple(self._objects[kinds.PODS].get(namespace, {}).values()),
+                    deployments=tuple(self._objects[kinds.DEPLOYMENTS].get(namespace, {}).values()),
+                    events=tuple(self._objects[kinds.EVENTS].get(namespace, {}).values()),
+                    web=self._web.get(name),
+                    s3=self._s3.get(name),
+                )
+                self._cache[name] = build_tenant(
+                    name, inputs, self.settings, kind_states, desired.readable
+                )
+            for name in dirty - names:
+                self._cache.pop(name, None)
+            tenants = (
+                ()
+                if not self._repo_loaded
+                else tuple(
+                    sorted(
+                        self._cache.values(),
+                        key=lambda t: (t.wave is None, t.wave or 0, t.name),
+                    )
+                )
+            )
+            platform = platform_state(
+                self._objects[kinds.PLATFORM], self._objects[kinds.SECRET_STORE], kind_states
+            )
+            appsets = tuple(
+                view
+                for group in self._objects[kinds.APPLICATIONSETS].values()
+                for view in group.values()
+            )
+            reachable, error, contact = self._api_reachable, self._api_error, self._last_contact
+            repo_loaded = self._repo_loaded
+        now = datetime.now(UTC)
+        conn = connection
+        return FleetSnapshot(
+            version=version,
+            taken_at=now,
+            context=conn.context if conn else "",
+            cluster=conn.cluster if conn else "",
+            repo=str(self.settings.repo),
+            tenants=tenants,
+            kinds=kind_states,
+            platform=platform,
+            api_reachable=reachable,
+            api_error=error,
+            # Live watches carry no traffic when nothing changes: while the API is reachable
+            # the data is current, so its age is measured from now.
+            last_contact=now if reachable and contact else contact,
+            repo_problems=desired.problems,
+            appsets=appsets,
+            complete=repo_loaded
+            and all(k.status != KindStatus.LOADING for k in kind_states.values()),
+        )
+
+
+def _answer(result: Any) -> Any:
+    """A probe result without its timing, to tell a new answer from a repeated one."""
+    if result is None:
+        return None
+    return dataclasses.replace(result, checked_at=_EPOCH, latency_ms=0.0)
+
+
+def _is_good(result: Any) -> bool:
+    return getattr(result, "ok", None) is True or getattr(result, "state", None) == "ok"

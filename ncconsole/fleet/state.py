@@ -1,0 +1,203 @@
+"""FleetState: the GitOps repo's tenants joined with what the cluster and the probes observe.
+
+Watchers (kube/) and probes (probes/) report into its ObservedFleet (fleet_observed.py) from
+their own threads; a publisher thread coalesces bursts (~100 ms) into one new immutable
+FleetSnapshot and hands it to subscribers on that background thread. Only tenants touched
+since the last snapshot are joined again, so a burst in one namespace costs one tenant.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from ncconsole.errors import NcConsoleError
+from ncconsole.fleet import watches as kinds
+from ncconsole.fleet.desired import DesiredFleet, load_desired, repo_signature
+from ncconsole.fleet.inputs import ObservedFleet
+from ncconsole.fleet.model import FleetSnapshot
+from ncconsole.kube.connection import KubeConnection, connect
+from ncconsole.kube.secrets import TenantSecretReader
+from ncconsole.kube.watch import Heartbeat, KindWatcher, WatchTiming
+from ncconsole.probes.scheduler import FleetProbes
+from ncconsole.settings import Settings
+
+# Re-exported: callers see the fleet through this module.
+__all__ = ["DesiredFleet", "FleetState", "FleetTimeout", "load_desired", "repo_signature"]
+
+log = logging.getLogger(__name__)
+Callback = Callable[[FleetSnapshot], None]
+
+
+class FleetTimeout(NcConsoleError, TimeoutError):
+    """wait_for ran out of time; `snapshot` is the latest one."""
+
+    def __init__(self, message: str, snapshot: FleetSnapshot) -> None:
+        super().__init__(message)
+        self.snapshot = snapshot
+
+
+class FleetState:
+    """Thread-safe live fleet. `start()`, read `snapshot`, `subscribe(cb)`, `stop()`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        connection: KubeConnection | None = None,
+        timing: WatchTiming | None = None,
+        probes: bool = True,
+        coalesce: float = 0.1,
+        repo_poll: float = 3.0,
+    ) -> None:
+        self.settings = settings
+        self.connection = connection
+        self.timing = timing
+        self.coalesce = coalesce
+        self.lazy_period = 2.0
+        self.repo_poll = repo_poll
+        self._repo_signature: tuple[Any, ...] = ()
+        self._with_probes = probes
+        self._lock = threading.Lock()
+        self._changed = threading.Event()
+        self._stopping = threading.Event()
+        self._published = threading.Condition()
+        self._subscribers: dict[int, Callback] = {}
+        self._ids = itertools.count()
+        self._version = 0
+        self.observed = ObservedFleet(settings, self._changed.set)
+        self._watchers: list[KindWatcher] = []
+        self._heartbeat: Heartbeat | None = None
+        self._probes: FleetProbes | None = None
+        self._publisher = threading.Thread(target=self._publish_loop, name="fleet", daemon=True)
+        self._repo_watcher = threading.Thread(target=self._poll_repo, name="repo", daemon=True)
+        self._snapshot = FleetSnapshot(0, datetime.now(UTC), "", "", str(settings.repo), ())
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Connect (KubeConfigError on a bad kubeconfig), start watching, load the repo.
+
+        The repo is read while the first lists are in flight; snapshots count as
+        `complete` only once both are in.
+        """
+        if self.connection is None:
+            self.connection = connect(self.settings)
+        for spec in kinds.fleet_watch_specs(self.settings):
+            watcher = KindWatcher(self.connection, spec, self.observed, self.timing)
+            self._watchers.append(watcher)
+        for watcher in self._watchers:
+            watcher.start()
+        self._publisher.start()
+        timing = self.timing or WatchTiming()
+        self._heartbeat = Heartbeat(self.connection, self.observed, self._watchers, timing)
+        self._heartbeat.start()
+        self.reload_repo()
+        self._repo_watcher.start()
+        if self._with_probes:
+            secrets = TenantSecretReader(self.connection, self.settings)
+            self._probes = FleetProbes(self.settings, self.observed.probe_result, secrets)
+            self._probes.set_tenants(self._probe_targets())
+            self._probes.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._changed.set()
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
+        for watcher in self._watchers:
+            watcher.stop()
+        if self._probes is not None:
+            self._probes.stop()
+        if self._publisher.is_alive():
+            self._publisher.join(2.0)
+
+    def _poll_repo(self) -> None:
+        """Reload the repo when a tenant file is added, removed or edited (stat only)."""
+        while not self._stopping.wait(self.repo_poll):
+            if repo_signature(self.settings.repo) != self._repo_signature:
+                self.reload_repo()
+
+    def reload_repo(self) -> None:
+        """Read the platform repo again (tenants, waves) and republish."""
+        self._repo_signature = repo_signature(self.settings.repo)
+        self.observed.set_desired(load_desired(self.settings.repo))
+        if self._probes is not None:
+            self._probes.set_tenants(self._probe_targets())
+
+    def probe_now(self) -> None:
+        """Run status.php and bucket probes for every tenant now (e.g. on a refresh key)."""
+        if self._probes is not None:
+            self._probes.run_now()
+
+    def _probe_targets(self) -> list[tuple[str, str, str, str]]:
+        return [
+            (t.name, t.hostname, t.bucket, self.settings.namespace_for(t.name))
+            for t in self.observed.desired.tenants.values()
+        ]
+
+    # -- reading ---------------------------------------------------------------------------
+
+    @property
+    def snapshot(self) -> FleetSnapshot:
+        return self._snapshot
+
+    def subscribe(self, callback: Callback) -> Callable[[], None]:
+        """Call `callback(snapshot)` on a background thread for every new snapshot."""
+        ident = next(self._ids)
+        with self._lock:
+            self._subscribers[ident] = callback
+
+        def unsubscribe() -> None:
+            with self._lock:
+                self._subscribers.pop(ident, None)
+
+        return unsubscribe
+
+    def wait_for(self, predicate: Callable[[FleetSnapshot], bool], timeout: float) -> FleetSnapshot:
+        """The first snapshot (current or future) satisfying `predicate`; FleetTimeout else."""
+        deadline = datetime.now(UTC).timestamp() + timeout
+        with self._published:
+            while not predicate(self._snapshot):
+                remaining = deadline - datetime.now(UTC).timestamp()
+                if remaining <= 0:
+                    raise FleetTimeout(f"fleet state not ready after {timeout:g} s", self._snapshot)
+                # Wake now and then too: a predicate may depend on the clock.
+                self._published.wait(min(remaining, 0.25))
+            return self._snapshot
+
+    # -- publishing ------------------------------------------------------------------------
+
+    def _publish_loop(self) -> None:
+        last = 0.0
+        while not self._stopping.is_set():
+            # Repeated probe answers only refresh the data's age: they are folded in every
+            # `lazy_period` seconds instead of each causing a snapshot.
+            if not self._changed.wait(self.lazy_period) and not self.observed.has_pending():
+                continue
+            if self._stopping.is_set():
+                return
+            # At most one snapshot per `coalesce` seconds: a lone change is published at
+            # once, the rest of a burst waits for the next slot and goes out as one.
+            pause = last + self.coalesce - time.monotonic()
+            if pause > 0:
+                self._stopping.wait(pause)
+            self._changed.clear()
+            last = time.monotonic()
+            self._version += 1
+            snapshot = self.observed.build(self._version, self.connection)
+            with self._published:
+                self._snapshot = snapshot
+                self._published.notify_all()
+            with self._lock:
+                callbacks = list(self._subscribers.values())
+            for callback in callbacks:
+                try:
+                    callback(snapshot)
+                except Exception:  # a broken subscriber must not stop the fleet
+                    log.exception("fleet subscriber failed")

@@ -1,0 +1,84 @@
+"""The kinds the fleet watches: one cluster-wide list+watch each, never one per tenant."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ncconsole.fleet.model import EventView
+from ncconsole.kube import views
+from ncconsole.kube.watch import WatchSpec
+from ncconsole.settings import Settings
+
+NEXTCLOUD_SELECTOR = "app.kubernetes.io/name=nextcloud"
+# Events older than this are not "recent" and are dropped on arrival.
+EVENT_MAX_AGE = timedelta(hours=1)
+
+PODS = "pods"
+DEPLOYMENTS = "deployments"
+APPLICATIONS = "applications"
+APPLICATIONSETS = "applicationsets"
+EVENTS = "events"
+PLATFORM = "platform"
+SECRET_STORE = "secretstore"
+
+FLEET_KINDS = (PODS, DEPLOYMENTS, APPLICATIONS, APPLICATIONSETS, EVENTS, PLATFORM, SECRET_STORE)
+
+
+def is_tenant_namespace(settings: Settings, namespace: str) -> bool:
+    return namespace.startswith(settings.namespace_prefix) and (
+        namespace != settings.platform_namespace
+    )
+
+
+def fleet_watch_specs(settings: Settings) -> list[WatchSpec]:
+    """Everything FleetState needs, as watch specs; kind names are the constants above."""
+    container = settings.occ.container
+    in_tenant_ns = lambda view: is_tenant_namespace(settings, view.namespace)  # noqa: E731
+    argo = f"/apis/argoproj.io/v1alpha1/namespaces/{settings.argocd_namespace}"
+    store_name = settings.secret.store_name
+    if settings.secret.store_kind == "ClusterSecretStore":
+        store_path = "/apis/external-secrets.io/v1/clustersecretstores"
+    else:
+        store_path = (
+            f"/apis/external-secrets.io/v1/namespaces/{settings.platform_namespace}/secretstores"
+        )
+
+    def is_tenant_app(view: Any) -> bool:
+        return view.name.startswith(settings.app_prefix) or settings.labels.tenant in view.labels
+
+    def is_recent_tenant_event(view: EventView) -> bool:
+        if not is_tenant_namespace(settings, view.namespace):
+            return False
+        return view.last_seen is None or view.last_seen >= datetime.now(UTC) - EVENT_MAX_AGE
+
+    return [
+        WatchSpec(
+            PODS,
+            "/api/v1/pods",
+            lambda obj: views.parse_pod(obj, container),
+            label_selector=NEXTCLOUD_SELECTOR,
+            accept=in_tenant_ns,
+        ),
+        WatchSpec(
+            DEPLOYMENTS,
+            "/apis/apps/v1/deployments",
+            lambda obj: views.parse_deployment(obj, container),
+            label_selector=NEXTCLOUD_SELECTOR,
+            accept=in_tenant_ns,
+        ),
+        WatchSpec(APPLICATIONS, f"{argo}/applications", views.parse_app, accept=is_tenant_app),
+        WatchSpec(APPLICATIONSETS, f"{argo}/applicationsets", views.parse_appset),
+        WatchSpec(EVENTS, "/api/v1/events", views.parse_event, accept=is_recent_tenant_event),
+        WatchSpec(
+            PLATFORM,
+            f"/apis/apps/v1/namespaces/{settings.platform_namespace}/deployments",
+            lambda obj: views.parse_deployment(obj, ""),
+        ),
+        WatchSpec(
+            SECRET_STORE,
+            store_path,
+            views.ready_condition,
+            field_selector=f"metadata.name={store_name}",
+        ),
+    ]

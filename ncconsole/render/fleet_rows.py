@@ -1,0 +1,231 @@
+"""The fleet table's rows, computed from a snapshot: wave lines and tenant lines, in order.
+
+Pure functions, so the table widget only diffs what they return. Row keys are stable:
+"wave:<n>" (or "wave:none") and "tenant:<name>".
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.text import Text
+
+from ncconsole.fleet.model import FleetSnapshot, Health, TenantState
+from ncconsole.fleet.smoke_record import SmokeOutcome
+from ncconsole.render import cells as fmt
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    label: str
+    width: int
+
+
+# Widths include one trailing space: the table has no cell padding so that wave lines can
+# run across columns (see `_spread`).
+COLUMNS: tuple[Column, ...] = (
+    Column("tenant", "TENANT", 30),
+    Column("health", "HEALTH", 14),
+    Column("sync", "SYNC", 14),
+    Column("smoke", "SMOKE", 12),
+    Column("pods", "PODS", 6),
+    Column("restarts", "RST", 5),
+    Column("version", "VERSION", 9),
+    Column("maint", "MAINT", 7),
+    Column("s3", "S3", 14),
+    Column("env", "ENV", 8),
+    Column("age", "AGE", 6),
+    Column("drift", "DRIFT", 28),
+)
+
+WAVE_PREFIX = "wave:"
+TENANT_PREFIX = "tenant:"
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    key: str
+    cells: tuple[Text, ...]
+
+
+def wave_key(wave: int | None) -> str:
+    return f"{WAVE_PREFIX}{'none' if wave is None else wave}"
+
+
+def tenant_key(name: str) -> str:
+    return f"{TENANT_PREFIX}{name}"
+
+
+def tenant_of(row_key: str) -> str | None:
+    return row_key[len(TENANT_PREFIX) :] if row_key.startswith(TENANT_PREFIX) else None
+
+
+def wave_title(wave: int | None) -> str:
+    if wave is None:
+        return "no wave"
+    return f"wave {wave} (canary)" if wave == 0 else f"wave {wave}"
+
+
+def health_counts(tenants: Iterable[TenantState]) -> Text:
+    """ "11 healthy · 1 degraded", worst state first."""
+    counts = Counter(tenant.health for tenant in tenants)
+    text = Text()
+    for health in Health:
+        if counts[health]:
+            if text:
+                text.append(" · ")
+            text.append(f"{counts[health]} {health.value}", fmt.health_style(health))
+    return text
+
+
+def wave_summary(wave: int | None, tenants: list[TenantState]) -> Text:
+    noun = "tenant" if len(tenants) == 1 else "tenants"
+    text = Text(f"▼ {wave_title(wave)}", style="bold")
+    text.append(f" · {len(tenants)} {noun} · ")
+    text.append_text(health_counts(tenants))
+    # A rollout in progress shows as Applications out of sync with the repo.
+    behind = sum(1 for t in tenants if t.app is not None and t.app.sync_status == "OutOfSync")
+    if behind:
+        text.append(f" · ↻ {behind} out of sync", style=fmt.WARN)
+    return text
+
+
+def tenant_matches(tenant: TenantState, query: str, smoke: SmokeOutcome | None = None) -> bool:
+    """The `/` filter: a case-insensitive part of the name, or a state word (health, sync,
+    S3, maintenance, drift, "smoke fail")."""
+    query = query.strip().lower()
+    if not query:
+        return True
+    words = [tenant.name, tenant.health.value, tenant.environment]
+    if tenant.app is not None:
+        words.append(tenant.app.sync_status)
+    if tenant.s3 is not None:
+        words.append(f"s3 {tenant.s3.state}")
+    if tenant.web is not None and tenant.web.maintenance:
+        words.append("maintenance")
+    words.extend(tenant.drift)
+    if smoke is not None:
+        words.append(f"smoke {smoke.result}")
+    return any(query in word.lower() for word in words)
+
+
+def tenant_cells(
+    tenant: TenantState, now: datetime, smoke: SmokeOutcome | None = None
+) -> tuple[Text, ...]:
+    name = fmt.cell(tenant.name, "bold" if tenant.health is not Health.HEALTHY else "")
+    return (
+        name,
+        fmt.health_text(tenant.health),
+        fmt.sync_text(tenant.app.sync_status if tenant.app else None),
+        fmt.smoke_text(smoke, now, tenant.app.sync_revision if tenant.app else ""),
+        fmt.pods_text(tenant),
+        fmt.restarts_text(sum(pod.restarts for pod in tenant.pods)),
+        fmt.version_text(tenant.web),
+        fmt.maintenance_text(tenant.web),
+        fmt.s3_text(tenant.s3),
+        fmt.cell(tenant.environment),
+        fmt.cell(fmt.age(now, fmt.data_checked_at(tenant)), fmt.MUTED),
+        fmt.drift_text(tenant.drift),
+    )
+
+
+def _fit(cells: tuple[Text, ...]) -> tuple[Text, ...]:
+    """Cut each cell one short of its column, keeping the space that separates columns."""
+    for text, column in zip(cells, COLUMNS, strict=True):
+        if text.cell_len >= column.width:
+            text.truncate(column.width - 1, overflow="ellipsis")
+    return cells
+
+
+def _spread(text: Text) -> tuple[Text, ...]:
+    """Cut one line into per-column pieces so it reads as a single line across the table."""
+    offsets = []
+    position = 0
+    for column in COLUMNS[:-1]:
+        position += column.width
+        offsets.append(position)
+    padded = text.copy()
+    padded.pad_right(max(0, position - len(padded)))
+    pieces = padded.divide(offsets)
+    return tuple(
+        Text(piece.plain, spans=piece.spans, no_wrap=True, overflow="crop", end="")
+        for piece in pieces
+    )
+
+
+class RowCache:
+    """Tenant cells kept from one build to the next. FleetState joins only the tenants that
+    changed again (the others keep the same immutable TenantState object), so a tenant whose
+    state object, smoke outcome and age texts are unchanged keeps its cells: a one-second
+    tick or a snapshot touching a few tenants does not rebuild thousands of rows (see
+    benchmarks/RESULTS.md)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, _Cached] = {}
+        self._next: dict[str, _Cached] = {}
+
+    def cells(
+        self, tenant: TenantState, now: datetime, smoke: SmokeOutcome | None = None
+    ) -> tuple[Text, ...]:
+        entry = self._entries.get(tenant.name)
+        if entry is not None and entry.state is tenant and entry.smoke is smoke:
+            ages = (fmt.age(now, entry.checked), _smoke_age(now, smoke))
+            if ages != entry.ages:
+                entry = _Cached(
+                    tenant, smoke, entry.checked, ages, _fit(tenant_cells(tenant, now, smoke))
+                )
+        else:
+            checked = fmt.data_checked_at(tenant)
+            ages = (fmt.age(now, checked), _smoke_age(now, smoke))
+            entry = _Cached(tenant, smoke, checked, ages, _fit(tenant_cells(tenant, now, smoke)))
+        self._next[tenant.name] = entry
+        return entry.cells
+
+    def finish(self) -> None:
+        """End of a build: keep only the tenants it showed."""
+        self._entries, self._next = self._next, {}
+
+
+@dataclass(frozen=True, slots=True)
+class _Cached:
+    state: TenantState
+    smoke: SmokeOutcome | None
+    checked: datetime | None  # when the tenant's probe data was taken
+    ages: tuple[str, str]  # the age texts the cells show: data, smoke result
+    cells: tuple[Text, ...]
+
+
+def _smoke_age(now: datetime, smoke: SmokeOutcome | None) -> str:
+    return fmt.age(now, smoke.checked_at) if smoke is not None else ""
+
+
+def build_rows(
+    snapshot: FleetSnapshot,
+    now: datetime,
+    query: str = "",
+    cache: RowCache | None = None,
+    smoke: Mapping[str, SmokeOutcome] | None = None,
+) -> list[Row]:
+    """Every row to show, in order: each wave's line, then its matching tenants by name.
+    `smoke` is each tenant's last smoke outcome (ops/smoke_record.py). With a `cache`,
+    unchanged tenants reuse the cells of the previous build."""
+    smoke = smoke or {}
+    cells = cache.cells if cache is not None else lambda t, now, s: _fit(tenant_cells(t, now, s))
+    rows: list[Row] = []
+    for wave in snapshot.waves():
+        members = sorted(
+            (tenant for tenant in snapshot.tenants if tenant.wave == wave),
+            key=lambda tenant: tenant.name,
+        )
+        shown = [t for t in members if tenant_matches(t, query, smoke.get(t.name))]
+        if not shown:
+            continue
+        rows.append(Row(wave_key(wave), _spread(wave_summary(wave, members))))
+        rows.extend(Row(tenant_key(t.name), cells(t, now, smoke.get(t.name))) for t in shown)
+    if cache is not None:
+        cache.finish()
+    return rows

@@ -1,0 +1,1 @@
+"""The simulated kube-apiserver: routes, the object store, watches, exec, auth and TLS."""

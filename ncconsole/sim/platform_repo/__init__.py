@@ -1,0 +1,1 @@
+"""The simulated GitOps platform repository: its files and commits."""
