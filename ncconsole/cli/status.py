@@ -17,6 +17,7 @@ from rich.text import Text
 from ncconsole.cli.fleet_reading import start_fleet
 from ncconsole.cli.options import cluster_options, format_option, repo_option, with_settings
 from ncconsole.errors import NcConsoleError
+from ncconsole.fleet.health import pods_ready
 from ncconsole.fleet.model import FleetSnapshot, Health, KindStatus, TenantState
 from ncconsole.fleet.state import FleetTimeout
 from ncconsole.settings import Settings
@@ -58,8 +59,8 @@ def read_fleet(settings: Settings) -> FleetSnapshot:
 
 def tenant_record(t: TenantState) -> dict[str, Any]:
     """One tenant as the JSON output shows it (stable keys, for scripts)."""
-    app, web, s3, dep = t.app, t.web, t.s3, t.deployment
-    running = [p for p in t.pods if p.phase != "Succeeded"]
+    app, web, s3 = t.app, t.web, t.s3
+    ready, desired = pods_ready(t.pods, t.deployment)
     return {
         "name": t.name,
         "wave": t.wave,
@@ -71,8 +72,8 @@ def tenant_record(t: TenantState) -> dict[str, Any]:
         "drift": list(t.drift),
         "sync": app.sync_status if app else None,
         "argo_health": app.health_status if app else None,
-        "pods_ready": sum(1 for p in running if p.ready),
-        "pods_desired": dep.replicas if dep else len(running),
+        "pods_ready": ready,
+        "pods_desired": desired,
         "restarts": sum(p.restarts for p in t.pods),
         "version": (web.versionstring or web.version or None) if web else None,
         "maintenance": web.maintenance if web else None,

@@ -1,20 +1,33 @@
-"""One health word and a short reason per tenant, from everything observed about it.
+"""Every judgement about one tenant, in one place: the console, `ncconsole status`, the smoke
+checks and the promotion gates all ask here, so they cannot give different answers.
 
-Each source (Argo CD, pods, status.php, bucket) gives findings; the worst health wins and the
-reasons at that level become the tenant's reason, e.g. "2 pods CrashLoopBackOff".
+- which Deployment is the Nextcloud app, which pods count, how many are ready, which are broken;
+- whether a sync is busy, whether the Application is settled at a revision, whether a rollout
+  has settled (pods replaced and Ready);
+- the health word and its short reason: each source (Argo CD, pods, status.php, bucket) gives
+  findings, the worst health wins and the reasons at that level become the tenant's reason,
+  e.g. "2 pods CrashLoopBackOff";
+- how old the tenant's outside-in data is.
+
+Pure functions over the views in fleet/model.py; nothing here does I/O.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 
+from ncconsole.fleet import watches as kinds
 from ncconsole.fleet.model import (
     AppView,
     BucketProbe,
     DeploymentView,
     Health,
+    KindState,
+    KindStatus,
     PodView,
     StatusPhpProbe,
+    TenantState,
 )
 
 # Order of Health members is worst first; index = severity rank.
@@ -42,6 +55,115 @@ S3_PROBLEMS = {
 Finding = tuple[Health, str]
 
 
+# -- the Nextcloud Deployment and its pods ----------------------------------------------------
+
+
+def main_deployment(deployments: Sequence[DeploymentView]) -> DeploymentView | None:
+    """The Nextcloud app Deployment among the chart's (metrics and cron ones aside)."""
+    candidates = [d for d in deployments if not any(word in d.name for word in ("metrics", "cron"))]
+    return min(candidates or deployments, key=lambda d: (len(d.name), d.name), default=None)
+
+
+def present_pods(pods: Sequence[PodView]) -> list[PodView]:
+    """The pods that are meant to run (finished Job-like pods aside), terminating ones included."""
+    return [pod for pod in pods if pod.phase != "Succeeded"]
+
+
+def live_pods(pods: Sequence[PodView]) -> list[PodView]:
+    """The pods that count for "ready": present and not terminating. During a rollout the
+    old pod being deleted no longer counts, the surge pod does."""
+    return [pod for pod in present_pods(pods) if not pod.deleting]
+
+
+def pods_ready(pods: Sequence[PodView], deployment: DeploymentView | None) -> tuple[int, int]:
+    """(ready, desired): Ready live pods, against the Deployment's replicas when it is known,
+    else against the live pods. The one count behind the PODS column, `status --format json`,
+    the "1/2 pods ready" reason and the smoke checks."""
+    live = live_pods(pods)
+    desired = deployment.replicas if deployment is not None else len(live)
+    return sum(1 for pod in live if pod.ready), desired
+
+
+def broken_reason(pod: PodView) -> str:
+    """Why the pod will not come up by itself (e.g. CrashLoopBackOff), or ""."""
+    return pod.reason if pod.reason in BROKEN_POD_REASONS else ""
+
+
+def broken_pods(pods: Sequence[PodView]) -> list[PodView]:
+    """Live pods in a state they do not leave by themselves."""
+    return [pod for pod in live_pods(pods) if broken_reason(pod)]
+
+
+def unready_pods(pods: Sequence[PodView]) -> list[PodView]:
+    """Live pods that are broken or simply not Ready (yet): what a smoke check fails on."""
+    return [pod for pod in live_pods(pods) if broken_reason(pod) or not pod.ready]
+
+
+def deployment_rolled_out(deployment: DeploymentView) -> bool:
+    """The Deployment controller has seen the latest spec and every replica is new and Ready."""
+    return (
+        deployment.observed_generation >= deployment.generation
+        and deployment.updated_replicas == deployment.replicas == deployment.ready_replicas
+    )
+
+
+# -- Argo CD ------------------------------------------------------------------------------------
+
+
+def sync_busy(app: AppView | None) -> str:
+    """Why a sync is in progress ("" when none is): an operation requested and not yet picked
+    up, or one Running/Terminating. A new sync must not be requested then, and a wave with
+    such a tenant may not be promoted."""
+    if app is None:
+        return ""
+    if app.operation_requested:
+        by = f" (by {app.operation_initiator})" if app.operation_initiator else ""
+        return f"a sync operation is requested{by}"
+    if app.operation_phase in ("Running", "Terminating"):
+        return f"a sync operation is {app.operation_phase}"
+    return ""
+
+
+def at_revision(app: AppView | None, revision: str) -> bool:
+    """Synced at `revision` (False when no revision is known)."""
+    return (
+        app is not None
+        and app.sync_status == "Synced"
+        and bool(revision)
+        and app.sync_revision == revision
+    )
+
+
+def app_settled(app: AppView | None, revision: str) -> bool:
+    """Synced and Healthy at `revision`, nothing running: nothing left to promote."""
+    return (
+        app is not None
+        and at_revision(app, revision)
+        and app.health_status == "Healthy"
+        and not sync_busy(app)
+    )
+
+
+def rollout_settled(tenant: TenantState | None) -> bool:
+    """The rollout is over as the fleet sees it: the Application Healthy with no sync busy,
+    the Deployment rolled out and exactly its replicas present, all Ready, none terminating.
+    Smoke checks wait for this, so they test what now runs."""
+    if tenant is None or tenant.app is None or tenant.deployment is None:
+        return False
+    deployment = tenant.deployment
+    present = present_pods(tenant.pods)
+    return (
+        tenant.app.health_status == "Healthy"
+        and not sync_busy(tenant.app)
+        and deployment_rolled_out(deployment)
+        and len(present) == deployment.replicas
+        and all(pod.ready and not pod.deleting for pod in present)
+    )
+
+
+# -- the health word and its reason -------------------------------------------------------------
+
+
 def app_findings(app: AppView) -> list[Finding]:
     found: list[Finding] = []
     if app.operation_phase in ("Failed", "Error"):
@@ -61,11 +183,9 @@ def app_findings(app: AppView) -> list[Finding]:
 
 
 def pod_findings(pods: Sequence[PodView], deployment: DeploymentView | None) -> list[Finding]:
-    running = [p for p in pods if p.phase not in ("Succeeded",) and not p.deleting]
     broken: dict[str, int] = {}
-    for pod in running:
-        if pod.reason in BROKEN_POD_REASONS:
-            broken[pod.reason] = broken.get(pod.reason, 0) + 1
+    for pod in broken_pods(pods):
+        broken[pod.reason] = broken.get(pod.reason, 0) + 1
     found: list[Finding] = [
         (Health.DEGRADED, f"{count} pod{'s' if count > 1 else ''} {reason}")
         for reason, count in sorted(broken.items())
@@ -73,8 +193,7 @@ def pod_findings(pods: Sequence[PodView], deployment: DeploymentView | None) -> 
     if deployment is not None and deployment.replicas == 0:
         found.append((Health.DEGRADED, "scaled to 0"))
         return found
-    desired = deployment.replicas if deployment is not None else len(running)
-    ready = sum(1 for p in running if p.ready)
+    ready, desired = pods_ready(pods, deployment)
     if ready < desired and not broken:
         found.append((Health.PROGRESSING, f"{ready}/{desired} pods ready"))
     return found
@@ -103,6 +222,46 @@ def combine(findings: Sequence[Finding]) -> Finding:
     if len(reasons) > 2:
         text += f" (+{len(reasons) - 2} more)"
     return worst, text
+
+
+def assess(
+    *,
+    app: AppView | None,
+    deployment: DeploymentView | None,
+    pods: Sequence[PodView],
+    web: StatusPhpProbe | None,
+    s3: BucketProbe | None,
+    drift: Sequence[str],
+    kind_states: Mapping[str, KindState],
+) -> Finding:
+    """The tenant's health word and reason from everything observed about it. Nothing
+    observed is "unknown" ("loading" while the first lists are in flight), never healthy."""
+    findings: list[Finding] = []
+    if "not deployed" in drift:
+        findings.append((Health.MISSING, "not deployed"))
+    if app is not None:
+        findings += app_findings(app)
+    if kind_states[kinds.PODS].status == KindStatus.LIVE and (app or pods or deployment):
+        findings += pod_findings(pods, deployment)
+    if web is not None:
+        findings += web_findings(web)
+    if s3 is not None:
+        findings += s3_findings(s3)
+    if not findings:
+        observed = app is not None or pods or web is not None
+        if not observed:
+            loading = any(k.status == KindStatus.LOADING for k in kind_states.values())
+            return Health.UNKNOWN, "loading" if loading else "nothing observed"
+    return combine(findings)
+
+
+# -- age of the data ----------------------------------------------------------------------------
+
+
+def data_checked_at(tenant: TenantState) -> datetime | None:
+    """When the oldest probe result of the tenant was taken: the age of its outside-in data."""
+    times = [probe.checked_at for probe in (tenant.web, tenant.s3) if probe is not None]
+    return min(times) if times else None
 
 
 def is_unhealthy(health: Health) -> bool:

@@ -8,20 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ncconsole.fleet import watches as kinds
-from ncconsole.fleet.health import (
-    Finding,
-    app_findings,
-    combine,
-    pod_findings,
-    s3_findings,
-    web_findings,
-)
+from ncconsole.fleet.health import assess, main_deployment
 from ncconsole.fleet.model import (
     AppView,
     BucketProbe,
     DeploymentView,
     EventView,
-    Health,
     KindState,
     KindStatus,
     PlatformState,
@@ -54,12 +46,6 @@ class TenantInputs:
     events: tuple[EventView, ...]
     web: StatusPhpProbe | None
     s3: BucketProbe | None
-
-
-def main_deployment(deployments: tuple[DeploymentView, ...]) -> DeploymentView | None:
-    """The Nextcloud app Deployment among the chart's (metrics and cron ones aside)."""
-    candidates = [d for d in deployments if not any(word in d.name for word in ("metrics", "cron"))]
-    return min(candidates or deployments, key=lambda d: (len(d.name), d.name), default=None)
 
 
 def _label_wave(app: AppView | None, settings: Settings) -> int | None:
@@ -101,7 +87,15 @@ def build_tenant(
         sorted(parts.events, key=lambda e: e.last_seen or _EPOCH, reverse=True)[:EVENTS_PER_TENANT]
     )
     drift = drift_of(desired, app, settings, kind_states, repo_readable)
-    health, reason = assess(parts, deployment, pods, drift, kind_states)
+    health, reason = assess(
+        app=app,
+        deployment=deployment,
+        pods=pods,
+        web=parts.web,
+        s3=parts.s3,
+        drift=drift,
+        kind_states=kind_states,
+    )
     return TenantState(
         name=name,
         wave=desired.wave if desired else _label_wave(app, settings),
@@ -121,32 +115,6 @@ def build_tenant(
         health=health,
         reason=reason,
     )
-
-
-def assess(
-    parts: TenantInputs,
-    deployment: DeploymentView | None,
-    pods: tuple[PodView, ...],
-    drift: tuple[str, ...],
-    kind_states: Mapping[str, KindState],
-) -> tuple[Health, str]:
-    findings: list[Finding] = []
-    if "not deployed" in drift:
-        findings.append((Health.MISSING, "not deployed"))
-    if parts.app is not None:
-        findings += app_findings(parts.app)
-    if kind_states[kinds.PODS].status == KindStatus.LIVE and (parts.app or pods or deployment):
-        findings += pod_findings(pods, deployment)
-    if parts.web is not None:
-        findings += web_findings(parts.web)
-    if parts.s3 is not None:
-        findings += s3_findings(parts.s3)
-    if not findings:
-        observed = parts.app is not None or pods or parts.web is not None
-        if not observed:
-            loading = any(k.status == KindStatus.LOADING for k in kind_states.values())
-            return Health.UNKNOWN, "loading" if loading else "nothing observed"
-    return combine(findings)
 
 
 def platform_state(

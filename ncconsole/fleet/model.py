@@ -83,6 +83,8 @@ class AppView:
     health_status: str = "Unknown"
     health_message: str = ""
     operation_requested: bool = False
+    # Who requested the pending operation (initiatedBy.username), "" when unknown or none.
+    operation_initiator: str = ""
     operation_phase: str = ""
     operation_message: str = ""
     operation_started: datetime | None = None

@@ -3,20 +3,23 @@ refresh (DOMAIN.md §2). Following a sync by watch: argocd_follow.py; Applicatio
 strategies: appset_strategy.py.
 
 A sync is a merge patch of the Application's top-level `operation`. That skips Argo CD's own
-"operation already in progress" check, so `request_sync` reads first, refuses when an
-operation is set or running, and patches with the resourceVersion it read (409 otherwise).
+"operation already in progress" check, so `request_sync` reads first, refuses when the
+caller's rule (fleet/health.sync_busy: an operation set or running) says a sync is busy, and
+patches with the resourceVersion it read (409 otherwise).
 `sync_state` says where a requested sync stands by the "done" rules.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ncconsole.errors import NcConsoleError
+from ncconsole.fleet.model import AppView
 from ncconsole.kube.connection import ApiStatusError, KubeConnection
-from ncconsole.kube.views import parse_time
+from ncconsole.kube.views import parse_app, parse_time
 
 ARGO = "/apis/argoproj.io/v1alpha1"
 MERGE_PATCH = "application/merge-patch+json"
@@ -37,18 +40,6 @@ def get_app(conn: KubeConnection, namespace: str, name: str) -> Obj:
     return conn.get_json(app_path(namespace, name))
 
 
-def operation_in_progress(app: Obj) -> str:
-    """Why a sync must not be requested now ("" when it may)."""
-    name = (app.get("metadata") or {}).get("name", "?")
-    if app.get("operation"):
-        who = ((app["operation"].get("initiatedBy") or {}).get("username")) or "someone"
-        return f"Application {name} already has an operation requested (by {who})"
-    phase = ((app.get("status") or {}).get("operationState") or {}).get("phase")
-    if phase in ("Running", "Terminating"):
-        return f"Application {name} has a sync operation {phase}"
-    return ""
-
-
 @dataclass(frozen=True)
 class SyncRequest:
     """A requested sync: what to follow."""
@@ -67,15 +58,17 @@ def request_sync(
     *,
     user: str,
     reason: str,
+    busy: Callable[[AppView], str],
     revision: str = "",
     retry_limit: int = 2,
 ) -> SyncRequest:
-    """Patch `operation` onto the Application; SyncRefused when one is in progress or the
-    Application changed between the read and the patch (409)."""
+    """Patch `operation` onto the Application; SyncRefused when `busy` (the fleet's rule for
+    "a sync is in progress") gives a reason on the Application as read, or when it changed
+    between the read and the patch (409)."""
     app = get_app(conn, namespace, name)
-    busy = operation_in_progress(app)
-    if busy:
-        raise SyncRefused(f"{busy}; wait for it to finish")
+    why = busy(parse_app(app))
+    if why:
+        raise SyncRefused(f"Application {name}: {why}; wait for it to finish")
     request_id = str(uuid.uuid4())
     sync: Obj = {"prune": False, "syncStrategy": {"hook": {}}, "syncOptions": []}
     if revision:

@@ -138,6 +138,9 @@ def parse_app(obj: dict[str, Any]) -> AppView:
         health_status=health_status if health_status in APP_HEALTH else "Unknown",
         health_message=_str(health.get("message")),
         operation_requested=bool(obj.get("operation")),
+        operation_initiator=_str(
+            _dict(_dict(obj.get("operation")).get("initiatedBy")).get("username")
+        ),
         operation_phase=_str(op_state.get("phase")),
         operation_message=_str(op_state.get("message")),
         operation_started=parse_time(op_state.get("startedAt")),

@@ -2,7 +2,8 @@
 skipped, with a message and its duration.
 
 Cluster state (Application, Deployment, pods) comes from a FleetSnapshot's TenantState — the
-same view the console shows, no extra GETs; status.php, occ, the bucket, the Secret and the
+same view the console shows, no extra GETs, judged by the same rules (fleet/health.py);
+status.php, occ, the bucket, the Secret and the
 TLS certificate are asked fresh, because a smoke check must not trust a cached probe.
 """
 
@@ -20,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ncconsole.errors import NcConsoleError
+from ncconsole.fleet.health import live_pods, pods_ready, sync_busy, unready_pods
 from ncconsole.fleet.model import StatusPhpProbe, TenantState
 from ncconsole.fleet.smoke_record import SmokeOutcome, SmokeRecord
 from ncconsole.kube.connection import ApiStatusError, ApiUnreachable, KubeConnection
@@ -132,7 +134,7 @@ class SmokeChecker:
             return FAIL, f"no Application {t.app_name}"
         if app.operation_phase in ("Failed", "Error"):
             return FAIL, f"last sync {app.operation_phase}: {app.operation_message}"
-        if app.health_status == "Progressing" or app.operation_phase == "Running":
+        if app.health_status == "Progressing" or sync_busy(app):
             return WARN, f"{app.sync_status}, {app.health_status} (sync in progress)"
         if app.sync_status == "OutOfSync" and app.health_status == "Healthy":
             # A newer revision waits to be rolled out: not promoted yet, not broken.
@@ -146,14 +148,14 @@ class SmokeChecker:
         dep = t.deployment
         if dep is None:
             return FAIL, f"no Nextcloud Deployment in {t.namespace}"
-        text = f"{dep.ready_replicas}/{dep.replicas} ready"
-        return (PASS if dep.ready_replicas == dep.replicas else FAIL), text
+        ready, desired = pods_ready(t.pods, dep)
+        return (PASS if ready == desired else FAIL), f"{ready}/{desired} ready"
 
     def _pods(self, t: TenantState) -> tuple[str, str]:
-        pods = [p for p in t.pods if p.phase != "Succeeded" and not p.deleting]
+        pods = live_pods(t.pods)
         if not pods:
             return FAIL, "no pods"
-        bad = [p for p in pods if p.reason in ("CrashLoopBackOff", "Error") or not p.ready]
+        bad = unready_pods(t.pods)
         if bad:
             return FAIL, ", ".join(
                 f"{p.name} {p.reason or p.phase} ({p.restarts} restarts)" for p in bad[:3]

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from rich.text import Text
 
+from ncconsole.fleet.health import pods_ready
 from ncconsole.fleet.model import BucketProbe, Health, StatusPhpProbe, TenantState
 from ncconsole.fleet.smoke_record import SmokeOutcome
 
@@ -93,16 +94,8 @@ def version_text(probe: StatusPhpProbe | None) -> Text:
     return cell(probe.versionstring or probe.version or "?")
 
 
-def pods_ready(tenant: TenantState) -> tuple[int, int]:
-    """(ready, desired): desired from the Deployment when known, else the pods present."""
-    ready = sum(1 for pod in tenant.pods if pod.ready and not pod.deleting)
-    if tenant.deployment is not None:
-        return tenant.deployment.ready_replicas, tenant.deployment.replicas
-    return ready, len(tenant.pods)
-
-
 def pods_text(tenant: TenantState) -> Text:
-    ready, desired = pods_ready(tenant)
+    ready, desired = pods_ready(tenant.pods, tenant.deployment)
     style = GOOD if desired and ready >= desired else (BAD if desired else MUTED)
     return cell(f"{ready}/{desired}", style)
 
@@ -152,12 +145,6 @@ def smoke_text(outcome: SmokeOutcome | None, now: datetime, revision: str = "") 
     if revision and outcome.revision and outcome.revision != revision:
         style = MUTED
     return labelled(symbol, f"{outcome.result} {age(now, outcome.checked_at)}", style)
-
-
-def data_checked_at(tenant: TenantState) -> datetime | None:
-    """When the oldest probe result of the tenant was taken: the age of its outside-in data."""
-    times = [probe.checked_at for probe in (tenant.web, tenant.s3) if probe is not None]
-    return min(times) if times else None
 
 
 def human_bytes(value: int | None) -> str:

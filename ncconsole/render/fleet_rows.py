@@ -13,6 +13,7 @@ from datetime import datetime
 
 from rich.text import Text
 
+from ncconsole.fleet.health import data_checked_at
 from ncconsole.fleet.model import FleetSnapshot, Health, TenantState
 from ncconsole.fleet.smoke_record import SmokeOutcome
 from ncconsole.render import cells as fmt
@@ -128,7 +129,7 @@ def tenant_cells(
         fmt.maintenance_text(tenant.web),
         fmt.s3_text(tenant.s3),
         fmt.cell(tenant.environment),
-        fmt.cell(fmt.age(now, fmt.data_checked_at(tenant)), fmt.MUTED),
+        fmt.cell(fmt.age(now, data_checked_at(tenant)), fmt.MUTED),
         fmt.drift_text(tenant.drift),
     )
 
@@ -179,7 +180,7 @@ class RowCache:
                     tenant, smoke, entry.checked, ages, _fit(tenant_cells(tenant, now, smoke))
                 )
         else:
-            checked = fmt.data_checked_at(tenant)
+            checked = data_checked_at(tenant)
             ages = (fmt.age(now, checked), _smoke_age(now, smoke))
             entry = _Cached(tenant, smoke, checked, ages, _fit(tenant_cells(tenant, now, smoke)))
         self._next[tenant.name] = entry

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from ncconsole.fleet.health import sync_busy
 from ncconsole.kube.appset_strategy import read_appset_strategy
 from ncconsole.kube.argocd import (
     DEGRADED,
@@ -58,7 +59,7 @@ def head(sim: Simulator) -> str:
 def test_sync_is_followed_to_done_at_the_new_revision(sim: Simulator, conn: KubeConnection) -> None:
     target = head(sim)
     wait_until(lambda: get_app(conn, NS, "nc-canary")["status"]["sync"]["revision"] == target)
-    request = request_sync(conn, NS, "nc-canary", user="tester", reason="wave 0")
+    request = request_sync(conn, NS, "nc-canary", user="tester", reason="wave 0", busy=sync_busy)
     app = get_app(conn, NS, "nc-canary")
     operation = app.get("operation") or app["status"]["operationState"]["operation"]
     assert operation["initiatedBy"] == {"username": "ncconsole:tester"}
@@ -75,16 +76,16 @@ def test_sync_is_followed_to_done_at_the_new_revision(sim: Simulator, conn: Kube
 
 
 def test_a_second_sync_is_refused_while_one_is_requested(conn: KubeConnection) -> None:
-    request_sync(conn, NS, "nc-alpha", user="tester", reason="first")
-    with pytest.raises(SyncRefused, match="nc-alpha already has an operation requested"):
-        request_sync(conn, NS, "nc-alpha", user="tester", reason="second")
+    request_sync(conn, NS, "nc-alpha", user="tester", reason="first", busy=sync_busy)
+    with pytest.raises(SyncRefused, match="nc-alpha: a sync operation is requested"):
+        request_sync(conn, NS, "nc-alpha", user="tester", reason="second", busy=sync_busy)
 
 
 def test_failed_and_degraded_syncs_stop_the_wait(conn: KubeConnection) -> None:
-    broken = request_sync(conn, NS, "nc-broken", user="tester", reason="wave 1")
+    broken = request_sync(conn, NS, "nc-broken", user="tester", reason="wave 1", busy=sync_busy)
     result = follow_sync(conn, broken, timeout=20)
     assert result.state.state == FAILED and "admission webhook" in result.state.message
-    crashy = request_sync(conn, NS, "nc-crashy", user="tester", reason="wave 1")
+    crashy = request_sync(conn, NS, "nc-crashy", user="tester", reason="wave 1", busy=sync_busy)
     result = follow_sync(conn, crashy, timeout=20)
     assert result.state.state == DEGRADED and "progress deadline" in result.state.message
 

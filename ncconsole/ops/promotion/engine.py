@@ -14,6 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from ncconsole.errors import NcConsoleError
+from ncconsole.fleet.health import sync_busy
 from ncconsole.fleet.model import FleetSnapshot
 from ncconsole.kube.appset_strategy import AppSetStrategy
 from ncconsole.kube.argocd import DONE, FINAL, WAITING, SyncRefused, SyncState, request_sync
@@ -270,7 +271,7 @@ class WavePromotion:
         self._set(row.tenant, Phase.SYNCING, "requesting sync", start=True)
         try:
             request = request_sync(
-                self.conn, self.settings.argocd_namespace, row.app, user=self.user,
+                self.conn, self.settings.argocd_namespace, row.app, user=self.user, busy=sync_busy,
                 reason=f"ncconsole: promote wave {o.wave}", revision=target,
                 retry_limit=o.retry_limit,
             )  # fmt: skip

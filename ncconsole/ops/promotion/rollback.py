@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from ncconsole.fleet.health import sync_busy
 from ncconsole.kube.argocd import (
     DONE,
     FINAL,
@@ -128,6 +129,7 @@ def run_rollback(
         try:
             request = request_sync(
                 conn, settings.argocd_namespace, plan.app, user=user or current_user(),
+                busy=sync_busy,
                 reason=f"ncconsole: rollback to history {plan.target_id}",
                 revision=plan.target_revision,
             )  # fmt: skip

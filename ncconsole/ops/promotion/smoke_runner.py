@@ -4,28 +4,13 @@ once its rollout has settled, and records the outcome in the shared smoke record
 
 from __future__ import annotations
 
-from ncconsole.fleet.model import FleetSnapshot, TenantState
+from ncconsole.fleet.health import rollout_settled
+from ncconsole.fleet.model import FleetSnapshot
 from ncconsole.fleet.smoke_record import SmokeOutcome, SmokeRecord
 from ncconsole.fleet.state import FleetState, FleetTimeout
 from ncconsole.kube.connection import ApiUnreachable, KubeConnection
 from ncconsole.ops.smoke import SmokeChecker
 from ncconsole.settings import Settings
-
-
-def _settled(tenant: TenantState | None) -> bool:
-    """The rollout is over as the fleet sees it: app Healthy, pods replaced and Ready."""
-    if tenant is None or tenant.app is None or tenant.deployment is None:
-        return False
-    dep = tenant.deployment
-    pods = [p for p in tenant.pods if p.phase != "Succeeded"]
-    return (
-        tenant.app.health_status == "Healthy"
-        and not tenant.app.operation_requested
-        and dep.observed_generation >= dep.generation
-        and dep.updated_replicas == dep.replicas == dep.ready_replicas
-        and len(pods) == dep.replicas
-        and all(p.ready and not p.deleting for p in pods)
-    )
 
 
 class FleetSmoke:
@@ -52,7 +37,7 @@ class FleetSmoke:
 
     def __call__(self, tenant: str) -> SmokeOutcome:
         def ready(snapshot: FleetSnapshot) -> bool:
-            return _settled(snapshot.tenant(tenant))
+            return rollout_settled(snapshot.tenant(tenant))
 
         try:
             snapshot = self.fleet.wait_for(ready, self.settle)

@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
+from ncconsole.fleet.health import app_settled, at_revision, sync_busy
 from ncconsole.fleet.model import FleetSnapshot, TenantState
 from ncconsole.fleet.smoke_record import for_cluster
 from ncconsole.kube.appset_strategy import AppSetStrategy, RollingStep
@@ -40,13 +41,10 @@ class TenantWave:
     sync: str
     smoke: SmokeOutcome | None  # the latest recorded, fresh or not
     smoke_fresh: bool  # passed-or-failed at the target revision within the max age
+    # Synced and Healthy at the target revision, nothing running (fleet/health.app_settled).
+    settled: bool = False
     step: int | None = None  # RollingSync step (1-based; -1 = no step), None in manual mode
     step_status: str = ""  # RollingSync applicationStatus status
-
-    @property
-    def settled(self) -> bool:
-        """Synced and Healthy at the target revision, nothing running."""
-        return self.at_target and self.healthy and not self.busy
 
     def problems(self) -> list[str]:
         """Why this tenant is not settled, in words."""
@@ -113,17 +111,6 @@ def resolve_revision(snapshot: FleetSnapshot, given: str) -> str:
     return matches[0] if len(matches) == 1 else given
 
 
-def _busy(tenant: TenantState) -> str:
-    app = tenant.app
-    if app is None:
-        return ""
-    if app.operation_requested:
-        return "a sync operation is requested"
-    if app.operation_phase in ("Running", "Terminating"):
-        return f"a sync operation is {app.operation_phase}"
-    return ""
-
-
 def tenant_wave(
     tenant: TenantState,
     revision: str,
@@ -147,13 +134,14 @@ def tenant_wave(
         exists=app is not None,
         synced=synced,
         healthy=app is not None and app.health_status == "Healthy",
-        at_target=synced and bool(revision) and app is not None and app.sync_revision == revision,
+        at_target=at_revision(app, revision),
         revision=app.sync_revision if app else "",
-        busy=_busy(tenant),
+        busy=sync_busy(app),
         health=f"{health}{message}",
         sync=app.sync_status if app else "",
         smoke=smoke,
         smoke_fresh=smoke is not None and smoke.fresh(revision, max_age),
+        settled=app_settled(app, revision),
         step=step,
         step_status=step_status,
     )
