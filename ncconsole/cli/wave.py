@@ -250,13 +250,12 @@ def wave_promote(
     if force and not dry_run:
         _confirm_force(wave)
     with sigterm_interrupts(), WaveSession(settings).open() as session:
-        plan = session.promotion(options).plan()
+        promotion = session.promotion(options)
+        plan = promotion.plan()
         warn(session.record.problem)
-        status = plan.wave(wave)
-        assert status is not None
-        names = [t.tenant for t in status.tenants]
+        names = plan.tenants()
         # A wave the gates will refuse anyway is refused without asking first.
-        if not dry_run and not yes and (force or not status.blockers):
+        if not dry_run and not yes and (force or not plan.status.blockers):
             question = (
                 f"Promote wave {wave} ({len(names)} tenants: {', '.join(names[:6])}"
                 f"{' ...' if len(names) > 6 else ''}) to {plan.target_revision[:12]}?"
@@ -265,13 +264,13 @@ def wave_promote(
                 raise ConfirmationRequired(f"promotion of wave {wave} not confirmed; pass --yes")
         rich = output_format == "text" and Console(stderr=True).is_terminal
         display = RichProgress(names) if rich else PlainProgress()
-        promotion = session.promotion(options, display)
+        promotion.on_progress = display
         try:
             if isinstance(display, RichProgress):
                 with display.progress:
-                    report = promotion.run()
+                    report = promotion.run(plan)
             else:
-                report = promotion.run()
+                report = promotion.run(plan)
         except GateRefused as err:
             return _refusal(err, output_format)
     if output_format == "json":

@@ -182,6 +182,25 @@ class Auditor:
         self.finish(act)
 
 
+@contextlib.contextmanager
+def audited(
+    auditor: Auditor | None,
+    action: str,
+    target: str,
+    args: Mapping[str, Any] | None = None,
+    *,
+    namespace: str | None = None,
+    reason: str = "NcconsoleAction",
+) -> Iterator[AuditAction]:
+    """`auditor.action(...)`, or the same record kept nowhere when there is no auditor (a
+    library caller, a test): callers write one code path either way."""
+    if auditor is None:
+        yield AuditAction(action, target, dict(args or {}), namespace, reason)
+        return
+    with auditor.action(action, target, args, namespace=namespace, reason=reason) as act:
+        yield act
+
+
 def read_audit(path: Path | None = None, since: timedelta | None = None) -> list[dict[str, Any]]:
     """The audit lines (oldest first), those that started within `since` if given.
     Unreadable lines are skipped; a missing file is an empty trail."""

@@ -119,6 +119,7 @@ class NcConsoleApp(App[None]):
     def on_unmount(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
+        self.ops.close()
         self.source.stop()
 
     # --- actions later issues extend ------------------------------------------------------

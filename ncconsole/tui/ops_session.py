@@ -1,5 +1,6 @@
-"""What the console's action screens share: one API connection, the auditor, occ history
-per tenant and the last smoke result per tenant (the shared record, ops/smoke_record.py)."""
+"""What the console's action screens share: one API connection, the auditor, one wave
+session (promotions and the ApplicationSet's strategy), occ history per tenant and the last
+smoke result per tenant (the shared record, fleet/smoke_record.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import Any
 from ncconsole.fleet.smoke_record import SmokeResults
 from ncconsole.ops.audit import Auditor
 from ncconsole.ops.cluster import KubeConnection, connect_cluster
+from ncconsole.ops.errors import OpsError
+from ncconsole.ops.promotion.session import WaveSession
 from ncconsole.settings import Settings, xdg_dir
 
 HISTORY_LIMIT = 100
@@ -25,6 +28,8 @@ class OpsSession:
         self._lock = threading.Lock()
         self._conn: KubeConnection | None = None
         self._auditor: Auditor | None = None
+        self._waves: WaveSession | None = None
+        self._waves_lock = threading.Lock()
         # Read by the fleet rows and the waves screen; written by every smoke run.
         self.smoke = SmokeResults()
 
@@ -42,6 +47,24 @@ class OpsSession:
             if self._auditor is None:
                 self._auditor = Auditor(self.settings, conn)
             return self._auditor
+
+    def waves(self) -> WaveSession:
+        """The console's one wave session on the live fleet, opened on first use (it waits
+        for the fleet's first complete snapshot and reads the ApplicationSet's strategy)."""
+        with self._waves_lock:
+            if self._waves is None:
+                fleet: Any = self.source
+                if not hasattr(fleet, "wait_for"):
+                    raise OpsError("waves need the live fleet (this console shows a fixed one)")
+                self._waves = WaveSession(
+                    self.settings, conn=self.connection(), fleet=fleet, record=self.smoke.record
+                ).open()
+            return self._waves
+
+    def close(self) -> None:
+        """The console is going away: the wave session's smoke checkers are closed."""
+        if self._waves is not None:
+            self._waves.close()
 
 
 class OccHistory:

@@ -89,7 +89,7 @@ def test_cached_view_sees_another_writer_only_when_rechecking(tmp_path: Path) ->
 
 def test_a_pass_recorded_on_another_cluster_does_not_satisfy_the_gate() -> None:
     """accept and prod share tenant names and revisions: a pass on one is not a pass here."""
-    from ncconsole.ops.promotion.waves import wave_overview
+    from ncconsole.ops.promotion.gates import wave_overview
     from ncconsole.settings import Settings
     from tests.fixtures.demo_fleet import FROZEN_NOW, demo_snapshot
 

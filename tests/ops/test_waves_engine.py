@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ncconsole.kube.appset_strategy import appset_path
 from ncconsole.kube.lease import PromotionLease, lease_holder
 from ncconsole.ops.audit import read_audit
 from ncconsole.ops.errors import AccessDenied, ReadOnlyRefused
@@ -265,3 +266,19 @@ def test_a_lease_taken_over_mid_promotion_starts_no_more_tenants(tmp_path: Path)
             "not started: the promotion Lease was taken over or deleted",
         )
         assert report.outcome == "failed" and "taken over" in report.message
+
+
+def test_the_strategy_is_read_once_per_session_and_on_refresh(tmp_path: Path) -> None:
+    fleet = tenants(("canary", 0, {}), ("alpha", 1, {}))
+    appset = {"mode": "rolling_sync", "steps": [{"waves": [0]}, {"waves": [1], "max_update": 0}]}
+    with platform(tmp_path, fleet, applicationset=appset) as (_, s):
+        assert s.conn is not None
+        path = appset_path(s.settings.argocd_namespace, s.settings.applicationset)
+        s.conn.request_json("DELETE", path, None, None)
+        # Read when the session opened: one read serves the overview and every promotion.
+        assert s.overview().mode == "rolling_sync"
+        promotion = s.promotion(PromotionOptions(wave=1, dry_run=True))
+        plan = promotion.plan()
+        assert plan.mode == "rolling_sync" and plan.tenants() == ["alpha"]
+        assert promotion.run(plan).mode == "rolling_sync"
+        assert s.refresh_strategy() is None and s.overview().mode == "manual"

@@ -1,11 +1,14 @@
-"""Wave promotion: the waves at a glance, gates, the promotion engine and rollback.
+"""Wave promotion: the waves at a glance (waves.py), every gate (gates.py), one tenant's sync,
+follow and smoke (tenant_sync.py), the promotion engine (engine.py) and rollback.
 
 overview = wave_overview(snapshot, settings, strategy, SmokeRecord().load())
-report = WavePromotion(conn, settings, PromotionOptions(wave=1), snapshot=..., ...).run()
+promotion = WavePromotion(conn, settings, PromotionOptions(wave=1), snapshot=..., ...)
+report = promotion.run(promotion.plan())
 """
 
 from ncconsole.fleet.smoke_record import SmokeRecord
-from ncconsole.ops.promotion.engine import WavePromotion
+from ncconsole.ops.promotion.engine import PromotionPlan, WavePromotion
+from ncconsole.ops.promotion.gates import wave_overview
 from ncconsole.ops.promotion.model import (
     Blocker,
     GateRefused,
@@ -17,7 +20,7 @@ from ncconsole.ops.promotion.model import (
 )
 from ncconsole.ops.promotion.rollback import RollbackPlan, plan_rollback, run_rollback
 from ncconsole.ops.promotion.smoke_runner import FleetSmoke
-from ncconsole.ops.promotion.waves import WaveOverview, WaveStatus, wave_overview
+from ncconsole.ops.promotion.waves import WaveOverview, WaveStatus
 
 __all__ = [
     "Blocker",
@@ -25,6 +28,7 @@ __all__ = [
     "GateRefused",
     "Phase",
     "PromotionOptions",
+    "PromotionPlan",
     "PromotionReport",
     "RollbackPlan",
     "SmokeOutcome",

@@ -1,5 +1,6 @@
-"""Promote one wave: gates, the Lease, then per Application (at most K at a time) request a
-sync, follow it to done, run the tenant's smoke checks. A failure stops new starts unless
+"""Promote one wave: `plan()` shows what would happen, `run(plan)` checks the gates
+(gates.py), takes the Lease, then per Application (at most K at a time) syncs, follows and
+smoke-checks it (tenant_sync.py). A failure stops new starts unless
 `continue_on_error`; `halt()` does the same on request; `interrupt()` (or Ctrl-C in the
 thread running `run`) follows nothing further. Progress goes to a callback; every step is
 audited. Nothing here prints.
@@ -12,19 +13,17 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 
 from ncconsole.errors import NcConsoleError
-from ncconsole.fleet.health import sync_busy
 from ncconsole.fleet.model import FleetSnapshot
 from ncconsole.kube.appset_strategy import AppSetStrategy
-from ncconsole.kube.argocd import DONE, FINAL, WAITING, SyncRefused, SyncState, request_sync
-from ncconsole.kube.argocd_follow import Cancel, follow_sync
-from ncconsole.kube.connection import ApiStatusError, ApiUnreachable, KubeConnection
+from ncconsole.kube.argocd_follow import Cancel
+from ncconsole.kube.connection import KubeConnection
 from ncconsole.kube.lease import LeaseHeld, PromotionLease, current_user, lease_holder
-from ncconsole.ops.audit import AuditAction, Auditor
+from ncconsole.ops.audit import Auditor, audited
 from ncconsole.ops.errors import OpsError
-from ncconsole.ops.guard import Permission, require_access, require_writable
-from ncconsole.ops.promotion.gates import check_gates
+from ncconsole.ops.promotion.gates import check_gates, lease_blockers, preflight, wave_overview
 from ncconsole.ops.promotion.model import (
     FINISHED,
     Blocker,
@@ -37,15 +36,36 @@ from ncconsole.ops.promotion.model import (
     SmokeOutcome,
     TenantProgress,
 )
-from ncconsole.ops.promotion.waves import TenantWave, WaveOverview, wave_overview
+from ncconsole.ops.promotion.tenant_sync import AUDIT_RESULT, SyncTarget, sync_and_verify
+from ncconsole.ops.promotion.waves import TenantWave, WaveOverview, WaveStatus
 from ncconsole.settings import Settings
 
 ACTION = "wave promote"
 EVENT_REASON = "NcconsolePromotion"
 
 
+@dataclass(frozen=True)
+class PromotionPlan:
+    """What `run` will do, for the user to confirm: the wave, its tenants and the target."""
+
+    overview: WaveOverview
+    status: WaveStatus  # the wave to promote, with its blockers as of planning
+
+    @property
+    def target_revision(self) -> str:
+        return self.overview.target_revision
+
+    @property
+    def mode(self) -> str:
+        return self.overview.mode
+
+    def tenants(self) -> list[str]:
+        return [t.tenant for t in self.status.tenants]
+
+
 class WavePromotion:
-    """One promotion of `options.wave`; `run()` once, `halt()`/`interrupt()` from anywhere."""
+    """One promotion of `options.wave`: `plan()`, then `run(plan)` once;
+    `halt()`/`interrupt()` from anywhere."""
 
     def __init__(
         self,
@@ -89,7 +109,7 @@ class WavePromotion:
         """Finish the running tenants, start no more."""
         if not self._halted.is_set():
             self._halted.set()
-            self._audit("halted", reason, exit_code=None)
+            self._note("halted", reason, exit_code=None)
 
     def interrupt(self) -> None:
         """Follow nothing further (the syncs already requested go on in Argo CD)."""
@@ -97,18 +117,24 @@ class WavePromotion:
         self._cancel.set()
 
     # -- planning --------------------------------------------------------------------------
-    def plan(self) -> WaveOverview:
+    def plan(self, revision: str | None = None) -> PromotionPlan:
+        """The wave as it stands now: its tenants, the target revision and the gates' verdict
+        (nothing is run). `revision` pins the target (run() re-plans at the confirmed one)."""
         o = self.options
         self.overview = wave_overview(
-            self.snapshot(), self.settings, self.strategy, self.smoke_results(),
-            revision=o.revision, smoke_max_age=o.smoke_max_age,
-        )  # fmt: skip
+            self.snapshot(),
+            self.settings,
+            self.strategy,
+            self.smoke_results(),
+            revision=o.revision if revision is None else revision,
+            smoke_max_age=o.smoke_max_age,
+        )
         status = self.overview.wave(o.wave)
         if status is None:
             known = ", ".join(str(w.wave) for w in self.overview.waves) or "none"
             raise OpsError(f"wave {o.wave}: no tenants in {self.settings.repo} (waves: {known})")
         self.progress = {t.tenant: TenantProgress(t.tenant, t.app) for t in status.tenants}
-        return self.overview
+        return PromotionPlan(self.overview, status)
 
     def _report(self, outcome: str, message: str = "", forced: list[Blocker] | None = None):
         assert self.overview is not None
@@ -118,23 +144,14 @@ class WavePromotion:
         )  # fmt: skip
 
     # -- the run ---------------------------------------------------------------------------
-    def run(self) -> PromotionReport:
+    def run(self, plan: PromotionPlan | None = None) -> PromotionReport:
+        """Promote the wave. With a `plan` (shown to and confirmed by the user) its target
+        revision is kept and the gates are judged again on the fleet as it is now."""
         o = self.options
         if not o.dry_run:
-            require_writable(self.settings, f"promote wave {o.wave}")
-            require_access(
-                self.conn,
-                Permission("patch", "applications", self.settings.argocd_namespace, "argoproj.io"),
-                *(
-                    Permission(
-                        verb, "leases", self.settings.argocd_namespace, "coordination.k8s.io"
-                    )
-                    for verb in ("create", "update")
-                ),
-            )
-        overview = self.plan()
-        status = overview.wave(o.wave)
-        assert status is not None
+            preflight(self.conn, self.settings, f"promote wave {o.wave}")
+        plan = self.plan(None if plan is None or o.revision else plan.target_revision)
+        overview, status = plan.overview, plan.status
         current = self.lease.read()
         if lease_holder(current) and not o.dry_run:  # another console is promoting: say so first
             self._refuse(self.lease.refusal(current))
@@ -143,22 +160,20 @@ class WavePromotion:
                 overview, status, self.run_smoke, concurrency=self.settings.occ.concurrency
             )
         except KeyboardInterrupt:
-            self._audit("interrupted", "interrupted while checking the gates", exit_code=130)
+            self._note("interrupted", "interrupted while checking the gates", exit_code=130)
             raise
         if o.dry_run:
-            holder = lease_holder(self.lease.read())
-            if holder:
-                blockers.append(Blocker("", f"promotion Lease held by {holder}"))
+            blockers += lease_blockers(self.lease)
             text = "; ".join(str(b) for b in blockers) or "all gates pass"
             outcome = "dry-run" if not blockers or o.force else "dry-run-refused"
             return self._report(outcome, text, blockers if o.force else [])
         if self._interrupted.is_set():  # stopped while the gates ran: nothing has moved
-            self._audit("interrupted", "interrupted before anything moved", exit_code=130)
+            self._note("interrupted", "interrupted before anything moved", exit_code=130)
             self._skip_rest()
             return self._report("interrupted", "interrupted before anything moved")
         if blockers and not o.force:
             refusal = GateRefused(o.wave, blockers)
-            self._audit("refused", str(refusal), exit_code=3)
+            self._note("refused", str(refusal), exit_code=3)
             raise refusal
         try:
             self.lease.acquire()
@@ -171,7 +186,7 @@ class WavePromotion:
             start += "; FORCED past: " + "; ".join(str(b) for b in forced)
         try:
             try:
-                self._audit("started", start, exit_code=None)
+                self._note("started", start, exit_code=None)
                 self._execute(list(status.tenants))
             except KeyboardInterrupt:  # Ctrl-C outside the loop's own handling
                 self.interrupt()
@@ -184,7 +199,7 @@ class WavePromotion:
     def _refuse(self, held: LeaseHeld) -> None:
         """Refuse (exit 3) naming who holds the Lease."""
         refusal = GateRefused(self.options.wave, [Blocker("", str(held))])
-        self._audit("refused", str(refusal), exit_code=3)
+        self._note("refused", str(refusal), exit_code=3)
         raise refusal from None
 
     def _execute(self, tenants: list[TenantWave]) -> None:
@@ -256,72 +271,62 @@ class WavePromotion:
 
     # -- one tenant ------------------------------------------------------------------------
     def _promote_guarded(self, row: TenantWave) -> None:
-        """One tenant; whatever goes wrong fails that tenant, never the whole promotion."""
-        try:
-            self._promote_one(row)
-        except NcConsoleError as err:
-            self._fail(row, str(err))
-        except Exception as err:  # a bug or an odd answer: keep the promotion accountable
-            self._fail(row, f"{type(err).__name__}: {err}")
+        """One tenant, audited from start to end; whatever goes wrong fails that tenant,
+        never the whole promotion."""
+        args = self.options.audit_args()
+        target = f"{row.namespace}/{row.app}"
+        with audited(
+            self.auditor, ACTION, target, args, namespace=row.namespace, reason=EVENT_REASON
+        ) as act:
+            try:
+                phase, message = self._promote_one(row)
+            except NcConsoleError as err:  # SyncRefused (busy, changed), the API failing, ...
+                requested = self.progress[row.tenant].synced
+                phase, message = (
+                    Phase.FAILED,
+                    str(err) if requested else f"sync not requested: {err}",
+                )
+            except Exception as err:  # a bug or an odd answer: keep the promotion accountable
+                phase, message = Phase.FAILED, f"{type(err).__name__}: {err}"
+            self._set(row.tenant, phase, message)
+            act.args["elapsed"] = round(self.progress[row.tenant].elapsed, 1)
+            act.result, act.exit_code = AUDIT_RESULT[phase]
+            act.message = message
 
-    def _promote_one(self, row: TenantWave) -> None:
+    def _promote_one(self, row: TenantWave) -> tuple[Phase, str]:
         o = self.options
         assert self.overview is not None
-        target = self.overview.target_revision if o.revision else ""
-        self._set(row.tenant, Phase.SYNCING, "requesting sync", start=True)
-        try:
-            request = request_sync(
-                self.conn, self.settings.argocd_namespace, row.app, user=self.user, busy=sync_busy,
-                reason=f"ncconsole: promote wave {o.wave}", revision=target,
+
+        def requested() -> None:
+            with self._lock:
+                self.progress[row.tenant].synced = True
+
+        return sync_and_verify(
+            self.conn,
+            SyncTarget(
+                self.settings.argocd_namespace,
+                row.app,
+                row.tenant,
+                revision=self.overview.target_revision if o.revision else "",
+                reason=f"ncconsole: promote wave {o.wave}",
                 retry_limit=o.retry_limit,
-            )  # fmt: skip
-        except (SyncRefused, ApiStatusError, ApiUnreachable) as err:
-            self._fail(row, f"sync not requested: {err}")
-            return
-        with self._lock:
-            self.progress[row.tenant].synced = True
-
-        def on_state(state: SyncState) -> None:
-            if state.state in FINAL:
-                return  # the phase after the follow says how it ended
-            phase = Phase.WAITING if state.state == WAITING else Phase.SYNCING
-            self._set(row.tenant, phase, state.message)
-
-        result = follow_sync(
-            self.conn, request, timeout=o.timeout, on_state=on_state, cancel=self._cancel
+            ),
+            user=self.user,
+            run_smoke=self.run_smoke,
+            timeout=o.timeout,
+            on_phase=lambda phase, message: self._set(row.tenant, phase, message),
+            on_requested=requested,
+            cancel=self._cancel,
+            interrupted=self._interrupted.is_set,
         )
-        if result.cancelled:
-            self._set(row.tenant, Phase.INTERRUPTED,
-                      f"not followed further ({result.state.message})")  # fmt: skip
-            self._audit_tenant(row, "interrupted", 130)
-            return
-        if result.timed_out:
-            self._fail(row, f"timed out after {o.timeout:g} s: {result.state.message}")
-            return
-        if result.state.state != DONE:
-            self._fail(row, result.state.message)
-            return
-        if self._interrupted.is_set():
-            self._set(row.tenant, Phase.INTERRUPTED, f"{result.state.message}; smoke not run")
-            self._audit_tenant(row, "interrupted", 130)
-            return
-        self._set(row.tenant, Phase.SMOKE, "running smoke checks")
-        outcome = self.run_smoke(row.tenant)
-        if not outcome.passed:
-            self._fail(row, "smoke checks failed: " + ("; ".join(outcome.reasons) or "?"))
-            return
-        self._set(row.tenant, Phase.DONE, f"{result.state.message}; smoke checks passed")
-        self._audit_tenant(row, "ok", 0)
 
-    def _fail(self, row: TenantWave, message: str) -> None:
-        self._set(row.tenant, Phase.FAILED, message)
-        self._audit_tenant(row, "failed", 1)
-
-    def _set(self, tenant: str, phase: Phase, message: str, start: bool = False) -> None:
+    def _set(self, tenant: str, phase: Phase, message: str) -> None:
         with self._lock:
             p = self.progress[tenant]
+            if phase == p.phase and message == p.message:
+                return  # the final phase, said again by the caller of sync_and_verify
             p.phase, p.message = phase, message
-            if start or p.started is None:
+            if p.started is None:
                 p.started = time.monotonic()
             if phase in FINISHED:
                 p.finished = time.monotonic()
@@ -345,23 +350,13 @@ class WavePromotion:
             outcome, message = "promoted", f"{n} tenant{'s' if n != 1 else ''} promoted"
         report = self._report(outcome, message, forced)
         result = {"promoted": "ok", "interrupted": "interrupted"}.get(outcome, "failed")
-        self._audit(result, message, exit_code=report.exit_code)
+        self._note(result, message, exit_code=report.exit_code)
         return report
 
-    def _audit(self, result: str, message: str, *, exit_code: int | None) -> None:
-        if self.auditor is None:
-            return
-        act = AuditAction(
-            ACTION, f"wave {self.options.wave}", self.options.audit_args(), None, EVENT_REASON
-        )
-        act.result, act.exit_code, act.message = result, exit_code, message
-        self.auditor.finish(act)
-
-    def _audit_tenant(self, row: TenantWave, result: str, exit_code: int) -> None:
-        if self.auditor is None:
-            return
-        p = self.progress[row.tenant]
-        args = {**self.options.audit_args(), "elapsed": round(p.elapsed, 1)}
-        act = AuditAction(ACTION, f"{row.namespace}/{row.app}", args, row.namespace, EVENT_REASON)
-        act.result, act.exit_code, act.message = result, exit_code, p.message
-        self.auditor.finish(act)
+    def _note(self, result: str, message: str, *, exit_code: int | None) -> None:
+        """One line about the whole wave: started, halted, refused, interrupted, the end."""
+        target = f"wave {self.options.wave}"
+        with audited(
+            self.auditor, ACTION, target, self.options.audit_args(), reason=EVENT_REASON
+        ) as act:
+            act.result, act.exit_code, act.message = result, exit_code, message

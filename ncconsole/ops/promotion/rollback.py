@@ -1,5 +1,6 @@
 """Roll one tenant back: sync its Application to an earlier revision from `status.history`
-(default: the one before the current), followed like a promotion and smoke-checked.
+(default: the one before the current), followed and smoke-checked like a promotion's tenant
+(tenant_sync.py).
 
 After a rollback Argo CD still compares with Git's HEAD, so the Application shows OutOfSync:
 "done" here is our operation Succeeded at the old revision, reconciled and Healthy.
@@ -11,23 +12,15 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from ncconsole.fleet.health import sync_busy
-from ncconsole.kube.argocd import (
-    DONE,
-    FINAL,
-    WAITING,
-    SyncRefused,
-    SyncState,
-    get_app,
-    request_sync,
-)
-from ncconsole.kube.argocd_follow import Cancel, follow_sync
+from ncconsole.kube.argocd import SyncRefused, get_app
+from ncconsole.kube.argocd_follow import Cancel
 from ncconsole.kube.connection import ApiStatusError, KubeConnection
 from ncconsole.kube.lease import current_user
-from ncconsole.ops.audit import AuditAction, Auditor
+from ncconsole.ops.audit import Auditor, audited
 from ncconsole.ops.errors import OpsError, Refused
 from ncconsole.ops.guard import Permission, require_access, require_writable
 from ncconsole.ops.promotion.model import Phase, ProgressCallback, RunSmoke, TenantProgress
+from ncconsole.ops.promotion.tenant_sync import AUDIT_RESULT, SyncTarget, sync_and_verify
 from ncconsole.settings import Settings
 
 
@@ -108,65 +101,48 @@ def run_rollback(
     require_access(
         conn, Permission("patch", "applications", settings.argocd_namespace, "argoproj.io")
     )
-    progress = TenantProgress(plan.tenant, plan.app)
+    progress = TenantProgress(plan.tenant, plan.app, started=time.monotonic())
 
     def emit(phase: Phase, message: str) -> None:
         progress.phase, progress.message = phase, message
         if on_progress is not None:
             on_progress(progress.copy())
 
-    def on_state(state: SyncState) -> None:
-        if state.state in FINAL:
-            return
-        emit(Phase.WAITING if state.state == WAITING else Phase.SYNCING, state.message)
+    def requested() -> None:
+        progress.synced = True
 
+    target = SyncTarget(
+        settings.argocd_namespace,
+        plan.app,
+        plan.tenant,
+        revision=plan.target_revision,
+        reason=f"ncconsole: rollback to history {plan.target_id}",
+        require_synced=False,
+        done_text=f"rolled back to {plan.target_revision[:12]}",
+    )
     args = {"history_id": plan.target_id, "revision": plan.target_revision, "timeout": timeout}
-    act = AuditAction("rollback", f"{plan.namespace}/{plan.app}", args, plan.namespace,
-                      "NcconsoleRollback")  # fmt: skip
-    progress.started = time.monotonic()
-    try:
-        emit(Phase.SYNCING, "requesting sync")
+    with audited(
+        auditor,
+        "rollback",
+        f"{plan.namespace}/{plan.app}",
+        args,
+        namespace=plan.namespace,
+        reason="NcconsoleRollback",
+    ) as act:
         try:
-            request = request_sync(
-                conn, settings.argocd_namespace, plan.app, user=user or current_user(),
-                busy=sync_busy,
-                reason=f"ncconsole: rollback to history {plan.target_id}",
-                revision=plan.target_revision,
-            )  # fmt: skip
+            phase, message = sync_and_verify(
+                conn,
+                target,
+                user=user or current_user(),
+                run_smoke=run_smoke,
+                timeout=timeout,
+                on_phase=emit,
+                on_requested=requested,
+                cancel=cancel,
+            )
         except SyncRefused as err:
             raise Refused(str(err)) from None
-        progress.synced = True
-        result = follow_sync(
-            conn, request, timeout=timeout, on_state=on_state, cancel=cancel, require_synced=False
-        )
-        if result.cancelled:
-            emit(Phase.INTERRUPTED, "not followed further")
-            act.result, act.exit_code = "interrupted", 130
-        elif result.timed_out:
-            emit(Phase.FAILED, f"timed out after {timeout:g} s: {result.state.message}")
-        elif result.state.state != DONE:
-            emit(Phase.FAILED, result.state.message)
-        else:
-            emit(Phase.SMOKE, "running smoke checks")
-            outcome = run_smoke(plan.tenant)
-            if outcome.passed:
-                emit(Phase.DONE, f"rolled back to {plan.target_revision[:12]}; smoke checks passed")
-            else:
-                emit(Phase.FAILED, "smoke checks failed: " + "; ".join(outcome.reasons))
-    except KeyboardInterrupt:
-        act.result, act.exit_code, act.message = "interrupted", 130, "interrupted by the user"
-        if auditor is not None:
-            auditor.finish(act)
-        raise
-    except OpsError as err:
-        act.result, act.exit_code, act.message = err.audit_result, err.exit_code, str(err)
-        if auditor is not None:
-            auditor.finish(act)
-        raise
-    progress.finished = time.monotonic()
-    if progress.phase == Phase.FAILED:
-        act.result, act.exit_code = "failed", 1
-    act.message = progress.message
-    if auditor is not None:
-        auditor.finish(act)
+        progress.finished = time.monotonic()
+        act.result, act.exit_code = AUDIT_RESULT[phase]
+        act.message = message
     return progress

@@ -1,5 +1,6 @@
 """What wave list, promote and rollback share: a connection, a live FleetState (the TUI's
-own, or one started here), the owning ApplicationSet's strategy and the smoke record."""
+own, or one started here), the owning ApplicationSet's strategy (read once per `open()`;
+`refresh_strategy()` reads it again) and the smoke record."""
 
 from __future__ import annotations
 
@@ -10,14 +11,16 @@ from ncconsole.kube.connection import KubeConnection, connect
 from ncconsole.ops.audit import Auditor
 from ncconsole.ops.errors import OpsError
 from ncconsole.ops.promotion.engine import WavePromotion
+from ncconsole.ops.promotion.gates import wave_overview
 from ncconsole.ops.promotion.model import ProgressCallback, PromotionOptions
 from ncconsole.ops.promotion.smoke_runner import FleetSmoke
-from ncconsole.ops.promotion.waves import WaveOverview, wave_overview
+from ncconsole.ops.promotion.waves import WaveOverview
 from ncconsole.settings import Settings
 
 
 class WaveSession:
-    """`open()` then `overview()`, `promotion(...)`, `smoke()`; `close()` at the end."""
+    """`open()` then `overview()`, `promotion(...)`, `smoke()`; `close()` at the end. One
+    session serves many promotions (the console keeps one)."""
 
     def __init__(
         self,
@@ -33,7 +36,9 @@ class WaveSession:
         self._own_fleet = fleet is None
         self.record = record or SmokeRecord()
         self.auditor: Auditor | None = None
+        self.strategy: AppSetStrategy | None = None
         self._smokers: list[FleetSmoke] = []
+        self._promotion_smoke: FleetSmoke | None = None
 
     def open(self, timeout: float = 30.0) -> WaveSession:
         if self.conn is None:
@@ -48,6 +53,7 @@ class WaveSession:
                 f"the fleet could not be read within {timeout:g} s (API or repo unavailable)"
             ) from None
         self.auditor = Auditor(self.settings, self.conn)
+        self.refresh_strategy()
         return self
 
     def close(self) -> None:
@@ -62,17 +68,19 @@ class WaveSession:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def strategy(self) -> AppSetStrategy | None:
+    def refresh_strategy(self) -> AppSetStrategy | None:
+        """Read the owning ApplicationSet's strategy again (RollingSync step statuses change
+        as its controller works); None when the ApplicationSet does not exist."""
         assert self.conn is not None
         ns, name = self.settings.argocd_namespace, self.settings.applicationset
-        return read_appset_strategy(self.conn, ns, name)
+        self.strategy = read_appset_strategy(self.conn, ns, name)
+        return self.strategy
 
     def overview(self, revision: str = "") -> WaveOverview:
         assert self.fleet is not None
         return wave_overview(
-            self.fleet.snapshot, self.settings, self.strategy(), self.record.load(),
-            revision=revision,
-        )  # fmt: skip
+            self.fleet.snapshot, self.settings, self.strategy, self.record.load(), revision=revision
+        )
 
     def smoke(self, ignore: tuple[str, ...] = (), settle: float = 30.0) -> FleetSmoke:
         assert self.fleet is not None and self.conn is not None
@@ -87,9 +95,16 @@ class WaveSession:
     ) -> WavePromotion:
         assert self.fleet is not None and self.conn is not None
         fleet = self.fleet
+        if self._promotion_smoke is None:
+            self._promotion_smoke = self.smoke()
         return WavePromotion(
-            self.conn, self.settings, options,
-            snapshot=lambda: fleet.snapshot, strategy=self.strategy(),
-            run_smoke=self.smoke(), smoke_results=self.record.load,
-            auditor=self.auditor, on_progress=on_progress,
-        )  # fmt: skip
+            self.conn,
+            self.settings,
+            options,
+            snapshot=lambda: fleet.snapshot,
+            strategy=self.strategy,
+            run_smoke=self._promotion_smoke,
+            smoke_results=self.record.load,
+            auditor=self.auditor,
+            on_progress=on_progress,
+        )

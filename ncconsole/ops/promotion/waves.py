@@ -1,10 +1,10 @@
-"""The waves at a glance: per wave its tenants, how many are at the target revision, Synced,
-Healthy and smoke-checked, and whether it may be promoted (and if not, why).
+"""The waves at a glance, as data: per wave its tenants and how many are at the target
+revision, Synced, Healthy and smoke-checked. Whether a wave may be promoted, and why not, is
+decided in gates.py (`wave_overview` fills in each wave's blockers).
 
 The mode comes from the owning ApplicationSet (DOMAIN.md §2): manual/AllAtOnce, where the
 console drives every sync, or RollingSync, where the console promotes only steps with
-`maxUpdate: 0` and flags Applications matched by no step (step -1). Every Application's own
-revision is checked either way: RollingSync's status can be stale.
+`maxUpdate: 0` and flags Applications matched by no step (step -1).
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ from datetime import timedelta
 
 from ncconsole.fleet.health import app_settled, at_revision, sync_busy
 from ncconsole.fleet.model import FleetSnapshot, TenantState
-from ncconsole.fleet.smoke_record import for_cluster
 from ncconsole.kube.appset_strategy import AppSetStrategy, RollingStep
 from ncconsole.ops.promotion.model import Blocker, SmokeOutcome
-from ncconsole.settings import Settings
 
 MANUAL, ROLLING = "manual", "rolling_sync"
 
@@ -147,108 +145,14 @@ def tenant_wave(
     )
 
 
-def wave_overview(
-    snapshot: FleetSnapshot,
-    settings: Settings,
-    strategy: AppSetStrategy | None,
-    smoke: dict[str, SmokeOutcome],
-    *,
-    revision: str = "",
-    smoke_max_age: timedelta = timedelta(minutes=30),
-) -> WaveOverview:
-    """Every wave of the repo's tenants with its counts and blockers (nothing is run)."""
-    target = resolve_revision(snapshot, revision)
-    smoke = for_cluster(smoke, snapshot.cluster)
-    rolling = strategy is not None and strategy.type == "RollingSync"
-    rows = [
-        tenant_wave(t, target, smoke.get(t.name), smoke_max_age, strategy)
-        for t in snapshot.tenants
-        if t.in_repo and t.wave is not None
-    ]
-    by_wave: dict[int, list[TenantWave]] = {}
-    for row in rows:
-        by_wave.setdefault(row.wave, []).append(row)
-    waves = []
-    for number in sorted(by_wave):
-        members = tuple(sorted(by_wave[number], key=lambda r: r.tenant))
-        earlier = [r for w, rs in by_wave.items() if w < number for r in rs]
-        blockers = earlier_wave_blockers(earlier)
-        blockers += [Blocker(r.tenant, r.busy) for r in members if r.busy]
-        blockers += [Blocker(r.tenant, "no Application") for r in members if not r.exists]
-        step, max_update = None, None
-        if rolling and strategy is not None:
-            step, max_update, step_blockers = _rolling_blockers(strategy, members)
-            blockers += step_blockers
-        if not target:
-            blockers.append(Blocker("", "no target revision known (no Application has one)"))
-        waves.append(
-            WaveStatus(
-                number,
-                members,
-                tuple(blockers),
-                step,
-                max_update,
-                settled=all(r.settled for r in members),
-            )
-        )
-    unmatched = tuple(sorted(r.app for r in rows if r.step == -1))
-    return WaveOverview(
-        ROLLING if rolling else MANUAL,
-        strategy.name if strategy else settings.applicationset,
-        target,
-        tuple(waves),
-        unmatched,
-        tuple(_describe_step(s) for s in strategy.steps) if strategy else (),
-    )
-
-
-def _describe_step(step: RollingStep) -> str:
+def describe_step(step: RollingStep) -> str:
     match = ", ".join(
         f"{e.get('key')} {e.get('operator', 'In')} " + ",".join(map(str, e.get("values") or []))
         for e in step.match_expressions
     )
-    how = "manual" if step.max_update == 0 else f"maxUpdate {_words(step.max_update)}"
+    how = "manual" if step.max_update == 0 else f"maxUpdate {max_update_words(step.max_update)}"
     return f"{step.index}: {match or 'everything'} ({how})"
 
 
-def earlier_wave_blockers(earlier: list[TenantWave]) -> list[Blocker]:
-    """Tenants of earlier waves that are not Synced and Healthy at the target, or whose
-    fresh smoke checks failed (stale ones are run by the gates, not blockers here)."""
-    out = []
-    for row in sorted(earlier, key=lambda r: (r.wave, r.tenant)):
-        problems = row.problems()
-        if problems:
-            out.append(Blocker(row.tenant, f"wave {row.wave}: " + ", ".join(problems)))
-        elif row.smoke_fresh and row.smoke is not None and not row.smoke.passed:
-            reasons = "; ".join(row.smoke.reasons) or "failed"
-            out.append(Blocker(row.tenant, f"wave {row.wave}: smoke checks failed: {reasons}"))
-    return out
-
-
-def _rolling_blockers(
-    strategy: AppSetStrategy, members: tuple[TenantWave, ...]
-) -> tuple[int | None, object, list[Blocker]]:
-    blockers = []
-    steps = sorted({r.step for r in members if r.step is not None and r.step > 0})
-    blockers += [
-        Blocker(r.tenant, f"{r.app} is matched by no RollingSync step (step -1): never synced")
-        for r in members
-        if r.step == -1
-    ]
-    step = steps[0] if len(steps) == 1 else None
-    max_update = None
-    for number in steps:
-        max_update = strategy.steps[number - 1].max_update
-        if max_update != 0:
-            blockers.append(
-                Blocker(
-                    "",
-                    f"RollingSync step {number} (maxUpdate {_words(max_update)}) is synced "
-                    "by the ApplicationSet controller; ncconsole promotes only maxUpdate: 0 steps",
-                )
-            )
-    return step, max_update, blockers
-
-
-def _words(max_update: object) -> str:
+def max_update_words(max_update: object) -> str:
     return "unset: all at once" if max_update is None else str(max_update)

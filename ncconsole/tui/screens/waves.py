@@ -8,7 +8,7 @@ The screen is installed once by the app, so a running promotion outlives leaving
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import work
@@ -33,7 +33,6 @@ from ncconsole.ops.promotion import (
     wave_overview,
 )
 from ncconsole.ops.promotion.model import FINISHED, SmokeOutcome
-from ncconsole.ops.promotion.session import WaveSession
 from ncconsole.tui.ops_session import OpsSession
 from ncconsole.tui.screens import is_visible
 from ncconsole.tui.screens.confirm import ConfirmScreen
@@ -133,11 +132,11 @@ class WavesScreen(Screen[None]):
     # -- the waves ------------------------------------------------------------------------
     def action_refresh(self) -> None:
         self.session.smoke.reload()
-        self._load_strategy()
+        self._load_strategy(refresh=self.strategy is not None)
 
     def _reload_strategy(self) -> None:
         if is_visible(self):
-            self._load_strategy()
+            self._load_strategy(refresh=True)
 
     class StrategyLoaded(Message):
         """The owning ApplicationSet's strategy was read (None: not found or unreadable)."""
@@ -148,10 +147,12 @@ class WavesScreen(Screen[None]):
             self.error = error
 
     @work(thread=True, exclusive=True, group="waves-strategy", exit_on_error=False)
-    def _load_strategy(self) -> None:
+    def _load_strategy(self, refresh: bool) -> None:
+        """The strategy the console's wave session read when it opened, or read again."""
         try:
-            session = WaveSession(self.session.settings, conn=self.session.connection())
-            self.post_message(self.StrategyLoaded(session.strategy()))
+            waves = self.session.waves()
+            strategy = waves.refresh_strategy() if refresh else waves.strategy
+            self.post_message(self.StrategyLoaded(strategy))
         except NcConsoleError as err:
             self.post_message(self.StrategyLoaded(None, f"ApplicationSet: {err}"))
 
@@ -293,24 +294,14 @@ class WavesScreen(Screen[None]):
     # Messages, not call_from_thread: the worker must never block on a console that has quit.
     @work(thread=True, exclusive=True, group="promotion", exit_on_error=False)
     def _promote(self, wave: int) -> None:
-        fleet: Any = self.app.source  # type: ignore[attr-defined]
-        if not hasattr(fleet, "wait_for"):
-            message = "promotion needs the live fleet (this console shows a fixed one)"
-            self.post_message(self.Finished(None, message))
-            return
         try:
-            session = WaveSession(self.session.settings, conn=self.session.connection(),
-                                  fleet=fleet, record=self.session.smoke.record).open()  # fmt: skip
-            try:
-                self.promotion = session.promotion(
-                    PromotionOptions(wave=wave, concurrency=self.concurrency),
-                    lambda p: self.post_message(self.Progressed(p)),
-                )
-                if self._closing_down:
-                    return
-                report = self.promotion.run()
-            finally:
-                session.close()  # its smoke checker; the fleet is the console's own
+            self.promotion = self.session.waves().promotion(
+                PromotionOptions(wave=wave, concurrency=self.concurrency),
+                lambda p: self.post_message(self.Progressed(p)),
+            )
+            if self._closing_down:
+                return
+            report = self.promotion.run()
         except GateRefused as err:
             lines = [f"wave {wave} may not be promoted:", *(f"  • {b}" for b in err.blockers)]
             self.post_message(self.Finished(None, "\n".join(lines)))
