@@ -18,17 +18,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from ncconsole.fleet import watches as kinds
-from ncconsole.fleet.model import (
-    AppView,
-    BucketProbe,
-    DeploymentView,
-    Health,
-    KindState,
-    KindStatus,
-    PodView,
-    StatusPhpProbe,
-    TenantState,
-)
+from ncconsole.fleet.model import Health, KindState, TenantState
+from ncconsole.kube.views import AppView, DeploymentView, PodView
+from ncconsole.kube.watch import KindStatus
+from ncconsole.probes.results import BucketProbe, StatusPhpProbe
 
 # Order of Health members is worst first; index = severity rank.
 _RANK = {health: rank for rank, health in enumerate(Health)}

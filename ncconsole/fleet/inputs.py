@@ -16,16 +16,10 @@ from typing import Any
 from ncconsole.fleet import watches as kinds
 from ncconsole.fleet.desired import DesiredFleet
 from ncconsole.fleet.join import TenantInputs, build_tenant, platform_state
-from ncconsole.fleet.model import (
-    BucketProbe,
-    FleetSnapshot,
-    KindState,
-    KindStatus,
-    StatusPhpProbe,
-    TenantState,
-)
+from ncconsole.fleet.model import FleetSnapshot, KindState, TenantState
 from ncconsole.kube.connection import KubeConnection
-from ncconsole.kube.watch import Key
+from ncconsole.kube.watch import Key, KindStatus
+from ncconsole.probes.results import BucketProbe, StatusPhpProbe
 from ncconsole.settings import Settings
 
 _EPOCH = datetime.min.replace(tzinfo=UTC)

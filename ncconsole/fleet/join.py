@@ -9,18 +9,10 @@ from typing import Any
 
 from ncconsole.fleet import watches as kinds
 from ncconsole.fleet.health import assess, main_deployment
-from ncconsole.fleet.model import (
-    AppView,
-    BucketProbe,
-    DeploymentView,
-    EventView,
-    KindState,
-    KindStatus,
-    PlatformState,
-    PodView,
-    StatusPhpProbe,
-    TenantState,
-)
+from ncconsole.fleet.model import KindState, PlatformState, TenantState
+from ncconsole.kube.views import AppView, DeploymentView, EventView, PodView
+from ncconsole.kube.watch import KindStatus
+from ncconsole.probes.results import BucketProbe, StatusPhpProbe
 from ncconsole.settings import Settings
 
 # Recent events kept per tenant, newest first.

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ncconsole.fleet.model import EventView
 from ncconsole.kube import views
+from ncconsole.kube.views import EventView
 from ncconsole.kube.watch import WatchSpec
 from ncconsole.settings import Settings
 

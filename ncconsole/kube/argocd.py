@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ncconsole.errors import NcConsoleError
-from ncconsole.fleet.model import AppView
 from ncconsole.kube.connection import ApiStatusError, KubeConnection
-from ncconsole.kube.views import parse_app, parse_time
+from ncconsole.kube.views import AppView, parse_app, parse_time
 
 ARGO = "/apis/argoproj.io/v1alpha1"
 MERGE_PATCH = "application/merge-patch+json"

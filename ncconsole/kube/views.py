@@ -1,4 +1,6 @@
-"""Raw API JSON (dicts) -> the slim views in ncconsole.fleet.model.
+"""Raw API JSON (dicts) -> slim, immutable views of what the console shows and gates on:
+each view type is defined here, beside its parser. The fleet model (fleet/model.py) is built
+from them.
 
 Every parser tolerates missing fields: a half-written status (Argo CD has no status
 subresource, controllers write it piecemeal) gives defaults, never a KeyError.
@@ -6,17 +8,97 @@ subresource, controllers write it piecemeal) gives defaults, never a KeyError.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ncconsole.fleet.model import (
-    AppSetView,
-    AppView,
-    DeploymentView,
-    EventView,
-    PodView,
-    SyncHistoryEntry,
-)
+
+@dataclass(frozen=True, slots=True)
+class PodView:
+    namespace: str
+    name: str
+    phase: str
+    ready: bool
+    restarts: int
+    created: datetime | None
+    node: str
+    image: str
+    # Why a pod is not ready, e.g. CrashLoopBackOff, from the container state.
+    reason: str = ""
+    labels: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    deleting: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentView:
+    namespace: str
+    name: str
+    replicas: int
+    ready_replicas: int
+    updated_replicas: int
+    available_replicas: int
+    image: str
+    generation: int = 0
+    observed_generation: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SyncHistoryEntry:
+    id: int
+    revision: str
+    deployed_at: datetime | None
+    initiated_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class AppView:
+    """An Argo CD Application, reduced to what the console shows and gates on."""
+
+    name: str
+    namespace: str
+    resource_version: str
+    labels: dict[str, str] = field(compare=False, hash=False)
+    sync_status: str = "Unknown"
+    sync_revision: str = ""
+    target_revision: str = ""
+    health_status: str = "Unknown"
+    health_message: str = ""
+    operation_requested: bool = False
+    # Who requested the pending operation (initiatedBy.username), "" when unknown or none.
+    operation_initiator: str = ""
+    operation_phase: str = ""
+    operation_message: str = ""
+    operation_started: datetime | None = None
+    operation_finished: datetime | None = None
+    operation_revision: str = ""
+    reconciled_at: datetime | None = None
+    images: tuple[str, ...] = ()
+    conditions: tuple[tuple[str, str], ...] = ()
+    history: tuple[SyncHistoryEntry, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AppSetView:
+    """An Argo CD ApplicationSet: its strategy and, for RollingSync, each app's step."""
+
+    name: str
+    # AllAtOnce (also when unset) | RollingSync
+    strategy: str
+    # (application, step, status, message) from status.applicationStatus[].
+    application_status: tuple[tuple[str, str, str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    namespace: str
+    involved_kind: str
+    involved_name: str
+    type: str
+    reason: str
+    message: str
+    count: int
+    last_seen: datetime | None
+
 
 APP_HEALTH = {"Healthy", "Progressing", "Degraded", "Suspended", "Missing", "Unknown"}
 APP_SYNC = {"Synced", "OutOfSync", "Unknown"}

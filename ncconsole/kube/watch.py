@@ -15,12 +15,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Protocol
 
 import urllib3
 from kubernetes.watch.watch import iter_resp_lines
 
-from ncconsole.fleet.model import KindStatus
 from ncconsole.kube.connection import (
     ApiStatusError,
     ApiUnreachable,
@@ -29,6 +29,15 @@ from ncconsole.kube.connection import (
 )
 
 Key = tuple[str, str]
+
+
+class KindStatus(StrEnum):
+    LOADING = "loading"
+    LIVE = "live"
+    FORBIDDEN = "forbidden"
+    # The API rejected the credentials (401): an expired or revoked token, not RBAC.
+    UNAUTHORIZED = "unauthorized"
+    ERROR = "error"
 
 
 class WatchSink(Protocol):

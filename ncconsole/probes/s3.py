@@ -23,7 +23,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from ncconsole.fleet.model import BucketProbe
+from ncconsole.probes.results import BucketProbe
 from ncconsole.settings import S3Settings
 
 MISSING_CODES = {"404", "NoSuchBucket", "NotFound"}

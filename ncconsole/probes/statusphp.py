@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from ncconsole.fleet.model import StatusPhpProbe
+from ncconsole.probes.results import StatusPhpProbe
 from ncconsole.settings import WebSettings
 
 

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from ncconsole.fleet.model import FleetSnapshot, Health, KindStatus
+from ncconsole.fleet.model import FleetSnapshot, Health
 from ncconsole.fleet.state import FleetState
 from ncconsole.fleet.watches import NEXTCLOUD_SELECTOR
+from ncconsole.kube.watch import KindStatus
 from ncconsole.settings import Settings
 from ncconsole.sim.apiserver.auth import DenyRule
 from ncconsole.sim.apiserver.resources import APPLICATIONS, PODS

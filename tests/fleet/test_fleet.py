@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from ncconsole.fleet.join import DesiredTenant, TenantInputs, build_tenant
-from ncconsole.fleet.model import BucketProbe, Health, KindState, KindStatus, StatusPhpProbe
+from ncconsole.fleet.model import Health, KindState
 from ncconsole.fleet.state import FleetState
 from ncconsole.kube.views import parse_app, parse_deployment, parse_pod
-from ncconsole.kube.watch import WatchTiming
+from ncconsole.kube.watch import KindStatus, WatchTiming
+from ncconsole.probes.results import BucketProbe, StatusPhpProbe
 from ncconsole.settings import Settings
 from ncconsole.sim.apiserver.auth import DenyRule
 from ncconsole.sim.apiserver.resources import APPLICATIONS, NAMESPACES, PODS

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from ncconsole.fleet.desired import load_desired
 from ncconsole.fleet.inputs import ObservedFleet
-from ncconsole.fleet.model import StatusPhpProbe
+from ncconsole.probes.results import StatusPhpProbe
 from ncconsole.settings import Settings
 
 T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)

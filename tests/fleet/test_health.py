@@ -15,7 +15,8 @@ from ncconsole.fleet.health import (
     sync_busy,
     unready_pods,
 )
-from ncconsole.fleet.model import AppView, DeploymentView, Health, PodView, TenantState
+from ncconsole.fleet.model import Health, TenantState
+from ncconsole.kube.views import AppView, DeploymentView, PodView
 
 NOW = datetime(2026, 3, 4, tzinfo=UTC)
 

@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from ncconsole.fleet.model import KindStatus
 from ncconsole.kube.connection import KubeConnection, connect
-from ncconsole.kube.watch import KindWatcher, WatchSpec, WatchTiming
+from ncconsole.kube.watch import KindStatus, KindWatcher, WatchSpec, WatchTiming
 from ncconsole.settings import Settings
 from ncconsole.sim.apiserver.resources import NAMESPACES, SECRETS
 from ncconsole.sim.apiserver.server import SimServer

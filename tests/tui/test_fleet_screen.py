@@ -138,7 +138,8 @@ async def test_banner_shows_lost_api_with_data_age_and_clears_on_recovery(source
 
 
 async def test_forbidden_kind_is_shown_as_a_notice(source):
-    from ncconsole.fleet.model import KindState, KindStatus
+    from ncconsole.fleet.model import KindState
+    from ncconsole.kube.watch import KindStatus
 
     snapshot = demo_snapshot()
     kinds = {**snapshot.kinds, "events": KindState(KindStatus.FORBIDDEN, "403")}
