@@ -11,6 +11,7 @@
 #   scripts/realk8s.sh up [DIR]           build if needed, start everything, write DIR/realk8s.env
 #                                         and one kubeconfig per user (admin, viewer, engineer)
 #   scripts/realk8s.sh down [DIR]         stop every process started under DIR
+#   scripts/realk8s.sh restart-apiserver [DIR]   stop and start kube-apiserver (watch cache lost)
 #   scripts/realk8s.sh env [DIR]          print DIR/realk8s.env (source it: set -a; . <(...))
 #   scripts/realk8s.sh built              exit 0 when the cached binaries match the pinned modules
 #   scripts/realk8s.sh bin                print the folder holding the built binaries
@@ -289,9 +290,13 @@ spec:
     follow: true
 EOF
   } >"$DIR/kwok.yaml"
-  [ -f "$DIR/nextcloud/container.log" ] ||
-    printf 'AH00558: apache2: Could not reliably determine the server'"'"'s fully qualified domain name\n[core:notice] AH00094: Command line: '"'"'apache2 -D FOREGROUND'"'"'\n' \
-      >"$DIR/nextcloud/container.log"
+  # kwok serves logs from a file in the CRI log format (`TIME STREAM F|P LINE`).
+  [ -f "$DIR/nextcloud/container.log" ] || cat >"$DIR/nextcloud/container.log" <<'EOF'
+2026-01-01T00:00:00.000000000Z stderr F AH00558: apache2: Could not reliably determine the server's fully qualified domain name, using 10.244.0.2. Set the 'ServerName' directive globally to suppress this message
+2026-01-01T00:00:00.100000000Z stderr F [Thu Jan 01 00:00:00.100000 2026] [mpm_prefork:notice] [pid 1] AH00163: Apache/2.4.62 (Debian) PHP/8.3.14 configured -- resuming normal operations
+2026-01-01T00:00:00.200000000Z stderr F [Thu Jan 01 00:00:00.200000 2026] [core:notice] [pid 1] AH00094: Command line: 'apache2 -D FOREGROUND'
+2026-01-01T00:00:05.000000000Z stdout F 127.0.0.1 - - [01/Jan/2026:00:00:05 +0000] "GET /status.php HTTP/1.1" 200 1082 "-" "kube-probe/1.36"
+EOF
 }
 
 start_etcd() {
@@ -301,7 +306,8 @@ start_etcd() {
     --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
     --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
     --initial-cluster "realk8s=http://127.0.0.1:$ETCD_PEER_PORT" \
-    --unsafe-no-fsync --quota-backend-bytes 2147483648 --log-level warn
+    --unsafe-no-fsync --quota-backend-bytes 2147483648 --log-level warn \
+    --watch-progress-notify-interval 5s # as k8s' integration tests run it: bookmarks advance
   wait_until "etcd answering on 127.0.0.1:$ETCD_PORT" \
     curl -fsS "http://127.0.0.1:$ETCD_PORT/health"
 }
@@ -450,6 +456,15 @@ cmd_down() {
   say "down: $DIR"
 }
 
+cmd_restart_apiserver() { # what a rollout of the apiserver does to clients: watches end, the
+  # watch cache starts over (a resourceVersion from before may now be too old)
+  [ -s "$DIR/realk8s.env" ] || die "not up: no $DIR/realk8s.env; run: $0 up"
+  load_ports
+  stop kube-apiserver
+  start_apiserver
+  say "kube-apiserver restarted"
+}
+
 cmd_env() {
   [ -s "$DIR/realk8s.env" ] || die "not up: no $DIR/realk8s.env; run: $0 up"
   cat "$DIR/realk8s.env"
@@ -463,10 +478,11 @@ built) built ;;
 up) cmd_up ;;
 down) cmd_down ;;
 env) cmd_env ;;
+restart-apiserver) cmd_restart_apiserver ;;
 build) cmd_build ;;
 bin) cmd_bin ;;
 *)
-  sed -n '2,20p' "$SCRIPT" | sed 's/^# \{0,1\}//' >&2
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$SCRIPT" >&2
   exit 2
   ;;
 esac

@@ -15,6 +15,7 @@ import base64
 import copy
 import json
 import os
+import ssl
 import subprocess
 import time
 from collections.abc import Callable
@@ -78,7 +79,9 @@ class RealCluster:
             server=values["NCCONSOLE_REALK8S_SERVER"],
             etcd=values["NCCONSOLE_REALK8S_ETCD"],
             ca_file=Path(values["NCCONSOLE_REALK8S_CA"]),
-            kubeconfigs={u: Path(values[f"NCCONSOLE_REALK8S_KUBECONFIG_{u.upper()}"]) for u in USERS},
+            kubeconfigs={
+                u: Path(values[f"NCCONSOLE_REALK8S_KUBECONFIG_{u.upper()}"]) for u in USERS
+            },
             nextcloud_dir=Path(values["NCCONSOLE_REALK8S_NEXTCLOUD_DIR"]),
             versions=values["NCCONSOLE_REALK8S_VERSIONS"],
             _tokens=tokens,
@@ -96,7 +99,7 @@ class RealCluster:
         """Raw HTTPS to the apiserver as `user`, for status codes and bodies as sent."""
         return httpx.Client(
             base_url=self.server,
-            verify=str(self.ca_file),
+            verify=ssl.create_default_context(cafile=str(self.ca_file)),
             headers={"Authorization": f"Bearer {self._tokens[user]}"},
             timeout=30,
         )
@@ -137,6 +140,11 @@ class RealCluster:
         )
         answer.raise_for_status()
         return revision
+
+    def restart_apiserver(self) -> None:
+        done = script("restart-apiserver", str(self.directory), timeout=180)
+        assert done.returncode == 0, done.stderr
+        self._connections.clear()
 
     # -- objects ---------------------------------------------------------------------------
 
@@ -214,7 +222,9 @@ class RealCluster:
         )
         credentials = S3Credentials(f"AK{name.upper()[:16]}", "s3-secret-" + name)
         self.ensure(f"/api/v1/namespaces/{ns}/secrets", tenant_secret(tenant, credentials))
-        service = service_manifest(ns, "nextcloud", {"app.kubernetes.io/name": "nextcloud"}, 8080, 80)
+        service = service_manifest(
+            ns, "nextcloud", {"app.kubernetes.io/name": "nextcloud"}, 8080, 80
+        )
         service["spec"].pop("clusterIP")  # the real apiserver allocates it from its range
         self.ensure(f"/api/v1/namespaces/{ns}/services", service)
         self.ensure(
@@ -243,7 +253,11 @@ class RealCluster:
 
     def wait_ready(self, tenant: TenantSpec, timeout: float = 90) -> list[Obj]:
         return wait_until(
-            lambda: (pods := self.ready_pods(tenant.namespace)) and len(pods) >= tenant.replicas and pods,
+            lambda: (
+                (pods := self.ready_pods(tenant.namespace))
+                and len(pods) >= tenant.replicas
+                and pods
+            ),
             timeout,
             f"{tenant.replicas} Ready pods in {tenant.namespace}",
         )
@@ -260,7 +274,9 @@ def _strip(obj: Obj) -> Obj:
     return obj
 
 
-def script(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def script(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["bash", str(SCRIPT), *args],
         env={**os.environ, **(env or {})},

@@ -1,4 +1,4 @@
-"""What kwok runs for `kubectl exec` into a tenant's `nextcloud` container on the real control plane.
+"""What kwok runs for `kubectl exec` into a tenant's `nextcloud` container on the real cluster.
 
 kwok's ClusterExec runs the exec'd command on the host, looked up in kwok's own PATH, whose first
 folder (written by scripts/realk8s.sh) holds `su`, `php` and `sh` wrappers calling this file with

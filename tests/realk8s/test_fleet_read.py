@@ -78,7 +78,7 @@ def test_admin_and_viewer_see_real_pods_deployments_and_applications(fleet_as, u
     alpha = snap.tenant("rk-alpha")
     assert alpha.deployment is not None and alpha.deployment.ready_replicas == 1
     assert len(alpha.pods) == 1 and alpha.pods[0].name.startswith("nextcloud-")
-    assert alpha.app is not None and alpha.app.health == "Healthy"
+    assert alpha.app is not None and alpha.app.health_status == "Healthy"
     for kind in ("pods", "deployments", "applications", "applicationsets", "events", "platform"):
         assert snap.kinds[kind].status is KindStatus.LIVE, (kind, snap.kinds[kind])
     assert snap.platform.redis is not None and snap.platform.pgbouncer is not None
@@ -90,8 +90,10 @@ def test_a_deleted_pod_is_replaced_by_the_real_replicaset(real_cluster, fleet_as
     (old,) = snap.tenant("rk-alpha").pods
     real_cluster.kubectl("delete", "pod", "-n", "nc-rk-alpha", old.name, "--wait=false")
     snap = fleet.wait_for(
-        lambda s: [p.name for p in s.tenant("rk-alpha").pods if p.ready]
-        and old.name not in [p.name for p in s.tenant("rk-alpha").pods],
+        lambda s: (
+            [p.name for p in s.tenant("rk-alpha").pods if p.ready]
+            and old.name not in [p.name for p in s.tenant("rk-alpha").pods]
+        ),
         60,
     )
     assert snap.tenant("rk-alpha").health is Health.HEALTHY
@@ -107,13 +109,14 @@ def test_engineer_cluster_wide_lists_are_forbidden_by_real_rbac(fleet_as) -> Non
     assert snap.kinds["applications"].status is KindStatus.LIVE
 
 
+@pytest.mark.xfail(
+    strict=True, reason="issue 11: a namespace-scoped engineer sees tenants healthy with 0/0 pods"
+)
 def test_engineer_never_sees_a_tenant_healthy_it_cannot_read(fleet_as) -> None:
     fleet = fleet_as("engineer")
     snap = fleet.wait_for(lambda s: s.complete and s.tenant("rk-alpha") is not None, 60)
     alpha = snap.tenant("rk-alpha")
-    if alpha.health is Health.HEALTHY and not alpha.pods:
-        pytest.xfail("issue 11: a namespace-scoped engineer sees tenants healthy with 0/0 pods")
-    assert alpha.health is not Health.HEALTHY or alpha.pods
+    assert alpha.pods or alpha.health is not Health.HEALTHY, (alpha.health, alpha.reason)
 
 
 # -- the watch loop itself ---------------------------------------------------------------------
@@ -189,7 +192,9 @@ def test_bookmarks_arrive_before_the_watch_times_out(real_cluster, tenants) -> N
             "watch": "true",
             "resourceVersion": listed["metadata"]["resourceVersion"],
             "allowWatchBookmarks": "true",
-            "timeoutSeconds": "6",
+            # A bookmark comes 2 s before the timeout (cacher.go nextBookmarkTime), with the
+            # RV that etcd's progress notifications (every 5 s here) brought the cache to.
+            "timeoutSeconds": "12",
         }
         with http.stream("GET", f"/api/v1/namespaces/{ns}/configmaps", params=query) as stream:
             events = [json.loads(line) for line in stream.iter_lines() if line]
@@ -203,39 +208,34 @@ def test_bookmarks_arrive_before_the_watch_times_out(real_cluster, tenants) -> N
     )
 
 
-def test_a_compacted_resource_version_relists(real_cluster, tenants) -> None:
+def test_after_compaction_and_an_apiserver_restart_the_watch_relists(real_cluster, tenants) -> None:
+    # A compaction alone does not expire a resourceVersion the watch cache still holds; a
+    # restarted apiserver (a rollout) starts its cache at the current revision, and etcd can
+    # no longer serve anything older: the console's watch gets 410 and must relist.
     ns = "nc-rk-beta"
-    watcher, sink = configmap_watcher(real_cluster, ns, WatchTiming(watch_seconds=3))
     put_configmap(real_cluster, ns, "before", "1")
+    watcher, sink = configmap_watcher(real_cluster, ns, WatchTiming(watch_seconds=30))
     watcher.start()
     try:
         wait_until(lambda: sink.replaced == 1, 30, "the first list")
-        watcher.stop()
         stale = watcher.resource_version
-        # Many writes, then a compaction: the stale RV is gone from etcd and from the
-        # apiserver's watch cache.
-        for i in range(5):
+        for i in range(3):
             put_configmap(real_cluster, ns, "churn", str(i))
+        wait_until(lambda: sink.items.get((ns, "churn")) == {"v": "2"}, 30, "the churn")
         real_cluster.compact_etcd()
-        put_configmap(real_cluster, ns, "after", "2")
+        real_cluster.restart_apiserver()
         with real_cluster.http("admin") as http:
             query = {"watch": "true", "resourceVersion": stale, "timeoutSeconds": "5"}
             path = f"/api/v1/namespaces/{ns}/configmaps"
             with http.stream("GET", path, params=query) as stream:
                 first = next(json.loads(line) for line in stream.iter_lines() if line)
+        # HTTP 200 and an ERROR event carrying the 410 Status (cacher.go newErrWatcher).
         assert stream.status_code == 200
         assert first["type"] == "ERROR" and first["object"]["code"] == 410, first
         assert first["object"]["reason"] == "Expired"
-        # The console's loop, resumed from that RV, relists and sees the new object.
-        watcher2, sink2 = configmap_watcher(real_cluster, ns, WatchTiming(watch_seconds=3))
-        watcher2.resource_version = stale
-        sink2.replaced = 0
-        watcher2.start()
-        try:
-            wait_until(lambda: (ns, "after") in sink2.items, 30, "the relisted object")
-            assert watcher2.lists == 1 and sink2.replaced == 1
-        finally:
-            watcher2.stop()
+        put_configmap(real_cluster, ns, "after", "2")
+        wait_until(lambda: (ns, "after") in sink.items, 60, "the object made after the restart")
+        assert watcher.lists == 2 and sink.replaced == 2
     finally:
         watcher.stop()
 
