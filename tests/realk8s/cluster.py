@@ -27,8 +27,12 @@ import httpx
 
 from ncconsole.kube.connection import ApiStatusError, KubeConnection, connect
 from ncconsole.settings import Settings
-from ncconsole.sim.manifests import namespace_manifest, nextcloud_deployment, service_manifest
-from ncconsole.sim.platform_repo import DesiredVersion
+from ncconsole.sim.nextcloud.manifests import (
+    namespace_manifest,
+    nextcloud_deployment,
+    service_manifest,
+)
+from ncconsole.sim.platform_repo.repo import DesiredVersion
 from ncconsole.sim.s3 import S3Credentials
 from ncconsole.sim.scenario import TenantSpec
 from ncconsole.sim.seed import application, tenant_secret
@@ -252,7 +256,9 @@ class RealCluster:
         ]
 
     def wait_ready(self, tenant: TenantSpec, timeout: float = 90) -> list[Obj]:
-        return wait_until(
+        """The tenant's Ready pods, once kwok also answers exec in them (its ClusterExec
+        informer may lag behind the pods)."""
+        pods = wait_until(
             lambda: (
                 (pods := self.ready_pods(tenant.namespace))
                 and len(pods) >= tenant.replicas
@@ -261,6 +267,19 @@ class RealCluster:
             timeout,
             f"{tenant.replicas} Ready pods in {tenant.namespace}",
         )
+        if pods and isinstance(pods, list):
+            name = pods[0]["metadata"]["name"]
+            wait_until(
+                lambda: (
+                    "no exec found"
+                    not in self.kubectl(
+                        "exec", "-n", tenant.namespace, name, "--", "php", "--version", check=False
+                    ).stderr
+                ),
+                timeout,
+                f"kwok answering exec in {tenant.namespace}",
+            )
+        return pods
 
 
 def _b64(text: str) -> str:

@@ -4,7 +4,7 @@ kwok's ClusterExec runs the exec'd command on the host, looked up in kwok's own 
 folder (written by scripts/realk8s.sh) holds `su`, `php` and `sh` wrappers calling this file with
 the program's name first. The tenant comes from NC_TENANT, which the ClusterExec for that tenant's
 namespace sets (tests/realk8s/cluster.py). The command then runs through the simulator's occ
-(`ncconsole.sim.occ.run_occ`), so `kubectl exec -n nc-x deploy/nextcloud -- su -s /bin/sh
+(`ncconsole.sim.nextcloud.occ.run_occ`), so `kubectl exec -n nc-x deploy/nextcloud -- su -s /bin/sh
 www-data -c "php occ status"` answers through the real apiserver and kwok's kubelet API exactly
 as the simulator's container does. The instance's state (maintenance mode, upgrades) is kept in
 NC_STATE_DIR/<tenant>.pickle between calls.
@@ -18,8 +18,8 @@ import pickle
 import sys
 from pathlib import Path
 
-from ncconsole.sim.nextcloud import NextcloudInstance
-from ncconsole.sim.occ import run_occ
+from ncconsole.sim.nextcloud.instance import NextcloudInstance
+from ncconsole.sim.nextcloud.occ import run_occ
 from ncconsole.sim.scenario import TenantSpec
 
 DEFAULT_IMAGE_TAG = "30.0.6-apache"

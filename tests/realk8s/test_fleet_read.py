@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from ncconsole.fleet import FleetState
-from ncconsole.kube.kinds import NEXTCLOUD_SELECTOR
+from ncconsole.fleet.model import Health, KindStatus
+from ncconsole.fleet.state import FleetState
+from ncconsole.fleet.watches import NEXTCLOUD_SELECTOR
 from ncconsole.kube.watch import KindWatcher, WatchSpec, WatchTiming
-from ncconsole.snapshot import Health, KindStatus
 from tests.gitops.repo_builder import tenant_yaml, write_repo
 from tests.realk8s.cluster import RealCluster, wait_until
 
