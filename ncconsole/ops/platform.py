@@ -2,9 +2,8 @@
 certificates, each read on its own thread with a deadline, so a component that hangs or is
 unreachable is reported as such and never holds up the others.
 
-The reading also says, per tenant, what the platform does to it (clients waiting for a
-PgBouncer connection, alerts firing, a certificate expiring): the fleet's health module uses
-those words for a tenant's REASON.
+The result is a PlatformReading (platform/reading.py), which also says per tenant what the
+platform does to it (clients waiting for a PgBouncer connection, alerts, certificates).
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -22,62 +20,24 @@ from ncconsole.kube.connection import KubeConnection, connect
 from ncconsole.ops.platform_access import ComponentUnreachable, credentials, open_access
 from ncconsole.platform.alertmanager import AlertmanagerClient, AlertsReading, LabelMapping
 from ncconsole.platform.certificates import CertificatesReading, judge_certificates
-from ncconsole.platform.model import Verdict, unreachable, worst
+from ncconsole.platform.model import Verdict, unreachable
 from ncconsole.platform.pgbouncer import PgBouncerReading, read_pgbouncer
+from ncconsole.platform.reading import (
+    ALERTS,
+    CERTIFICATES,
+    COMPONENTS,
+    PGBOUNCER,
+    REDIS,
+    PlatformReading,
+)
 from ncconsole.platform.redis_info import RedisReading, read_redis
 from ncconsole.platform.tenants import tenant_of_database
 from ncconsole.settings import Settings
 
-PGBOUNCER, REDIS, ALERTS, CERTIFICATES = "pgbouncer", "redis", "alerts", "certificates"
-COMPONENTS = (PGBOUNCER, REDIS, ALERTS, CERTIFICATES)
 # Seconds a component may take beyond its own timeout (port-forward setup, Secret read).
 DEADLINE_MARGIN = 5.0
-# The words a tenant's REASON uses when PgBouncer queues its connections.
-PGBOUNCER_WAITING = "waiting for a PgBouncer connection"
 
 R = TypeVar("R")
-
-
-@dataclass(frozen=True)
-class PlatformReading:
-    pgbouncer: PgBouncerReading = field(
-        default_factory=lambda: PgBouncerReading(Verdict.NOT_CONFIGURED, "not read")
-    )
-    redis: RedisReading = field(
-        default_factory=lambda: RedisReading(Verdict.NOT_CONFIGURED, "not read")
-    )
-    alerts: AlertsReading = field(
-        default_factory=lambda: AlertsReading(Verdict.NOT_CONFIGURED, "not read")
-    )
-    certificates: CertificatesReading = field(
-        default_factory=lambda: CertificatesReading(Verdict.NOT_CONFIGURED, "not read")
-    )
-    read_at: datetime | None = None
-
-    def components(self) -> list[tuple[str, Any]]:
-        return [(PGBOUNCER, self.pgbouncer), (REDIS, self.redis), (ALERTS, self.alerts),
-                (CERTIFICATES, self.certificates)]  # fmt: skip
-
-    @property
-    def verdict(self) -> Verdict:
-        """The worst verdict of the components that are configured."""
-        return worst(
-            [r.verdict for _, r in self.components() if r.verdict is not Verdict.NOT_CONFIGURED]
-        )
-
-    def tenant_problems(self, tenant: str) -> list[str]:
-        """What the platform does to `tenant` now, worst first, as REASON words."""
-        out = []
-        if tenant in self.pgbouncer.waiting_tenants:
-            waiting = sum(p.clients_waiting for p in self.pgbouncer.pools_of(tenant))
-            out.append(f"{PGBOUNCER_WAITING} ({waiting} waiting)")
-        for alert in self.alerts.of_tenant(tenant):
-            if alert.firing and alert.verdict in (Verdict.PROBLEM, Verdict.WARNING):
-                out.append(f"alert {alert.name} ({alert.severity})")
-        for cert in self.certificates.of_tenant(tenant):
-            if cert.verdict in (Verdict.PROBLEM, Verdict.WARNING):
-                out.append(f"certificate {cert.problem.split(':', 1)[0]}")
-        return out
 
 
 def needs_cluster(settings: Settings, components: Collection[str]) -> bool:

@@ -10,11 +10,11 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ncconsole.ops.platform import PlatformReading
 from ncconsole.platform.alertmanager import Alert, AlertsReading, Silence
 from ncconsole.platform.certificates import CertificatesReading, CertificateState
 from ncconsole.platform.model import Verdict
 from ncconsole.platform.pgbouncer import PgBouncerReading
+from ncconsole.platform.reading import PlatformReading
 from ncconsole.platform.redis_info import RedisReading
 from ncconsole.render.cells import BAD, GOOD, MUTED, WARN
 
