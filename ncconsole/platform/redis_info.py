@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from ncconsole.platform.model import Endpoint, Verdict, unreachable, worst
 
@@ -71,7 +73,7 @@ def read_redis(
         password=endpoint.password or None,
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
-        retry_on_timeout=False,
+        retry=Retry(NoBackoff(), retries=0),  # one try: the reading has a deadline
     )
     try:
         info = client.info()
