@@ -98,6 +98,77 @@ class OccSettings(_Section):
     concurrency: int = 8
 
 
+class PlatformComponent(_Section):
+    """Where one shared component is reached, like an engineer outside the cluster would: a
+    direct `address` (host:port) if set, else a port-forward through the Kubernetes API to a
+    Ready pod behind `service` (in `namespace`, default platform_namespace) on the Service's
+    `port` (number or name). `service: null` and no address: not configured. Credentials
+    come from the Secret `credentials_secret` (same namespace), or `username`/`password`."""
+
+    address: str | None = None
+    namespace: str | None = None
+    service: str | None = None
+    port: int | str = 0
+    credentials_secret: str | None = None
+    username_key: str | None = "username"
+    password_key: str = "password"
+    username: str | None = None
+    password: str | None = None
+    timeout: float = 5.0
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.address or self.service)
+
+
+class PgBouncerSettings(PlatformComponent):
+    service: str | None = "pgbouncer"
+    port: int | str = 5432
+    # A user in PgBouncer's admin_users or stats_users.
+    credentials_secret: str | None = "pgbouncer-admin"
+    username: str | None = None
+    # The database name of a tenant (PgBouncer [databases]); a `_` in it reads as `-`.
+    database_pattern: str = "nc_{tenant}"
+
+
+class RedisSettings(PlatformComponent):
+    service: str | None = "redis"
+    port: int | str = 6379
+    credentials_secret: str | None = "redis-auth"
+    username_key: str | None = None  # the default user; set for an ACL user
+    memory_warning: float = Field(default=0.9, gt=0, le=1)  # share of maxmemory
+
+
+class AlertmanagerSettings(PlatformComponent):
+    # A direct base URL (e.g. the ingress https://alertmanager.example.com); else port-forward.
+    url: str | None = None
+    namespace: str | None = "monitoring"
+    service: str | None = None
+    port: int | str = 9093
+    credentials_secret: str | None = None  # basic auth, if the URL needs it
+    ca_file: Path | None = None
+    insecure: bool = False
+    # How an alert names its tenant: the first of these labels, else a namespace label whose
+    # value is namespace_prefix + tenant. A tenant's silence matches its namespace label.
+    tenant_labels: list[str] = Field(default_factory=lambda: ["tenant"])
+    namespace_labels: list[str] = Field(default_factory=lambda: ["namespace"])
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.url or self.address or self.service)
+
+
+class CertificateSettings(_Section):
+    warning_days: int = Field(default=14, ge=0)  # warn when a certificate expires sooner
+
+
+class PlatformSettings(_Section):
+    pgbouncer: PgBouncerSettings = Field(default_factory=PgBouncerSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    alertmanager: AlertmanagerSettings = Field(default_factory=AlertmanagerSettings)
+    certificates: CertificateSettings = Field(default_factory=CertificateSettings)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -119,6 +190,7 @@ class Settings(BaseSettings):
     web: WebSettings = Field(default_factory=WebSettings)
     s3: S3Settings = Field(default_factory=S3Settings)
     occ: OccSettings = Field(default_factory=OccSettings)
+    platform: PlatformSettings = Field(default_factory=PlatformSettings)
     read_only: bool = False
     # Binding id -> keys, e.g. {"filter": "f"}; applied with App.set_keymap.
     keymap: dict[str, str] = Field(default_factory=dict)
@@ -156,7 +228,13 @@ class _YamlFileSource(PydanticBaseSettingsSource):
         return dict(self.data)
 
 
-_PATH_KEYS = {("repo",), ("kubeconfig",), ("web", "ca_file"), ("s3", "ca_file")}
+_PATH_KEYS = {
+    ("repo",),
+    ("kubeconfig",),
+    ("web", "ca_file"),
+    ("s3", "ca_file"),
+    ("platform", "alertmanager", "ca_file"),
+}
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:

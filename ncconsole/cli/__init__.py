@@ -39,9 +39,9 @@ def cli(
 
 
 def _register() -> None:
-    from ncconsole.cli import audit, occ, repo, secret, sim, smoke, status, wave
+    from ncconsole.cli import audit, occ, platform, repo, secret, sim, smoke, status, wave
 
-    for module in (repo, secret, occ, smoke, audit, status, wave, sim):
+    for module in (repo, secret, occ, smoke, audit, status, platform, wave, sim):
         for command in module.COMMANDS:
             cli.add_command(command)
 

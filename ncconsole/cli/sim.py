@@ -62,6 +62,40 @@ def _external_s3(endpoint: str | None, key: str | None, secret: str | None, ca: 
     return ExternalS3(endpoint, key, secret, verify=str(ca) if ca else True)
 
 
+def _platform_servers(env_file: Path | None):
+    """Real platform servers from scripts/platform-servers.sh's platform.env, if given."""
+    from ncconsole.sim.platform_services import PlatformServers, RealServer
+
+    if env_file is None:
+        return None
+    try:
+        lines = env_file.read_text(encoding="utf-8").splitlines()
+    except OSError as err:
+        raise SimCommandError(f"{env_file}: cannot read ({err.strerror})") from None
+    values = dict(line.split("=", 1) for line in lines if "=" in line)
+    try:
+        return PlatformServers(
+            pgbouncer=RealServer(
+                "127.0.0.1",
+                int(values["NCCONSOLE_PGBOUNCER_PORT"]),
+                values["NCCONSOLE_PGBOUNCER_ADMIN_USER"],
+                values["NCCONSOLE_PGBOUNCER_ADMIN_PASSWORD"],
+            ),
+            redis=RealServer(
+                "127.0.0.1", int(values["NCCONSOLE_REDIS_PORT"]), "",
+                values["NCCONSOLE_REDIS_PASSWORD"],
+            ),
+            alertmanager=RealServer(
+                "127.0.0.1", int(values["NCCONSOLE_ALERTMANAGER_URL"].rsplit(":", 1)[1])
+            ),
+        )  # fmt: skip
+    except (KeyError, ValueError, IndexError) as err:
+        raise SimCommandError(
+            f"{env_file}: not a platform.env from scripts/platform-servers.sh (missing or bad "
+            f"{err})"
+        ) from None
+
+
 @click.command("sim")
 @click.option(
     "--workdir",
@@ -105,6 +139,14 @@ def _external_s3(endpoint: str | None, key: str | None, secret: str | None, ca: 
     help="Stop when this process is gone (ncconsole demo's own simulator).",
 )
 @click.option(
+    "--platform-env",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="Put the real PgBouncer, Redis and Alertmanager of this platform.env "
+    "(scripts/platform-servers.sh) behind the platform's port-forwards.",
+)
+@click.option(
     "--s3-ca-file",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     default=None,
@@ -121,12 +163,14 @@ def sim(
     s3_secret_key: str | None,
     s3_ca_file: Path | None,
     parent_pid: int | None,
+    platform_env: Path | None,
 ) -> None:
     """Run a simulated platform (Kubernetes API, Argo CD, Nextcloud, S3) until interrupted."""
     from ncconsole.sim.simulator import Simulator
 
     scenario = _scenario(scenario_name, tenants, waves)
     external = _external_s3(s3_endpoint, s3_access_key, s3_secret_key, s3_ca_file)
+    servers = _platform_servers(platform_env)
     workdir = workdir.expanduser().resolve()
     if (workdir / "platform").exists():
         raise SimCommandError(
@@ -137,7 +181,9 @@ def sim(
         s: signal.signal(s, lambda *_: stop.set())
         for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     }
-    simulator = Simulator(scenario, workdir=workdir, port=port, s3=external)
+    simulator = Simulator(
+        scenario, workdir=workdir, port=port, s3=external, platform_servers=servers
+    )
     try:
         try:
             simulator.start()

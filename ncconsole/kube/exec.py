@@ -102,7 +102,7 @@ def _exit_code(status_text: str) -> int | None:
     return None
 
 
-def _handshake_error(err: ApiException, pod: str) -> Exception:
+def handshake_error(err: ApiException, pod: str) -> Exception:
     """The client reports a refused WebSocket upgrade as status 0 with the HTTP answer inside."""
     text = str(err.reason or err)
     match = re.search(r"Handshake status (\d+)", text)
@@ -173,7 +173,7 @@ def _exec(
             _request_timeout=(5.0, timeout),
         )
     except ApiException as err:
-        raise _handshake_error(err, pod) from None
+        raise handshake_error(err, pod) from None
     except OSError as err:
         raise ApiUnreachable(f"exec in {pod} failed: {err}") from None
     # The client also copies all output into a buffer for read_all(), which we never call: it

@@ -95,3 +95,11 @@ def _decode(value: object) -> str:
         return base64.b64decode(value, validate=True).decode("utf-8").strip()
     except (binascii.Error, UnicodeDecodeError):
         return ""
+
+
+def read_secret_values(conn: KubeConnection, namespace: str, name: str) -> dict[str, str]:
+    """The decoded values of one Secret (e.g. a platform component's credentials).
+
+    Raises ApiStatusError (404 missing, 403 forbidden) or ApiUnreachable; values never logged."""
+    data = conn.get_json(f"/api/v1/namespaces/{namespace}/secrets/{name}").get("data") or {}
+    return {str(key): _decode(value) for key, value in data.items()}

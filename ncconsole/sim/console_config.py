@@ -14,12 +14,43 @@ from typing import Any
 import yaml
 
 from ncconsole.sim.controllers.state import APPLICATIONSET, ARGOCD_NAMESPACE, PLATFORM_NAMESPACE
+from ncconsole.sim.platform_services import (
+    MONITORING_NAMESPACE,
+    PGBOUNCER_ADMIN_SECRET,
+    REDIS_SECRET,
+    PlatformServers,
+)
 from ncconsole.sim.s3 import S3Service
 
 HEADER = "# ncconsole settings for the simulator in this directory (NCCONSOLE_CONFIG).\n"
 
 
-def console_settings(web_address: str, s3: S3Service) -> dict[str, Any]:
+def platform_settings(servers: PlatformServers) -> dict[str, Any]:
+    """Port-forwards to the components that have a real server behind them; the others are
+    not part of this simulator (not configured), rather than shown as unreachable."""
+    return {
+        "pgbouncer": {
+            "service": "pgbouncer" if servers.pgbouncer else None,
+            "port": 5432,
+            "credentials_secret": PGBOUNCER_ADMIN_SECRET,
+            "database_pattern": "nc_{tenant}",
+        },
+        "redis": {
+            "service": "redis" if servers.redis else None,
+            "port": 6379,
+            "credentials_secret": REDIS_SECRET,
+        },
+        "alertmanager": {
+            "namespace": MONITORING_NAMESPACE,
+            "service": "alertmanager" if servers.alertmanager else None,
+            "port": 9093,
+        },
+    }
+
+
+def console_settings(
+    web_address: str, s3: S3Service, servers: PlatformServers | None = None
+) -> dict[str, Any]:
     s3_settings: dict[str, Any] = {"endpoint": s3.endpoint_url, "region": s3.region}
     if s3.external is not None and isinstance(s3.external.verify, str):
         s3_settings["ca_file"] = s3.external.verify
@@ -37,12 +68,16 @@ def console_settings(web_address: str, s3: S3Service) -> dict[str, Any]:
         "web": {"scheme": "https", "connect_to": web_address, "ca_file": "tls/ca.crt"},
         "s3": s3_settings,
         "secret": {"store_kind": "ClusterSecretStore", "store_name": "vault"},
+        "platform": platform_settings(servers or PlatformServers()),
     }
 
 
-def write_console_config(path: Path, web_address: str, s3: S3Service) -> Path:
+def write_console_config(
+    path: Path, web_address: str, s3: S3Service, servers: PlatformServers | None = None
+) -> Path:
     """Write the settings atomically (temp file + rename)."""
-    text = HEADER + yaml.safe_dump(console_settings(web_address, s3), sort_keys=False)
+    settings = console_settings(web_address, s3, servers)
+    text = HEADER + yaml.safe_dump(settings, sort_keys=False)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)

@@ -52,6 +52,9 @@ class TenantFaults(_Model):
     statusphp_503: bool = False
     statusphp_slow: float = Field(default=0.0, ge=0)  # seconds before status.php answers
     namespace_forbidden: bool = False  # every user gets 403 in its namespace
+    # Its TLS Certificate (cert-manager) expires in this many days (default: 60, renewed in 30).
+    certificate_expires_in: float | None = None
+    certificate_failing: bool = False  # issuance failed: Ready False, Issuing False (Failed)
 
     def any(self) -> bool:
         return self != TenantFaults()

@@ -16,6 +16,7 @@ from ncconsole.sim.apiserver.resources import (
     APPLICATIONS,
     APPLICATIONSETS,
     APPPROJECTS,
+    CERTIFICATES,
     CLUSTERSECRETSTORES,
     DEPLOYMENTS,
     NAMESPACES,
@@ -47,6 +48,13 @@ from ncconsole.sim.platform_repo.files import (
     static_files,
 )
 from ncconsole.sim.platform_repo.repo import DesiredVersion
+from ncconsole.sim.platform_services import (
+    COMPONENTS,
+    MONITORING_NAMESPACE,
+    PlatformServers,
+    credential_secrets,
+    tenant_certificate,
+)
 from ncconsole.sim.s3 import S3Credentials
 from ncconsole.sim.scenario import Scenario, TenantSpec
 
@@ -230,26 +238,29 @@ def application(
     }
 
 
-def seed_platform(store: Store, scenario: Scenario, head_chart: str) -> str:
-    """Namespaces and objects that are not per tenant; returns the ApplicationSet's uid."""
-    for name in ("default", "kube-system", ARGOCD_NAMESPACE, PLATFORM_NAMESPACE):
+def seed_platform(
+    store: Store, scenario: Scenario, head_chart: str, servers: PlatformServers | None = None
+) -> str:
+    """Namespaces and objects that are not per tenant; returns the ApplicationSet's uid.
+    `servers`: real servers standing behind the platform components' pods (their Secrets
+    then hold the real credentials)."""
+    for name in ("default", "kube-system", ARGOCD_NAMESPACE, PLATFORM_NAMESPACE,
+                 MONITORING_NAMESPACE):  # fmt: skip
         if store.try_get(NAMESPACES, None, name) is None:
             store.create(NAMESPACES, namespace_manifest(name))
-    store.create(
-        SECRETS,
-        {
-            "metadata": {"name": "redis-auth", "namespace": PLATFORM_NAMESPACE},
-            "type": "Opaque",
-            "data": {"password": _b64(secrets.token_urlsafe(24))},
-        },
-    )
-    for name, image, replicas, port in (
-        ("redis", "redis:7.4-alpine", 1, 6379),
-        ("pgbouncer", "bitnami/pgbouncer:1.23.1", 2, 6432),
+    for secret in credential_secrets(servers or PlatformServers()):
+        store.create(SECRETS, secret)
+    for name, image, replicas in (
+        ("redis", "redis:7.4-alpine", 1),
+        ("pgbouncer", "bitnami/pgbouncer:1.23.1", 2),
+        ("alertmanager", "quay.io/prometheus/alertmanager:v0.28.1", 1),
     ):
-        create_running_deployment(store, platform_deployment(name, image, replicas, port))
+        namespace, port, service_port = COMPONENTS[name]
+        deployment = platform_deployment(name, image, replicas, port)
+        deployment["metadata"]["namespace"] = namespace
+        create_running_deployment(store, deployment)
         selector = {"app.kubernetes.io/name": name}
-        store.create(SERVICES, service_manifest(PLATFORM_NAMESPACE, name, selector, port, port))
+        store.create(SERVICES, service_manifest(namespace, name, selector, service_port, port))
     for name, image in (
         ("argocd-server", "quay.io/argoproj/argocd:v3.1.8"),
         ("argocd-repo-server", "quay.io/argoproj/argocd:v3.1.8"),
@@ -293,6 +304,7 @@ def seed_tenant(
     store.create(
         SERVICES, service_manifest(tenant.namespace, "nextcloud", dict(NC_SELECTOR), 8080, 80)
     )
+    store.create(CERTIFICATES, tenant_certificate(tenant))
     deployment = nextcloud_deployment(tenant, deployed)
     degraded = tenant.faults.degraded
     stored = create_running_deployment(store, deployment, crashing=degraded, restarts=5)

@@ -52,6 +52,7 @@ from ncconsole.sim.platform_repo.files import (
 )
 from ncconsole.sim.platform_repo.files import default_replicas as repo_default_replicas
 from ncconsole.sim.platform_repo.repo import commit_change, desired_versions, write_platform_repo
+from ncconsole.sim.platform_services import PlatformServers, port_resolver
 from ncconsole.sim.s3 import ExternalS3, S3Service
 from ncconsole.sim.scenario import (
     Release,
@@ -80,6 +81,7 @@ class Simulator:
         workdir: Path,
         port: int = 0,
         s3: ExternalS3 | None = None,
+        platform_servers: PlatformServers | None = None,
     ) -> None:
         self.scenario = scenario or default_scenario()
         self.workdir = Path(workdir)
@@ -89,6 +91,8 @@ class Simulator:
         self.ca_file = self.workdir / "tls" / "ca.crt"
         self._port = port
         self.s3 = S3Service(external=s3)
+        # Real PgBouncer/Redis/Alertmanager behind the platform pods' port-forwards, if any.
+        self.platform_servers = platform_servers or PlatformServers()
         self.server: SimServer | None = None
         self.web: NextcloudWeb | None = None
         self.state = PlatformState(self.scenario, self.repo)
@@ -153,7 +157,9 @@ class Simulator:
 
     def _seed(self, head: str, initial: str, desired: dict, deployed: dict) -> None:
         store = self.store
-        appset_uid = seed_platform(store, self.scenario, desired_chart(desired, self.scenario))
+        appset_uid = seed_platform(
+            store, self.scenario, desired_chart(desired, self.scenario), self.platform_servers
+        )
         for tenant in self.scenario.tenants:
             seed_tenant(
                 store,
@@ -187,6 +193,7 @@ class Simulator:
         for controller in self._controllers:
             controller.start()
         self.server.api.exec_handler = containers.exec
+        self.server.api.port_resolver = port_resolver(store, self.platform_servers)
         self.server.api.log_provider = containers.logs
 
     def _add_instance(self, tenant: TenantSpec, image_tag: str) -> NextcloudInstance:
@@ -237,7 +244,7 @@ class Simulator:
         self.web.start_in(self.server.loop)
 
     def _write_config(self) -> None:
-        write_console_config(self.config_path, self.web_address, self.s3)
+        write_console_config(self.config_path, self.web_address, self.s3, self.platform_servers)
 
     def stop(self) -> None:
         """Stop everything; the working directory stays (repo, config, kubeconfig removed)."""

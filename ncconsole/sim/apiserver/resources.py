@@ -80,6 +80,7 @@ PODS = ResourceType(
         _status("Pod"),
         Subresource("log", ("get",), "Pod"),
         Subresource("exec", ("create", "get"), "PodExecOptions"),
+        Subresource("portforward", ("create", "get"), "PodPortForwardOptions"),
     ),
 )  # fmt: skip
 SECRETS = ResourceType("", "v1", "Secret", "secrets", True)
@@ -116,6 +117,11 @@ CLUSTERSECRETSTORES = ResourceType(
     builtin=False, short_names=("css",), categories=("external-secrets",),
     subresources=(_status("ClusterSecretStore"),),
 )  # fmt: skip
+CERTIFICATES = ResourceType(
+    "cert-manager.io", "v1", "Certificate", "certificates", True, builtin=False,
+    short_names=("cert", "certs"), categories=("cert-manager",),
+    subresources=(_status("Certificate"),),
+)  # fmt: skip
 SELFSUBJECTACCESSREVIEWS = ResourceType(
     "authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews",
     False, verbs=("create",), stored=False,
@@ -123,7 +129,7 @@ SELFSUBJECTACCESSREVIEWS = ResourceType(
 
 ALL: tuple[ResourceType, ...] = (
     NAMESPACES, PODS, SECRETS, EVENTS, SERVICES, DEPLOYMENTS, LEASES, APPLICATIONS,
-    APPLICATIONSETS, APPPROJECTS, EXTERNALSECRETS, CLUSTERSECRETSTORES,
+    APPLICATIONSETS, APPPROJECTS, EXTERNALSECRETS, CLUSTERSECRETSTORES, CERTIFICATES,
     SELFSUBJECTACCESSREVIEWS,
 )  # fmt: skip
 

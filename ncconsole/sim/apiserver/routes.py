@@ -1,11 +1,12 @@
 """The Kubernetes API over HTTP: aiohttp routes on top of the `Store`.
 
 `ApiServer(store, auth, ...)` builds an `aiohttp.web.Application` (`.app`) that answers
-discovery, get/list/watch/create/update/patch/delete(+collection), the `status`, `log` and
-`exec` subresources and SelfSubjectAccessReviews, with the real apiserver's status codes and
-Status bodies. Its knobs can be changed while it runs (from the loop thread):
+discovery, get/list/watch/create/update/patch/delete(+collection), the `status`, `log`,
+`exec` and `portforward` subresources and SelfSubjectAccessReviews, with the real apiserver's
+status codes and Status bodies. Its knobs can be changed while it runs (from the loop thread):
 - `faults`: a `Faults` (latency per request or per namespace, watches dropped after N s);
 - `exec_handler`: an `ExecHandler` (see exec_ws) running `kubectl exec` commands;
+- `port_resolver`: a `PortResolver` (see portforward_ws): where a pod's port really goes;
 - `log_provider`: `(namespace, pod, container) -> str` (or an awaitable of str) for pods/log.
 """
 
@@ -31,6 +32,11 @@ from ncconsole.sim.apiserver.exec_ws import (
     serve_exec,
 )
 from ncconsole.sim.apiserver.patching import json_patch, merge_patch, strategic_merge_patch
+from ncconsole.sim.apiserver.portforward_ws import (
+    PortResolver,
+    nothing_listens,
+    serve_portforward,
+)
 from ncconsole.sim.apiserver.resources import NAMESPACES, PODS, REGISTRY, Registry, ResourceType
 from ncconsole.sim.apiserver.selectors import parse_field_selector, parse_label_selector
 from ncconsole.sim.apiserver.store import Store, WatchEvent, dumps
@@ -103,6 +109,7 @@ class ApiServer:
         self.faults = faults or Faults()
         self.exec_handler: ExecHandler = exec_handler or command_not_found
         self.log_provider: LogProvider = log_provider or default_log_provider
+        self.port_resolver: PortResolver = nothing_listens
         self.bookmark_interval = bookmark_interval
         self.max_watch_timeout = max_watch_timeout
         self.version_info = dict(discovery.DEFAULT_VERSION)
@@ -179,7 +186,7 @@ class ApiServer:
                 "POST": "create",
                 "DELETE": "deletecollection",
             }.get(m)
-        elif t.subresource == "exec":
+        elif t.subresource in ("exec", "portforward"):
             verb = "create" if m in ("GET", "POST") else None
         else:
             verb = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(m)
@@ -198,6 +205,9 @@ class ApiServer:
             if t.subresource == "exec":
                 pod = self.store.get(PODS, t.namespace, t.name or "")
                 return await serve_exec(request, t.namespace or "", pod, self.exec_handler)
+            if t.subresource == "portforward":
+                pod = self.store.get(PODS, t.namespace, t.name or "")
+                return await serve_portforward(request, t.namespace or "", pod, self.port_resolver)
             return await self._create(request, t)
         if t.subresource == "log":
             return await self._log(request, t)
