@@ -6,7 +6,8 @@ A scenario comes from a YAML file (`load_scenario`) or is generated (`default_sc
 
     release: {chart_version: 6.6.4, image_tag: 30.0.6-apache}
     pending_upgrade: {chart_version: 6.6.9, image_tag: 30.0.8-apache}
-    applicationset: {mode: rolling_sync, steps: [{waves: [0]}, {waves: [1, 2], max_update: 0}]}
+    applicationset: {mode: rolling_sync, steps: [{waves: [0]}, {waves: [1, 2], max_update: 0}],
+                     sources: multi}
     timings: {sync: 3, pod_start: 4}
     api: {latency: 0.2, drop_watches_every: 30}
     rbac: {users: [{name: admin}, {name: viewer, read_only: true}]}
@@ -107,6 +108,9 @@ class RollingStep(_Model):
 class ApplicationSetSpec(_Model):
     mode: Literal["manual", "rolling_sync"] = "manual"
     steps: list[RollingStep] = Field(default_factory=list)  # empty: one step per wave
+    # multi: the platform's template (the chart + the values repo as `ref: values`);
+    # single: one Git source holding a vendored chart, for consoles on older platforms.
+    sources: Literal["multi", "single"] = "multi"
 
 
 class Timings(_Model):
