@@ -10,7 +10,8 @@ A scenario comes from a YAML file (`load_scenario`) or is generated (`default_sc
                      sources: multi}
     timings: {sync: 3, pod_start: 4}
     api: {latency: 0.2, drop_watches_every: 30}
-    rbac: {users: [{name: admin}, {name: viewer, read_only: true}]}
+    rbac: {users: [{name: admin}, {name: viewer, read_only: true},
+                   {name: engineer, namespaces: ["nc-*", argocd]}]}
     tenants:
       - {name: canary, wave: 0, environment: test}
       - {name: zwolle, wave: 1, replicas: 2, faults: {degraded: true, statusphp_slow: 3}}
@@ -138,12 +139,24 @@ class ApiFaults(_Model):
 class UserSpec(_Model):
     name: str
     token: str = Field(default_factory=lambda: secrets.token_urlsafe(24))
+    # The built-in `view` role (no Secrets, no exec) instead of cluster-admin.
     read_only: bool = False
+    # None: bound cluster-wide (a ClusterRoleBinding). A list: RoleBindings in these
+    # namespaces only (globs such as "nc-*" stand for every matching namespace); such a user
+    # gets 403 on every cluster-wide list, as with real RBAC.
+    namespaces: list[str] | None = None
+    # Namespaces the user is not bound in: every list across namespaces is then 403 too.
     forbidden_namespaces: list[str] = Field(default_factory=list)
 
 
 def _default_users() -> list[UserSpec]:
-    return [UserSpec(name="admin"), UserSpec(name="viewer", read_only=True)]
+    return [
+        UserSpec(name="admin"),
+        UserSpec(name="viewer", read_only=True),
+        # An on-call engineer whose RBAC is namespace-scoped: RoleBindings (cluster-admin
+        # rights) in every tenant namespace and in argocd, no ClusterRoleBinding.
+        UserSpec(name="engineer", namespaces=["nc-*", "argocd"]),
+    ]
 
 
 class Rbac(_Model):

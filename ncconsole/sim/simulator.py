@@ -135,7 +135,9 @@ class Simulator:
         assert self.server is not None
         scenario, auth = self.scenario, self.server.auth
         for user in scenario.rbac.users[1:]:
-            auth.add_user(user.name, user.token, read_only=user.read_only)
+            auth.add_user(
+                user.name, user.token, read_only=user.read_only, namespaces=user.namespaces
+            )
         for user in scenario.rbac.users:
             if user.forbidden_namespaces:
                 auth.deny(DenyRule(user=user.name, namespaces=tuple(user.forbidden_namespaces)))
