@@ -6,10 +6,12 @@ A scenario comes from a YAML file (`load_scenario`) or is generated (`default_sc
 
     release: {chart_version: 6.6.4, image_tag: 30.0.6-apache}
     pending_upgrade: {chart_version: 6.6.9, image_tag: 30.0.8-apache}
-    applicationset: {mode: rolling_sync, steps: [{waves: [0]}, {waves: [1, 2], max_update: 0}]}
+    applicationset: {mode: rolling_sync, steps: [{waves: [0]}, {waves: [1, 2], max_update: 0}],
+                     sources: multi}
     timings: {sync: 3, pod_start: 4}
     api: {latency: 0.2, drop_watches_every: 30}
-    rbac: {users: [{name: admin}, {name: viewer, read_only: true}]}
+    rbac: {users: [{name: admin}, {name: viewer, read_only: true},
+                   {name: engineer, namespaces: ["nc-*", argocd]}]}
     tenants:
       - {name: canary, wave: 0, environment: test}
       - {name: zwolle, wave: 1, replicas: 2, faults: {degraded: true, statusphp_slow: 3}}
@@ -110,6 +112,9 @@ class RollingStep(_Model):
 class ApplicationSetSpec(_Model):
     mode: Literal["manual", "rolling_sync"] = "manual"
     steps: list[RollingStep] = Field(default_factory=list)  # empty: one step per wave
+    # multi: the platform's template (the chart + the values repo as `ref: values`);
+    # single: one Git source holding a vendored chart, for consoles on older platforms.
+    sources: Literal["multi", "single"] = "multi"
 
 
 class Timings(_Model):
@@ -137,12 +142,24 @@ class ApiFaults(_Model):
 class UserSpec(_Model):
     name: str
     token: str = Field(default_factory=lambda: secrets.token_urlsafe(24))
+    # The built-in `view` role (no Secrets, no exec) instead of cluster-admin.
     read_only: bool = False
+    # None: bound cluster-wide (a ClusterRoleBinding). A list: RoleBindings in these
+    # namespaces only (globs such as "nc-*" stand for every matching namespace); such a user
+    # gets 403 on every cluster-wide list, as with real RBAC.
+    namespaces: list[str] | None = None
+    # Namespaces the user is not bound in: every list across namespaces is then 403 too.
     forbidden_namespaces: list[str] = Field(default_factory=list)
 
 
 def _default_users() -> list[UserSpec]:
-    return [UserSpec(name="admin"), UserSpec(name="viewer", read_only=True)]
+    return [
+        UserSpec(name="admin"),
+        UserSpec(name="viewer", read_only=True),
+        # An on-call engineer whose RBAC is namespace-scoped: RoleBindings (cluster-admin
+        # rights) in every tenant namespace and in argocd, no ClusterRoleBinding.
+        UserSpec(name="engineer", namespaces=["nc-*", "argocd"]),
+    ]
 
 
 class Rbac(_Model):

@@ -26,9 +26,16 @@ from ncconsole.sim.apiserver.resources import (
 )
 from ncconsole.sim.apiserver.store import Store, now_iso
 from ncconsole.sim.controllers.argocd_status import (
+    app_sources as app_sources_of,
+)
+from ncconsole.sim.controllers.argocd_status import (
+    compared_revisions,
     deployment_health,
+    history_entry,
+    is_multi_source,
     managed_resources,
     sync_block,
+    sync_result,
 )
 from ncconsole.sim.controllers.deployments import deployment_status, new_pod, template_hash
 from ncconsole.sim.controllers.kubelet import crashed_status, node_for, running_status
@@ -42,8 +49,7 @@ from ncconsole.sim.nextcloud.manifests import (
 )
 from ncconsole.sim.platform_repo.files import (
     APPPROJECT,
-    CHART_REPO_URL,
-    GIT_REPO_URL,
+    app_sources,
     applicationset,
     static_files,
 )
@@ -150,21 +156,14 @@ def application(
     deployed: DesiredVersion | None,
     desired: DesiredVersion,
     health: str,
+    shape: str = "multi",
 ) -> Obj:
-    """The Application of `tenant`; `deployed` None means it was never synced (just generated
-    by the ApplicationSet: OutOfSync and Missing)."""
+    """The Application of `tenant` as the ApplicationSet generates it (multi- or
+    single-source, `shape`); `deployed` None means it was never synced (OutOfSync and
+    Missing, no operationState or history)."""
     stamp = now_iso()
     initiated = {"username": "admin"}
-    sync = "Synced" if deployed == desired else "OutOfSync"
-    if deployed is None:
-        app = application(tenant, appset_uid, head, "", desired, desired, "Missing")
-        status = app["status"]
-        status["sync"]["status"] = "OutOfSync"
-        status["summary"] = {}
-        status["resources"] = managed_resources(tenant.namespace, "OutOfSync")
-        del status["operationState"], status["history"]
-        return app
-    return {
+    app: Obj = {
         "metadata": {
             "name": tenant.app_name,
             "namespace": ARGOCD_NAMESPACE,
@@ -183,59 +182,46 @@ def application(
         },
         "spec": {
             "project": "nextcloud-platform",
-            "sources": [
-                {
-                    "repoURL": CHART_REPO_URL,
-                    "chart": "nextcloud",
-                    "targetRevision": desired.chart_version,
-                    "helm": {
-                        "releaseName": "nextcloud",
-                        "valueFiles": [
-                            "$values/values/common.yaml",
-                            f"$values/values/env/{tenant.environment}.yaml",
-                            f"$values/values/tenants/tenant-{tenant.name}.yaml",
-                        ],
-                    },
-                },
-                {"repoURL": GIT_REPO_URL, "targetRevision": "HEAD", "ref": "values"},
-            ],
+            **app_sources(tenant.name, tenant.environment, desired.chart_version, shape),
             "destination": {
                 "server": "https://kubernetes.default.svc",
                 "namespace": tenant.namespace,
             },
             "syncPolicy": {"syncOptions": ["CreateNamespace=true"]},
         },
-        "status": {
-            "sync": sync_block(sync, head, desired.chart_version, tenant.namespace),
-            "health": {"status": health},
-            "summary": {"images": [image_of(deployed)]},
-            "resources": managed_resources(tenant.namespace, sync),
-            "sourceTypes": ["Helm", "Helm"],
-            "controllerNamespace": ARGOCD_NAMESPACE,
-            "operationState": {
-                "operation": {"initiatedBy": initiated, "sync": {"revision": deployed_revision}},
-                "phase": "Succeeded",
-                "message": "successfully synced (all tasks run)",
-                "startedAt": stamp,
-                "finishedAt": stamp,
-                "syncResult": {
-                    "revision": deployed_revision,
-                    "revisions": [deployed.chart_version, deployed_revision],
-                },
-            },
-            "history": [
-                {
-                    "id": 0,
-                    "revision": deployed_revision,
-                    "revisions": [deployed.chart_version, deployed_revision],
-                    "deployStartedAt": stamp,
-                    "deployedAt": stamp,
-                    "initiatedBy": initiated,
-                }
-            ],
-            "reconciledAt": stamp,
-        },
     }
+    sync = "Synced" if deployed == desired else "OutOfSync"
+    multi = is_multi_source(app)
+    status: Obj = {
+        "sync": sync_block(app, sync, compared_revisions(app, head)),
+        "health": {"status": health},
+        "summary": {"images": [image_of(deployed)]} if deployed is not None else {},
+        "resources": managed_resources(tenant.namespace, sync),
+        "sourceTypes": ["Helm", "Helm"] if multi else ["Helm"],
+        "controllerNamespace": ARGOCD_NAMESPACE,
+        "reconciledAt": stamp,
+    }
+    app["status"] = status
+    if deployed is None:
+        return app
+    sources = app_sources_of(app)
+    if multi:
+        sources[0] = {**sources[0], "targetRevision": deployed.chart_version}
+        revisions = [deployed.chart_version, deployed_revision]
+        requested: Obj = {"revisions": revisions}
+    else:
+        revisions = [deployed_revision]
+        requested = {"revision": deployed_revision}
+    status["operationState"] = {
+        "operation": {"initiatedBy": initiated, "sync": requested},
+        "phase": "Succeeded",
+        "message": "successfully synced (all tasks run)",
+        "startedAt": stamp,
+        "finishedAt": stamp,
+        "syncResult": sync_result(multi, revisions, sources),
+    }
+    status["history"] = [history_entry(multi, revisions, sources, 0, stamp, stamp, initiated)]
+    return app
 
 
 def seed_platform(
@@ -298,6 +284,7 @@ def seed_tenant(
     deployed: DesiredVersion,
     desired: DesiredVersion,
     s3: S3Credentials,
+    shape: str = "multi",
 ) -> None:
     store.create(NAMESPACES, namespace_manifest(tenant.namespace, {"tenant": tenant.name}))
     store.create(SECRETS, tenant_secret(tenant, s3))
@@ -311,5 +298,5 @@ def seed_tenant(
     health = deployment_health(stored)[0] if tenant.replicas else "Healthy"
     store.create(
         APPLICATIONS,
-        application(tenant, appset_uid, head, deployed_revision, deployed, desired, health),
+        application(tenant, appset_uid, head, deployed_revision, deployed, desired, health, shape),
     )

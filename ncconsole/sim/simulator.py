@@ -44,13 +44,8 @@ from ncconsole.sim.controllers.state import (
 from ncconsole.sim.faults import FAULTS, switch_fault
 from ncconsole.sim.nextcloud.instance import NextcloudInstance, version_from_image_tag
 from ncconsole.sim.nextcloud.web import NextcloudWeb
-from ncconsole.sim.platform_repo.files import (
-    APPSET_FILE,
-    COMMON_VALUES,
-    applicationset,
-    common_values,
-)
 from ncconsole.sim.platform_repo.files import default_replicas as repo_default_replicas
+from ncconsole.sim.platform_repo.files import release_files
 from ncconsole.sim.platform_repo.repo import commit_change, desired_versions, write_platform_repo
 from ncconsole.sim.platform_services import PlatformServers, port_resolver
 from ncconsole.sim.s3 import ExternalS3, S3Service
@@ -144,7 +139,9 @@ class Simulator:
         assert self.server is not None
         scenario, auth = self.scenario, self.server.auth
         for user in scenario.rbac.users[1:]:
-            auth.add_user(user.name, user.token, read_only=user.read_only)
+            auth.add_user(
+                user.name, user.token, read_only=user.read_only, namespaces=user.namespaces
+            )
         for user in scenario.rbac.users:
             if user.forbidden_namespaces:
                 auth.deny(DenyRule(user=user.name, namespaces=tuple(user.forbidden_namespaces)))
@@ -170,6 +167,7 @@ class Simulator:
                 deployed=deployed[tenant.name],
                 desired=desired[tenant.name],
                 s3=self.s3.credentials(tenant.name),
+                shape=self.scenario.applicationset.sources,
             )
 
     def _start_controllers(self, head: str, desired: dict, deployed: dict) -> None:
@@ -214,8 +212,9 @@ class Simulator:
             self.s3.provision([tenant])
             self._add_instance(tenant, desired.image_tag)
             app = application(
-                tenant, appset["metadata"]["uid"], self.argocd.head, "", None, desired, "Missing"
-            )
+                tenant, appset["metadata"]["uid"], self.argocd.head, "", None, desired, "Missing",
+                self.scenario.applicationset.sources,
+            )  # fmt: skip
             store.create(APPLICATIONS, app)
         for name in removed:  # Argo CD's resources finalizer then removes what it deployed
             if store.try_get(APPLICATIONS, ARGOCD_NAMESPACE, f"nc-{name}") is not None:
@@ -379,10 +378,7 @@ class Simulator:
         """Commit a chart/image upgrade to values/common.yaml (and the ApplicationSet's chart
         targetRevision), as a platform engineer would; Argo CD sees it at its next poll."""
         release = Release(chart_version=chart_version, image_tag=image_tag)
-        files = {
-            COMMON_VALUES: common_values(release, repo_default_replicas(self.scenario)),
-            APPSET_FILE: applicationset(self.scenario, chart_version),
-        }
+        files = release_files(self.scenario, release, repo_default_replicas(self.scenario))
         return self.commit(
             message or f"Upgrade Nextcloud to {image_tag} (chart {chart_version})", files
         )

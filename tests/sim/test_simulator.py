@@ -76,8 +76,8 @@ def test_applications_are_labelled_synced_and_healthy(sim: Simulator) -> None:
     assert alpha["status"]["sync"]["status"] == "Synced"
     assert alpha["status"]["health"]["status"] == "Healthy"
     assert alpha["status"]["summary"]["images"] == ["nextcloud:30.0.6-apache"]
-    assert alpha["status"]["sync"]["revision"] == (sim.repo / ".git" / "refs" / "heads" /
-                                                   "main").read_text().strip()  # fmt: skip
+    head = (sim.repo / ".git" / "refs" / "heads" / "main").read_text().strip()
+    assert alpha["status"]["sync"]["revisions"] == ["6.6.4", head]  # chart, values commit
 
 
 def test_kubectl_exec_on_the_deployment_runs_occ_in_a_pod(sim: Simulator) -> None:

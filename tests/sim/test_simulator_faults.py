@@ -237,3 +237,22 @@ def test_slow_api_and_dropped_watches_from_the_scenario(tmp_path) -> None:
         started = time.monotonic()
         core.list_namespaced_pod("nc-ok")
         assert time.monotonic() - started < 0.3
+
+
+def test_every_scenario_has_a_namespace_only_engineer(sim: Simulator) -> None:
+    """The documented `engineer`: RoleBindings in the tenant namespaces and argocd only."""
+    engineer = sim.write_kubeconfig(sim.workdir / "engineer.kubeconfig", user="engineer")
+    core = client.CoreV1Api(api_client(sim, engineer))
+    with pytest.raises(ApiException) as err:
+        core.list_pod_for_all_namespaces()
+    assert err.value.status == 403
+    assert core.list_namespaced_pod("nc-ok").items
+    assert kubectl(sim, "auth", "can-i", "list", "pods", "-A", kubeconfig=engineer,
+                   check=False).stdout.strip() == "no"  # fmt: skip
+
+
+def test_a_forbidden_namespace_forbids_the_cluster_wide_list_too(sim: Simulator) -> None:
+    """nc-hidden is forbidden to everyone: nobody can hold a cluster-wide list of pods."""
+    with pytest.raises(ApiException) as err:
+        client.CoreV1Api(api_client(sim)).list_pod_for_all_namespaces()
+    assert err.value.status == 403

@@ -144,6 +144,12 @@ class Registry:
     def lookup(self, group: str, version: str, plural: str) -> ResourceType | None:
         return self._by_path.get((group, version, plural))
 
+    def namespaced(self, group: str, plural: str) -> bool:
+        """Whether `plural` in `group` (any version) lives in namespaces; unknown: True."""
+        return next(
+            (t.namespaced for t in self.types if (t.group, t.plural) == (group, plural)), True
+        )
+
     def group_versions(self) -> dict[str, list[str]]:
         """Named groups (not core) and their versions, in registration order."""
         out: dict[str, list[str]] = {}

@@ -106,6 +106,7 @@ class ApiServer:
         max_watch_timeout: float = 1800.0,
     ) -> None:
         self.store, self.auth, self.registry = store, auth, registry
+        auth.namespaced = registry.namespaced
         self.faults = faults or Faults()
         self.exec_handler: ExecHandler = exec_handler or command_not_found
         self.log_provider: LogProvider = log_provider or default_log_provider
@@ -187,7 +188,14 @@ class ApiServer:
                 "DELETE": "deletecollection",
             }.get(m)
         elif t.subresource in ("exec", "portforward"):
+            # A websocket upgrade is a GET, authorized as `get pods/exec` up to Kubernetes
+            # 1.34; from 1.35 (AuthorizePodWebsocketUpgradeCreatePermission, kubernetes#134577)
+            # it also needs `create`. The simulator serves 1.36: both are checked.
             verb = "create" if m in ("GET", "POST") else None
+            if m == "GET":
+                self.auth.check(
+                    user, "get", f"pods/{t.subresource}", "", t.namespace or "", t.name or ""
+                )
         else:
             verb = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(m)
         sub = t.rt.subresource(t.subresource) if t.subresource else None

@@ -167,7 +167,11 @@ class RollingSyncController:
     def _entry(app: Obj, step: int, status: str, previous: dict[str, Obj]) -> Obj:
         name = app["metadata"]["name"]
         before = previous.get(name) or {}
-        revision = ((app.get("status") or {}).get("sync") or {}).get("revision", "")
+        sync = (app.get("status") or {}).get("sync") or {}
+        # progressive_sync.go: app.Status.GetRevisions(), the revisions or [the revision].
+        revisions = list(
+            sync.get("revisions") or ([sync["revision"]] if sync.get("revision") else [])
+        )
         changed = before.get("status") != status
         message = MESSAGES[status]
         if status == "Healthy" and before.get("status") == "Progressing":
@@ -178,5 +182,5 @@ class RollingSyncController:
             "message": message if changed else before.get("message", message),
             "status": status,
             "step": str(step),
-            "targetRevisions": [revision] if revision else [],
+            "targetRevisions": revisions,
         }

@@ -2,8 +2,9 @@
 
 - Like a repo server, it polls HEAD every `timings.repo_poll` seconds (a cheap read of .git);
   a new commit that changes a tenant's chart version or image tag gives that Application the
-  new chart `targetRevision` and makes it OutOfSync; every Application's `sync.revision` is
-  the commit it was compared with.
+  new chart `targetRevision` and makes it OutOfSync; every Application's `sync.revisions`
+  (multi-source: the chart version and the values commit) or `sync.revision` (single-source)
+  say what it was compared with, as controller/state.go writes them.
 - An `operation` written onto an Application runs: operationState Running, then after
   `timings.sync` seconds Succeeded (the tenant's Deployment gets the new image and rolls) or
   Failed (the sync-fails fault); `.operation` is removed, history appended, `reconciledAt` set.
@@ -26,6 +27,7 @@ from ncconsole.sim.apiserver.resources import APPLICATIONS, APPLICATIONSETS, DEP
 from ncconsole.sim.apiserver.store import Store, WatchEvent, now_iso
 from ncconsole.sim.controllers.appset_generator import parse_errors, tenant_specs
 from ncconsole.sim.controllers.argocd_status import (
+    compared_revisions,
     deployment_health,
     managed_resources,
     sync_block,
@@ -187,7 +189,7 @@ class ArgoCdController(SyncOperations):
 
         def mutate(obj: Obj) -> None:
             st = obj.setdefault("status", {})
-            st.setdefault("sync", {}).update(status="Unknown", revision=self.head)
+            st["sync"] = sync_block(obj, "Unknown", compared_revisions(obj, self.head))
             st["conditions"] = [
                 c for c in st.get("conditions") or [] if c.get("type") != "ComparisonError"
             ] + [{"type": "ComparisonError", "message": message, "lastTransitionTime": now_iso()}]
@@ -205,9 +207,11 @@ class ArgoCdController(SyncOperations):
         before = ((app.get("status") or {}).get("sync") or {}).get("status")
 
         def mutate(obj: Obj) -> None:
-            obj["spec"]["sources"][0]["targetRevision"] = desired.chart_version
+            for source in obj["spec"].get("sources") or []:
+                if source.get("chart"):  # the ApplicationSet template's chart version
+                    source["targetRevision"] = desired.chart_version
             st = obj.setdefault("status", {})
-            st["sync"] = sync_block(status, self.head, desired.chart_version, namespace)
+            st["sync"] = sync_block(obj, status, compared_revisions(obj, self.head))
             st["resources"] = managed_resources(namespace, status)
             conditions = [
                 c for c in st.get("conditions") or [] if c.get("type") != "ComparisonError"

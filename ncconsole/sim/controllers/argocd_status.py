@@ -5,24 +5,84 @@ from __future__ import annotations
 
 from typing import Any
 
-from ncconsole.sim.platform_repo.files import CHART_REPO_URL, GIT_REPO_URL
-
 Obj = dict[str, Any]
 
 
-def sync_block(status: str, revision: str, chart: str, namespace: str) -> Obj:
-    return {
-        "status": status,
-        "revision": revision,
-        "revisions": [chart, revision],
-        "comparedTo": {
-            "destination": {"server": "https://kubernetes.default.svc", "namespace": namespace},
-            "sources": [
-                {"repoURL": CHART_REPO_URL, "chart": "nextcloud", "targetRevision": chart},
-                {"repoURL": GIT_REPO_URL, "targetRevision": "HEAD", "ref": "values"},
-            ],
-        },
-    }
+def is_multi_source(app: Obj) -> bool:
+    """Argo CD treats an Application as multi-source when `spec.sources` is set
+    (`ApplicationSpec.HasMultipleSources`); `spec.source` is then ignored."""
+    return bool((app.get("spec") or {}).get("sources"))
+
+
+def app_sources(app: Obj) -> list[Obj]:
+    """The Application's sources in order: `spec.sources`, or `[spec.source]`."""
+    spec = app.get("spec") or {}
+    return list(spec.get("sources") or [spec.get("source") or {}])
+
+
+def compared_revisions(app: Obj, head: str) -> list[str]:
+    """One revision per source as Argo CD resolves it when comparing: a Helm chart's version
+    as written, a Git source's branch or HEAD as the commit it points at (here: `head`)."""
+    out = []
+    for source in app_sources(app):
+        wanted = str(source.get("targetRevision") or "HEAD")
+        if source.get("chart"):
+            out.append(wanted)
+        else:
+            out.append(head if wanted in ("HEAD", "main") else wanted)
+    return out
+
+
+def sync_block(app: Obj, status: str, revisions: list[str]) -> Obj:
+    """`status.sync` as controller/state.go (CompareAppState) writes it: a multi-source
+    Application gets only `revisions` (and `comparedTo.sources`), a single-source one only
+    `revision` (and `comparedTo.source`). Go's encoding/json emits the empty
+    `comparedTo.source` struct of a multi-source app as `{repoURL: ""}`."""
+    spec = app["spec"]
+    compared: Obj = {"destination": dict(spec.get("destination") or {})}
+    block: Obj = {"status": status}
+    if is_multi_source(app):
+        compared["source"] = {"repoURL": ""}
+        compared["sources"] = [dict(s) for s in spec["sources"]]
+        block["revisions"] = list(revisions)
+    else:
+        compared["source"] = dict(spec.get("source") or {})
+        block["revision"] = revisions[0] if revisions else ""
+    block["comparedTo"] = compared
+    return block
+
+
+def sync_result(multi: bool, revisions: list[str], sources: list[Obj]) -> Obj:
+    """`operationState.syncResult` without its resources, as controller/sync.go
+    (SyncAppState) leaves it: `revisions` + `sources` for a multi-source sync, `revision` +
+    `source` otherwise. `revision` has no omitempty in SyncOperationResult, so a
+    multi-source result carries `revision: ""`."""
+    if multi:
+        return {
+            "revision": "",
+            "source": {"repoURL": ""},
+            "sources": [dict(s) for s in sources],
+            "revisions": list(revisions),
+        }
+    return {"revision": revisions[0] if revisions else "", "source": dict(sources[0])}
+
+
+def history_entry(
+    multi: bool, revisions: list[str], sources: list[Obj], entry_id: int, started: str,
+    finished: str, initiated_by: Obj,
+) -> Obj:  # fmt: skip
+    """One `status.history[]` entry as controller/state.go (persistRevisionHistory) writes
+    it: `revisions` + `sources` for a multi-source sync (no `revision`), else `revision` +
+    `source`."""
+    entry: Obj = {"id": entry_id, "deployStartedAt": started, "deployedAt": finished}
+    if multi:
+        entry.update(
+            source={"repoURL": ""}, sources=[dict(s) for s in sources], revisions=list(revisions)
+        )
+    else:
+        entry.update(revision=revisions[0] if revisions else "", source=dict(sources[0]))
+    entry["initiatedBy"] = dict(initiated_by)
+    return entry
 
 
 def managed_resources(namespace: str, sync: str) -> list[Obj]:

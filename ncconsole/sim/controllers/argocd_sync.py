@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ncconsole.sim.apiserver.resources import APPLICATIONS, DEPLOYMENTS, NAMESPACES, SERVICES
 from ncconsole.sim.apiserver.store import Store, now_iso
 from ncconsole.sim.controllers.argocd_status import (
+    app_sources,
+    compared_revisions,
     deployment_health,
+    history_entry,
+    is_multi_source,
     managed_resources,
     sync_block,
+    sync_result,
 )
 from ncconsole.sim.controllers.events import EventRecorder
 from ncconsole.sim.controllers.state import ARGOCD_NAMESPACE, PlatformState, Reconciler
@@ -43,6 +49,58 @@ def resolve_revision(repo: Path, revision: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
+@dataclass(frozen=True)
+class SyncTarget:
+    """What a sync operation asks for, one revision per source (as requested, or resolved)."""
+
+    multi: bool
+    wanted: list[str]
+    sources: list[Obj]
+
+    def _position(self, git: bool) -> int | None:
+        found = [i for i, s in enumerate(self.sources) if bool(s.get("chart")) != git]
+        if git:  # the values repo (`ref: values`), else the last Git source
+            refs = [i for i in found if self.sources[i].get("ref")]
+            found = refs or found
+        return found[-1] if found else None
+
+    @property
+    def git_positions(self) -> list[int]:
+        return [i for i, s in enumerate(self.sources) if not s.get("chart")]
+
+    @property
+    def values_position(self) -> int | None:
+        return self._position(git=True)
+
+    @property
+    def chart_position(self) -> int | None:
+        return self._position(git=False)
+
+
+def requested_target(app: Obj, sync: Obj) -> SyncTarget:
+    """The revisions a sync operation asks for, as controller/sync.go (SyncAppState) reads
+    them: `sync.sources`/`sync.source` (a rollback) replace the spec's sources; a
+    multi-source sync takes `sync.revisions` only (`sync.revision` is ignored), position by
+    position, an empty or missing one meaning that source's own targetRevision; a
+    single-source sync takes `sync.revision`."""
+    if sync.get("sources"):
+        multi, sources = True, list(sync["sources"])
+    elif sync.get("source"):
+        multi, sources = False, [sync["source"]]
+    else:
+        multi, sources = is_multi_source(app), app_sources(app)
+    if multi:
+        given = [str(r or "") for r in sync.get("revisions") or []]
+    else:
+        given = [str(sync.get("revision") or "")]
+    wanted = [
+        (given[i] if i < len(given) and given[i] else "")
+        or str(source.get("targetRevision") or "HEAD")
+        for i, source in enumerate(sources)
+    ]
+    return SyncTarget(multi, wanted, sources)
+
+
 class SyncOperations:
     store: Store
     state: PlatformState
@@ -60,9 +118,7 @@ class SyncOperations:
         app = self.store.get(APPLICATIONS, ARGOCD_NAMESPACE, name)
         operation = app["operation"]
         tenant = self._tenant(app)
-        sync = operation.get("sync") or {}
-        # Multi-source Applications name a revision per source; the values repo is the last.
-        revision = sync.get("revision") or (sync.get("revisions") or [""])[-1] or self.head
+        target = requested_target(app, operation.get("sync") or {})
         started = now_iso()
         user = (operation.get("initiatedBy") or {}).get("username") or "Unknown user"
         automated = (operation.get("initiatedBy") or {}).get("automated")
@@ -77,8 +133,9 @@ class SyncOperations:
             }
 
         app = self.store.update(APPLICATIONS, ARGOCD_NAMESPACE, name, running)
+        shown = ", ".join(r for r in target.wanted if r) or "HEAD"
         who = "automated sync" if automated else f"{user} initiated sync"
-        message = f"Initiated {who} to {revision}" if automated else f"{who} to {revision}"
+        message = f"Initiated {who} to {shown}" if automated else f"{who} to {shown}"
         self.events.record(app, "OperationStarted", message, component=COMPONENT)
         await asyncio.sleep(self.state.timings.sync)
         current = self.store.try_get(APPLICATIONS, ARGOCD_NAMESPACE, name) or app
@@ -87,22 +144,32 @@ class SyncOperations:
                 self._finish(name, "Error", f"ComparisonError: {condition.get('message', '')}")
                 return
         loop = asyncio.get_running_loop()
-        wanted = revision
-        revision = await loop.run_in_executor(None, resolve_revision, self.state.repo, wanted)
-        if revision is None:
-            self._finish(
-                name, "Error",
-                f"rpc error: code = Unknown desc = unable to resolve '{wanted}' to a commit SHA",
-            )  # fmt: skip
-            return
-        if revision == self.head:
+        resolved = list(target.wanted)
+        for i in target.git_positions:
+            sha = await loop.run_in_executor(
+                None, resolve_revision, self.state.repo, target.wanted[i]
+            )
+            if sha is None:
+                self._finish(
+                    name, "Error",
+                    "rpc error: code = Unknown desc = unable to resolve "
+                    f"'{target.wanted[i]}' to a commit SHA",
+                )  # fmt: skip
+                return
+            resolved[i] = sha
+        commit = resolved[target.values_position] if target.values_position is not None else ""
+        if commit == self.head:
             versions = self.desired
+        elif commit:
+            versions = await loop.run_in_executor(None, desired_versions, self.state.repo, commit)
         else:
-            versions = await loop.run_in_executor(None, desired_versions, self.state.repo, revision)
+            versions = {}
         if tenant is None or tenant not in versions:
-            self._finish(name, "Error", f"tenant of {name} is not in revision {revision[:12]}")
+            self._finish(name, "Error", f"tenant of {name} is not in revision {commit[:12]}")
             return
         version = versions[tenant]
+        if target.chart_position is not None:  # the chart comes from its own source
+            version = DesiredVersion(resolved[target.chart_position], version.image_tag)
         failure = (
             "one or more objects failed to apply, reason: admission webhook "
             '"validate.nextcloud.example.com" denied the request: Deployment "nextcloud" '
@@ -120,7 +187,10 @@ class SyncOperations:
             return
         self._apply(tenant, version)
         self.deployed[tenant] = version
-        self._finish(name, "Succeeded", "successfully synced (all tasks run)", revision, version)
+        self._finish(
+            name, "Succeeded", "successfully synced (all tasks run)",
+            SyncTarget(target.multi, resolved, target.sources), version,
+        )  # fmt: skip
 
     def _retrying(self, name: str, attempt: int, failure: str) -> None:
         stamp = now_iso()
@@ -166,7 +236,7 @@ class SyncOperations:
         name: str,
         phase: str,
         message: str,
-        revision: str = "",
+        done: SyncTarget | None = None,
         version: DesiredVersion | None = None,
     ) -> None:
         finished = now_iso()
@@ -177,10 +247,9 @@ class SyncOperations:
             st = obj.setdefault("status", {})
             op_state = dict(st.get("operationState") or {})
             op_state.update(phase=phase, message=message, finishedAt=finished)
-            if version is not None:
+            if done is not None and version is not None:
                 op_state["syncResult"] = {
-                    "revision": revision,
-                    "revisions": [version.chart_version, revision],
+                    **sync_result(done.multi, done.wanted, done.sources),
                     "resources": [
                         {
                             "group": "apps", "version": "v1", "kind": "Deployment",
@@ -193,23 +262,22 @@ class SyncOperations:
                 }  # fmt: skip
                 history = st.setdefault("history", [])
                 history.append(
-                    {
-                        "id": max((h.get("id", 0) for h in history), default=-1) + 1,
-                        "revision": revision,
-                        "revisions": [version.chart_version, revision],
-                        "deployStartedAt": op_state.get("startedAt", finished),
-                        "deployedAt": finished,
-                        "initiatedBy": (op_state.get("operation") or {}).get("initiatedBy", {}),
-                    }
-                )
+                    history_entry(
+                        done.multi, done.wanted, done.sources,
+                        max((h.get("id", 0) for h in history), default=-1) + 1,
+                        op_state.get("startedAt", finished), finished,
+                        (op_state.get("operation") or {}).get("initiatedBy", {}),
+                    )
+                )  # fmt: skip
                 del history[:-10]  # Argo CD's default revisionHistoryLimit
             st["operationState"] = op_state
             obj.pop("operation", None)
             conditions = [c for c in st.get("conditions") or [] if c.get("type") != "SyncError"]
+            shown = ", ".join(done.wanted) if done is not None else self.head
             if phase != "Succeeded":
                 conditions.append(
                     {"type": "SyncError", "lastTransitionTime": finished,
-                     "message": f"Failed sync attempt to {revision or self.head}: {message}"}
+                     "message": f"Failed sync attempt to {shown}: {message}"}
                 )  # fmt: skip
             if conditions:
                 st["conditions"] = conditions
@@ -220,7 +288,7 @@ class SyncOperations:
                 desired = self.desired[tenant]
                 synced = "Synced" if self.deployed.get(tenant) == desired else "OutOfSync"
                 namespace = obj["spec"]["destination"]["namespace"]
-                st["sync"] = sync_block(synced, self.head, desired.chart_version, namespace)
+                st["sync"] = sync_block(obj, synced, compared_revisions(obj, self.head))
                 st["resources"] = managed_resources(namespace, synced)
                 # In the same write as the result, so no reader sees Succeeded + the old health.
                 deployment = self.store.try_get(DEPLOYMENTS, namespace, "nextcloud")
@@ -233,9 +301,8 @@ class SyncOperations:
 
         app = self.store.update(APPLICATIONS, ARGOCD_NAMESPACE, name, mutate)
         ok = phase == "Succeeded"
-        text = (
-            f"Sync operation to {revision} succeeded" if ok else f"Sync operation failed: {message}"
-        )
+        shown = ", ".join(done.wanted) if done is not None else ""
+        text = f"Sync operation to {shown} succeeded" if ok else f"Sync operation failed: {message}"
         self.events.record(
             app, "OperationCompleted", text, type_="Normal" if ok else "Warning",
             component=COMPONENT,

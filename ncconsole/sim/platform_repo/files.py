@@ -250,6 +250,75 @@ def env_values(environment: str) -> str:
     )
 
 
+VENDORED_CHART = "charts/nextcloud"
+
+
+def app_sources(tenant: str, environment: str, chart_version: str, shape: str) -> dict:
+    """The `spec` fragment naming where a tenant's Application comes from, as the
+    ApplicationSet renders it: multi-source (the chart from its Helm repo plus this repo as
+    `ref: values`) or single-source (this repo, with the chart vendored under charts/)."""
+    value_files = [
+        "values/common.yaml",
+        f"values/env/{environment}.yaml",
+        f"values/tenants/tenant-{tenant}.yaml",
+    ]
+    if shape == "single":
+        return {
+            "source": {
+                "repoURL": GIT_REPO_URL,
+                "path": VENDORED_CHART,
+                "targetRevision": "HEAD",
+                "helm": {
+                    "releaseName": "nextcloud",
+                    "valueFiles": [f"../../{f}" for f in value_files],
+                },
+            }
+        }
+    return {
+        "sources": [
+            {
+                "repoURL": CHART_REPO_URL,
+                "chart": "nextcloud",
+                "targetRevision": chart_version,
+                "helm": {
+                    "releaseName": "nextcloud",
+                    "valueFiles": [f"$values/{f}" for f in value_files],
+                },
+            },
+            {"repoURL": GIT_REPO_URL, "targetRevision": "HEAD", "ref": "values"},
+        ]
+    }
+
+
+_MULTI_SOURCE_TEMPLATE = """\
+      sources:
+        - repoURL: {chart_repo}
+          chart: nextcloud
+          targetRevision: {chart_version}
+          helm:
+            releaseName: nextcloud
+            valueFiles:
+              - $values/values/common.yaml
+              - $values/values/env/{{{{ .tenant.environment }}}}.yaml
+              - $values/{{{{ .path.path }}}}/{{{{ .path.filename }}}}
+        - repoURL: {git_repo}
+          targetRevision: HEAD
+          ref: values
+"""
+_SINGLE_SOURCE_TEMPLATE = """\
+      source:
+        repoURL: {git_repo}
+        path: {chart_path}
+        targetRevision: HEAD
+        helm:
+          releaseName: nextcloud
+          valueFiles:
+            - ../../values/common.yaml
+            - ../../values/env/{{{{ .tenant.environment }}}}.yaml
+            - ../../{{{{ .path.path }}}}/{{{{ .path.filename }}}}
+"""
+
+
 def applicationset(scenario: Scenario, chart_version: str) -> str:
     strategy = ""
     if scenario.applicationset.mode == "rolling_sync":
@@ -263,6 +332,13 @@ def applicationset(scenario: Scenario, chart_version: str) -> str:
             if step.max_update is not None:
                 steps += f"          maxUpdate: {step.max_update}\n"
         strategy = f"  strategy:\n    type: RollingSync\n    rollingSync:\n      steps:\n{steps}"
+    template = (
+        _SINGLE_SOURCE_TEMPLATE if scenario.applicationset.sources == "single"
+        else _MULTI_SOURCE_TEMPLATE
+    ).format(
+        chart_repo=CHART_REPO_URL, git_repo=GIT_REPO_URL, chart_version=chart_version,
+        chart_path=VENDORED_CHART,
+    )  # fmt: skip
     return f"""\
 apiVersion: argoproj.io/v1alpha1
 kind: ApplicationSet
@@ -287,25 +363,27 @@ spec:
         wave: '{{{{ .tenant.wave }}}}'
     spec:
       project: nextcloud-platform
-      sources:
-        - repoURL: {CHART_REPO_URL}
-          chart: nextcloud
-          targetRevision: {chart_version}
-          helm:
-            releaseName: nextcloud
-            valueFiles:
-              - $values/values/common.yaml
-              - $values/values/env/{{{{ .tenant.environment }}}}.yaml
-              - $values/{{{{ .path.path }}}}/{{{{ .path.filename }}}}
-        - repoURL: {GIT_REPO_URL}
-          targetRevision: HEAD
-          ref: values
-      destination:
+{template}      destination:
         server: https://kubernetes.default.svc
         namespace: 'nc-{{{{ .tenant.name }}}}'
       syncPolicy:
         syncOptions: [CreateNamespace=true]
 """
+
+
+def release_files(scenario: Scenario, release: Release, replicas: int) -> dict[str, str | None]:
+    """The files a chart/image release changes: values/common.yaml, the ApplicationSet's
+    chart targetRevision and, on a single-source platform, the vendored chart."""
+    files: dict[str, str | None] = {
+        COMMON_VALUES: common_values(release, replicas),
+        APPSET_FILE: applicationset(scenario, release.chart_version),
+    }
+    if scenario.applicationset.sources == "single":
+        files[f"{VENDORED_CHART}/Chart.yaml"] = (
+            f"apiVersion: v2\nname: nextcloud\nversion: {release.chart_version}\n"
+            f"appVersion: {release.image_tag.split('-')[0]}\n"
+        )
+    return files
 
 
 APPPROJECT = f"""\

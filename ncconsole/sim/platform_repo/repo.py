@@ -19,12 +19,10 @@ import yaml  # PyYAML with libyaml: ~10x faster than ruamel for thousands of ten
 from ncconsole.errors import NcConsoleError
 from ncconsole.sim.platform_repo.files import (
     APPPROJECT,
-    APPSET_FILE,
     COMMON_VALUES,
-    applicationset,
-    common_values,
     default_replicas,
     env_values,
+    release_files,
     static_files,
     tenant_file,
 )
@@ -74,9 +72,8 @@ def write_platform_repo(scenario: Scenario, path: Path) -> str:
         raise PlatformRepoError(f"{path}: already a git repository; choose an empty directory")
     replicas = default_replicas(scenario)
     files = static_files()
-    files[APPSET_FILE] = applicationset(scenario, scenario.release.chart_version)
+    files.update(release_files(scenario, scenario.release, replicas))
     files["argo/projects/nextcloud-platform.yaml"] = APPPROJECT
-    files[COMMON_VALUES] = common_values(scenario.release, replicas)
     for env in scenario.environments:
         files[f"values/env/{env}.yaml"] = env_values(env)
     for tenant in scenario.tenants:
@@ -90,14 +87,7 @@ def write_platform_repo(scenario: Scenario, path: Path) -> str:
         message = upgrade.message or (
             f"Upgrade Nextcloud chart to {upgrade.chart_version} ({upgrade.image_tag})"
         )
-        commit_change(
-            path,
-            message,
-            {
-                COMMON_VALUES: common_values(upgrade, replicas),
-                APPSET_FILE: applicationset(scenario, upgrade.chart_version),
-            },
-        )
+        commit_change(path, message, release_files(scenario, upgrade, replicas))
     return head_revision(path)
 
 

@@ -1,4 +1,9 @@
-"""Simulated Argo CD: following the repo, running sync operations, refresh, health."""
+"""Simulated Argo CD: following the repo, running sync operations, refresh, health.
+
+The platform's Applications are multi-source (the chart + the values repo as `ref: values`):
+as in argo-cd controller/state.go (CompareAppState, persistRevisionHistory) and
+controller/sync.go (SyncAppState), only the plural revision fields are written and only
+`operation.sync.revisions` is read."""
 
 from __future__ import annotations
 
@@ -64,9 +69,11 @@ def test_upgrade_commit_then_sync_rolls_the_tenant_to_the_new_image(
     sha = sim.commit_release("6.6.9", "30.0.8-apache")
     kubectl(
         sim, "wait", "-n", "argocd", "application/nc-canary", "--timeout=20s",
-        f"--for=jsonpath={{.status.sync.revision}}={sha}",
+        f"--for=jsonpath={{.status.sync.revisions[1]}}={sha}",
     )  # fmt: skip
     canary = get_app(custom, "nc-canary")
+    assert canary["status"]["sync"]["revisions"] == ["6.6.9", sha]
+    assert "revision" not in canary["status"]["sync"]  # multi-source: revisions only
     assert canary["status"]["sync"]["status"] == "OutOfSync"
     assert canary["spec"]["sources"][0]["targetRevision"] == "6.6.9"
     pinned = get_app(custom, "nc-pinned")  # its tenant file pins the image: chart only
@@ -82,12 +89,16 @@ def test_upgrade_commit_then_sync_rolls_the_tenant_to_the_new_image(
     app = get_app(custom, "nc-canary")
     st = app["status"]
     assert "operation" not in app
-    assert st["operationState"]["syncResult"]["revision"] == sha
+    result = st["operationState"]["syncResult"]
+    assert (result["revision"], result["revisions"]) == ("", ["6.6.9", sha])
+    assert [s["repoURL"] for s in result["sources"]] == [
+        s["repoURL"] for s in app["spec"]["sources"]
+    ]
     assert st["operationState"]["operation"]["info"] == OPERATION["operation"]["info"]
     op_state = st["operationState"]
     assert st["reconciledAt"] >= op_state["finishedAt"] >= op_state["startedAt"]
     last = st["history"][-1]
-    assert (last["id"], last["revision"]) == (1, sha)
+    assert (last["id"], last["revisions"], last.get("revision")) == (1, ["6.6.9", sha], None)
     assert last["initiatedBy"] == {"username": "ncconsole:tester"}
     assert st["sync"]["status"] == "Synced"
 
@@ -124,13 +135,36 @@ def test_refresh_annotation_is_honoured_and_removed(
     assert app["status"]["reconciledAt"] >= before
 
 
-def test_sync_to_an_earlier_revision_deploys_it_and_leaves_the_app_out_of_sync(
+def test_sync_revision_is_ignored_for_a_multi_source_app(
+    sim: Simulator, custom: client.CustomObjectsApi
+) -> None:
+    """controller/sync.go: a multi-source sync reads `sync.revisions` only; an old-style
+    `sync.revision` pointing at the first commit syncs HEAD's revisions instead."""
+    app = get_app(custom, "nc-alpha")
+    first = app["status"]["history"][0]["revisions"][1]
+    head = app["status"]["sync"]["revisions"][1]
+    assert first != head
+    ignored = {"operation": {"initiatedBy": {"username": "ncconsole:t"},
+                             "sync": {"revision": first}}}  # fmt: skip
+    custom.patch_namespaced_custom_object(
+        "argoproj.io", "v1alpha1", "argocd", "applications", "nc-alpha", ignored
+    )
+    kubectl(
+        sim, "wait", "-n", "argocd", "application/nc-alpha", "--timeout=20s",
+        "--for=jsonpath={.status.operationState.phase}=Succeeded",
+    )  # fmt: skip
+    st = get_app(custom, "nc-alpha")["status"]
+    assert st["operationState"]["syncResult"]["revisions"] == ["6.6.9", head]
+    assert st["sync"]["status"] == "Synced"
+
+
+def test_sync_revisions_to_earlier_ones_deploy_them_and_leave_the_app_out_of_sync(
     sim: Simulator, custom: client.CustomObjectsApi
 ) -> None:
     app = get_app(custom, "nc-alpha")
-    first = app["status"]["history"][0]["revision"]
+    chart, first = app["status"]["history"][0]["revisions"]
     rollback = {"operation": {"initiatedBy": {"username": "ncconsole:t"},
-                              "sync": {"revision": first[:10]}}}  # fmt: skip
+                              "sync": {"revisions": [chart, first[:10]]}}}  # fmt: skip
     custom.patch_namespaced_custom_object(
         "argoproj.io", "v1alpha1", "argocd", "applications", "nc-alpha", rollback
     )
@@ -139,15 +173,23 @@ def test_sync_to_an_earlier_revision_deploys_it_and_leaves_the_app_out_of_sync(
         "--for=jsonpath={.status.operationState.phase}=Succeeded",
     )  # fmt: skip
     st = get_app(custom, "nc-alpha")["status"]
-    assert st["operationState"]["syncResult"]["revision"] == first  # resolved to the full sha
+    # resolved to the full sha, the chart version as given
+    assert st["operationState"]["syncResult"]["revisions"] == [chart, first]
     assert st["sync"]["status"] == "OutOfSync"  # HEAD still asks for the upgrade
+    assert st["summary"]["images"] == ["nextcloud:30.0.6-apache"] or wait_until(
+        lambda: (
+            get_app(custom, "nc-alpha")["status"]["summary"]["images"]
+            == ["nextcloud:30.0.6-apache"]
+        ),
+        what="the old image back",
+    )
 
 
 def test_sync_to_an_unknown_revision_ends_in_error(
     sim: Simulator, custom: client.CustomObjectsApi
 ) -> None:
     bad = {"operation": {"initiatedBy": {"username": "ncconsole:t"},
-                         "sync": {"revision": "no-such-branch"}}}  # fmt: skip
+                         "sync": {"revisions": ["6.6.9", "no-such-branch"]}}}  # fmt: skip
     custom.patch_namespaced_custom_object(
         "argoproj.io", "v1alpha1", "argocd", "applications", "nc-pinned", bad
     )

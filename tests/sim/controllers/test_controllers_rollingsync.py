@@ -48,7 +48,8 @@ def test_rolling_sync_syncs_automatic_steps_and_waits_at_manual_ones(sim: Simula
         states = {a: s["status"] for a, s in st.items()}
         want = {"nc-canary": "Healthy", "nc-alpha": "Waiting", "nc-beta": "Waiting"}
         done = all(states.get(a) == s for a, s in want.items())
-        return st if done and st["nc-canary"]["targetRevisions"] == [sha] else None
+        # progressive_sync.go copies status.sync.revisions: chart version and values commit
+        return st if done and st["nc-canary"]["targetRevisions"] == ["6.6.9", sha] else None
 
     st = wait_until(canary_done_others_waiting, timeout=20, what="step 1 synced, step 2 waiting")
     assert st["nc-alpha"]["message"].startswith("Application has pending changes")
