@@ -22,22 +22,29 @@ from pydantic_settings import (
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from ncconsole.durations import Count, DurationRange, Rate, Seconds
 from ncconsole.errors import ConfigError
+from ncconsole.locations import config_file_named, config_file_path, xdg_dir
+
+__all__ = ["Settings", "config_file_path", "load_settings", "xdg_dir"]
 
 ENV_PREFIX = "NCCONSOLE_"
 
 
-def xdg_dir(kind: Literal["config", "state"]) -> Path:
-    var, default = {
-        "config": ("XDG_CONFIG_HOME", "~/.config"),
-        "state": ("XDG_STATE_HOME", "~/.local/state"),
-    }[kind]
-    return Path(os.environ.get(var) or default).expanduser() / "ncconsole"
+# Ranges shared by a setting and the command-line flag that overrides it.
+PROBE_TIMEOUT = DurationRange(0.1, 300)
+PROBE_INTERVAL = DurationRange(0.1, 86400)
+OCC_TIMEOUT = DurationRange(0.1, 86400)
+CONCURRENCY = (1, 64)
+# Probes started per second; 0 means "no limit" (the one-shot `status` read uses it).
+MAX_RATE = (0, 10_000)
 
-
-def config_file_path() -> Path:
-    override = os.environ.get(f"{ENV_PREFIX}CONFIG")
-    return Path(override).expanduser() if override else xdg_dir("config") / "config.yaml"
+ProbeTimeout = Seconds(PROBE_TIMEOUT)
+ProbeInterval = Seconds(PROBE_INTERVAL)
+OccTimeout = Seconds(OCC_TIMEOUT)
+ProbeConcurrency = Count(1, 256)
+Concurrency = Count(*CONCURRENCY)
+ProbeRate = Rate(*MAX_RATE)
 
 
 class _Section(BaseModel):
@@ -58,12 +65,12 @@ class WebSettings(_Section):
     connect_to: str | None = None
     ca_file: Path | None = None
     insecure: bool = False
-    timeout: float = 5.0
-    interval: float = 15.0
-    concurrency: int = 16
+    timeout: ProbeTimeout = 5.0
+    interval: ProbeInterval = 15.0
+    concurrency: ProbeConcurrency = 16
     # Probes started per second at most: each costs the console a TLS handshake, so this
     # caps its CPU at any fleet size; a round over N tenants then takes N / max_rate s.
-    max_rate: float = 10.0
+    max_rate: ProbeRate = 10.0
 
 
 class S3Settings(_Section):
@@ -74,10 +81,10 @@ class S3Settings(_Section):
     secret_key: str | None = None
     ca_file: Path | None = None
     insecure: bool = False
-    timeout: float = 5.0
-    interval: float = 30.0
-    concurrency: int = 16
-    max_rate: float = 10.0
+    timeout: ProbeTimeout = 5.0
+    interval: ProbeInterval = 30.0
+    concurrency: ProbeConcurrency = 16
+    max_rate: ProbeRate = 10.0
 
 
 class SecretSettings(_Section):
@@ -94,8 +101,8 @@ class OccSettings(_Section):
     # "su": su -s /bin/sh www-data -c "php occ ..." (the chart's documented form);
     # "direct": php /var/www/html/occ ... for pods that already run as uid 33.
     form: Literal["su", "direct"] = "su"
-    timeout: float = 300.0
-    concurrency: int = 8
+    timeout: OccTimeout = 300.0
+    concurrency: Concurrency = 8
 
 
 class Settings(BaseSettings):
@@ -161,7 +168,7 @@ _PATH_KEYS = {("repo",), ("kubeconfig",), ("web", "ca_file"), ("s3", "ca_file")}
 
 def _read_config_file(path: Path) -> dict[str, Any]:
     if not path.is_file():
-        if "NCCONSOLE_CONFIG" in os.environ:
+        if config_file_named():
             raise ConfigError(f"{path}: config file not found (named by NCCONSOLE_CONFIG)")
         return {}
     try:
@@ -212,7 +219,7 @@ def load_settings(**overrides: Any) -> Settings:
         first = err.errors()[0]
         loc = [str(part) for part in first["loc"]]
         field = ".".join(loc)
-        message = "unknown setting" if first["type"] == "extra_forbidden" else first["msg"]
+        message = _problem(first)
         env_var = _env_var_for(loc)
         if loc and loc[0] in given:
             where, action = f"option --{loc[0].replace('_', '-')}", "check its value"
@@ -221,6 +228,15 @@ def load_settings(**overrides: Any) -> Settings:
         else:
             where, action = f"{config_file_path()}: setting '{field}'", "fix or remove it"
         raise ConfigError(f"{where}: {message}; {action}") from None
+
+
+def _problem(error: Any) -> str:
+    """pydantic's message for one error, without its "Value error, " prefix."""
+    if error["type"] == "extra_forbidden":
+        return "unknown setting"
+    if error["type"] == "value_error" and "error" in (error.get("ctx") or {}):
+        return str(error["ctx"]["error"])
+    return str(error["msg"])
 
 
 def _env_var_for(loc: list[str]) -> str | None:
