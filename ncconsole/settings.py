@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import re
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -25,10 +26,9 @@ from ruamel.yaml.error import YAMLError
 from ncconsole.durations import Count, DurationRange, Rate, Seconds
 from ncconsole.errors import ConfigError
 from ncconsole.locations import config_file_named, config_file_path, xdg_dir
+from ncconsole.setting_names import ENV_PREFIX, unknown_env_vars, unknown_file_keys
 
 __all__ = ["Settings", "config_file_path", "load_settings", "xdg_dir"]
-
-ENV_PREFIX = "NCCONSOLE_"
 
 
 # Ranges shared by a setting and the command-line flag that overrides it.
@@ -129,6 +129,12 @@ class Settings(BaseSettings):
     read_only: bool = False
     # Binding id -> keys, e.g. {"filter": "f"}; applied with App.set_keymap.
     keymap: dict[str, str] = Field(default_factory=dict)
+    # One line per ignored (unknown) variable or config key, for the caller to show.
+    _warnings: tuple[str, ...] = PrivateAttr(default=())
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self._warnings
 
     @classmethod
     def settings_customise_sources(
@@ -139,7 +145,11 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, _YamlFileSource(settings_cls))
+        return (
+            init_settings,
+            _KnownOnly(settings_cls, env_settings),
+            _YamlFileSource(settings_cls),
+        )
 
     def namespace_for(self, tenant: str) -> str:
         return f"{self.namespace_prefix}{tenant}"
@@ -148,13 +158,34 @@ class Settings(BaseSettings):
         return f"{self.app_prefix}{tenant}"
 
 
+# The config file as load_settings read it, unknown keys already taken out and reported.
+_checked_file: ContextVar[dict[str, Any] | None] = ContextVar("checked_file", default=None)
+
+
+class _KnownOnly(PydanticBaseSettingsSource):
+    """Another source's values without the keys no setting has; load_settings reports those
+    (NCCONSOLE_WEB__TIMOUT would otherwise fail as a nested extra key, unexplained)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], inner: PydanticBaseSettingsSource):
+        super().__init__(settings_cls)
+        self.inner = inner
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self.inner.get_field_value(field, field_name)
+
+    def __call__(self) -> dict[str, Any]:
+        known, _ = unknown_file_keys(self.settings_cls, self.inner(), "")
+        return known
+
+
 class _YamlFileSource(PydanticBaseSettingsSource):
     """Reads the config file; relative paths in it are taken relative to the file."""
 
     def __init__(self, settings_cls: type[BaseSettings]) -> None:
         super().__init__(settings_cls)
         self.path = config_file_path()
-        self.data = _read_config_file(self.path)
+        checked = _checked_file.get()
+        self.data = checked if checked is not None else _read_config_file(self.path)
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return self.data.get(field_name), field_name, False
@@ -204,8 +235,15 @@ def _resolve_relative(data: dict[str, Any], keys: tuple[str, ...], base: Path) -
 def load_settings(**overrides: Any) -> Settings:
     """Build the settings; `overrides` are command-line flags (None means "not given")."""
     given = {key: value for key, value in overrides.items() if value is not None}
+    path = config_file_path()
+    data, unknown = unknown_file_keys(Settings, _read_config_file(path), str(path))
+    unknown = unknown_env_vars(Settings, os.environ) + unknown
+    for name in unknown:
+        if name.safety:
+            raise ConfigError(name.message())
+    token = _checked_file.set(data)
     try:
-        return Settings(**given)
+        settings = Settings(**given)
     except ConfigError:
         raise
     except SettingsError as err:
@@ -228,6 +266,10 @@ def load_settings(**overrides: Any) -> Settings:
         else:
             where, action = f"{config_file_path()}: setting '{field}'", "fix or remove it"
         raise ConfigError(f"{where}: {message}; {action}") from None
+    finally:
+        _checked_file.reset(token)
+    settings._warnings = tuple(name.message() for name in unknown)
+    return settings
 
 
 def _problem(error: Any) -> str:

@@ -150,7 +150,10 @@ def with_settings(func: Callable[..., Any]) -> Callable[..., Any]:
         }
         if overrides.get("read_only") is False:
             overrides["read_only"] = None  # a flag not given must not override the config
-        kwargs["settings"] = load_settings(**overrides)
+        settings = load_settings(**overrides)
+        for warning in settings.warnings:
+            warn(warning)
+        kwargs["settings"] = settings
         return func(*args, **kwargs)
 
     return wrapper
