@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import re
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,22 +23,28 @@ from pydantic_settings import (
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from ncconsole.durations import Count, DurationRange, Rate, Seconds
 from ncconsole.errors import ConfigError
+from ncconsole.locations import config_file_named, config_file_path, xdg_dir
+from ncconsole.setting_names import ENV_PREFIX, unknown_env_vars, unknown_file_keys
 
-ENV_PREFIX = "NCCONSOLE_"
-
-
-def xdg_dir(kind: Literal["config", "state"]) -> Path:
-    var, default = {
-        "config": ("XDG_CONFIG_HOME", "~/.config"),
-        "state": ("XDG_STATE_HOME", "~/.local/state"),
-    }[kind]
-    return Path(os.environ.get(var) or default).expanduser() / "ncconsole"
+__all__ = ["Settings", "config_file_path", "load_settings", "xdg_dir"]
 
 
-def config_file_path() -> Path:
-    override = os.environ.get(f"{ENV_PREFIX}CONFIG")
-    return Path(override).expanduser() if override else xdg_dir("config") / "config.yaml"
+# Ranges shared by a setting and the command-line flag that overrides it.
+PROBE_TIMEOUT = DurationRange(0.1, 300)
+PROBE_INTERVAL = DurationRange(0.1, 86400)
+OCC_TIMEOUT = DurationRange(0.1, 86400)
+CONCURRENCY = (1, 64)
+# Probes started per second; 0 means "no limit" (the one-shot `status` read uses it).
+MAX_RATE = (0, 10_000)
+
+ProbeTimeout = Seconds(PROBE_TIMEOUT)
+ProbeInterval = Seconds(PROBE_INTERVAL)
+OccTimeout = Seconds(OCC_TIMEOUT)
+ProbeConcurrency = Count(1, 256)
+Concurrency = Count(*CONCURRENCY)
+ProbeRate = Rate(*MAX_RATE)
 
 
 class _Section(BaseModel):
@@ -58,12 +65,12 @@ class WebSettings(_Section):
     connect_to: str | None = None
     ca_file: Path | None = None
     insecure: bool = False
-    timeout: float = 5.0
-    interval: float = 15.0
-    concurrency: int = 16
+    timeout: ProbeTimeout = 5.0
+    interval: ProbeInterval = 15.0
+    concurrency: ProbeConcurrency = 16
     # Probes started per second at most: each costs the console a TLS handshake, so this
     # caps its CPU at any fleet size; a round over N tenants then takes N / max_rate s.
-    max_rate: float = 10.0
+    max_rate: ProbeRate = 10.0
 
 
 class S3Settings(_Section):
@@ -74,10 +81,10 @@ class S3Settings(_Section):
     secret_key: str | None = None
     ca_file: Path | None = None
     insecure: bool = False
-    timeout: float = 5.0
-    interval: float = 30.0
-    concurrency: int = 16
-    max_rate: float = 10.0
+    timeout: ProbeTimeout = 5.0
+    interval: ProbeInterval = 30.0
+    concurrency: ProbeConcurrency = 16
+    max_rate: ProbeRate = 10.0
 
 
 class SecretSettings(_Section):
@@ -94,8 +101,8 @@ class OccSettings(_Section):
     # "su": su -s /bin/sh www-data -c "php occ ..." (the chart's documented form);
     # "direct": php /var/www/html/occ ... for pods that already run as uid 33.
     form: Literal["su", "direct"] = "su"
-    timeout: float = 300.0
-    concurrency: int = 8
+    timeout: OccTimeout = 300.0
+    concurrency: Concurrency = 8
 
 
 class PlatformComponent(_Section):
@@ -194,6 +201,12 @@ class Settings(BaseSettings):
     read_only: bool = False
     # Binding id -> keys, e.g. {"filter": "f"}; applied with App.set_keymap.
     keymap: dict[str, str] = Field(default_factory=dict)
+    # One line per ignored (unknown) variable or config key, for the caller to show.
+    _warnings: tuple[str, ...] = PrivateAttr(default=())
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self._warnings
 
     @classmethod
     def settings_customise_sources(
@@ -204,7 +217,11 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, _YamlFileSource(settings_cls))
+        return (
+            init_settings,
+            _KnownOnly(settings_cls, env_settings),
+            _YamlFileSource(settings_cls),
+        )
 
     def namespace_for(self, tenant: str) -> str:
         return f"{self.namespace_prefix}{tenant}"
@@ -213,13 +230,34 @@ class Settings(BaseSettings):
         return f"{self.app_prefix}{tenant}"
 
 
+# The config file as load_settings read it, unknown keys already taken out and reported.
+_checked_file: ContextVar[dict[str, Any] | None] = ContextVar("checked_file", default=None)
+
+
+class _KnownOnly(PydanticBaseSettingsSource):
+    """Another source's values without the keys no setting has; load_settings reports those
+    (NCCONSOLE_WEB__TIMOUT would otherwise fail as a nested extra key, unexplained)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], inner: PydanticBaseSettingsSource):
+        super().__init__(settings_cls)
+        self.inner = inner
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self.inner.get_field_value(field, field_name)
+
+    def __call__(self) -> dict[str, Any]:
+        known, _ = unknown_file_keys(self.settings_cls, self.inner(), "")
+        return known
+
+
 class _YamlFileSource(PydanticBaseSettingsSource):
     """Reads the config file; relative paths in it are taken relative to the file."""
 
     def __init__(self, settings_cls: type[BaseSettings]) -> None:
         super().__init__(settings_cls)
         self.path = config_file_path()
-        self.data = _read_config_file(self.path)
+        checked = _checked_file.get()
+        self.data = checked if checked is not None else _read_config_file(self.path)
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return self.data.get(field_name), field_name, False
@@ -239,7 +277,7 @@ _PATH_KEYS = {
 
 def _read_config_file(path: Path) -> dict[str, Any]:
     if not path.is_file():
-        if "NCCONSOLE_CONFIG" in os.environ:
+        if config_file_named():
             raise ConfigError(f"{path}: config file not found (named by NCCONSOLE_CONFIG)")
         return {}
     try:
@@ -275,8 +313,15 @@ def _resolve_relative(data: dict[str, Any], keys: tuple[str, ...], base: Path) -
 def load_settings(**overrides: Any) -> Settings:
     """Build the settings; `overrides` are command-line flags (None means "not given")."""
     given = {key: value for key, value in overrides.items() if value is not None}
+    path = config_file_path()
+    data, unknown = unknown_file_keys(Settings, _read_config_file(path), str(path))
+    unknown = unknown_env_vars(Settings, os.environ) + unknown
+    for name in unknown:
+        if name.safety:
+            raise ConfigError(name.message())
+    token = _checked_file.set(data)
     try:
-        return Settings(**given)
+        settings = Settings(**given)
     except ConfigError:
         raise
     except SettingsError as err:
@@ -290,7 +335,7 @@ def load_settings(**overrides: Any) -> Settings:
         first = err.errors()[0]
         loc = [str(part) for part in first["loc"]]
         field = ".".join(loc)
-        message = "unknown setting" if first["type"] == "extra_forbidden" else first["msg"]
+        message = _problem(first)
         env_var = _env_var_for(loc)
         if loc and loc[0] in given:
             where, action = f"option --{loc[0].replace('_', '-')}", "check its value"
@@ -299,6 +344,19 @@ def load_settings(**overrides: Any) -> Settings:
         else:
             where, action = f"{config_file_path()}: setting '{field}'", "fix or remove it"
         raise ConfigError(f"{where}: {message}; {action}") from None
+    finally:
+        _checked_file.reset(token)
+    settings._warnings = tuple(name.message() for name in unknown)
+    return settings
+
+
+def _problem(error: Any) -> str:
+    """pydantic's message for one error, without its "Value error, " prefix."""
+    if error["type"] == "extra_forbidden":
+        return "unknown setting"
+    if error["type"] == "value_error" and "error" in (error.get("ctx") or {}):
+        return str(error["ctx"]["error"])
+    return str(error["msg"])
 
 
 def _env_var_for(loc: list[str]) -> str | None:

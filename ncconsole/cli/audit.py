@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import click
@@ -11,8 +11,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ncconsole.cli.options import format_option
-from ncconsole.ops.audit import parse_duration, read_audit
+from ncconsole.cli.options import DurationParam, format_option
+from ncconsole.durations import DurationRange, format_seconds
+from ncconsole.ops.audit import read_audit
+
+# From a second to ten years back.
+SINCE = DurationRange(1, 3650 * 86400)
 
 
 def _short_time(value: Any) -> str:
@@ -23,11 +27,12 @@ def _short_time(value: Any) -> str:
 
 
 @click.command("audit")
-@click.option("--since", default=None, help="Only actions started within DURATION (30m, 2h, 7d).")
+@click.option("--since", type=DurationParam(SINCE), default=None,
+              help="Only actions started within DURATION (30m, 2h, 7d).")  # fmt: skip
 @format_option("table", "json")
-def audit_command(since: str | None, output_format: str) -> int:
+def audit_command(since: float | None, output_format: str) -> int:
     """Show the audit trail of this machine's console actions (newest last)."""
-    entries = read_audit(since=parse_duration(since) if since else None)
+    entries = read_audit(since=timedelta(seconds=since) if since else None)
     if output_format == "json":
         click.echo(json.dumps(entries, indent=2))
         return 0
@@ -48,7 +53,9 @@ def audit_command(since: str | None, output_format: str) -> int:
             Text(str(entry.get("target", ""))), Text(str(entry.get("message", ""))),
         )  # fmt: skip
     if not entries:
-        click.echo("no audited actions" + (f" in the last {since}" if since else ""))
+        click.echo(
+            "no audited actions" + (f" in the last {format_seconds(since)}" if since else "")
+        )
     else:
         Console(soft_wrap=False).print(table)
     return 0

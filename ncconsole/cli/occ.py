@@ -16,6 +16,9 @@ from rich.table import Table
 from rich.text import Text
 
 from ncconsole.cli.options import (
+    WAVE,
+    CountParam,
+    DurationParam,
     common_options,
     confirmer,
     format_option,
@@ -26,7 +29,7 @@ from ncconsole.ops.cluster import open_session
 from ncconsole.ops.guard import is_read_only_occ
 from ncconsole.ops.occ import OccRun, end_problem, run_occ, run_occ_fleet
 from ncconsole.ops.targets import select_tenants
-from ncconsole.settings import Settings
+from ncconsole.settings import CONCURRENCY, OCC_TIMEOUT, Settings
 
 TIMEOUT_EXIT = 124
 
@@ -65,11 +68,13 @@ def _fleet_table(runs: list[OccRun], width: int) -> Table:
 
 @click.command("occ", context_settings={"ignore_unknown_options": True})
 @click.argument("words", nargs=-1, type=click.UNPROCESSED)
-@click.option("--wave", type=int, default=None, help="Run on every tenant of wave N.")
+@click.option("--wave", type=WAVE, default=None, help="Run on every tenant of wave N.")
 @click.option("--all", "everyone", is_flag=True, help="Run on every tenant.")
 @click.option("--yes", is_flag=True, help="Allow a state-changing occ command without asking.")
-@click.option("--concurrency", type=int, default=None, help="Tenants at a time (fleet runs).")
-@click.option("--timeout", type=float, default=None, help="Seconds per tenant (default: setting).")
+@click.option("--concurrency", type=CountParam(*CONCURRENCY), default=None,
+              help="Tenants at a time (fleet runs; default: setting occ.concurrency).")  # fmt: skip
+@click.option("--timeout", type=DurationParam(OCC_TIMEOUT), default=None,
+              help="Per tenant, e.g. 90s, 10m (default: setting occ.timeout).")  # fmt: skip
 @format_option("text", "json")
 @common_options
 @with_settings

@@ -4,6 +4,7 @@ actions --read-only, confirmation and SIGTERM as Ctrl-C."""
 from __future__ import annotations
 
 import functools
+import re
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -13,6 +14,7 @@ from typing import Any
 
 import click
 
+from ncconsole.durations import BadValue, CountRange, DurationRange, parse_count, parse_seconds
 from ncconsole.errors import NcConsoleError
 from ncconsole.settings import Settings, load_settings
 
@@ -30,6 +32,9 @@ def run_guarded(command: click.Command, argv: list[str] | None) -> int:
         interrupted = isinstance(err.__cause__ or err.__context__, KeyboardInterrupt)
         click.echo(f"ncconsole: {'interrupted' if interrupted else 'aborted'}", err=True)
         return 130
+    except click.UsageError as err:
+        click.echo(f"ncconsole: error: {usage_problem(err)}", err=True)
+        return err.exit_code
     except click.ClickException as err:
         err.show()
         return err.exit_code
@@ -42,6 +47,75 @@ def run_guarded(command: click.Command, argv: list[str] | None) -> int:
         sys.stderr.close()
         return 141
     return result if isinstance(result, int) and not isinstance(result, bool) else 0
+
+
+_NEGATIVE = re.compile(r"-\d+(\.\d+)?")
+
+
+def usage_problem(err: click.UsageError) -> str:
+    """A click usage error as one line naming the flag or argument, and where help is."""
+    if (
+        isinstance(err, click.BadParameter)
+        and not isinstance(err, click.MissingParameter)
+        and err.param is not None
+    ):
+        param = err.param
+        if isinstance(param, click.Option):
+            name = f"option {max(param.opts, key=len)}"
+        else:
+            name = (param.human_readable_name or "argument").upper()
+        text = f"{name}: {err.message}"
+    elif isinstance(err, click.NoSuchOption) and _NEGATIVE.fullmatch(err.option_name):
+        # click reads `wave promote -1` as an option; say what is wrong with the number.
+        text = f"{err.option_name}: a negative number is not valid here"
+        if err.ctx is not None:
+            for param in err.ctx.command.params:
+                if isinstance(param, click.Argument) and isinstance(param.type, CountParam):
+                    name = (param.human_readable_name or "argument").upper()
+                    allowed = param.type.allowed
+                    text = f"{name}: '{err.option_name}' is out of range: use "
+                    text += f"{allowed.low:g} to {allowed.high:g}"
+                    break
+    else:
+        text = err.format_message()
+    if err.ctx is not None:
+        text += f" (see `{err.ctx.command_path} --help`)"
+    return text
+
+
+class DurationParam(click.ParamType):
+    """A duration flag (`90s`, `10m`, `1h30m`, or seconds) within a range, as float seconds.
+    Every duration flag uses it, so every one is parsed and range-checked the same way."""
+
+    name = "duration"
+
+    def __init__(self, allowed: DurationRange) -> None:
+        self.allowed = allowed
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return parse_seconds(value, self.allowed)
+        except BadValue as err:
+            self.fail(str(err), param, ctx)
+
+
+class CountParam(click.ParamType):
+    """A whole-number flag or argument (a count, a wave, a port) within a range."""
+
+    name = "integer"
+
+    def __init__(self, low: int, high: int) -> None:
+        self.allowed = CountRange(low, high)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return int(parse_count(value, self.allowed))
+        except BadValue as err:
+            self.fail(str(err), param, ctx)
+
+
+# Waves are numbered from 0 (the canary); a fleet has a handful.
+WAVE = CountParam(0, 9999)
 
 
 def repo_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -76,7 +150,10 @@ def with_settings(func: Callable[..., Any]) -> Callable[..., Any]:
         }
         if overrides.get("read_only") is False:
             overrides["read_only"] = None  # a flag not given must not override the config
-        kwargs["settings"] = load_settings(**overrides)
+        settings = load_settings(**overrides)
+        for warning in settings.warnings:
+            warn(warning)
+        kwargs["settings"] = settings
         return func(*args, **kwargs)
 
     return wrapper

@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from ncconsole.cli.options import format_option, repo_option, with_settings
+from ncconsole.cli.options import WAVE, format_option, repo_option, with_settings
 from ncconsole.gitops import (
     RULES,
     Finding,
@@ -105,7 +105,7 @@ def _tenant_table(rows: list[dict[str, Any]]) -> Table:
 
 @click.command("tenants")
 @repo_option
-@click.option("--wave", type=click.IntRange(min=0), default=None, help="Only this wave.")
+@click.option("--wave", type=WAVE, default=None, help="Only this wave.")
 @format_option("table", "json")
 @with_settings
 def tenants_command(settings: Settings, wave: int | None, output_format: str) -> None:
@@ -133,9 +133,7 @@ def tenants_command(settings: Settings, wave: int | None, output_format: str) ->
 
 @click.command("new-tenant")
 @click.argument("name")
-@click.option(
-    "--wave", type=click.IntRange(min=0), required=True, help="Rollout wave (0 = canary)."
-)
+@click.option("--wave", type=WAVE, required=True, help="Rollout wave (0 = canary).")
 @click.option("--hostname", required=True, help="The tenant's FQDN.")
 @click.option("--environment", default=None, help="Default: the environment most tenants use.")
 @click.option("--bucket", default=None, help="S3 bucket (default: nextcloud-NAME).")

@@ -7,6 +7,7 @@ import json
 import click
 
 from ncconsole.cli.options import (
+    DurationParam,
     common_options,
     confirmer,
     format_option,
@@ -14,6 +15,7 @@ from ncconsole.cli.options import (
     warn,
     with_settings,
 )
+from ncconsole.durations import DurationRange
 from ncconsole.ops.cluster import open_session
 from ncconsole.ops.secret_rotation import rotate_secret_keys
 from ncconsole.ops.secrets import (
@@ -24,6 +26,8 @@ from ncconsole.ops.secrets import (
     create_tenant_secret,
 )
 from ncconsole.settings import Settings
+
+EXTERNAL_SECRET_WAIT = DurationRange(1, 3600)
 
 
 @click.group("secret")
@@ -84,8 +88,8 @@ def _secret_report(result: SecretResult, output_format: str, verb: str) -> None:
 @click.option("--s3-secret-key", default=None, help=f"Tenant S3 secret key (or ${SECRET_KEY_ENV}).")
 @click.option("--dry-run", is_flag=True, help="Ask the API server (dryRun=All); store nothing.")
 @click.option("--yes", is_flag=True, help="Create the namespace if missing without asking.")
-@click.option("--timeout", type=float, default=60.0, show_default=True,
-              help="Seconds to wait for the ExternalSecret to be Ready.")  # fmt: skip
+@click.option("--timeout", type=DurationParam(EXTERNAL_SECRET_WAIT), default="60s",
+              show_default=True, help="How long to wait for the ExternalSecret.")  # fmt: skip
 @format_option("text", "json")
 @common_options
 @with_settings

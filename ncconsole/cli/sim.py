@@ -20,8 +20,9 @@ from pathlib import Path
 
 import click
 
+from ncconsole.cli.options import CountParam
 from ncconsole.errors import NcConsoleError
-from ncconsole.settings import xdg_dir
+from ncconsole.locations import demo_workdir_parent
 
 BUILTIN_SCENARIOS = ("demo", "default")
 DEMO_START_TIMEOUT = 60.0
@@ -105,13 +106,13 @@ def _platform_servers(env_file: Path | None):
 )
 @click.option(
     "--tenants",
-    type=click.IntRange(min=1),
+    type=CountParam(1, 100_000),
     default=None,
     help="Number of tenants of the generated scenario (default 20).",
 )
 @click.option(
     "--waves",
-    type=click.IntRange(min=1),
+    type=CountParam(1, 999),
     default=None,
     help="Waves after the canary's wave 0 (default 3).",
 )
@@ -124,7 +125,7 @@ def _platform_servers(env_file: Path | None):
 )
 @click.option(
     "--port",
-    type=click.IntRange(0, 65535),
+    type=CountParam(0, 65535),
     default=0,
     help="Port of the Kubernetes API on 127.0.0.1 (default: a free one).",
 )
@@ -133,7 +134,7 @@ def _platform_servers(env_file: Path | None):
 @click.option("--s3-secret-key", envvar="NCCONSOLE_SIM_S3_SECRET_KEY", default=None)
 @click.option(
     "--parent-pid",
-    type=int,
+    type=CountParam(1, 2**31 - 1),
     default=None,
     hidden=True,
     help="Stop when this process is gone (ncconsole demo's own simulator).",
@@ -226,7 +227,7 @@ def demo(workdir: Path | None) -> None:
 
     owned = workdir is None
     if workdir is None:
-        state = xdg_dir("state")
+        state = demo_workdir_parent()
         state.mkdir(parents=True, exist_ok=True)
         workdir = Path(tempfile.mkdtemp(prefix="demo-", dir=state))
     workdir.mkdir(parents=True, exist_ok=True)

@@ -15,11 +15,19 @@ from rich.table import Table
 from rich.text import Text
 
 from ncconsole.cli.fleet_reading import start_fleet
-from ncconsole.cli.options import cluster_options, format_option, repo_option, warn, with_settings
+from ncconsole.cli.options import (
+    WAVE,
+    CountParam,
+    cluster_options,
+    format_option,
+    repo_option,
+    warn,
+    with_settings,
+)
 from ncconsole.fleet.smoke_record import SmokeRecord
 from ncconsole.ops.smoke import FAIL, PASS, SKIP, WARN, SmokeReport, run_smoke_checks
 from ncconsole.ops.targets import select_tenants
-from ncconsole.settings import Settings
+from ncconsole.settings import CONCURRENCY, Settings
 
 STYLE = {PASS: "green", WARN: "yellow", FAIL: "red", SKIP: "dim"}
 SYMBOL = {PASS: "✓", WARN: "!", FAIL: "✗", SKIP: "-"}
@@ -73,9 +81,15 @@ def text_report(console: Console, report: SmokeReport) -> None:
 
 @click.command("smoke")
 @click.argument("tenants", nargs=-1)
-@click.option("--wave", type=int, default=None, help="Check every tenant of wave N.")
+@click.option("--wave", type=WAVE, default=None, help="Check every tenant of wave N.")
 @click.option("--all", "everyone", is_flag=True, help="Check every tenant.")
-@click.option("--concurrency", type=int, default=8, show_default=True, help="Tenants at a time.")
+@click.option(
+    "--concurrency",
+    type=CountParam(*CONCURRENCY),
+    default=8,
+    show_default=True,
+    help="Tenants at a time.",
+)
 @format_option("text", "json", "junit")
 @repo_option
 @cluster_options

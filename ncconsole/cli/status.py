@@ -15,7 +15,13 @@ from rich.table import Table
 from rich.text import Text
 
 from ncconsole.cli.fleet_reading import start_fleet
-from ncconsole.cli.options import cluster_options, format_option, repo_option, with_settings
+from ncconsole.cli.options import (
+    WAVE,
+    cluster_options,
+    format_option,
+    repo_option,
+    with_settings,
+)
 from ncconsole.errors import NcConsoleError
 from ncconsole.fleet.health import pods_ready
 from ncconsole.fleet.model import FleetSnapshot, Health, KindStatus, TenantState
@@ -185,7 +191,7 @@ def _platform_line(snapshot: FleetSnapshot) -> Text:
 
 
 @click.command("status")
-@click.option("--wave", type=int, default=None, help="Only the tenants of this wave.")
+@click.option("--wave", type=WAVE, default=None, help="Only the tenants of this wave.")
 @format_option("table", "json")
 @repo_option
 @cluster_options

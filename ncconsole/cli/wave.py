@@ -16,6 +16,9 @@ from rich.table import Table
 from rich.text import Text
 
 from ncconsole.cli.options import (
+    WAVE,
+    CountParam,
+    DurationParam,
     common_options,
     format_option,
     interactive,
@@ -24,7 +27,7 @@ from ncconsole.cli.options import (
     with_settings,
 )
 from ncconsole.cli.progress import PHASE_STYLE, PlainProgress, RichProgress
-from ncconsole.ops.audit import parse_duration
+from ncconsole.durations import DurationRange
 from ncconsole.ops.errors import ConfirmationRequired
 from ncconsole.ops.promotion import (
     GateRefused,
@@ -36,13 +39,11 @@ from ncconsole.ops.promotion import (
     run_rollback,
 )
 from ncconsole.ops.promotion.session import WaveSession
-from ncconsole.settings import Settings
+from ncconsole.settings import CONCURRENCY, Settings
 
 LISTED_BLOCKERS = 10  # per wave in `wave list`; `wave promote` names every one
-
-
-def _seconds(text: str) -> float:
-    return parse_duration(text).total_seconds()
+# From sync to Healthy, per tenant.
+SYNC_TIMEOUT = DurationRange(1, 86400)
 
 
 # -- wave list --------------------------------------------------------------------------------
@@ -215,11 +216,11 @@ def _confirm_force(wave: int) -> None:
 
 
 @wave_group.command("promote")
-@click.argument("wave", type=int)
+@click.argument("wave", type=WAVE)
 @click.option("--revision", default="", help="Revision to sync to (default: the fleet's target).")
-@click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
+@click.option("--concurrency", type=CountParam(*CONCURRENCY), default=4, show_default=True,
               help="Applications synced at a time.")  # fmt: skip
-@click.option("--timeout", "timeout_text", default="10m", show_default=True,
+@click.option("--timeout", type=DurationParam(SYNC_TIMEOUT), default="10m", show_default=True,
               help="Per tenant, from sync to Healthy (e.g. 90s, 10m).")  # fmt: skip
 @click.option("--continue-on-error", is_flag=True, help="Keep starting tenants after a failure.")
 @click.option("--dry-run", is_flag=True, help="Check the gates and show the plan; change nothing.")
@@ -233,7 +234,7 @@ def wave_promote(
     wave: int,
     revision: str,
     concurrency: int,
-    timeout_text: str,
+    timeout: float,
     continue_on_error: bool,
     dry_run: bool,
     yes: bool,
@@ -244,7 +245,7 @@ def wave_promote(
     Synced and Healthy, then run its smoke checks. Ctrl-C starts nothing new and releases
     the promotion Lease."""
     options = PromotionOptions(
-        wave=wave, revision=revision, concurrency=concurrency, timeout=_seconds(timeout_text),
+        wave=wave, revision=revision, concurrency=concurrency, timeout=timeout,
         continue_on_error=continue_on_error, dry_run=dry_run, force=force,
     )  # fmt: skip
     if force and not dry_run:
@@ -285,21 +286,20 @@ def wave_promote(
 
 @click.command("rollback")
 @click.argument("tenant")
-@click.option("--to", "to_id", type=int, default=None,
+@click.option("--to", "to_id", type=CountParam(0, 2**31 - 1), default=None,
               help="History id to go back to (default: the one before the current).")  # fmt: skip
-@click.option("--timeout", "timeout_text", default="10m", show_default=True,
+@click.option("--timeout", type=DurationParam(SYNC_TIMEOUT), default="10m", show_default=True,
               help="From sync to Healthy (e.g. 90s, 10m).")  # fmt: skip
 @click.option("--yes", is_flag=True, help="Do not ask before rolling back.")
 @format_option("text", "json")
 @common_options
 @with_settings
 def rollback_command(
-    settings: Settings, tenant: str, to_id: int | None, timeout_text: str, yes: bool,
+    settings: Settings, tenant: str, to_id: int | None, timeout: float, yes: bool,
     output_format: str,
 ) -> int:  # fmt: skip
     """Sync TENANT's Application to an earlier revision from its history, then follow it
     and run its smoke checks like a promotion."""
-    timeout = _seconds(timeout_text)
     with sigterm_interrupts(), WaveSession(settings).open() as session:
         assert session.conn is not None
         plan = plan_rollback(session.conn, settings, tenant, to_id)

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ncconsole.settings import xdg_dir
+from ncconsole.locations import smoke_record_path
 
 if TYPE_CHECKING:
     from ncconsole.ops.smoke import SmokeReport
@@ -91,10 +91,6 @@ class SmokeOutcome:
 def for_cluster(outcomes: Mapping[str, SmokeOutcome], cluster: str) -> dict[str, SmokeOutcome]:
     """The outcomes recorded against `cluster` (the API server URL) only."""
     return {tenant: o for tenant, o in outcomes.items() if o.cluster == cluster}
-
-
-def smoke_record_path() -> Path:
-    return xdg_dir("state") / "smoke-results.json"
 
 
 class SmokeRecord:

@@ -22,16 +22,11 @@ from typing import Any
 from ncconsole.errors import NcConsoleError
 from ncconsole.kube.connection import ApiStatusError, ApiUnreachable, KubeConnection
 from ncconsole.kube.writes import context_user, record_event
-from ncconsole.settings import Settings, xdg_dir
+from ncconsole.locations import audit_log_path
+from ncconsole.settings import Settings
 
 MASK = "********"
 _SECRET_NAME = re.compile(r"(secret|password|passwd|token|access.?key|credential)", re.I)
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def audit_path() -> Path:
-    return xdg_dir("state") / "audit.jsonl"
 
 
 def mask(args: Mapping[str, Any]) -> dict[str, Any]:
@@ -45,14 +40,6 @@ def mask(args: Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
-
-
-def parse_duration(text: str) -> timedelta:
-    """`90s`, `15m`, `2h`, `7d`, `1w` -> timedelta; NcConsoleError otherwise."""
-    match = _DURATION.match(text or "")
-    if not match:
-        raise NcConsoleError(f"duration '{text}': use a number and a unit, e.g. 30m, 2h, 7d")
-    return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -84,7 +71,7 @@ class Auditor:
     ) -> None:
         self.settings = settings
         self.conn = conn
-        self.path = path or audit_path()
+        self.path = path or audit_log_path()
         self._who: dict[str, str] | None = None
 
     def who(self) -> dict[str, str]:
@@ -204,7 +191,7 @@ def audited(
 def read_audit(path: Path | None = None, since: timedelta | None = None) -> list[dict[str, Any]]:
     """The audit lines (oldest first), those that started within `since` if given.
     Unreadable lines are skipped; a missing file is an empty trail."""
-    path = path or audit_path()
+    path = path or audit_log_path()
     cutoff = datetime.now(UTC) - since if since is not None else None
     entries: list[dict[str, Any]] = []
     try:

@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState
 from ncconsole.fleet.model import FleetSnapshot
 from ncconsole.settings import Settings
 from ncconsole.tui.commands import FleetCommands
+from ncconsole.tui.keymap_check import keymap_conflicts
 from ncconsole.tui.messages import SnapshotPublished
 from ncconsole.tui.ops_session import OpsSession
 from ncconsole.tui.screens.audit import AuditScreen
@@ -77,6 +78,8 @@ class NcConsoleApp(App[None]):
         return FleetScreen()
 
     def on_mount(self) -> None:
+        for warning in self.settings.warnings:
+            self.notify(warning, title="settings", severity="warning", timeout=30)
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
             unknown = sorted(set(self.settings.keymap) - binding_ids())
@@ -88,6 +91,8 @@ class NcConsoleApp(App[None]):
                     severity="warning",
                     timeout=15,
                 )
+            for problem in keymap_conflicts(self.settings.keymap, self.BINDINGS, binding_scopes()):
+                self.notify(problem, title="config file", severity="warning", timeout=30)
         self.snapshot = self.source.snapshot
         self._unsubscribe = self.source.subscribe(self._snapshot_published)
         self._start_source()
@@ -206,6 +211,19 @@ def binding_ids() -> set[str]:
         for holder in holders
         for binding in holder.BINDINGS
         if isinstance(binding, Binding) and binding.id
+    }
+
+
+def binding_scopes() -> dict[str, list[BindingType]]:
+    """The bindings active together, per screen (the app's own are added by the checker)."""
+    return {
+        "fleet screen": [*FleetScreen.BINDINGS, *FleetTable.BINDINGS],
+        "tenant screen": list(TenantScreen.BINDINGS),
+        "help screen": list(HelpScreen.BINDINGS),
+        "occ screen": list(OccScreen.BINDINGS),
+        "smoke screen": list(SmokeScreen.BINDINGS),
+        "audit screen": list(AuditScreen.BINDINGS),
+        "waves screen": list(WavesScreen.BINDINGS),
     }
 
 

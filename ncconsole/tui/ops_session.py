@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from ncconsole.fleet.smoke_record import SmokeResults
+from ncconsole.locations import occ_history_path
 from ncconsole.ops.audit import Auditor
 from ncconsole.ops.cluster import KubeConnection, connect_cluster
 from ncconsole.ops.errors import OpsError
 from ncconsole.ops.promotion.session import WaveSession
-from ncconsole.settings import Settings, xdg_dir
+from ncconsole.settings import Settings
 
 HISTORY_LIMIT = 100
 
@@ -71,7 +72,7 @@ class OccHistory:
     """Commands typed per tenant (or wave), newest last, kept in the XDG state dir."""
 
     def __init__(self, path: Path | None = None) -> None:
-        self.path = path or xdg_dir("state") / "occ-history.json"
+        self.path = path or occ_history_path()
 
     def _load(self) -> dict[str, list[str]]:
         try:

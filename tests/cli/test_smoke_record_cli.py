@@ -11,7 +11,8 @@ import pytest
 
 from ncconsole.cli import cli
 from ncconsole.cli.options import run_guarded
-from ncconsole.fleet.smoke_record import SmokeRecord, smoke_record_path
+from ncconsole.fleet.smoke_record import SmokeRecord
+from ncconsole.locations import smoke_record_path
 from ncconsole.sim.simulator import Simulator
 from tests.sim.sim_helpers import scenario
 

@@ -162,3 +162,35 @@ async def test_an_unknown_keymap_id_is_reported_not_ignored(source):
     async with app.run_test(size=(120, 40), notifications=True, message_hook=record) as pilot:
         await wait_for(pilot, lambda: bool(shown))
         assert "filtr" in shown[0] and "filter" in shown[0]
+
+
+async def test_a_keymap_that_takes_another_bindings_key_says_so(source):
+    shown: list[str] = []
+
+    def record(message) -> None:
+        if isinstance(message, Notify):
+            shown.append(message.notification.message)
+
+    app = build_app(source, keymap={"filter": "q"})
+    async with app.run_test(size=(120, 40), notifications=True, message_hook=record) as pilot:
+        await wait_for(pilot, lambda: bool(shown))
+        assert shown == [
+            "keymap: filter on 'q' takes the key of quit on the fleet screen; choose another key"
+        ]
+
+
+async def test_settings_warnings_are_shown_in_the_console(source, tmp_path, monkeypatch):
+    shown: list[str] = []
+
+    def record(message) -> None:
+        if isinstance(message, Notify):
+            shown.append(message.notification.message)
+
+    monkeypatch.setenv("NCCONSOLE_WEB__TIMOUT", "3")
+    from ncconsole.settings import load_settings
+    from ncconsole.tui.app import make_app
+
+    app = make_app(source, load_settings())
+    async with app.run_test(size=(120, 40), notifications=True, message_hook=record) as pilot:
+        await wait_for(pilot, lambda: bool(shown))
+        assert "NCCONSOLE_WEB__TIMOUT is not a setting" in shown[0]

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from textual.notifications import Notify
 
-from ncconsole.fleet.smoke_record import SmokeOutcome, SmokeRecord, smoke_record_path
+from ncconsole.fleet.smoke_record import SmokeOutcome, SmokeRecord
+from ncconsole.locations import smoke_record_path
 from ncconsole.render.fleet_rows import COLUMNS, RowCache, build_rows, tenant_key
 from ncconsole.tui.widgets.fleet_table import FleetTable
 from tests.fixtures.demo_fleet import FROZEN_NOW, NEW_REV, OLD_REV, demo_snapshot
