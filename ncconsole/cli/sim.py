@@ -8,6 +8,7 @@ means "ready"; it runs until SIGINT or SIGTERM.
 from __future__ import annotations
 
 import errno
+import importlib.util
 import os
 import shutil
 import signal
@@ -24,11 +25,23 @@ from ncconsole.errors import NcConsoleError
 from ncconsole.settings import xdg_dir
 
 BUILTIN_SCENARIOS = ("demo", "default")
+# What the `sim` extra installs (pyproject.toml); a plain install leaves the simulator out.
+SIM_MODULES = ("aiohttp", "trustme", "moto", "flask", "flask_cors")
 DEMO_START_TIMEOUT = 60.0
 
 
 class SimCommandError(NcConsoleError):
     """The simulator command was given options it cannot use."""
+
+
+def require_simulator() -> None:
+    """One line naming the missing extra instead of an ImportError from deep in the sim."""
+    missing = [name for name in SIM_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise SimCommandError(
+            f"the simulator is not installed (missing: {', '.join(missing)}); install the "
+            "'sim' extra: pip install 'ncconsole[sim]' (in a clone, `uv run` installs it)"
+        )
 
 
 def _scenario(name: str | None, tenants: int | None, waves: int | None):
@@ -123,6 +136,7 @@ def sim(
     parent_pid: int | None,
 ) -> None:
     """Run a simulated platform (Kubernetes API, Argo CD, Nextcloud, S3) until interrupted."""
+    require_simulator()
     from ncconsole.sim.simulator import Simulator
 
     scenario = _scenario(scenario_name, tenants, waves)
@@ -178,6 +192,7 @@ def demo(workdir: Path | None) -> None:
     from ncconsole.cli.console import open_console
     from ncconsole.settings import load_settings
 
+    require_simulator()
     owned = workdir is None
     if workdir is None:
         state = xdg_dir("state")
