@@ -21,6 +21,7 @@ from pathlib import Path
 
 import click
 
+from ncconsole.cli.options import ROOT_SETTINGS
 from ncconsole.errors import NcConsoleError
 from ncconsole.settings import xdg_dir
 
@@ -211,7 +212,9 @@ def demo(workdir: Path | None) -> None:
     try:
         _wait_ready(proc, workdir / "kubeconfig", log_path)
         os.environ["NCCONSOLE_CONFIG"] = str(workdir / "config.yaml")
-        open_console(load_settings())
+        root = click.get_current_context().meta.get(ROOT_SETTINGS) or {}
+        read_only = root.get("read_only")
+        open_console(load_settings(read_only=read_only), {"read_only": bool(read_only)})
     finally:
         _stop(proc)
         for sig, handler in previous.items():
