@@ -3,6 +3,10 @@
 The config file is `$XDG_CONFIG_HOME/ncconsole/config.yaml` (default `~/.config/...`), or the
 file named by `NCCONSOLE_CONFIG`. Nested settings use `__` in environment variables, e.g.
 `NCCONSOLE_LABELS__WAVE=rollout-wave`.
+
+Named profiles in the file (`profiles: {accept: {...}, prod: {...}}`) each hold the settings of
+one cluster (kube context, repo, web/s3, `production`); the one selected by --profile,
+NCCONSOLE_PROFILE or the file's `profile:` is laid over the file's top level.
 """
 
 from __future__ import annotations
@@ -199,6 +203,11 @@ class Settings(BaseSettings):
     occ: OccSettings = Field(default_factory=OccSettings)
     platform: PlatformSettings = Field(default_factory=PlatformSettings)
     read_only: bool = False
+    # A production cluster: the console shows a PROD badge in a warning colour (per profile).
+    production: bool = False
+    # The profile in use (see the module docstring) and every profile the file defines.
+    profile: str | None = None
+    profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
     # Binding id -> keys, e.g. {"filter": "f"}; applied with App.set_keymap.
     keymap: dict[str, str] = Field(default_factory=dict)
     # One line per ignored (unknown) variable or config key, for the caller to show.
@@ -217,10 +226,11 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
+        chosen = getattr(init_settings, "init_kwargs", {}).get("profile")
         return (
             init_settings,
             _KnownOnly(settings_cls, env_settings),
-            _YamlFileSource(settings_cls),
+            _YamlFileSource(settings_cls, chosen),
         )
 
     def namespace_for(self, tenant: str) -> str:
@@ -253,11 +263,12 @@ class _KnownOnly(PydanticBaseSettingsSource):
 class _YamlFileSource(PydanticBaseSettingsSource):
     """Reads the config file; relative paths in it are taken relative to the file."""
 
-    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+    def __init__(self, settings_cls: type[BaseSettings], profile: str | None = None) -> None:
         super().__init__(settings_cls)
         self.path = config_file_path()
         checked = _checked_file.get()
-        self.data = checked if checked is not None else _read_config_file(self.path)
+        data = checked if checked is not None else _read_config_file(self.path)
+        self.data = with_profile(data, self.path, profile)
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return self.data.get(field_name), field_name, False
@@ -296,6 +307,40 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     for keys in _PATH_KEYS:
         _resolve_relative(data, keys, path.parent)
     return data
+
+
+def chosen_profile(data: dict[str, Any], given: str | None = None) -> str | None:
+    """The profile to use: --profile, else NCCONSOLE_PROFILE, else the file's `profile:`."""
+    return given or os.environ.get(f"{ENV_PREFIX}PROFILE") or data.get("profile") or None
+
+
+def with_profile(data: dict[str, Any], path: Path, given: str | None) -> dict[str, Any]:
+    """The file's settings with the chosen profile laid over them (sections merged key by
+    key, so a profile's `web: {connect_to: ...}` keeps the file's other web settings)."""
+    profiles = data.get("profiles") or {}
+    if not isinstance(profiles, dict):
+        raise ConfigError(f"{path}: 'profiles' must map profile names to settings")
+    for name, values in profiles.items():
+        if not isinstance(values, dict):
+            raise ConfigError(f"{path}: profile '{name}' must be a mapping of settings")
+        nested = sorted({"profile", "profiles"} & set(values))
+        if nested:
+            raise ConfigError(f"{path}: profile '{name}' may not set {', '.join(nested)}")
+        for keys in _PATH_KEYS:
+            _resolve_relative(values, keys, path.parent)
+    name = chosen_profile(data, given)
+    if name is None:
+        return data
+    if name not in profiles:
+        known = ", ".join(sorted(profiles)) or "none defined"
+        raise ConfigError(f"{path}: no profile '{name}' (profiles: {known}); add it or pick one")
+    merged = dict(data, profile=name)
+    for key, value in profiles[name].items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
 
 
 def _resolve_relative(data: dict[str, Any], keys: tuple[str, ...], base: Path) -> None:
@@ -342,7 +387,8 @@ def load_settings(**overrides: Any) -> Settings:
         elif env_var:
             where, action = f"environment variable {env_var}", "fix or unset it"
         else:
-            where, action = f"{config_file_path()}: setting '{field}'", "fix or remove it"
+            profile = _profile_setting(loc, given.get("profile"))
+            where, action = f"{config_file_path()}: {profile}setting '{field}'", "fix or remove it"
         raise ConfigError(f"{where}: {message}; {action}") from None
     finally:
         _checked_file.reset(token)
@@ -357,6 +403,19 @@ def _problem(error: Any) -> str:
     if error["type"] == "value_error" and "error" in (error.get("ctx") or {}):
         return str(error["ctx"]["error"])
     return str(error["msg"])
+
+
+def _profile_setting(loc: list[str], given: str | None) -> str:
+    """ "profile 'prod' " when the bad value at `loc` came from the chosen profile."""
+    try:
+        data = _read_config_file(config_file_path())
+    except ConfigError:
+        return ""
+    name = chosen_profile(data, given)
+    profiles = data.get("profiles")
+    if name and isinstance(profiles, dict) and loc and loc[0] in (profiles.get(name) or {}):
+        return f"profile '{name}' "
+    return ""
 
 
 def _env_var_for(loc: list[str]) -> str | None:

@@ -138,3 +138,73 @@ def test_bad_config_via_cli_is_one_line_exit_2_without_traceback(tmp_path):
     assert done.stdout == ""
     assert done.stderr.count("\n") == 1
     assert str(path) in done.stderr and "labels.wave" in done.stderr
+
+
+PROFILES = """\
+repo: shared-repo
+web: {interval: 20, connect_to: 127.0.0.1:1}
+profile: accept
+profiles:
+  accept:
+    context: accept-cluster
+    repo: accept-repo
+  prod:
+    context: prod-cluster
+    production: true
+    web: {connect_to: 10.0.0.1:443}
+    s3: {endpoint: https://s3.prod.example}
+"""
+
+
+def test_the_file_default_profile_lies_over_the_top_level(tmp_path):
+    path = write_config(tmp_path, PROFILES)
+    settings = load_settings()
+    assert settings.profile == "accept" and settings.context == "accept-cluster"
+    assert settings.repo == path.parent / "accept-repo"  # relative to the file, like the top
+    assert not settings.production
+    assert sorted(settings.profiles) == ["accept", "prod"]
+
+
+def test_a_chosen_profile_merges_sections_key_by_key(tmp_path, monkeypatch):
+    path = write_config(tmp_path, PROFILES)
+    settings = load_settings(profile="prod")
+    assert (settings.profile, settings.context, settings.production) == (
+        "prod",
+        "prod-cluster",
+        True,
+    )
+    assert settings.repo == path.parent / "shared-repo"
+    assert settings.web.connect_to == "10.0.0.1:443" and settings.web.interval == 20
+    assert settings.s3.endpoint == "https://s3.prod.example"
+    monkeypatch.setenv("NCCONSOLE_PROFILE", "prod")
+    assert load_settings().profile == "prod"
+    assert load_settings(profile="accept").profile == "accept"  # the flag beats the variable
+    monkeypatch.setenv("NCCONSOLE_CONTEXT", "from-env")
+    assert load_settings(profile="prod").context == "from-env"  # env beats the file
+    assert load_settings(profile="prod", context="flag").context == "flag"
+
+
+def test_profile_mistakes_are_one_line_naming_file_and_profile(tmp_path):
+    path = write_config(tmp_path, PROFILES)
+    with pytest.raises(ConfigError) as err:
+        load_settings(profile="staging")
+    assert str(err.value) == (
+        f"{path}: no profile 'staging' (profiles: accept, prod); add it or pick one"
+    )
+    write_config(tmp_path, PROFILES + "    colour: red\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(profile="prod")
+    assert str(err.value) == (
+        f"{path}: profile 'prod' setting 'colour': unknown setting; fix or remove it"
+    )
+    write_config(tmp_path, "profiles:\n  a: {profiles: {}}\n")
+    with pytest.raises(ConfigError, match="profile 'a' may not set profiles"):
+        load_settings()
+    write_config(tmp_path, "profiles: [a, b]\n")
+    with pytest.raises(ConfigError, match="'profiles' must map profile names to settings"):
+        load_settings()
+
+
+def test_a_profile_without_a_config_file_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="no profile 'prod' \\(profiles: none defined\\)"):
+        load_settings(profile="prod")

@@ -2,18 +2,52 @@
 
 from __future__ import annotations
 
-from ncconsole.settings import Settings
+from typing import Any
+
+from ncconsole.settings import Settings, load_settings
 
 
-def open_console(settings: Settings) -> None:
+class LiveFleetOpener:
+    """Opens a live fleet for given settings; the console uses it to switch cluster (`:ctx`)
+    without leaving. Holds the command line's flags so a switch keeps them."""
+
+    def __init__(self, flags: dict[str, Any] | None = None) -> None:
+        self.flags = dict(flags or {})
+
+    def contexts(self, settings: Settings) -> list[str]:
+        from ncconsole.kube.connection import kube_contexts
+
+        return kube_contexts(settings)
+
+    def settings_for(
+        self, current: Settings, profile: str | None = None, context: str | None = None
+    ) -> Settings:
+        """Settings for another profile (its own context, repo, ...) or another context of
+        the current profile. --read-only given on the command line holds for every switch."""
+        read_only = True if self.flags.get("read_only") else None
+        if profile is not None:
+            # A --kubeconfig from the command line stays unless the profile names its own.
+            own = current.profiles.get(profile) or {}
+            kubeconfig = None if "kubeconfig" in own else self.flags.get("kubeconfig")
+            return load_settings(profile=profile, read_only=read_only, kubeconfig=kubeconfig)
+        return current.model_copy(update={"context": context})
+
+    def open(self, settings: Settings) -> Any:
+        """A FleetState connected to the settings' cluster, not started; KubeConfigError
+        (one line) when the context cannot be used."""
+        from ncconsole.fleet.state import FleetState
+        from ncconsole.kube.connection import connect
+
+        return FleetState(settings, connection=connect(settings))
+
+
+def open_console(settings: Settings, flags: dict[str, Any] | None = None) -> None:
     """Watch the fleet described by `settings` and show it until the user quits.
 
     A bad kubeconfig or context fails here, as one line on the terminal, before the screen
     is taken over; losing the API later is shown inside the console."""
     # Imported here so that scripted subcommands never load textual.
-    from ncconsole.fleet.state import FleetState
-    from ncconsole.kube.connection import connect
     from ncconsole.tui.app import make_app
 
-    source = FleetState(settings, connection=connect(settings))
-    make_app(source, settings).run()
+    opener = LiveFleetOpener(flags)
+    make_app(opener.open(settings), settings, opener=opener).run()

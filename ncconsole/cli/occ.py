@@ -26,7 +26,7 @@ from ncconsole.cli.options import (
     with_settings,
 )
 from ncconsole.ops.cluster import open_session
-from ncconsole.ops.guard import is_read_only_occ
+from ncconsole.ops.guard import is_read_only_occ, reads_secret
 from ncconsole.ops.occ import OccRun, end_problem, run_occ, run_occ_fleet
 from ncconsole.ops.targets import select_tenants
 from ncconsole.settings import CONCURRENCY, OCC_TIMEOUT, Settings
@@ -100,7 +100,8 @@ def occ_command(
     where = "every tenant" if everyone else f"wave {wave}" if fleet else f"tenant {tenant}"
     confirmed = yes
     if args and not is_read_only_occ(args) and not settings.read_only and not yes:
-        confirmed = confirmer(False)(f"occ {' '.join(args)} may change state on {where}. Run it?")
+        effect = "prints a secret (shown masked)" if reads_secret(args) else "may change state"
+        confirmed = confirmer(False)(f"occ {' '.join(args)} {effect} on {where}. Run it?")
     conn, auditor = open_session(settings)
     if not fleet:
         assert tenant is not None

@@ -138,8 +138,13 @@ def cluster_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+# ctx.meta key of the root command's --profile and --read-only, which hold for every command.
+ROOT_SETTINGS = "ncconsole.root_settings"
+
+
 def with_settings(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turns the flags --repo/--context/--kubeconfig/--read-only into a `settings` argument."""
+    """Turns the flags --repo/--context/--kubeconfig/--read-only (and the root command's
+    --profile and --read-only) into a `settings` argument."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -150,6 +155,11 @@ def with_settings(func: Callable[..., Any]) -> Callable[..., Any]:
         }
         if overrides.get("read_only") is False:
             overrides["read_only"] = None  # a flag not given must not override the config
+        context = click.get_current_context(silent=True)
+        root = (context.meta.get(ROOT_SETTINGS) if context else None) or {}
+        overrides["profile"] = root.get("profile")
+        if root.get("read_only"):
+            overrides["read_only"] = True
         settings = load_settings(**overrides)
         for warning in settings.warnings:
             warn(warning)

@@ -8,6 +8,7 @@ means "ready"; it runs until SIGINT or SIGTERM.
 from __future__ import annotations
 
 import errno
+import importlib.util
 import os
 import shutil
 import signal
@@ -20,16 +21,28 @@ from pathlib import Path
 
 import click
 
-from ncconsole.cli.options import CountParam
+from ncconsole.cli.options import ROOT_SETTINGS, CountParam
 from ncconsole.errors import NcConsoleError
 from ncconsole.locations import demo_workdir_parent
 
 BUILTIN_SCENARIOS = ("demo", "default")
+# What the `sim` extra installs (pyproject.toml); a plain install leaves the simulator out.
+SIM_MODULES = ("aiohttp", "trustme", "moto", "flask", "flask_cors")
 DEMO_START_TIMEOUT = 60.0
 
 
 class SimCommandError(NcConsoleError):
     """The simulator command was given options it cannot use."""
+
+
+def require_simulator() -> None:
+    """One line naming the missing extra instead of an ImportError from deep in the sim."""
+    missing = [name for name in SIM_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise SimCommandError(
+            f"the simulator is not installed (missing: {', '.join(missing)}); install the "
+            "'sim' extra: pip install 'ncconsole[sim]' (in a clone, `uv run` installs it)"
+        )
 
 
 def _scenario(name: str | None, tenants: int | None, waves: int | None):
@@ -167,6 +180,7 @@ def sim(
     platform_env: Path | None,
 ) -> None:
     """Run a simulated platform (Kubernetes API, Argo CD, Nextcloud, S3) until interrupted."""
+    require_simulator()
     from ncconsole.sim.simulator import Simulator
 
     scenario = _scenario(scenario_name, tenants, waves)
@@ -225,6 +239,7 @@ def demo(workdir: Path | None) -> None:
     from ncconsole.cli.console import open_console
     from ncconsole.settings import load_settings
 
+    require_simulator()
     owned = workdir is None
     if workdir is None:
         state = demo_workdir_parent()
@@ -243,7 +258,9 @@ def demo(workdir: Path | None) -> None:
     try:
         _wait_ready(proc, workdir / "kubeconfig", log_path)
         os.environ["NCCONSOLE_CONFIG"] = str(workdir / "config.yaml")
-        open_console(load_settings())
+        root = click.get_current_context().meta.get(ROOT_SETTINGS) or {}
+        read_only = root.get("read_only")
+        open_console(load_settings(read_only=read_only), {"read_only": bool(read_only)})
     finally:
         _stop(proc)
         for sig, handler in previous.items():

@@ -208,6 +208,16 @@ def connect(settings: Settings) -> KubeConnection:
     return KubeConnection(_client(configuration), name, configuration.host)
 
 
+def kube_contexts(settings: Settings) -> list[str]:
+    """The context names of the settings' kubeconfig, for a context chooser; [] when the
+    kubeconfig is missing or unreadable (connecting then names the problem)."""
+    try:
+        names, _ = _context_names(kubeconfig_path(settings))
+    except Exception:  # any parse failure: the chooser just offers no contexts
+        return []
+    return sorted(names)
+
+
 def _context_names(path: str) -> tuple[list[str], str | None]:
     """The context names in the (merged) kubeconfig and its current-context. Read without
     activating a context: a current-context naming a missing context must not stop --context

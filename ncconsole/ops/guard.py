@@ -3,11 +3,13 @@
 Read-only mode is enforced here, in ops/, so a hidden button is never the only protection.
 occ commands are classified conservatively: only the allowlisted read-only commands count as
 read-only; everything else (including abbreviations like `maint:mode`) changes state and
-needs confirmation.
+needs confirmation. Reading a secret (`config:system:get dbpassword`) is not read-only either:
+it needs confirmation, is refused in read-only mode, and its output is masked (ops/occ.py).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -49,6 +51,34 @@ OCC_UNSAFE_OPTIONS = {
 }
 
 
+# System config keys that hold credentials, or sections with credentials in them: the ones
+# Nextcloud itself masks in `config:list` (lib/private/SystemConfig.php, $sensitiveValues).
+SECRET_SYSTEM_KEYS = frozenset(
+    {
+        "dbpassword", "activity_dbpassword", "mail_smtppassword", "passwordsalt", "secret",
+        "updater.secret", "preview_imaginary_key", "proxyuserpwd", "zammad.download.secret",
+        "zammad.portal.secret", "zammad.secret", "github.client_secret", "license-key",
+        "log.condition", "redis", "redis.cluster", "objectstore", "objectstore_multibucket",
+        "onlyoffice",
+    }
+)  # fmt: skip
+# Any other config key (system or app) whose name says it is a credential.
+_SECRET_KEY_NAME = re.compile(r"(password|passwd|pwd|secret|salt|token|private.?key)", re.I)
+CONFIG_GETS = ("config:system:get", "config:app:get")
+
+
+def reads_secret(args: Sequence[str]) -> bool:
+    """Whether `occ args` prints a credential: `config:system:get dbpassword`, a section
+    holding one (`config:system:get objectstore`), or an app key named like one."""
+    words = [a for a in args if not a.startswith("-")]
+    if not words or words[0] not in CONFIG_GETS:
+        return False
+    keys = words[1:] if words[0] == "config:system:get" else words[2:]
+    if words[0] == "config:system:get" and keys and keys[0] in SECRET_SYSTEM_KEYS:
+        return True
+    return any(_SECRET_KEY_NAME.search(key) for key in keys)
+
+
 def occ_command(args: Sequence[str]) -> str:
     """The occ command name in `args` (the first word that is not an option); "" if none."""
     return next((a for a in args if not a.startswith("-")), "")
@@ -59,7 +89,7 @@ def is_read_only_occ(args: Sequence[str]) -> bool:
     command = occ_command(args)
     if not command:
         return all(a in ("-V", "--version", "-h", "--help") for a in args) and bool(args)
-    if command not in OCC_READ_ONLY:
+    if command not in OCC_READ_ONLY or reads_secret(args):
         return False
     unsafe = OCC_UNSAFE_OPTIONS.get(command, ())
     return not any(a.split("=", 1)[0] in unsafe for a in args)
@@ -72,6 +102,17 @@ def check_occ(settings: Settings, args: Sequence[str], *, confirmed: bool) -> bo
     if is_read_only_occ(args):
         return False
     command = occ_command(args) or " ".join(args)
+    if reads_secret(args):
+        what = " ".join(a for a in args if not a.startswith("-"))
+        if settings.read_only:
+            raise ReadOnlyRefused(
+                f"read-only mode: occ {what} prints a secret; it is not a read-only command"
+            )
+        if not confirmed:
+            raise ConfirmationRequired(
+                f"occ {what} prints a secret (shown masked); confirm it (--yes on the command line)"
+            )
+        return False
     if settings.read_only:
         allowed = ", ".join(sorted(OCC_READ_ONLY))
         raise ReadOnlyRefused(

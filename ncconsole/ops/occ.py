@@ -19,7 +19,13 @@ from ncconsole.kube.connection import ApiStatusError, KubeConnection
 from ncconsole.kube.exec import exec_in_pod, pick_ready_pod
 from ncconsole.ops.audit import MASK, Auditor
 from ncconsole.ops.errors import AccessDenied, PodNotReady
-from ncconsole.ops.guard import Permission, check_occ, forbidden_message, require_access
+from ncconsole.ops.guard import (
+    Permission,
+    check_occ,
+    forbidden_message,
+    reads_secret,
+    require_access,
+)
 from ncconsole.settings import Settings
 
 OCC_PATH = "/var/www/html/occ"
@@ -58,6 +64,24 @@ def masked_args(args: Sequence[str]) -> list[str]:
             continue
         out.append(arg)
     return out
+
+
+_KEY_LINE = re.compile(r"^(\s*(?:- )?[\w.-]+\s*[:=]>?\s*)\S")
+
+
+def mask_output(text: str) -> str:
+    """occ output with every value hidden: `  key: ********` keeps the shape of a section,
+    any other line becomes ********. For commands that print secrets (guard.reads_secret)."""
+    lines = []
+    for line in text.splitlines():
+        match = _KEY_LINE.match(line)
+        if match:
+            lines.append(f"{match.group(1)}{MASK}")
+        elif line.strip():
+            lines.append(MASK)
+        else:
+            lines.append(line)
+    return "\n".join(lines) + ("\n" if text.endswith("\n") else "")
 
 
 @dataclass
@@ -122,8 +146,31 @@ def run_occ(
     mutating = check_occ(settings, args, confirmed=confirmed)
     namespace = settings.namespace_for(tenant)
     run = OccRun(tenant, namespace, tuple(args))
+    secret = reads_secret(args)
+    # A secret is never streamed: the whole output is masked before anyone sees it.
+    stream = None if secret else on_output
+    _audited(conn, settings, run, auditor, stream, timeout, should_stop, mutating, secret)
+    if secret and on_output is not None:
+        for channel, text in (("stdout", run.stdout), ("stderr", run.stderr)):
+            if text:
+                on_output(channel, text)
+    return run
+
+
+def _audited(
+    conn: KubeConnection,
+    settings: Settings,
+    run: OccRun,
+    auditor: Auditor | None,
+    on_output: OutputCallback | None,
+    timeout: float | None,
+    should_stop: Callable[[], bool] | None,
+    mutating: bool,
+    secret: bool,
+) -> OccRun:
+    namespace, args = run.namespace, run.args
     if auditor is None:
-        return _run(conn, settings, run, on_output, timeout, should_stop)
+        return _run(conn, settings, run, on_output, timeout, should_stop, secret)
     with auditor.action(
         "occ",
         namespace,
@@ -131,7 +178,7 @@ def run_occ(
         namespace=namespace if mutating else None,
         reason="NcconsoleOcc",
     ) as act:
-        _run(conn, settings, run, on_output, timeout, should_stop)
+        _run(conn, settings, run, on_output, timeout, should_stop, secret)
         act.target = f"{namespace}/{run.pod}"
         act.exit_code = run.exit_code
         if run.stopped:
@@ -151,6 +198,7 @@ def _run(
     on_output: OutputCallback | None,
     timeout: float | None,
     should_stop: Callable[[], bool] | None,
+    secret: bool = False,
 ) -> OccRun:
     container = settings.occ.container
     require_access(conn, Permission("create", "pods", run.namespace, subresource="exec"))
@@ -177,6 +225,8 @@ def _run(
             ) from None
         raise
     run.exit_code, run.stdout, run.stderr = result.exit_code, result.stdout, result.stderr
+    if secret:
+        run.stdout = mask_output(run.stdout)
     run.duration, run.timed_out = result.duration, result.timed_out
     run.stopped = result.timed_out and should_stop is not None and should_stop()
     return run

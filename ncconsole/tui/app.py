@@ -1,7 +1,8 @@
 """The console application: renders the snapshots a FleetSource publishes.
 
 `make_app(source, settings)` is the one way to build it; `ncconsole` (no subcommand) passes the
-live FleetState, the screenshot script and the snapshot tests a FixedFleetSource.
+live FleetState and an opener for switching cluster (`:ctx`), the screenshot script and the
+snapshot tests a FixedFleetSource.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from ncconsole.errors import NcConsoleError
 from ncconsole.fleet.model import FleetSnapshot
 from ncconsole.settings import Settings
 from ncconsole.tui.commands import FleetCommands
 from ncconsole.tui.keymap_check import keymap_conflicts
-from ncconsole.tui.messages import SnapshotPublished
+from ncconsole.tui.messages import ClusterOpened, SnapshotPublished
 from ncconsole.tui.ops_session import OpsSession
 from ncconsole.tui.screens.audit import AuditScreen
 from ncconsole.tui.screens.fleet import FleetScreen
@@ -30,7 +32,7 @@ from ncconsole.tui.screens.occ import OccScreen
 from ncconsole.tui.screens.smoke import SmokeScreen
 from ncconsole.tui.screens.tenant import TenantScreen
 from ncconsole.tui.screens.waves import WavesScreen
-from ncconsole.tui.source import FleetSource
+from ncconsole.tui.source import FleetOpener, FleetSource
 from ncconsole.tui.widgets.fleet_table import FleetTable
 
 Clock = Callable[[], datetime]
@@ -63,10 +65,17 @@ class NcConsoleApp(App[None]):
     # The newest snapshot; screens watch it. Each published snapshot is a new object.
     snapshot: var[FleetSnapshot | None] = var(None, always_update=True)
 
-    def __init__(self, source: FleetSource, settings: Settings, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        source: FleetSource,
+        settings: Settings,
+        clock: Clock = utc_now,
+        opener: FleetOpener | None = None,
+    ) -> None:
         super().__init__()
         self.source = source
         self.settings = settings
+        self.opener = opener
         self._clock = clock
         self._unsubscribe: Callable[[], None] | None = None
         self.ops = OpsSession(settings, source)
@@ -93,16 +102,22 @@ class NcConsoleApp(App[None]):
                 )
             for problem in keymap_conflicts(self.settings.keymap, self.BINDINGS, binding_scopes()):
                 self.notify(problem, title="config file", severity="warning", timeout=30)
-        self.snapshot = self.source.snapshot
-        self._unsubscribe = self.source.subscribe(self._snapshot_published)
+        self._watch_source()
+
+    def _watch_source(self) -> None:
+        source = self.source
+        self.snapshot = source.snapshot
+
+        def published(snapshot: FleetSnapshot) -> None:
+            # Called on the source's thread: hand over to the app's loop as a message.
+            self.post_message(SnapshotPublished(snapshot, source))
+
+        self._unsubscribe = source.subscribe(published)
         self._start_source()
 
-    def _snapshot_published(self, snapshot: FleetSnapshot) -> None:
-        # Called on the source's thread: hand over to the app's loop as a message.
-        self.post_message(SnapshotPublished(snapshot))
-
     def on_snapshot_published(self, message: SnapshotPublished) -> None:
-        self.snapshot = message.snapshot
+        if message.source is None or message.source is self.source:
+            self.snapshot = message.snapshot
 
     def on_key(self, event: events.Key) -> None:
         # A key reaching the app although the focused widget would have taken it was queued
@@ -114,6 +129,62 @@ class NcConsoleApp(App[None]):
     @work(thread=True, group="fleet-source", exit_on_error=False)
     def _start_source(self) -> None:
         self.source.start()
+
+    # --- switching cluster (`:ctx`) -------------------------------------------------------
+
+    def promotion_running(self) -> bool:
+        if not self.is_screen_installed("waves"):
+            return False
+        waves = self.get_screen("waves")
+        return isinstance(waves, WavesScreen) and waves.running
+
+    def switch_cluster(self, profile: str | None = None, context: str | None = None) -> None:
+        """Watch another profile's cluster, or another context, without leaving the console."""
+        if self.opener is None:
+            self.notify("this console shows a fixed fleet; it cannot switch cluster")
+            return
+        if self.promotion_running():
+            self.notify(
+                "a wave promotion is running; halt it or let it finish before switching cluster",
+                severity="warning",
+            )
+            return
+        label = f"profile {profile}" if profile is not None else f"context {context}"
+        self.notify(f"connecting to {label}…", timeout=3)
+        self._open_cluster(profile, context, label)
+
+    @work(thread=True, exclusive=True, group="cluster-switch", exit_on_error=False)
+    def _open_cluster(self, profile: str | None, context: str | None, label: str) -> None:
+        assert self.opener is not None
+        try:
+            settings = self.opener.settings_for(self.settings, profile, context)
+            source = self.opener.open(settings)
+        except NcConsoleError as err:
+            self.call_from_thread(
+                self.notify, f"cannot switch to {label}: {err}", severity="error", timeout=15
+            )
+            return
+        self.post_message(ClusterOpened(settings, source, label))
+
+    def on_cluster_opened(self, message: ClusterOpened) -> None:
+        if self.promotion_running():  # started while connecting
+            self.notify(f"not switched to {message.label}: a promotion started", severity="error")
+            return
+        old = self.source
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        self.show_fleet("")
+        if self.is_screen_installed("waves"):
+            self.uninstall_screen("waves")
+        self.source, self.settings = message.source, message.settings
+        self.ops = OpsSession(message.settings, message.source)
+        self._stop_old_source(old)
+        self._watch_source()
+        self.notify(f"switched to {message.label}", timeout=4)
+
+    @work(thread=True, group="fleet-source-stop", exit_on_error=False)
+    def _stop_old_source(self, source: FleetSource) -> None:
+        source.stop()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.group == "fleet-source":
@@ -227,6 +298,12 @@ def binding_scopes() -> dict[str, list[BindingType]]:
     }
 
 
-def make_app(source: FleetSource, settings: Settings, clock: Clock = utc_now) -> NcConsoleApp:
-    """The console on `source`; `clock` gives "now" for the ages shown (frozen in pictures)."""
-    return NcConsoleApp(source, settings, clock)
+def make_app(
+    source: FleetSource,
+    settings: Settings,
+    clock: Clock = utc_now,
+    opener: FleetOpener | None = None,
+) -> NcConsoleApp:
+    """The console on `source`; `clock` gives "now" for the ages shown (frozen in pictures);
+    `opener` lets it switch cluster (`:ctx`)."""
+    return NcConsoleApp(source, settings, clock, opener)

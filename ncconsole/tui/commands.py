@@ -1,4 +1,5 @@
-"""The command palette (`:` or ctrl+p): jump to a tenant, filter the fleet, help.
+"""The command palette (`:` or ctrl+p): jump to a tenant, filter the fleet, help, switch
+cluster (`:ctx`, as in k9s: each profile of the config file, then the kubeconfig's contexts).
 
 Tenant actions (occ, smoke checks, audit) are here too; wave promotion adds its own."""
 
@@ -35,6 +36,7 @@ def fleet_commands(app: NcConsoleApp) -> Iterator[Command]:
             f"Filter the fleet to tenants whose health is {health.value}",
             partial(app.show_fleet, health.value),
         )
+    yield from cluster_commands(app)
     yield Command("Help: keys", "List every key binding of this screen", app.action_help)
     yield Command("Audit: show the trail", "Actions done from this machine", app.action_audit)
     yield Command(
@@ -62,6 +64,37 @@ def fleet_commands(app: NcConsoleApp) -> Iterator[Command]:
                 f"Open the detail of {tenant.name} ({wave}, {tenant.health.value})",
                 partial(app.open_tenant, tenant.name),
             )
+
+
+def cluster_commands(app: NcConsoleApp) -> Iterator[Command]:
+    """`ctx: ...`: every profile, then every kube context no profile names."""
+    if app.opener is None:
+        return
+    settings = app.settings
+    named = set()
+    for name, values in sorted(settings.profiles.items()):
+        context = values.get("context")
+        named.add(context)
+        facts = [f"context {context}" if context else "the current context"]
+        if values.get("production"):
+            facts.append("PROD")
+        if values.get("read_only"):
+            facts.append("read-only")
+        current = " (current)" if name == settings.profile else ""
+        yield Command(
+            f"ctx: profile {name}{current}",
+            f"Switch the console to profile {name}: {', '.join(facts)}",
+            partial(app.switch_cluster, name, None),
+        )
+    for context in app.opener.contexts(settings):
+        if context in named:
+            continue
+        current = " (current)" if context == settings.context and not settings.profile else ""
+        yield Command(
+            f"ctx: context {context}{current}",
+            f"Switch the console to kube context {context} (same repo and settings)",
+            partial(app.switch_cluster, None, context),
+        )
 
 
 class FleetCommands(Provider):

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from ncconsole.fleet.model import FleetSnapshot
+from ncconsole.settings import Settings
 
 SnapshotCallback = Callable[[FleetSnapshot], None]
 
@@ -34,6 +35,25 @@ class FleetSource(Protocol):
     def snapshot(self) -> FleetSnapshot | None: ...
 
     def subscribe(self, callback: SnapshotCallback) -> Callable[[], None]: ...
+
+
+class FleetOpener(Protocol):
+    """Opens the live fleet of other settings: how the console switches cluster (`:ctx`).
+    `ncconsole` passes one (cli/console.py); a console on a fixed fleet has none."""
+
+    def contexts(self, settings: Settings) -> list[str]:
+        """The kube contexts one may switch to."""
+        ...
+
+    def settings_for(
+        self, current: Settings, profile: str | None = None, context: str | None = None
+    ) -> Settings:
+        """The settings of profile `profile`, or of the current ones on context `context`."""
+        ...
+
+    def open(self, settings: Settings) -> FleetSource:
+        """A connected, not yet started source; NcConsoleError naming the problem."""
+        ...
 
 
 class FixedFleetSource:

@@ -208,3 +208,39 @@ def test_interrupting_a_fleet_run_abandons_the_running_commands(cluster: OccClus
     assert time.monotonic() - started < 5
     results = {line["target"].split("/")[0]: line["result"] for line in read_audit()}
     assert results == {"nc-fast": "ok", "nc-slow1": "interrupted", "nc-slow2": "interrupted"}
+
+
+def test_reading_a_secret_is_not_read_only_and_its_output_is_masked(cluster: OccCluster) -> None:
+    instance = cluster.add("alpha")
+    instance.system_config["dbpassword"] = "hunter2-db-password"
+    objectstore = instance.system_config["objectstore"]["arguments"]
+    objectstore["secret"] = "s3-secret-value"
+    with pytest.raises(ReadOnlyRefused) as err:
+        occ(cluster, "alpha", "config:system:get", "dbpassword", settings={"read_only": True})
+    assert "prints a secret" in str(err.value)
+    with pytest.raises(ConfirmationRequired):
+        occ(cluster, "alpha", "config:system:get", "dbpassword")
+    chunks: list[str] = []
+    run = occ(
+        cluster, "alpha", "config:system:get", "dbpassword", confirmed=True,
+        on_output=lambda _, text: chunks.append(text),
+    )  # fmt: skip
+    assert run.exit_code == 0 and run.stdout == "********\n" and chunks == ["********\n"]
+    section = occ(cluster, "alpha", "config:system:get", "objectstore", confirmed=True)
+    assert "s3-secret-value" not in section.stdout
+    assert "  secret: ********" in section.stdout.replace('"', "")
+    assert all("hunter2" not in str(line) for line in read_audit())
+    # Reading other keys is read-only as before.
+    assert occ(cluster, "alpha", "config:system:get", "loglevel",
+               settings={"read_only": True}).stdout == "2\n"  # fmt: skip
+
+
+def test_which_config_reads_count_as_secret() -> None:
+    assert not is_read_only_occ(["config:system:get", "dbpassword"])
+    assert not is_read_only_occ(["config:system:get", "redis", "password"])
+    assert not is_read_only_occ(["config:system:get", "objectstore"])
+    assert not is_read_only_occ(["config:app:get", "user_ldap", "ldap_agent_password"])
+    assert not is_read_only_occ(["config:system:get", "mail_smtppassword", "--output=json"])
+    assert is_read_only_occ(["config:system:get", "trusted_domains"])
+    assert is_read_only_occ(["config:system:get", "redis", "host"]) is False  # whole section
+    assert is_read_only_occ(["config:app:get", "core", "vendor"])

@@ -18,7 +18,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import DataTable, Footer, Input, RichLog, Static
 
 from ncconsole.errors import NcConsoleError
-from ncconsole.ops.guard import is_read_only_occ, tenant_permissions
+from ncconsole.ops.guard import is_read_only_occ, reads_secret, tenant_permissions
 from ncconsole.ops.occ import OccRun, end_problem, masked_args, run_occ, run_occ_fleet
 from ncconsole.tui.ops_session import OccHistory, OpsSession
 from ncconsole.tui.screens.confirm import ConfirmScreen
@@ -127,7 +127,8 @@ class OccScreen(Screen[None]):
         self._cursor = None
         event.input.value = ""
         if not is_read_only_occ(args) and not self.session.settings.read_only:
-            question = f"occ {text} may change state on {self.label}. Run it?"
+            effect = "prints a secret (shown masked)" if reads_secret(args) else "may change state"
+            question = f"occ {text} {effect} on {self.label}. Run it?"
 
             def answered(yes: bool | None) -> None:
                 if yes:

@@ -120,6 +120,17 @@ class WavesScreen(Screen[None]):
         self.set_interval(STRATEGY_EVERY, self._reload_strategy)
         self.action_refresh()
 
+    @property
+    def running(self) -> bool:
+        """A promotion is under way (until its report is in)."""
+        return self.promotion is not None and self.report is None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Read-only: keys for what would be refused are hidden from the footer and the help
+        # (and do nothing), as k9s does; ops/ refuses them anyway.
+        read_only = self.app.settings.read_only  # type: ignore[attr-defined]
+        return not (read_only and action in ("promote", "halt", "concurrency"))
+
     def stop_promotion(self) -> None:
         """The console is going away: follow nothing further, release the Lease."""
         self._closing_down = True

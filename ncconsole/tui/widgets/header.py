@@ -1,5 +1,6 @@
-"""The top of every screen: where we are looking (context, cluster, repo), how the fleet is
-doing in one line, and a banner when the data cannot be trusted (API lost, kinds forbidden)."""
+"""The top of every screen: where we are looking (badges for the profile or context, PROD and
+READ-ONLY; then context, cluster, repo), how the fleet is doing in one line, and a banner when
+the data cannot be trusted (API lost, kinds forbidden)."""
 
 from __future__ import annotations
 
@@ -11,20 +12,49 @@ from textual.widgets import Static
 from ncconsole.fleet.model import FleetSnapshot, KindStatus
 from ncconsole.render import cells as fmt
 from ncconsole.render.fleet_rows import health_counts
+from ncconsole.settings import Settings
+
+# Badges are reverse video, so they stand out with NO_COLOR too; PROD in the warning colour.
+BADGE = "bold reverse"
+PROD_BADGE = f"bold reverse {fmt.WARN}"
 
 
 def data_age(snapshot: FleetSnapshot, now: datetime) -> str:
     return fmt.age(now, snapshot.last_contact or snapshot.taken_at)
 
 
-def header_text(snapshot: FleetSnapshot | None, now: datetime) -> Text:
-    if snapshot is None:
-        return Text("ncconsole · connecting…", style="bold")
+def badges(settings: Settings | None, snapshot: FleetSnapshot | None) -> Text:
+    """ " prod  PROD  READ-ONLY ": which cluster (the profile, else the context), whether it
+    is production, whether changes are refused. Empty without settings."""
+    text = Text()
+    if settings is None:
+        return text
+    name = settings.profile or (snapshot.context if snapshot else "") or settings.context
+    if name:
+        text.append(f" {name} ", style=PROD_BADGE if settings.production else BADGE)
+    if settings.production:
+        text.append(" ").append(" PROD ", style=PROD_BADGE)
+    if settings.read_only:
+        text.append(" ").append(" READ-ONLY ", style=BADGE)
+    return text
+
+
+def header_text(
+    snapshot: FleetSnapshot | None, now: datetime, settings: Settings | None = None
+) -> Text:
     text = Text("ncconsole", style="bold")
-    text.append(f"  context {snapshot.context or '?'}")
+    marks = badges(settings, snapshot)
+    if marks:
+        text.append(" ").append_text(marks)
+    if snapshot is None:
+        return text.append(" · connecting…", style="bold")
+    where = []
+    if settings is None or settings.profile:  # else the first badge is the context already
+        where.append(f"context {snapshot.context or '?'}")
     if snapshot.cluster:
-        text.append(f" · cluster {snapshot.cluster}")
-    text.append(f" · repo {snapshot.repo}")
+        where.append(f"cluster {snapshot.cluster}")
+    where.append(f"repo {snapshot.repo}")
+    text.append("  " + " · ".join(where))
     count = len(snapshot.tenants)
     text.append(f"\n{count} tenant{'s' if count != 1 else ''}")
     if count:
@@ -89,7 +119,7 @@ class FleetHeader(Static):
     def show(self, snapshot: FleetSnapshot | None, now: datetime) -> None:
         # Only when the text changed, and without a layout pass (the height is fixed): an
         # update lays out and repaints the whole screen, table included (benchmarks/).
-        text = header_text(snapshot, now)
+        text = header_text(snapshot, now, getattr(self.app, "settings", None))
         if text != self._shown:
             self._shown = text
             self.update(text, layout=False)
