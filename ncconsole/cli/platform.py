@@ -21,7 +21,8 @@ from ncconsole.cli.options import (
     sigterm_interrupts,
     with_settings,
 )
-from ncconsole.ops.audit import Auditor, parse_duration
+from ncconsole.durations import parse_duration
+from ncconsole.ops.audit import Auditor
 from ncconsole.ops.platform import (
     CERTIFICATES,
     PlatformReading,
