@@ -208,3 +208,38 @@ def test_profile_mistakes_are_one_line_naming_file_and_profile(tmp_path):
 def test_a_profile_without_a_config_file_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="no profile 'prod' \\(profiles: none defined\\)"):
         load_settings(profile="prod")
+
+
+def test_platform_components_default_to_port_forwards_and_alertmanager_is_off():
+    platform = load_settings().platform
+    assert (platform.pgbouncer.service, platform.pgbouncer.port) == ("pgbouncer", 5432)
+    assert platform.pgbouncer.credentials_secret == "pgbouncer-admin"
+    assert (platform.redis.service, platform.redis.credentials_secret) == ("redis", "redis-auth")
+    assert not platform.alertmanager.configured
+    assert platform.alertmanager.namespace_labels == ["namespace"]
+    assert platform.certificates.warning_days == 14
+
+
+def test_platform_section_from_file_and_environment(tmp_path, monkeypatch):
+    write_config(
+        tmp_path,
+        "platform:\n"
+        "  alertmanager: {url: https://am.example.com, ca_file: ca.pem,\n"
+        "                 tenant_labels: [customer]}\n"
+        "  pgbouncer: {address: '127.0.0.1:6432', database_pattern: 'nextcloud_{tenant}'}\n"
+        "  certificates: {warning_days: 21}\n",
+    )
+    monkeypatch.setenv("NCCONSOLE_PLATFORM__REDIS__SERVICE", "shared-redis")
+    platform = load_settings().platform
+    assert platform.alertmanager.configured and platform.alertmanager.tenant_labels == ["customer"]
+    assert platform.alertmanager.ca_file == tmp_path / "xdg" / "ncconsole" / "ca.pem"
+    assert platform.pgbouncer.address == "127.0.0.1:6432"
+    assert platform.pgbouncer.database_pattern == "nextcloud_{tenant}"
+    assert platform.redis.service == "shared-redis"
+    assert platform.certificates.warning_days == 21
+
+
+def test_a_bad_platform_setting_names_it(tmp_path):
+    path = write_config(tmp_path, "platform:\n  redis: {memory_warning: 2}\n")
+    with pytest.raises(ConfigError, match=f"{path}: setting 'platform.redis.memory_warning'"):
+        load_settings()

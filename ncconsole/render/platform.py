@@ -168,18 +168,34 @@ def alerts_lines(reading: AlertsReading, now: datetime) -> list[RenderableType]:
     return out
 
 
-def certificate_table(states: tuple[CertificateState, ...] | list[CertificateState]) -> Table:
-    table = _table("  TENANT", "CERTIFICATE", "STATE", "NOT AFTER", "RENEWAL", "PROBLEM")
-    for state in states:
-        view = state.view
-        table.add_row(
-            Text(f"  {state.tenant or view.namespace}"), Text(view.name),
-            verdict_text(state.verdict),
-            Text(f"{view.not_after:%Y-%m-%d}" if view.not_after else "-"),
-            Text(f"{view.renewal_time:%Y-%m-%d}" if view.renewal_time else "-"),
-            Text(state.problem),
-        )  # fmt: skip
-    return table
+def certificate_table(states: tuple[CertificateState, ...] | list[CertificateState]) -> Group:
+    """A row per certificate; what is wrong with it on an indented line below (cert-manager's
+    messages are long and must not be cut)."""
+    rows = [
+        (
+            state.tenant or state.view.namespace,
+            state.view.name,
+            state.verdict,
+            f"{state.view.not_after:%Y-%m-%d}" if state.view.not_after else "-",
+            f"{state.view.renewal_time:%Y-%m-%d}" if state.view.renewal_time else "-",
+            state.problem,
+        )
+        for state in states
+    ]
+    width = [
+        max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(("TENANT", "CERTIFICATE"))
+    ]
+    names = f"{'TENANT':<{width[0]}}  {'CERTIFICATE':<{width[1]}}  "
+    header = f"{names}{'STATE':<11}{'NOT AFTER':<12}RENEWAL"
+    lines: list[RenderableType] = [Text(header, style="bold")]
+    for tenant, name, verdict, not_after, renewal, problem in rows:
+        line = Text(f"{tenant:<{width[0]}}  {name:<{width[1]}}  ")
+        line.append_text(verdict_text(verdict))
+        line.append(" " * max(1, 11 - len(verdict.value) - 2) + f"{not_after:<12}{renewal}")
+        lines.append(line)
+        if problem:
+            lines.append(Text(f"    {problem}", style=VERDICT_STYLE[verdict][1]))
+    return Group(*lines)
 
 
 def certificates_lines(reading: CertificatesReading) -> list[RenderableType]:
