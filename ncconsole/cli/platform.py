@@ -22,6 +22,7 @@ from ncconsole.cli.options import (
     with_settings,
 )
 from ncconsole.durations import parse_duration
+from ncconsole.errors import NcConsoleError
 from ncconsole.ops.audit import Auditor
 from ncconsole.ops.platform import (
     CERTIFICATES,
@@ -85,7 +86,8 @@ def platform_command(settings: Settings, output_format: str) -> int:
 def certs_command(settings: Settings, expiring: str | None, output_format: str) -> int:
     """The tenants' TLS certificates (cert-manager): Ready, expiry, renewal, last failure.
 
-    Exit 1 when one shown is failing, expired or expiring within the threshold."""
+    Exit 1 when one shown is failing, expired or expiring within the threshold, 2 when they
+    cannot be read."""
     if expiring is not None:
         days = parse_duration(expiring).total_seconds() / 86400
         platform = settings.platform.model_copy(
@@ -96,7 +98,7 @@ def certs_command(settings: Settings, expiring: str | None, output_format: str) 
     conn = platform_connection(settings, (CERTIFICATES,))
     reading = read_platform(settings, conn, components=(CERTIFICATES,)).certificates
     if reading.verdict is Verdict.UNKNOWN:
-        raise click.ClickException(f"certificates: {reading.reason}")
+        raise NcConsoleError(f"certificates: {reading.reason}")  # exit 2: not readable
     shown = list(reading.certificates)
     if expiring is not None:
         shown = [c for c in shown if c.verdict is not Verdict.OK]
