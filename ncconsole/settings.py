@@ -125,7 +125,7 @@ class PlatformComponent(_Section):
     password_key: str = "password"
     username: str | None = None
     password: str | None = None
-    timeout: float = 5.0
+    timeout: ProbeTimeout = 5.0
 
     @property
     def configured(self) -> bool:
@@ -147,7 +147,7 @@ class RedisSettings(PlatformComponent):
     port: int | str = 6379
     credentials_secret: str | None = "redis-auth"
     username_key: str | None = None  # the default user; set for an ACL user
-    memory_warning: float = Field(default=0.9, gt=0, le=1)  # share of maxmemory
+    memory_warning: Rate(0.01, 1) = 0.9  # share of maxmemory from which to warn
 
 
 class AlertmanagerSettings(PlatformComponent):
@@ -170,7 +170,7 @@ class AlertmanagerSettings(PlatformComponent):
 
 
 class CertificateSettings(_Section):
-    warning_days: int = Field(default=14, ge=0)  # warn when a certificate expires sooner
+    warning_days: Count(0, 3650) = 14  # warn when a certificate expires sooner
 
 
 class PlatformSettings(_Section):

@@ -8,12 +8,13 @@ read, 2 the platform could not be read at all (bad kubeconfig, API unreachable).
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import click
 from rich.console import Console
 
 from ncconsole.cli.options import (
+    DurationParam,
     cluster_options,
     confirmer,
     format_option,
@@ -21,7 +22,7 @@ from ncconsole.cli.options import (
     sigterm_interrupts,
     with_settings,
 )
-from ncconsole.durations import parse_duration
+from ncconsole.durations import DurationRange, format_seconds
 from ncconsole.errors import NcConsoleError
 from ncconsole.ops.audit import Auditor
 from ncconsole.ops.platform import (
@@ -49,6 +50,8 @@ from ncconsole.render.platform import (
 from ncconsole.settings import Settings
 
 ALERTS_ONLY = ("alerts",)
+EXPIRING = DurationRange(0, 3650 * 86400)
+SILENCE_LENGTH = DurationRange(60, 31 * 86400)  # Alertmanager keeps silences a while; a month
 
 
 def exit_code(verdict: Verdict) -> int:
@@ -75,6 +78,7 @@ def platform_command(settings: Settings, output_format: str) -> int:
 @click.command("certs")
 @click.option(
     "--expiring",
+    type=DurationParam(EXPIRING),
     default=None,
     metavar="DURATION",
     help="Only certificates expiring within DURATION (14d, 48h) or failing; also the warning "
@@ -83,13 +87,13 @@ def platform_command(settings: Settings, output_format: str) -> int:
 @format_option("table", "json")
 @cluster_options
 @with_settings
-def certs_command(settings: Settings, expiring: str | None, output_format: str) -> int:
+def certs_command(settings: Settings, expiring: float | None, output_format: str) -> int:
     """The tenants' TLS certificates (cert-manager): Ready, expiry, renewal, last failure.
 
     Exit 1 when one shown is failing, expired or expiring within the threshold, 2 when they
     cannot be read."""
     if expiring is not None:
-        days = parse_duration(expiring).total_seconds() / 86400
+        days = expiring / 86400
         platform = settings.platform.model_copy(
             update={"certificates": settings.platform.certificates.model_copy(
                 update={"warning_days": max(0, round(days))})}
@@ -111,7 +115,7 @@ def certs_command(settings: Settings, expiring: str | None, output_format: str) 
         click.echo(reading.reason)
     elif not shown:
         click.echo(
-            f"no certificate expiring within {expiring} or failing"
+            f"no certificate expiring within {format_seconds(expiring)} or failing"
             if expiring
             else "no certificates in tenant namespaces"
         )
@@ -141,7 +145,8 @@ def silence_group(ctx: click.Context) -> None:
 
 @silence_group.command("create")
 @click.argument("tenant")
-@click.option("--for", "length", default="2h", show_default=True, metavar="DURATION",
+@click.option("--for", "length", type=DurationParam(SILENCE_LENGTH), default="2h",
+              show_default=True, metavar="DURATION",
               help="How long: 30m, 2h, 1d (at most 31d).")  # fmt: skip
 @click.option("--comment", required=True, help="Why (stored in Alertmanager and the audit).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
@@ -150,13 +155,13 @@ def silence_group(ctx: click.Context) -> None:
 @read_only_option
 @with_settings
 def silence_create(
-    settings: Settings, tenant: str, length: str, comment: str, yes: bool, output_format: str
+    settings: Settings, tenant: str, length: float, comment: str, yes: bool, output_format: str
 ) -> int:
     """Silence TENANT's alerts (matched by its namespace label) for --for."""
     conn = platform_connection(settings, ALERTS_ONLY)
     auditor = Auditor(settings, conn)
     plan = plan_tenant_silence(
-        settings, tenant, parse_duration(length), comment, silence_author(auditor)
+        settings, tenant, timedelta(seconds=length), comment, silence_author(auditor)
     )
     click.echo(
         f"Silence for tenant {tenant}: matchers {plan.matchers_text}, from "

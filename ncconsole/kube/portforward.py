@@ -175,19 +175,26 @@ class LocalPortForward:
             local.close()
             return
         remote = forward.socket(self.target.port)
-        try:
-            _relay(local, remote, self._closed)
-        finally:
+
+        def note_error() -> None:
+            # The client library sets the error before it ends the stream, so it is there
+            # when the pod's side ends; note it before the local client sees the end.
             error = forward.error(self.target.port)
             if error:
                 self.last_error = f"{self.target.label}: {error.strip()}"
+
+        try:
+            _relay(local, remote, self._closed, on_remote_end=note_error)
+        finally:
+            note_error()
             with contextlib.suppress(OSError):
                 local.close()
             forward.close()
 
 
-def _relay(a: socket.socket, b: Any, closed: threading.Event) -> None:
-    """Copy bytes both ways until either side ends; half-closes are passed on."""
+def _relay(a: socket.socket, b: Any, closed: threading.Event, on_remote_end: Any = None) -> None:
+    """Copy bytes both ways between the local client `a` and the pod side `b` until either
+    ends; half-closes are passed on. `on_remote_end` runs before the client sees b's end."""
     open_sides = {a: b, b: a}
     while open_sides and not closed.is_set():
         try:
@@ -209,6 +216,8 @@ def _relay(a: socket.socket, b: Any, closed: threading.Event) -> None:
                     return
             else:
                 open_sides.pop(source, None)
+                if source is not a and on_remote_end is not None:
+                    on_remote_end()
                 with contextlib.suppress(OSError):
                     sink.shutdown(socket.SHUT_WR)
                 if source is not a:

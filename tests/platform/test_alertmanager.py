@@ -32,18 +32,33 @@ from ncconsole.settings import Settings
 pytestmark = pytest.mark.timeout(300)
 
 
-def post_alerts(url: str, *alerts: dict) -> None:
+_posted: list[tuple[str, dict]] = []
+
+
+def post_alerts(url: str, *alerts: dict, ends_in: timedelta = timedelta(minutes=30)) -> None:
+    """Send alerts as Prometheus does; an end in the past resolves them."""
     now = datetime.now(UTC)
     body = [
         {
             "labels": labels,
             "annotations": {"summary": f"{labels['alertname']} fired"},
             "startsAt": (now - timedelta(minutes=3)).isoformat(),
-            "endsAt": (now + timedelta(minutes=30)).isoformat(),
+            "endsAt": (now + ends_in).isoformat(),
         }
         for labels in alerts
     ]
     httpx.post(f"{url}/api/v2/alerts", json=body, timeout=10).raise_for_status()
+    _posted.extend((url, labels) for labels in alerts)
+
+
+@pytest.fixture(autouse=True)
+def _resolve_posted_alerts():
+    """The Alertmanager is the session's: resolve this test's alerts for the tests after it."""
+    yield
+    while _posted:
+        url, labels = _posted.pop()
+        post_alerts(url, labels, ends_in=-timedelta(seconds=1))
+        _posted.pop()
 
 
 def settings_for(platform, **overrides) -> Settings:

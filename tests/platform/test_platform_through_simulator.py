@@ -24,9 +24,11 @@ def test_platform_reads_every_component_through_port_forwards_to_the_real_server
     with simulator(tmp_path / "sim", TENANTS, servers_of(real_platform)) as sim:
         result = run_cli(sim, "platform", "--format", "json")
         table = run_cli(sim, "platform")
-    assert result.returncode == 0, result.stdout + result.stderr
     record = json.loads(result.stdout)
-    assert record["verdict"] == "ok"
+    # Alertmanager is the session's: other tests' alerts may fire there, or not.
+    assert record["verdict"] == record["alertmanager"]["verdict"] or record["verdict"] == "ok"
+    assert result.returncode == (0 if record["verdict"] in ("ok", "warning") else 1)
+    assert [record[k]["verdict"] for k in ("pgbouncer", "redis")] == ["ok", "ok"]
     assert record["pgbouncer"]["via"] == "port-forward to nc-platform/pgbouncer"
     assert record["pgbouncer"]["max_client_conn"] == real_platform.pgbouncer_max_client_conn
     assert record["redis"]["via"] == "port-forward to nc-platform/redis"
@@ -37,7 +39,8 @@ def test_platform_reads_every_component_through_port_forwards_to_the_real_server
     assert len(record["certificates"]["certificates"]) == 2
     assert real_platform.redis_password not in result.stdout + table.stdout
     assert real_platform.pgbouncer_admin_password not in result.stdout + table.stdout
-    assert table.returncode == 0 and "PgBouncer" in table.stdout and "Redis" in table.stdout
+    assert table.returncode == result.returncode
+    assert "PgBouncer" in table.stdout and "Redis" in table.stdout
 
 
 def test_a_saturated_pgbouncer_names_the_tenant_waiting_through_the_port_forward(
