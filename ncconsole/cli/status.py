@@ -87,6 +87,7 @@ def tenant_record(t: TenantState) -> dict[str, Any]:
         "s3": s3.state if s3 else None,
         "s3_objects": s3.object_count if s3 else None,
         "s3_bytes": s3.bytes_used if s3 else None,
+        "smoke": t.smoke.as_dict() if t.smoke else None,
     }
 
 
@@ -214,8 +215,9 @@ def status(settings: Settings, wave: int | None, output_format: str) -> None:
         for kind, state in sorted(snapshot.kinds.items()):
             if state.status in (KindStatus.FORBIDDEN, KindStatus.ERROR, KindStatus.UNAUTHORIZED):
                 console.print(Text(f"warning: {kind}: {state.status.value} {state.message}"))
-        for problem in snapshot.repo_problems:
-            console.print(Text(f"warning: {problem}"))
+        for problem in (*snapshot.repo_problems, snapshot.smoke_problem):
+            if problem:
+                console.print(Text(f"warning: {problem}"))
         if not snapshot.api_reachable:
             console.print(Text(f"warning: API unreachable — {snapshot.api_error}"))
         for part in fleet_tables(tenants):
