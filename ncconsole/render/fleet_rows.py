@@ -1,7 +1,9 @@
-"""The fleet table's rows, computed from a snapshot: wave lines and tenant lines, in order.
+"""The fleet table, computed from a snapshot: wave lines and tenant lines, in order, with the
+same columns, words and symbols for the console and `ncconsole status`.
 
-Pure functions, so the table widget only diffs what they return. Row keys are stable:
-"wave:<n>" (or "wave:none") and "tenant:<name>".
+Pure functions, so the console's table widget only diffs what they return. Row keys are
+stable: "wave:<n>" (or "wave:none") and "tenant:<name>". `wave_groups` and `fitted_cells` give
+the same content to a one-shot printer.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("age", "AGE", 6),
     Column("drift", "DRIFT", 28),
 )
+
+# `ncconsole status` has no detail screen to open, so its table adds the health reason.
+REASON = Column("reason", "REASON", 0)
 
 WAVE_PREFIX = "wave:"
 TENANT_PREFIX = "tenant:"
@@ -132,6 +137,15 @@ def tenant_cells(tenant: TenantState, now: datetime) -> tuple[Text, ...]:
     )
 
 
+def reason_text(tenant: TenantState) -> Text:
+    return fmt.cell(tenant.reason)
+
+
+def fitted_cells(tenant: TenantState, now: datetime) -> tuple[Text, ...]:
+    """The tenant's cells, each cut to its column's width."""
+    return _fit(tenant_cells(tenant, now))
+
+
 def _fit(cells: tuple[Text, ...]) -> tuple[Text, ...]:
     """Cut each cell one short of its column, keeping the space that separates columns."""
     for text, column in zip(cells, COLUMNS, strict=True):
@@ -197,6 +211,28 @@ def _smoke_age(now: datetime, smoke: SmokeOutcome | None) -> str:
     return fmt.age(now, smoke.checked_at) if smoke is not None else ""
 
 
+@dataclass(frozen=True, slots=True)
+class WaveGroup:
+    wave: int | None
+    summary: Text  # "▼ wave 1 · 4 tenants · 3 healthy · 1 degraded"
+    tenants: tuple[TenantState, ...]  # those matching the filter, by name
+
+
+def wave_groups(snapshot: FleetSnapshot, query: str = "") -> list[WaveGroup]:
+    """The waves in rollout order (canary first), each with its line and its matching
+    tenants; a wave with none matching is left out. The line counts every member."""
+    groups = []
+    for wave in snapshot.waves():
+        members = sorted(
+            (tenant for tenant in snapshot.tenants if tenant.wave == wave),
+            key=lambda tenant: tenant.name,
+        )
+        shown = tuple(t for t in members if tenant_matches(t, query))
+        if shown:
+            groups.append(WaveGroup(wave, wave_summary(wave, members), shown))
+    return groups
+
+
 def build_rows(
     snapshot: FleetSnapshot,
     now: datetime,
@@ -205,18 +241,11 @@ def build_rows(
 ) -> list[Row]:
     """Every row to show, in order: each wave's line, then its matching tenants by name.
     With a `cache`, unchanged tenants reuse the cells of the previous build."""
-    cells = cache.cells if cache is not None else lambda t, now: _fit(tenant_cells(t, now))
+    cells = cache.cells if cache is not None else fitted_cells
     rows: list[Row] = []
-    for wave in snapshot.waves():
-        members = sorted(
-            (tenant for tenant in snapshot.tenants if tenant.wave == wave),
-            key=lambda tenant: tenant.name,
-        )
-        shown = [t for t in members if tenant_matches(t, query)]
-        if not shown:
-            continue
-        rows.append(Row(wave_key(wave), _spread(wave_summary(wave, members))))
-        rows.extend(Row(tenant_key(t.name), cells(t, now)) for t in shown)
+    for group in wave_groups(snapshot, query):
+        rows.append(Row(wave_key(group.wave), _spread(group.summary)))
+        rows.extend(Row(tenant_key(t.name), cells(t, now)) for t in group.tenants)
     if cache is not None:
         cache.finish()
     return rows
