@@ -1,4 +1,6 @@
-"""`ncconsole status`: the fleet rows once, for scripts and for people without a TUI.
+"""`ncconsole status`: the fleet rows once, for scripts and for people without a TUI. The
+rows and the JSON records come from render/, like the console's: this module only reads the
+fleet, prints and sets the exit code.
 
 Exit codes: 0 every shown tenant is healthy, 1 at least one is not, 2 the fleet could not be
 read (bad kubeconfig, API unreachable).
@@ -7,7 +9,8 @@ read (bad kubeconfig, API unreachable).
 from __future__ import annotations
 
 import json
-from typing import Any
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import click
 from rich.console import Console
@@ -23,27 +26,12 @@ from ncconsole.cli.options import (
     with_settings,
 )
 from ncconsole.errors import NcConsoleError
-from ncconsole.fleet.health import pods_ready
-from ncconsole.fleet.model import FleetSnapshot, Health, KindStatus, TenantState
+from ncconsole.fleet.model import FleetSnapshot, Health, KindStatus
 from ncconsole.fleet.state import FleetTimeout
+from ncconsole.render.fleet_rows import COLUMNS, REASON, fitted_cells, reason_text, wave_groups
+from ncconsole.render.platform import platform_line
+from ncconsole.render.records import snapshot_record
 from ncconsole.settings import Settings
-
-SYMBOL = {
-    Health.HEALTHY: "✓",
-    Health.PROGRESSING: "↻",
-    Health.UNKNOWN: "?",
-    Health.MISSING: "∅",
-    Health.FAILED: "✗",
-    Health.DEGRADED: "✗",
-}
-STYLE = {
-    Health.HEALTHY: "green",
-    Health.PROGRESSING: "yellow",
-    Health.UNKNOWN: "dim",
-    Health.MISSING: "magenta",
-    Health.FAILED: "red",
-    Health.DEGRADED: "red",
-}
 
 
 def probes_done(snapshot: FleetSnapshot) -> bool:
@@ -63,131 +51,34 @@ def read_fleet(settings: Settings) -> FleetSnapshot:
         fleet.stop()
 
 
-def tenant_record(t: TenantState) -> dict[str, Any]:
-    """One tenant as the JSON output shows it (stable keys, for scripts)."""
-    app, web, s3 = t.app, t.web, t.s3
-    ready, desired = pods_ready(t.pods, t.deployment)
-    return {
-        "name": t.name,
-        "wave": t.wave,
-        "environment": t.environment,
-        "namespace": t.namespace,
-        "in_repo": t.in_repo,
-        "health": t.health.value,
-        "reason": t.reason,
-        "drift": list(t.drift),
-        "sync": app.sync_status if app else None,
-        "argo_health": app.health_status if app else None,
-        "pods_ready": ready,
-        "pods_desired": desired,
-        "restarts": sum(p.restarts for p in t.pods),
-        "version": (web.versionstring or web.version or None) if web else None,
-        "maintenance": web.maintenance if web else None,
-        "web_error": web.error if web and not web.ok else None,
-        "s3": s3.state if s3 else None,
-        "s3_objects": s3.object_count if s3 else None,
-        "s3_bytes": s3.bytes_used if s3 else None,
+def fleet_tables(snapshot: FleetSnapshot, now: datetime) -> list[Text | Table]:
+    """Per wave (canary first) its line and a table of its tenants: the console's fleet
+    rows, with the health reason added; columns line up across waves."""
+    groups = wave_groups(snapshot)
+    columns = (*COLUMNS, REASON)
+    rows = {
+        t.name: (*fitted_cells(t, now), reason_text(t)) for group in groups for t in group.tenants
     }
-
-
-def snapshot_record(snapshot: FleetSnapshot, tenants: list[TenantState]) -> dict[str, Any]:
-    platform = snapshot.platform
-
-    def deployment(view: Any) -> dict[str, Any] | None:
-        if view is None:
-            return None
-        return {"name": view.name, "ready": view.ready_replicas, "desired": view.replicas}
-
-    return {
-        "context": snapshot.context,
-        "cluster": snapshot.cluster,
-        "repo": snapshot.repo,
-        "api_reachable": snapshot.api_reachable,
-        "api_error": snapshot.api_error or None,
-        "kinds": {k: v.status.value for k, v in sorted(snapshot.kinds.items())},
-        "platform": {
-            "redis": deployment(platform.redis),
-            "pgbouncer": deployment(platform.pgbouncer),
-            "secret_store_ready": platform.secret_store_ready,
-        },
-        "repo_problems": list(snapshot.repo_problems),
-        "tenants": [tenant_record(t) for t in tenants],
-    }
-
-
-def _wave_title(wave: int | None, tenants: list[TenantState]) -> str:
-    name = "no wave" if wave is None else f"wave {wave}" + (" (canary)" if wave == 0 else "")
-    counts: dict[str, int] = {}
-    for t in tenants:
-        counts[t.health.value] = counts.get(t.health.value, 0) + 1
-    parts = [f"{n} {word}" for word, n in sorted(counts.items(), key=lambda kv: kv[0] != "healthy")]
-    return f"{name} · {len(tenants)} tenant{'s' if len(tenants) != 1 else ''} · " + " · ".join(
-        parts
-    )
-
-
-COLUMNS = ("TENANT", "ENV", "SYNC", "HEALTH", "PODS", "RESTARTS", "VERSION", "S3", "REASON")
-
-
-def _cells(t: TenantState) -> list[Text]:
-    rec = tenant_record(t)
-    version = rec["version"] or ("pending" if t.web is None and t.in_repo else "-")
-    if rec["maintenance"]:
-        version += " (maint.)"
-    return [
-        Text(t.name),
-        Text(t.environment or "-"),
-        Text(rec["sync"] or "-"),
-        Text(f"{SYMBOL[t.health]} {t.health.value}", style=STYLE[t.health]),
-        Text(f"{rec['pods_ready']}/{rec['pods_desired']}"),
-        Text(str(rec["restarts"])),
-        Text(version),
-        Text(rec["s3"] or ("pending" if t.in_repo else "-")),
-        Text("; ".join(filter(None, [t.reason, *t.drift]))),
-    ]
-
-
-def fleet_tables(tenants: list[TenantState]) -> list[Text | Table]:
-    """A title line and a table per wave, canary first; columns line up across waves."""
-    rows = {t.name: _cells(t) for t in tenants}
     widths = [
-        max([len(header), *(len(cells[i].plain) for cells in rows.values())])
-        for i, header in enumerate(COLUMNS)
+        max([len(column.label), *(cells[i].cell_len for cells in rows.values())])
+        for i, column in enumerate(columns)
     ]
     out: list[Text | Table] = []
-    waves = sorted({t.wave for t in tenants}, key=lambda w: (w is None, w or 0))
-    for index, wave in enumerate(waves):
-        members = [t for t in tenants if t.wave == wave]
-        out.append(Text(_wave_title(wave, members), style="bold"))
+    for index, group in enumerate(groups):
+        out.append(group.summary)
         table = Table(box=None, header_style="bold", pad_edge=False, show_header=index == 0)
-        for i, header in enumerate(COLUMNS):
-            last = i == len(COLUMNS) - 1
+        for i, column in enumerate(columns):
+            last = i == len(columns) - 1
             table.add_column(
-                header,
+                column.label,
                 no_wrap=not last,
                 overflow="fold" if last else "ellipsis",
                 min_width=None if last else widths[i],
             )
-        for t in members:
+        for t in group.tenants:
             table.add_row(*rows[t.name])
         out.append(table)
     return out
-
-
-def _platform_line(snapshot: FleetSnapshot) -> Text:
-    platform = snapshot.platform
-    parts = []
-    for label, view in (("redis", platform.redis), ("pgbouncer", platform.pgbouncer)):
-        if view is None:
-            parts.append(f"{label} ? not found")
-        else:
-            ok = view.ready_replicas >= view.replicas > 0
-            parts.append(f"{label} {'✓' if ok else '✗'} {view.ready_replicas}/{view.replicas}")
-    ready = platform.secret_store_ready
-    symbol = {True: "✓", False: "✗", None: "?"}[ready]
-    word = "ready" if ready else (platform.secret_store_message or "not ready")
-    parts.append(f"secret store {symbol} {word}")
-    return Text("platform: " + " · ".join(parts))
 
 
 @click.command("status")
@@ -203,6 +94,7 @@ def status(settings: Settings, wave: int | None, output_format: str) -> None:
     if wave is not None and not tenants:
         known = ", ".join(str(w) for w in snapshot.waves() if w is not None) or "none"
         raise NcConsoleError(f"wave {wave}: no tenants in it (waves: {known})")
+    shown = replace(snapshot, tenants=tuple(tenants))
     if output_format == "json":
         click.echo(json.dumps(snapshot_record(snapshot, tenants), indent=2))
     else:
@@ -210,15 +102,16 @@ def status(settings: Settings, wave: int | None, output_format: str) -> None:
         console.print(
             Text(f"context {snapshot.context} · {snapshot.cluster} · repo {snapshot.repo}")
         )
-        console.print(_platform_line(snapshot))
+        console.print(platform_line(snapshot.platform))
         for kind, state in sorted(snapshot.kinds.items()):
             if state.status in (KindStatus.FORBIDDEN, KindStatus.ERROR, KindStatus.UNAUTHORIZED):
                 console.print(Text(f"warning: {kind}: {state.status.value} {state.message}"))
-        for problem in snapshot.repo_problems:
-            console.print(Text(f"warning: {problem}"))
+        for problem in (*snapshot.repo_problems, snapshot.smoke_problem):
+            if problem:
+                console.print(Text(f"warning: {problem}"))
         if not snapshot.api_reachable:
             console.print(Text(f"warning: API unreachable — {snapshot.api_error}"))
-        for part in fleet_tables(tenants):
+        for part in fleet_tables(shown, datetime.now(UTC)):
             console.print(part)
     if any(t.health is not Health.HEALTHY for t in tenants):
         raise click.exceptions.Exit(1)

@@ -136,7 +136,7 @@ def wave_list(settings: Settings, revision: str, output_format: str) -> int:
     it may be promoted (and if not, why)."""
     with WaveSession(settings).open() as session:
         overview = session.overview(revision)
-    warn(session.record.problem)
+    warn(session.smoke_problem)
     if output_format == "json":
         click.echo(json.dumps(_overview_json(overview), indent=2))
         return 0
@@ -253,7 +253,7 @@ def wave_promote(
     with sigterm_interrupts(), WaveSession(settings).open() as session:
         promotion = session.promotion(options)
         plan = promotion.plan()
-        warn(session.record.problem)
+        warn(session.smoke_problem)
         names = plan.tenants()
         # A wave the gates will refuse anyway is refused without asking first.
         if not dry_run and not yes and (force or not plan.status.blockers):

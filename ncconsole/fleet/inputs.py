@@ -1,6 +1,8 @@
-"""What the cluster and the probes report, per kind and per tenant, and the join into snapshots.
+"""What the cluster, the probes and the smoke record report, per kind and per tenant, and the
+join into snapshots.
 
-ObservedFleet is the WatchSink of every watcher and the heartbeat, and receives probe results;
+ObservedFleet is the WatchSink of every watcher and the heartbeat, and receives probe results
+and the smoke outcomes recorded for this cluster;
 each call runs on the reporter's thread, updates the state under one lock, marks the tenants it
 touched and calls `on_change`. `build()` joins only those tenants again.
 """
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +19,7 @@ from ncconsole.fleet import watches as kinds
 from ncconsole.fleet.desired import DesiredFleet
 from ncconsole.fleet.join import TenantInputs, build_tenant, platform_state
 from ncconsole.fleet.model import FleetSnapshot, KindState, TenantState
+from ncconsole.fleet.smoke_record import SmokeOutcome
 from ncconsole.kube.connection import KubeConnection
 from ncconsole.kube.watch import Key, KindStatus
 from ncconsole.probes.results import BucketProbe, StatusPhpProbe
@@ -40,6 +43,8 @@ class ObservedFleet:
         self._kinds = {k: KindState(KindStatus.LOADING) for k in kinds.FLEET_KINDS}
         self._web: dict[str, StatusPhpProbe] = {}
         self._s3: dict[str, BucketProbe] = {}
+        self._smoke: dict[str, SmokeOutcome] = {}
+        self._smoke_problem = ""
         self._dirty: set[str] | None = _ALL
         self._cache: dict[str, TenantState] = {}
         self._api_reachable = True
@@ -154,6 +159,23 @@ class ObservedFleet:
         if urgent:
             self._on_change()
 
+    def set_smoke(self, outcomes: Mapping[str, SmokeOutcome], problem: str = "") -> None:
+        """The last smoke outcome per tenant (already this cluster's only), and why the
+        record could not be read ("" when it could); only changed tenants are joined again."""
+        with self._lock:
+            changed = {
+                name
+                for name in set(outcomes) | set(self._smoke)
+                if outcomes.get(name) != self._smoke.get(name)
+            }
+            if not changed and problem == self._smoke_problem:
+                return
+            self._smoke = dict(outcomes)
+            self._smoke_problem = problem
+            for name in changed:
+                self._mark(name)
+        self._on_change()
+
     def has_pending(self) -> bool:
         """Whether something not yet in a snapshot was recorded (e.g. repeated probe times)."""
         with self._lock:
@@ -186,6 +208,7 @@ class ObservedFleet:
                     events=tuple(self._objects[kinds.EVENTS].get(namespace, {}).values()),
                     web=self._web.get(name),
                     s3=self._s3.get(name),
+                    smoke=self._smoke.get(name),
                 )
                 self._cache[name] = build_tenant(
                     name, inputs, self.settings, kind_states, desired.readable
@@ -211,6 +234,7 @@ class ObservedFleet:
                 for view in group.values()
             )
             reachable, error, contact = self._api_reachable, self._api_error, self._last_contact
+            smoke_problem = self._smoke_problem
             repo_loaded = self._repo_loaded
         now = datetime.now(UTC)
         conn = connection
@@ -229,6 +253,7 @@ class ObservedFleet:
             # the data is current, so its age is measured from now.
             last_contact=now if reachable and contact else contact,
             repo_problems=desired.problems,
+            smoke_problem=smoke_problem,
             appsets=appsets,
             complete=repo_loaded
             and all(k.status != KindStatus.LOADING for k in kind_states.values()),

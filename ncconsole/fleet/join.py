@@ -10,6 +10,7 @@ from typing import Any
 from ncconsole.fleet import watches as kinds
 from ncconsole.fleet.health import assess, main_deployment
 from ncconsole.fleet.model import KindState, PlatformState, TenantState
+from ncconsole.fleet.smoke_record import SmokeOutcome
 from ncconsole.kube.views import AppView, DeploymentView, EventView, PodView
 from ncconsole.kube.watch import KindStatus
 from ncconsole.probes.results import BucketProbe, StatusPhpProbe
@@ -38,6 +39,7 @@ class TenantInputs:
     events: tuple[EventView, ...]
     web: StatusPhpProbe | None
     s3: BucketProbe | None
+    smoke: SmokeOutcome | None = None
 
 
 def _label_wave(app: AppView | None, settings: Settings) -> int | None:
@@ -106,6 +108,7 @@ def build_tenant(
         drift=drift,
         health=health,
         reason=reason,
+        smoke=parts.smoke,
     )
 
 

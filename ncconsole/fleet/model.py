@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from ncconsole.fleet.smoke_record import SmokeOutcome
 from ncconsole.kube.views import (
     AppSetView,
     AppView,
@@ -37,6 +38,7 @@ __all__ = [
     "KindStatus",
     "PlatformState",
     "PodView",
+    "SmokeOutcome",
     "StatusPhpProbe",
     "SyncHistoryEntry",
     "TenantState",
@@ -83,6 +85,8 @@ class TenantState:
     health: Health = Health.UNKNOWN
     # Short reason for the health word, e.g. "2 pods CrashLoopBackOff".
     reason: str = ""
+    # The last smoke checks recorded for this tenant on this cluster (fleet/smoke_record.py).
+    smoke: SmokeOutcome | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +113,8 @@ class FleetSnapshot:
     # When the API last answered; the UI shows the age of the data from it.
     last_contact: datetime | None = None
     repo_problems: tuple[str, ...] = ()
+    # Why the smoke record could not be read ("" when it could): smoke results are unknown.
+    smoke_problem: str = ""
     appsets: tuple[AppSetView, ...] = ()
     # True once every kind has been listed (or found forbidden) at least once.
     complete: bool = False

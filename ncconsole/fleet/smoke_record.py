@@ -1,7 +1,8 @@
 """The last smoke result per tenant, in $XDG_STATE_HOME/ncconsole/smoke-results.json.
 
 Every smoke run writes it (`ncconsole smoke`, the console's smoke screen, the promotion
-engine); the promotion gates ("passed recently") and the console's fleet rows read it. Writes
+engine); FleetState joins it into each TenantState (`smoke`), where the promotion gates
+("passed recently"), the console's SMOKE column and `ncconsole status` read it. Writes
 replace the file atomically (temp file + rename) under a lock file, so a reader never sees a
 half-written file and two processes do not lose each other's results. An unreadable file is
 treated as empty and described in `problem` (one line) for the caller to show; the next save
@@ -16,16 +17,13 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ncconsole.locations import smoke_record_path
-
-if TYPE_CHECKING:
-    from ncconsole.ops.smoke import SmokeReport
 
 
 @dataclass(frozen=True)
@@ -48,22 +46,6 @@ class SmokeOutcome:
     def fresh(self, revision: str, max_age: timedelta, now: datetime | None = None) -> bool:
         now = now or datetime.now(UTC)
         return self.revision == revision and now - self.checked_at <= max_age
-
-    @classmethod
-    def from_report(cls, report: SmokeReport, ignore: Iterable[str] = ()) -> SmokeOutcome:
-        """Failed unless every counted check passed, warned or was skipped; `ignore` names
-        checks that do not count (e.g. "argocd" right after a rollback)."""
-        counted = [c for c in report.checks if c.name not in set(ignore)]
-        failed = [c for c in counted if c.status == "fail"]
-        warned = [c for c in counted if c.status == "warn"]
-        return cls(
-            not failed,
-            tuple(f"{c.name}: {c.message}" for c in failed),
-            report.finished or report.started,
-            report.revision,
-            "fail" if failed else ("warn" if warned else "pass"),
-            report.cluster,
-        )
 
     def as_dict(self) -> dict[str, Any]:
         return {

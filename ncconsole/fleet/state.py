@@ -1,8 +1,10 @@
-"""FleetState: the GitOps repo's tenants joined with what the cluster and the probes observe.
+"""FleetState: the GitOps repo's tenants joined with what the cluster and the probes observe
+and the last smoke checks recorded for this cluster.
 
-Watchers (kube/) and probes (probes/) report into its ObservedFleet (fleet_observed.py) from
-their own threads; a publisher thread coalesces bursts (~100 ms) into one new immutable
-FleetSnapshot and hands it to subscribers on that background thread. Only tenants touched
+Watchers (kube/) and probes (probes/) report into its ObservedFleet (inputs.py) from their
+own threads, the repo and the smoke record are re-read when their files change; a publisher
+thread coalesces bursts (~100 ms) into one new immutable FleetSnapshot and hands it to
+subscribers on that background thread. Only tenants touched
 since the last snapshot are joined again, so a burst in one namespace costs one tenant.
 """
 
@@ -12,7 +14,7 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +23,7 @@ from ncconsole.fleet import watches as kinds
 from ncconsole.fleet.desired import DesiredFleet, load_desired, repo_signature
 from ncconsole.fleet.inputs import ObservedFleet
 from ncconsole.fleet.model import FleetSnapshot
+from ncconsole.fleet.smoke_record import SmokeOutcome, SmokeRecord, SmokeResults, for_cluster
 from ncconsole.kube.connection import KubeConnection, connect
 from ncconsole.kube.secrets import TenantSecretReader
 from ncconsole.kube.watch import Heartbeat, KindWatcher, WatchTiming
@@ -54,6 +57,7 @@ class FleetState:
         probes: bool = True,
         coalesce: float = 0.1,
         repo_poll: float = 3.0,
+        smoke_record: SmokeRecord | None = None,
     ) -> None:
         self.settings = settings
         self.connection = connection
@@ -62,6 +66,10 @@ class FleetState:
         self.lazy_period = 2.0
         self.repo_poll = repo_poll
         self._repo_signature: tuple[Any, ...] = ()
+        # Stat'ed with the repo; read again only when its signature changes.
+        self.smoke = SmokeResults(smoke_record or SmokeRecord(), recheck=0.0)
+        self._smoke_seen: dict[str, SmokeOutcome] | None = None
+        self._smoke_lock = threading.Lock()
         self._with_probes = probes
         self._lock = threading.Lock()
         self._changed = threading.Event()
@@ -98,6 +106,7 @@ class FleetState:
         self._heartbeat = Heartbeat(self.connection, self.observed, self._watchers, timing)
         self._heartbeat.start()
         self.reload_repo()
+        self.reload_smoke()
         self._repo_watcher.start()
         if self._with_probes:
             secrets = TenantSecretReader(self.connection, self.settings)
@@ -118,10 +127,29 @@ class FleetState:
             self._publisher.join(2.0)
 
     def _poll_repo(self) -> None:
-        """Reload the repo when a tenant file is added, removed or edited (stat only)."""
+        """Reload the repo when a tenant file is added, removed or edited, and the smoke
+        record when another process (or this one) wrote it (stat only)."""
         while not self._stopping.wait(self.repo_poll):
             if repo_signature(self.settings.repo) != self._repo_signature:
                 self.reload_repo()
+            self.reload_smoke()
+
+    def reload_smoke(self) -> None:
+        """Join the smoke record's outcomes for this cluster, if the file changed."""
+        with self._smoke_lock:
+            outcomes = self.smoke.current()
+            if outcomes is self._smoke_seen:
+                return
+            self._smoke_seen = outcomes
+            cluster = self.connection.cluster if self.connection is not None else ""
+            self.observed.set_smoke(for_cluster(outcomes, cluster), self.smoke.problem)
+
+    def note_smoke(self, outcomes: Mapping[str, SmokeOutcome]) -> None:
+        """Outcomes this process just recorded (or is about to): in the next snapshot, not
+        after the next look at the file."""
+        with self._smoke_lock:
+            self.smoke.put(outcomes)
+        self.reload_smoke()
 
     def reload_repo(self) -> None:
         """Read the platform repo again (tenants, waves) and republish."""

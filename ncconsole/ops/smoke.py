@@ -14,7 +14,7 @@ import binascii
 import json
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -70,6 +70,22 @@ class SmokeReport:
         """The failing (else warning) checks' messages, for a one-line reason."""
         worst = self.status
         return "; ".join(f"{c.name}: {c.message}" for c in self.checks if c.status == worst)
+
+    def outcome(self, ignore: Iterable[str] = ()) -> SmokeOutcome:
+        """What the record keeps: failed unless every counted check passed, warned or was
+        skipped; `ignore` names checks that do not count (e.g. "argocd" right after a
+        rollback)."""
+        counted = [c for c in self.checks if c.name not in set(ignore)]
+        failed = [c for c in counted if c.status == FAIL]
+        warned = [c for c in counted if c.status == WARN]
+        return SmokeOutcome(
+            not failed,
+            tuple(f"{c.name}: {c.message}" for c in failed),
+            self.finished or self.started,
+            self.revision,
+            FAIL if failed else (WARN if warned else PASS),
+            self.cluster,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -289,7 +305,7 @@ def run_smoke_checks(
                 cluster=conn.cluster,
             )
             report.finished = datetime.now(UTC)
-        outcomes[report.tenant] = SmokeOutcome.from_report(report)
+        outcomes[report.tenant] = report.outcome()
         if on_report is not None:
             on_report(report)
         return report

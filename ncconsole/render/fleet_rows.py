@@ -1,13 +1,15 @@
-"""The fleet table's rows, computed from a snapshot: wave lines and tenant lines, in order.
+"""The fleet table, computed from a snapshot: wave lines and tenant lines, in order, with the
+same columns, words and symbols for the console and `ncconsole status`.
 
-Pure functions, so the table widget only diffs what they return. Row keys are stable:
-"wave:<n>" (or "wave:none") and "tenant:<name>".
+Pure functions, so the console's table widget only diffs what they return. Row keys are
+stable: "wave:<n>" (or "wave:none") and "tenant:<name>". `wave_groups` and `fitted_cells` give
+the same content to a one-shot printer.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -42,6 +44,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("age", "AGE", 6),
     Column("drift", "DRIFT", 28),
 )
+
+# `ncconsole status` has no detail screen to open, so its table adds the health reason.
+REASON = Column("reason", "REASON", 0)
 
 WAVE_PREFIX = "wave:"
 TENANT_PREFIX = "tenant:"
@@ -95,7 +100,7 @@ def wave_summary(wave: int | None, tenants: list[TenantState]) -> Text:
     return text
 
 
-def tenant_matches(tenant: TenantState, query: str, smoke: SmokeOutcome | None = None) -> bool:
+def tenant_matches(tenant: TenantState, query: str) -> bool:
     """The `/` filter: a case-insensitive part of the name, or a state word (health, sync,
     S3, maintenance, drift, "smoke fail")."""
     query = query.strip().lower()
@@ -109,20 +114,18 @@ def tenant_matches(tenant: TenantState, query: str, smoke: SmokeOutcome | None =
     if tenant.web is not None and tenant.web.maintenance:
         words.append("maintenance")
     words.extend(tenant.drift)
-    if smoke is not None:
-        words.append(f"smoke {smoke.result}")
+    if tenant.smoke is not None:
+        words.append(f"smoke {tenant.smoke.result}")
     return any(query in word.lower() for word in words)
 
 
-def tenant_cells(
-    tenant: TenantState, now: datetime, smoke: SmokeOutcome | None = None
-) -> tuple[Text, ...]:
+def tenant_cells(tenant: TenantState, now: datetime) -> tuple[Text, ...]:
     name = fmt.cell(tenant.name, "bold" if tenant.health is not Health.HEALTHY else "")
     return (
         name,
         fmt.health_text(tenant.health),
         fmt.sync_text(tenant.app.sync_status if tenant.app else None),
-        fmt.smoke_text(smoke, now, tenant.app.sync_revision if tenant.app else ""),
+        fmt.smoke_text(tenant.smoke, now, tenant.app.sync_revision if tenant.app else ""),
         fmt.pods_text(tenant),
         fmt.restarts_text(sum(pod.restarts for pod in tenant.pods)),
         fmt.version_text(tenant.web),
@@ -132,6 +135,15 @@ def tenant_cells(
         fmt.cell(fmt.age(now, data_checked_at(tenant)), fmt.MUTED),
         fmt.drift_text(tenant.drift),
     )
+
+
+def reason_text(tenant: TenantState) -> Text:
+    return fmt.cell(tenant.reason)
+
+
+def fitted_cells(tenant: TenantState, now: datetime) -> tuple[Text, ...]:
+    """The tenant's cells, each cut to its column's width."""
+    return _fit(tenant_cells(tenant, now))
 
 
 def _fit(cells: tuple[Text, ...]) -> tuple[Text, ...]:
@@ -161,28 +173,24 @@ def _spread(text: Text) -> tuple[Text, ...]:
 class RowCache:
     """Tenant cells kept from one build to the next. FleetState joins only the tenants that
     changed again (the others keep the same immutable TenantState object), so a tenant whose
-    state object, smoke outcome and age texts are unchanged keeps its cells: a one-second
-    tick or a snapshot touching a few tenants does not rebuild thousands of rows (see
+    state object and age texts are unchanged keeps its cells: a one-second tick or a
+    snapshot touching a few tenants does not rebuild thousands of rows (see
     benchmarks/RESULTS.md)."""
 
     def __init__(self) -> None:
         self._entries: dict[str, _Cached] = {}
         self._next: dict[str, _Cached] = {}
 
-    def cells(
-        self, tenant: TenantState, now: datetime, smoke: SmokeOutcome | None = None
-    ) -> tuple[Text, ...]:
+    def cells(self, tenant: TenantState, now: datetime) -> tuple[Text, ...]:
         entry = self._entries.get(tenant.name)
-        if entry is not None and entry.state is tenant and entry.smoke is smoke:
-            ages = (fmt.age(now, entry.checked), _smoke_age(now, smoke))
+        if entry is not None and entry.state is tenant:
+            ages = (fmt.age(now, entry.checked), _smoke_age(now, tenant.smoke))
             if ages != entry.ages:
-                entry = _Cached(
-                    tenant, smoke, entry.checked, ages, _fit(tenant_cells(tenant, now, smoke))
-                )
+                entry = _Cached(tenant, entry.checked, ages, _fit(tenant_cells(tenant, now)))
         else:
             checked = data_checked_at(tenant)
-            ages = (fmt.age(now, checked), _smoke_age(now, smoke))
-            entry = _Cached(tenant, smoke, checked, ages, _fit(tenant_cells(tenant, now, smoke)))
+            ages = (fmt.age(now, checked), _smoke_age(now, tenant.smoke))
+            entry = _Cached(tenant, checked, ages, _fit(tenant_cells(tenant, now)))
         self._next[tenant.name] = entry
         return entry.cells
 
@@ -194,7 +202,6 @@ class RowCache:
 @dataclass(frozen=True, slots=True)
 class _Cached:
     state: TenantState
-    smoke: SmokeOutcome | None
     checked: datetime | None  # when the tenant's probe data was taken
     ages: tuple[str, str]  # the age texts the cells show: data, smoke result
     cells: tuple[Text, ...]
@@ -204,29 +211,41 @@ def _smoke_age(now: datetime, smoke: SmokeOutcome | None) -> str:
     return fmt.age(now, smoke.checked_at) if smoke is not None else ""
 
 
-def build_rows(
-    snapshot: FleetSnapshot,
-    now: datetime,
-    query: str = "",
-    cache: RowCache | None = None,
-    smoke: Mapping[str, SmokeOutcome] | None = None,
-) -> list[Row]:
-    """Every row to show, in order: each wave's line, then its matching tenants by name.
-    `smoke` is each tenant's last smoke outcome (ops/smoke_record.py). With a `cache`,
-    unchanged tenants reuse the cells of the previous build."""
-    smoke = smoke or {}
-    cells = cache.cells if cache is not None else lambda t, now, s: _fit(tenant_cells(t, now, s))
-    rows: list[Row] = []
+@dataclass(frozen=True, slots=True)
+class WaveGroup:
+    wave: int | None
+    summary: Text  # "▼ wave 1 · 4 tenants · 3 healthy · 1 degraded"
+    tenants: tuple[TenantState, ...]  # those matching the filter, by name
+
+
+def wave_groups(snapshot: FleetSnapshot, query: str = "") -> list[WaveGroup]:
+    """The waves in rollout order (canary first), each with its line and its matching
+    tenants; a wave with none matching is left out. The line counts every member."""
+    groups = []
     for wave in snapshot.waves():
         members = sorted(
             (tenant for tenant in snapshot.tenants if tenant.wave == wave),
             key=lambda tenant: tenant.name,
         )
-        shown = [t for t in members if tenant_matches(t, query, smoke.get(t.name))]
-        if not shown:
-            continue
-        rows.append(Row(wave_key(wave), _spread(wave_summary(wave, members))))
-        rows.extend(Row(tenant_key(t.name), cells(t, now, smoke.get(t.name))) for t in shown)
+        shown = tuple(t for t in members if tenant_matches(t, query))
+        if shown:
+            groups.append(WaveGroup(wave, wave_summary(wave, members), shown))
+    return groups
+
+
+def build_rows(
+    snapshot: FleetSnapshot,
+    now: datetime,
+    query: str = "",
+    cache: RowCache | None = None,
+) -> list[Row]:
+    """Every row to show, in order: each wave's line, then its matching tenants by name.
+    With a `cache`, unchanged tenants reuse the cells of the previous build."""
+    cells = cache.cells if cache is not None else fitted_cells
+    rows: list[Row] = []
+    for group in wave_groups(snapshot, query):
+        rows.append(Row(wave_key(group.wave), _spread(group.summary)))
+        rows.extend(Row(tenant_key(t.name), cells(t, now)) for t in group.tenants)
     if cache is not None:
         cache.finish()
     return rows

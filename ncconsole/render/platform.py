@@ -1,5 +1,7 @@
 """The shared platform's reading as rich text and tables, and as JSON records: the same words
-for `ncconsole platform`, `ncconsole certs`, `ncconsole silence list` and the console's panes."""
+for `ncconsole platform`, `ncconsole certs`, `ncconsole silence list` and the console's panes;
+and the fleet's one line about the shared services (`platform_line`) for the console's platform
+strip and `ncconsole status`."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from ncconsole.fleet.model import DeploymentView, PlatformState
 from ncconsole.platform.alertmanager import Alert, AlertsReading, Silence
 from ncconsole.platform.certificates import CertificatesReading, CertificateState
 from ncconsole.platform.model import Verdict
@@ -303,3 +306,31 @@ def platform_record(reading: PlatformReading, tenants: list[str] | None = None) 
         },
         "tenants": {name: reading.tenant_problems(name) for name in sorted(names)},
     }  # fmt: skip
+
+
+def _deployment_text(label: str, deployment: DeploymentView | None) -> Text:
+    if deployment is None:
+        return Text(f"? {label} not found", style=MUTED)
+    ready = deployment.ready_replicas >= deployment.replicas > 0
+    symbol, style = ("✔", GOOD) if ready else ("✖", BAD)
+    word = "ready" if ready else "not ready"
+    counts = f"{deployment.ready_replicas}/{deployment.replicas}"
+    return Text(f"{symbol} {label} {counts} {word}", style)
+
+
+def platform_line(platform: PlatformState) -> Text:
+    """The fleet's one line about the shared services (its watched Deployments and the
+    secret store): the console's platform strip and `ncconsole status` print it."""
+    text = Text("platform ", style="bold")
+    text.append_text(_deployment_text("redis", platform.redis))
+    text.append(" · ")
+    text.append_text(_deployment_text("pgbouncer", platform.pgbouncer))
+    text.append(" · ")
+    if platform.secret_store_ready is None:
+        text.append("? secret store unknown", style=MUTED)
+    elif platform.secret_store_ready:
+        text.append("✔ secret store ready", style=GOOD)
+    else:
+        message = f": {platform.secret_store_message}" if platform.secret_store_message else ""
+        text.append(f"✖ secret store not ready{message}", style=BAD)
+    return text

@@ -177,6 +177,7 @@ class NcConsoleApp(App[None]):
         if self.is_screen_installed("waves"):
             self.uninstall_screen("waves")
         self.source, self.settings = message.source, message.settings
+        self.ops.close()
         self.ops = OpsSession(message.settings, message.source)
         self._stop_old_source(old)
         self._watch_source()

@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ncconsole.fleet.smoke_record import SmokeResults
+from ncconsole.fleet.model import SmokeOutcome
+from ncconsole.fleet.smoke_record import SmokeRecord
 from ncconsole.locations import occ_history_path
 from ncconsole.ops.audit import Auditor
 from ncconsole.ops.cluster import KubeConnection, connect_cluster
 from ncconsole.ops.errors import OpsError
 from ncconsole.ops.promotion.session import WaveSession
 from ncconsole.settings import Settings
+from ncconsole.tui.source import LiveFleet
 
 HISTORY_LIMIT = 100
 
@@ -31,8 +34,8 @@ class OpsSession:
         self._auditor: Auditor | None = None
         self._waves: WaveSession | None = None
         self._waves_lock = threading.Lock()
-        # Read by the fleet rows and the waves screen; written by every smoke run.
-        self.smoke = SmokeResults()
+        # Written by every smoke run; the live fleet joins it into each tenant's state.
+        self.smoke_record = SmokeRecord()
 
     def connection(self) -> KubeConnection:
         with self._lock:
@@ -55,12 +58,17 @@ class OpsSession:
         with self._waves_lock:
             if self._waves is None:
                 fleet: Any = self.source
-                if not hasattr(fleet, "wait_for"):
+                if not isinstance(fleet, LiveFleet):
                     raise OpsError("waves need the live fleet (this console shows a fixed one)")
                 self._waves = WaveSession(
-                    self.settings, conn=self.connection(), fleet=fleet, record=self.smoke.record
+                    self.settings, conn=self.connection(), fleet=fleet, record=self.smoke_record
                 ).open()
             return self._waves
+
+    def note_smoke(self, outcomes: Mapping[str, SmokeOutcome]) -> None:
+        """Show outcomes just recorded in the fleet rows at once (a fixed fleet shows none)."""
+        if isinstance(self.source, LiveFleet):
+            self.source.note_smoke(outcomes)
 
     def close(self) -> None:
         """The console is going away: the wave session's smoke checkers are closed."""

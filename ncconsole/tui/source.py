@@ -1,17 +1,19 @@
 """Where the console gets its fleet pictures from.
 
 The app renders FleetSnapshots and nothing else; `FleetSource` is the small contract it needs.
-`ncconsole.fleet.state.FleetState` is the live source. `FixedFleetSource` holds snapshots handed to
-it by its owner: the screenshot script and the snapshot tests use it to show a fixed fleet.
+`ncconsole.fleet.state.FleetState` is the live source, and a `LiveFleet`: actions (occ, smoke,
+promotions) run against the cluster it watches. `FixedFleetSource` holds snapshots handed to
+it by its owner: the screenshot script and the snapshot tests use it to show a fixed fleet;
+it is not a LiveFleet, so the console says actions need the live fleet instead of trying.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Protocol, runtime_checkable
 
-from ncconsole.fleet.model import FleetSnapshot
+from ncconsole.fleet.model import FleetSnapshot, SmokeOutcome
 from ncconsole.settings import Settings
 
 SnapshotCallback = Callable[[FleetSnapshot], None]
@@ -54,6 +56,22 @@ class FleetOpener(Protocol):
     def open(self, settings: Settings) -> FleetSource:
         """A connected, not yet started source; NcConsoleError naming the problem."""
         ...
+
+
+@runtime_checkable
+class LiveFleet(FleetSource, Protocol):
+    """A FleetSource that watches a cluster (FleetState).
+
+    - `wait_for(predicate, timeout)` blocks until a snapshot satisfies `predicate`.
+    - `note_smoke(outcomes)` shows smoke outcomes this process just recorded in the next
+      snapshot, before the record file is looked at again.
+    """
+
+    def wait_for(
+        self, predicate: Callable[[FleetSnapshot], bool], timeout: float
+    ) -> FleetSnapshot: ...
+
+    def note_smoke(self, outcomes: Mapping[str, SmokeOutcome]) -> None: ...
 
 
 class FixedFleetSource:

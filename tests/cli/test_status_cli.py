@@ -78,7 +78,7 @@ def test_table_groups_tenants_by_wave_canary_first_and_exits_0(env, capsys) -> N
     assert code == 0, out
     assert out.index("wave 0 (canary) · 1 tenant · 1 healthy") < out.index("wave 1 · 1 tenant")
     canary_line = next(line for line in out.splitlines() if line.startswith("canary"))
-    assert "✓ healthy" in canary_line and "30.0.6" in canary_line and "1/1" in canary_line
+    assert "✔ healthy" in canary_line and "30.0.6" in canary_line and "1/1" in canary_line
     assert "context ncconsole-sim" in out
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from ncconsole.fleet.join import DesiredTenant, TenantInputs, build_tenant
 from ncconsole.fleet.model import Health, KindState
+from ncconsole.fleet.smoke_record import SmokeOutcome, SmokeRecord
 from ncconsole.fleet.state import FleetState
 from ncconsole.kube.views import parse_app, parse_deployment, parse_pod
 from ncconsole.kube.watch import KindStatus, WatchTiming
@@ -274,5 +275,38 @@ def test_slow_api_shows_as_not_answering_but_changes_still_arrive(
         state.wait_for(lambda s: len(s.tenant("alpha").pods) == 2, 10)
         sim.call(setattr, sim.api.faults, "latency", 0.0)
         state.wait_for(lambda s: s.api_reachable, 10)
+    finally:
+        state.stop()
+
+
+def test_each_tenant_carries_its_last_smoke_outcome_on_this_cluster_only(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    """Same tenant names on two clusters (accept and prod, or an earlier demo): only this
+    cluster's results count; another's pass must not look like this tenant's."""
+    record = SmokeRecord(tmp_path / "state" / "smoke-results.json")
+    settings = settings_for(sim, tmp_path)
+    state = FleetState(settings, timing=FAST, probes=False, repo_poll=0.1, smoke_record=record)
+    state.start()
+    try:
+        cluster = state.wait_for(complete, 10).cluster
+        at = datetime(2026, 3, 4, tzinfo=UTC)
+        record.save_many(
+            {
+                "canary": SmokeOutcome(True, (), at, "r1", "pass", "https://other:6443"),
+                "alpha": SmokeOutcome(False, ("pods: no pods",), at, "r1", "fail", cluster),
+            }
+        )
+        snap = state.wait_for(lambda s: s.tenant("alpha").smoke is not None, 5)
+        assert snap.tenant("alpha").smoke.result == "fail"
+        assert snap.tenant("canary").smoke is None and snap.smoke_problem == ""
+        # This process's own result shows at once, before the file is written.
+        state.note_smoke({"canary": SmokeOutcome(True, (), at, "r1", "pass", cluster)})
+        snap = state.wait_for(lambda s: s.tenant("canary").smoke is not None, 5)
+        assert snap.tenant("canary").smoke.passed
+        record.path.write_text('{"alpha": {"passed": tr', encoding="utf-8")
+        snap = state.wait_for(lambda s: s.smoke_problem != "", 5)
+        assert snap.smoke_problem.startswith(f"smoke record {record.path} is unreadable")
+        assert all(t.smoke is None for t in snap.tenants)
     finally:
         state.stop()

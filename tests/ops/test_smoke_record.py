@@ -23,10 +23,10 @@ def test_outcome_from_report_counts_fail_and_warn_but_not_ignored_checks() -> No
         revision="abc123",
         finished=AT,
     )
-    failed = SmokeOutcome.from_report(report)
+    failed = report.outcome()
     assert (failed.passed, failed.result, failed.revision) == (False, "fail", "abc123")
     assert failed.reasons == ("argocd: OutOfSync, Degraded",)
-    after_rollback = SmokeOutcome.from_report(report, ignore=("argocd",))
+    after_rollback = report.outcome(ignore=("argocd",))
     assert after_rollback.passed and after_rollback.result == "warn"
     assert after_rollback.checked_at == AT
 
@@ -87,22 +87,23 @@ def test_cached_view_sees_another_writer_only_when_rechecking(tmp_path: Path) ->
     assert set(view.current()) == {"acme", "bakkerij"} and view.current() is not first
 
 
-def test_a_pass_recorded_on_another_cluster_does_not_satisfy_the_gate() -> None:
-    """accept and prod share tenant names and revisions: a pass on one is not a pass here."""
+def test_the_gate_counts_the_smoke_outcome_the_tenant_carries() -> None:
+    """FleetState joins only this cluster's outcomes (tests/fleet/test_fleet.py): a pass on
+    accept never reaches prod's tenants, so the gate sees none there."""
     from ncconsole.ops.promotion.gates import wave_overview
     from ncconsole.settings import Settings
     from tests.fixtures.demo_fleet import FROZEN_NOW, demo_snapshot
 
     snapshot = demo_snapshot()
     canary = next(t for t in snapshot.tenants if t.wave == 0)
-    revision = wave_overview(snapshot, Settings(), None, {}).target_revision
+    revision = wave_overview(snapshot, Settings(), None).target_revision
 
-    def canary_row(cluster: str):
-        outcome = SmokeOutcome(True, (), FROZEN_NOW, revision, "pass", cluster)
+    def canary_row(smoke: dict[str, SmokeOutcome]):
         overview = wave_overview(
-            snapshot, Settings(), None, {canary.name: outcome}, smoke_max_age=timedelta(days=3650)
+            demo_snapshot(smoke=smoke), Settings(), None, smoke_max_age=timedelta(days=3650)
         )
         return next(t for t in overview.wave(0).tenants if t.tenant == canary.name)
 
-    assert canary_row(snapshot.cluster).smoke_fresh
-    assert not canary_row("https://prod.example:6443").smoke_fresh
+    outcome = SmokeOutcome(True, (), FROZEN_NOW, revision, "pass", snapshot.cluster)
+    assert canary_row({canary.name: outcome}).smoke_fresh
+    assert not canary_row({}).smoke_fresh

@@ -33,7 +33,6 @@ from ncconsole.ops.promotion.model import (
     PromotionOptions,
     PromotionReport,
     RunSmoke,
-    SmokeOutcome,
     TenantProgress,
 )
 from ncconsole.ops.promotion.tenant_sync import AUDIT_RESULT, SyncTarget, sync_and_verify
@@ -76,7 +75,6 @@ class WavePromotion:
         snapshot: Callable[[], FleetSnapshot],
         strategy: AppSetStrategy | None,
         run_smoke: RunSmoke,
-        smoke_results: Callable[[], dict[str, SmokeOutcome]] = dict,
         auditor: Auditor | None = None,
         on_progress: ProgressCallback | None = None,
         lease: PromotionLease | None = None,
@@ -84,7 +82,7 @@ class WavePromotion:
     ) -> None:
         self.conn, self.settings, self.options = conn, settings, options
         self.snapshot, self.strategy = snapshot, strategy
-        self.run_smoke, self.smoke_results = run_smoke, smoke_results
+        self.run_smoke = run_smoke
         self.auditor, self.on_progress = auditor, on_progress
         self.lease = lease or PromotionLease(
             conn, settings.argocd_namespace, purpose=f"wave {options.wave}"
@@ -125,7 +123,6 @@ class WavePromotion:
             self.snapshot(),
             self.settings,
             self.strategy,
-            self.smoke_results(),
             revision=o.revision if revision is None else revision,
             smoke_max_age=o.smoke_max_age,
         )

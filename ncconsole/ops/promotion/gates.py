@@ -58,17 +58,16 @@ def wave_overview(
     snapshot: FleetSnapshot,
     settings: Settings,
     strategy: AppSetStrategy | None,
-    smoke: dict[str, SmokeOutcome],
     *,
     revision: str = "",
     smoke_max_age: timedelta = timedelta(minutes=30),
 ) -> WaveOverview:
-    """Every wave of the repo's tenants with its counts and blockers (nothing is run)."""
+    """Every wave of the repo's tenants with its counts and blockers (nothing is run); each
+    tenant's last smoke outcome is the one its TenantState carries."""
     target = resolve_revision(snapshot, revision)
-    smoke = {t: o for t, o in smoke.items() if o.cluster == snapshot.cluster}
     rolling = strategy is not None and strategy.type == "RollingSync"
     rows = [
-        tenant_wave(t, target, smoke.get(t.name), smoke_max_age, strategy)
+        tenant_wave(t, target, smoke_max_age, strategy)
         for t in snapshot.tenants
         if t.in_repo and t.wave is not None
     ]

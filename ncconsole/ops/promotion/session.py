@@ -68,6 +68,13 @@ class WaveSession:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def smoke_problem(self) -> str:
+        """Why the smoke record could not be read (by the fleet) or written (by a smoke run
+        here), or ""."""
+        read = self.fleet.snapshot.smoke_problem if self.fleet is not None else ""
+        return self.record.problem or read
+
     def refresh_strategy(self) -> AppSetStrategy | None:
         """Read the owning ApplicationSet's strategy again (RollingSync step statuses change
         as its controller works); None when the ApplicationSet does not exist."""
@@ -78,9 +85,7 @@ class WaveSession:
 
     def overview(self, revision: str = "") -> WaveOverview:
         assert self.fleet is not None
-        return wave_overview(
-            self.fleet.snapshot, self.settings, self.strategy, self.record.load(), revision=revision
-        )
+        return wave_overview(self.fleet.snapshot, self.settings, self.strategy, revision=revision)
 
     def smoke(self, ignore: tuple[str, ...] = (), settle: float = 30.0) -> FleetSmoke:
         assert self.fleet is not None and self.conn is not None
@@ -104,7 +109,6 @@ class WaveSession:
             snapshot=lambda: fleet.snapshot,
             strategy=self.strategy,
             run_smoke=self._promotion_smoke,
-            smoke_results=self.record.load,
             auditor=self.auditor,
             on_progress=on_progress,
         )

@@ -1,6 +1,6 @@
 """The promotion's default `run_smoke`: checks a tenant on the live fleet with ops/smoke.py
-once its rollout has settled, and records the outcome in the shared smoke record
-(ops/smoke_record.py) so "passed recently" survives between runs."""
+once its rollout has settled (fleet/health.rollout_settled), and records the outcome in the
+shared smoke record (fleet/smoke_record.py) so "passed recently" survives between runs."""
 
 from __future__ import annotations
 
@@ -50,9 +50,10 @@ class FleetSmoke:
             )
         else:
             try:
-                outcome = SmokeOutcome.from_report(self.checker.check(state), self.ignore)
+                outcome = self.checker.check(state).outcome(self.ignore)
             except ApiUnreachable as err:
                 outcome = SmokeOutcome(False, (f"api: {err}",), cluster=self.checker.conn.cluster)
         if self.record is not None:
             self.record.save(tenant, outcome)
+        self.fleet.note_smoke({tenant: outcome})  # in the next snapshot, for the gates and rows
         return outcome

@@ -112,7 +112,6 @@ def resolve_revision(snapshot: FleetSnapshot, given: str) -> str:
 def tenant_wave(
     tenant: TenantState,
     revision: str,
-    smoke: SmokeOutcome | None,
     max_age: timedelta,
     strategy: AppSetStrategy | None,
 ) -> TenantWave:
@@ -137,8 +136,8 @@ def tenant_wave(
         busy=sync_busy(app),
         health=f"{health}{message}",
         sync=app.sync_status if app else "",
-        smoke=smoke,
-        smoke_fresh=smoke is not None and smoke.fresh(revision, max_age),
+        smoke=tenant.smoke,
+        smoke_fresh=tenant.smoke is not None and tenant.smoke.fresh(revision, max_age),
         settled=app_settled(app, revision),
         step=step,
         step_status=step_status,

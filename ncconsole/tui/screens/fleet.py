@@ -11,7 +11,6 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input
 
 from ncconsole.fleet.model import FleetSnapshot
-from ncconsole.fleet.smoke_record import for_cluster
 from ncconsole.render.fleet_rows import RowCache, build_rows, tenant_key, tenant_of
 from ncconsole.tui.screens import is_visible
 from ncconsole.tui.widgets.fleet_table import FleetTable
@@ -74,14 +73,14 @@ class FleetScreen(Screen[None]):
         self.platform.show(
             snapshot.platform, settings.platform_namespace, settings.secret.store_name
         )
-        smoke = self.app.ops.smoke  # type: ignore[attr-defined]
-        outcomes = for_cluster(smoke.current(), snapshot.cluster)
-        rows = build_rows(snapshot, now, self.query_text, self._row_cache, outcomes)
+        rows = build_rows(snapshot, now, self.query_text, self._row_cache)
         self.table.show_rows(rows)
-        if smoke.problem != self._smoke_problem:
-            self._smoke_problem = smoke.problem
-            if smoke.problem:
-                self.notify(smoke.problem, title="smoke record", severity="warning", timeout=15)
+        if snapshot.smoke_problem != self._smoke_problem:
+            self._smoke_problem = snapshot.smoke_problem
+            if snapshot.smoke_problem:
+                self.notify(
+                    snapshot.smoke_problem, title="smoke record", severity="warning", timeout=15
+                )
 
     # --- filter -------------------------------------------------------------------------
 

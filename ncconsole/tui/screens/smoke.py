@@ -12,7 +12,6 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from ncconsole.errors import NcConsoleError
-from ncconsole.fleet.smoke_record import SmokeOutcome
 from ncconsole.ops.smoke import FAIL, PASS, SKIP, WARN, SmokeReport, run_smoke_checks
 from ncconsole.tui.ops_session import OpsSession
 from ncconsole.tui.widgets.table import Table
@@ -61,19 +60,17 @@ class SmokeScreen(Screen[None]):
             run_smoke_checks(
                 self.session.connection(), self.session.settings, states,
                 on_report=lambda report: self.app.call_from_thread(self._show, report),
-                record=self.session.smoke.record,
+                record=self.session.smoke_record,
             )  # fmt: skip
         except NcConsoleError as err:
             self.app.call_from_thread(self.summary.update, Text(str(err), style="red"))
             return
-        finally:
-            self.session.smoke.reload()  # the record file now holds this run's results
         self.app.call_from_thread(self._done)
 
     def _show(self, report: SmokeReport) -> None:
         self.reports[report.tenant] = report
         # The fleet rows show it at once; the record file is written when the run ends.
-        self.session.smoke.put({report.tenant: SmokeOutcome.from_report(report)})
+        self.session.note_smoke({report.tenant: report.outcome()})
         order = sorted(report.checks, key=lambda c: (c.status != FAIL, c.status != WARN))
         for i, check in enumerate(order):
             self.table.add_row(

@@ -32,7 +32,7 @@ from ncconsole.ops.promotion import (
     WaveStatus,
     wave_overview,
 )
-from ncconsole.ops.promotion.model import FINISHED, SmokeOutcome
+from ncconsole.ops.promotion.model import FINISHED
 from ncconsole.tui.ops_session import OpsSession
 from ncconsole.tui.screens import is_visible
 from ncconsole.tui.screens.confirm import ConfirmScreen
@@ -142,7 +142,6 @@ class WavesScreen(Screen[None]):
 
     # -- the waves ------------------------------------------------------------------------
     def action_refresh(self) -> None:
-        self.session.smoke.reload()
         self._load_strategy(refresh=self.strategy is not None)
 
     def _reload_strategy(self) -> None:
@@ -174,9 +173,6 @@ class WavesScreen(Screen[None]):
         self.strategy = message.strategy
         self._show_snapshot(self.app.snapshot)  # type: ignore[attr-defined]
 
-    def _smoke_results(self) -> dict[str, SmokeOutcome]:
-        return self.session.smoke.current()
-
     def on_screen_resume(self) -> None:
         self._show_snapshot(self.app.snapshot)  # type: ignore[attr-defined]
 
@@ -185,9 +181,7 @@ class WavesScreen(Screen[None]):
         # tenants) and catch up in on_screen_resume.
         if snapshot is None or not snapshot.complete or not is_visible(self):
             return
-        self.overview = wave_overview(
-            snapshot, self.session.settings, self.strategy, self._smoke_results()
-        )
+        self.overview = wave_overview(snapshot, self.session.settings, self.strategy)
         mode = "RollingSync" if self.overview.mode == "rolling_sync" else "manual"
         title = (
             f"waves — ApplicationSet {self.overview.appset} ({mode}), target revision "
@@ -323,8 +317,6 @@ class WavesScreen(Screen[None]):
         self.post_message(self.Finished(report))
 
     def on_waves_screen_progressed(self, message: Progressed) -> None:
-        if message.progress.phase in FINISHED:
-            self.session.smoke.reload()  # its smoke outcome was just recorded
         self._progressed(message.progress)
 
     def on_waves_screen_finished(self, message: Finished) -> None:
@@ -364,7 +356,6 @@ class WavesScreen(Screen[None]):
         self.status_line.update(
             Text(f"wave {report.wave}: {report.outcome} — {report.message}", style=style)
         )
-        self.session.smoke.reload()
         self._show_snapshot(self.app.snapshot)  # type: ignore[attr-defined]
 
     def _failed(self, message: str) -> None:

@@ -1,0 +1,70 @@
+"""The stable JSON records of `ncconsole status --format json`: one per tenant and one for the
+snapshot around them. Keys only grow; scripts depend on them.
+
+Every value comes from the same place as the console's cell for it (fleet/health.py for the
+counts, the TenantState for the rest), so the JSON and the fleet table cannot disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ncconsole.fleet.health import data_checked_at, pods_ready
+from ncconsole.fleet.model import DeploymentView, FleetSnapshot, TenantState
+
+
+def tenant_record(t: TenantState) -> dict[str, Any]:
+    """One tenant: the fleet row's columns as values, plus what scripts filter on."""
+    app, web, s3 = t.app, t.web, t.s3
+    ready, desired = pods_ready(t.pods, t.deployment)
+    checked = data_checked_at(t)
+    return {
+        "name": t.name,
+        "wave": t.wave,
+        "environment": t.environment,
+        "namespace": t.namespace,
+        "in_repo": t.in_repo,
+        "health": t.health.value,
+        "reason": t.reason,
+        "drift": list(t.drift),
+        "sync": app.sync_status if app else None,
+        "argo_health": app.health_status if app else None,
+        "pods_ready": ready,
+        "pods_desired": desired,
+        "restarts": sum(p.restarts for p in t.pods),
+        "version": (web.versionstring or web.version or None) if web else None,
+        "maintenance": web.maintenance if web else None,
+        "web_error": web.error if web and not web.ok else None,
+        "s3": s3.state if s3 else None,
+        "s3_objects": s3.object_count if s3 else None,
+        "s3_bytes": s3.bytes_used if s3 else None,
+        "smoke": t.smoke.as_dict() if t.smoke else None,
+        "checked_at": checked.isoformat() if checked else None,
+    }
+
+
+def _deployment(view: DeploymentView | None) -> dict[str, Any] | None:
+    if view is None:
+        return None
+    return {"name": view.name, "ready": view.ready_replicas, "desired": view.replicas}
+
+
+def snapshot_record(snapshot: FleetSnapshot, tenants: list[TenantState]) -> dict[str, Any]:
+    """Where the fleet was read, what could not be read, the platform and `tenants`."""
+    platform = snapshot.platform
+    return {
+        "context": snapshot.context,
+        "cluster": snapshot.cluster,
+        "repo": snapshot.repo,
+        "api_reachable": snapshot.api_reachable,
+        "api_error": snapshot.api_error or None,
+        "kinds": {k: v.status.value for k, v in sorted(snapshot.kinds.items())},
+        "platform": {
+            "redis": _deployment(platform.redis),
+            "pgbouncer": _deployment(platform.pgbouncer),
+            "secret_store_ready": platform.secret_store_ready,
+        },
+        "repo_problems": list(snapshot.repo_problems),
+        "smoke_problem": snapshot.smoke_problem or None,
+        "tenants": [tenant_record(t) for t in tenants],
+    }
