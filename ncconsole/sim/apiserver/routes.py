@@ -46,6 +46,7 @@ from ncconsole.sim.apiserver.strategies import (
     read_body,
     scale_of,
 )
+from ncconsole.sim.apiserver.validation import validate
 from ncconsole.sim.apiserver.watch_stream import WatchParams, serve_watch
 
 log = logging.getLogger(__name__)
@@ -306,6 +307,7 @@ class ApiServer:
                 )
             meta["namespace"] = t.namespace
         prepare_for_create(t.rt, body)
+        body = validate(t.rt, body)
         dry_run = request.query.get("dryRun") == "All"
         return _json(self.store.create(t.rt, body, dry_run=dry_run), 201)
 
@@ -323,7 +325,7 @@ class ApiServer:
         def mutate(current: dict) -> dict:
             if want_rv and want_rv != current["metadata"]["resourceVersion"]:
                 raise ApiError.conflict(t.rt.plural, t.rt.group, name)
-            return keep_status_rules(t.rt, t.subresource, current, body)
+            return validate(t.rt, keep_status_rules(t.rt, t.subresource, current, body))
 
         return self.store.update(t.rt, t.namespace, name, mutate, dry_run=dry_run)
 
@@ -344,7 +346,7 @@ class ApiServer:
             wanted = (patched.get("metadata") or {}).get("resourceVersion")
             if wanted and wanted != rv:
                 raise ApiError.conflict(t.rt.plural, t.rt.group, name)
-            return keep_status_rules(t.rt, t.subresource, current, patched)
+            return validate(t.rt, keep_status_rules(t.rt, t.subresource, current, patched))
 
         return self.store.update(t.rt, t.namespace, name, mutate, dry_run=dry_run)
 

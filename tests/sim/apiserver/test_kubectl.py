@@ -71,7 +71,7 @@ def seed(server: SimServer) -> None:
             APPLICATIONS,
             {
                 "metadata": {"name": ns, "namespace": "argocd", "labels": {"tenant": tenant}},
-                "spec": {"project": "default"},
+                "spec": {"project": "default", "destination": {"namespace": ns}},
                 "status": {"sync": {"status": "Synced"}, "health": {"status": "Progressing"}},
             },
         )
