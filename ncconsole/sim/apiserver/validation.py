@@ -31,12 +31,20 @@ _LIMIT = 128
 _NOTE_LIMIT = 1024
 
 
-def validate(rt: ResourceType, obj: Obj) -> Obj:
-    """The object as it would be stored (pruned), or ApiError 422."""
+def validate(rt: ResourceType, obj: Obj, *, strict: bool = False) -> Obj:
+    """The object as it would be stored (pruned), or ApiError 422. With `strict`
+    (`fieldValidation=Strict`, what kubectl sends) an unknown field is a 400 instead."""
     if rt is EVENTS:
         _raise(rt, obj, event_errors(obj))
     elif rt is APPLICATIONS:
-        obj = prune_application(obj)
+        dropped: list[str] = []
+        obj = _prune(obj, "", dropped)
+        if strict and dropped:
+            unknown = ", ".join(f'unknown field "{d}"' for d in dropped)
+            raise ApiError.bad_request(
+                f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: '
+                f"strict decoding error: {unknown}"
+            )
         _raise(rt, obj, application_errors(obj))
     return obj
 
@@ -165,21 +173,24 @@ _SCHEMA: dict[str, Any] = {
 
 def prune_application(app: Obj) -> Obj:
     """Drop the fields the structural schema does not know (a copy)."""
-    return _prune(app, "")
+    return _prune(app, "", [])
 
 
-def _prune(value: Any, path: str) -> Any:
+def _prune(value: Any, path: str, dropped: list[str], shown: str = "") -> Any:
+    """`value` without unknown fields; their paths (as the apiserver names them) go to
+    `dropped`."""
     if isinstance(value, list):
-        return [_prune(v, f"{path}[]") for v in value]
+        return [_prune(v, f"{path}[]", dropped, f"{shown}[{i}]") for i, v in enumerate(value)]
     if not isinstance(value, dict):
         return value
     known = _SCHEMA.get(path)
     out = {}
     for key, item in value.items():
+        child, child_shown = (f"{path}.{key}", f"{shown}.{key}") if path else (key, key)
         if known is not None and key not in known:
+            dropped.append(child_shown)
             continue
-        child = f"{path}.{key}" if path else key
-        out[key] = _prune(item, child) if _covers(child) else item
+        out[key] = _prune(item, child, dropped, child_shown) if _covers(child) else item
     return out
 
 
