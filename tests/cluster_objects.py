@@ -10,16 +10,34 @@ from ncconsole.sim.apiserver.server import SimServer
 NC_LABELS = {"app.kubernetes.io/name": "nextcloud", "app.kubernetes.io/component": "app"}
 
 
+CHART_REPO = "https://nextcloud.github.io/helm/"
+VALUES_REPO = "https://git.example.com/platform/nextcloud-platform.git"
+VALUES_COMMIT = "ab12cd34" * 5
+
+
 def app(tenant: str, wave: int | str, health: str = "Healthy", sync: str = "Synced") -> dict:
+    """The tenant's Application as the platform's multi-source template makes it (the chart
+    plus the values repo as `ref: values`), with the status Argo CD writes for it: only
+    `sync.revisions` (argo-cd controller/state.go)."""
     return {
         "metadata": {
             "name": f"nc-{tenant}",
             "namespace": "argocd",
             "labels": {"tenant": tenant, "wave": str(wave)},
         },
-        "spec": {"source": {"targetRevision": "main"}},
+        "spec": {
+            "project": "nextcloud-platform",
+            "sources": [
+                {"repoURL": CHART_REPO, "chart": "nextcloud", "targetRevision": "6.6.4"},
+                {"repoURL": VALUES_REPO, "targetRevision": "HEAD", "ref": "values"},
+            ],
+            "destination": {
+                "server": "https://kubernetes.default.svc",
+                "namespace": f"nc-{tenant}",
+            },
+        },
         "status": {
-            "sync": {"status": sync, "revision": "abc123"},
+            "sync": {"status": sync, "revisions": ["6.6.4", VALUES_COMMIT]},
             "health": {"status": health},
         },
     }

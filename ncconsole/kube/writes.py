@@ -100,11 +100,19 @@ def record_event(
     involved_name: str = "",
     component: str = "ncconsole",
 ) -> dict[str, Any]:
-    """A core/v1 Event in `namespace`, about the namespace itself unless told otherwise."""
+    """A core/v1 Event in `namespace`, about the namespace itself unless told otherwise.
+
+    `involvedObject.namespace` is always the Event's own namespace, even for the (cluster-
+    scoped) Namespace: the apiserver refuses a legacy Event whose involved object names no
+    namespace unless the Event lives in `default` (legacyValidateEvent, kubernetes
+    pkg/apis/core/validation/events.go), and `default` is where no one would look."""
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    involved = {"kind": involved_kind, "name": involved_name or namespace, "apiVersion": "v1"}
-    if involved_kind != "Namespace":
-        involved["namespace"] = namespace
+    involved = {
+        "kind": involved_kind,
+        "name": involved_name or namespace,
+        "namespace": namespace,
+        "apiVersion": "v1",
+    }
     body = {
         "apiVersion": "v1",
         "kind": "Event",

@@ -7,6 +7,7 @@ clients and users recognise, e.g. `pods "x" not found`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -40,6 +41,34 @@ def _details(name: str, group: str, kind: str, **extra: Any) -> dict[str, Any]:
 
 def _qualified(plural: str, group: str) -> str:
     return f"{plural}.{group}" if group else plural
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One k8s.io/apimachinery field.Error: FieldValueInvalid or FieldValueRequired."""
+
+    reason: str  # FieldValueInvalid | FieldValueRequired
+    field: str
+    value: str = ""
+    detail: str = ""
+
+    @classmethod
+    def invalid(cls, field: str, value: str, detail: str) -> FieldError:
+        return cls("FieldValueInvalid", field, value, detail)
+
+    @classmethod
+    def required(cls, field: str, detail: str = "") -> FieldError:
+        return cls("FieldValueRequired", field, "", detail)
+
+    @property
+    def body(self) -> str:
+        """field.Error.ErrorBody(): `Invalid value: "x": why` or `Required value`."""
+        if self.reason == "FieldValueRequired":
+            return "Required value" + (f": {self.detail}" if self.detail else "")
+        return f'Invalid value: "{self.value}"' + (f": {self.detail}" if self.detail else "")
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.body}"
 
 
 class ApiError(Exception):
@@ -97,27 +126,22 @@ class ApiError(Exception):
         cls, kind: str, group: str, name: str, causes: list[tuple[str, str, str]]
     ) -> ApiError:
         """`causes` are (field, bad value, why) triples, as FieldValueInvalid causes."""
-        msgs = [f'{f}: Invalid value: "{v}": {why}' for f, v, why in causes]
+        return cls.invalid_fields(
+            kind, group, name, [FieldError.invalid(f, v, why) for f, v, why in causes]
+        )
+
+    @classmethod
+    def invalid_fields(cls, kind: str, group: str, name: str, errors: list[FieldError]) -> ApiError:
+        """The 422 of apierrors.NewInvalid: `Kind.group "name" is invalid: <errors>`, one
+        error as is, several as `[a, b]`, each also a cause."""
+        msgs = [str(e) for e in errors]
         shown = msgs[0] if len(msgs) == 1 else "[" + ", ".join(msgs) + "]"
         q = f"{kind}.{group}" if group else kind
+        causes = [{"reason": e.reason, "message": e.body, "field": e.field} for e in errors]
         return cls(
-            422,
-            "Invalid",
-            f'{q} "{name}" is invalid: {shown}',
-            _details(
-                name,
-                group,
-                kind,
-                causes=[
-                    {
-                        "reason": "FieldValueInvalid",
-                        "message": f'Invalid value: "{v}": {why}',
-                        "field": f,
-                    }
-                    for f, v, why in causes
-                ],
-            ),
-        )
+            422, "Invalid", f'{q} "{name}" is invalid: {shown}',
+            _details(name, group, kind, causes=causes),
+        )  # fmt: skip
 
     @classmethod
     def expired(cls, message: str) -> ApiError:

@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ncconsole.sim.apiserver import discovery, tables
+from ncconsole.sim.apiserver import discovery, openapi, tables
 from ncconsole.sim.apiserver.auth import Auth, User
 from ncconsole.sim.apiserver.errors import ApiError
 from ncconsole.sim.apiserver.exec_ws import (
@@ -46,6 +46,7 @@ from ncconsole.sim.apiserver.strategies import (
     read_body,
     scale_of,
 )
+from ncconsole.sim.apiserver.validation import validate
 from ncconsole.sim.apiserver.watch_stream import WatchParams, serve_watch
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,11 @@ class Target:
 def _json(body: Any, status: int = 200) -> web.Response:
     raw = body if isinstance(body, bytes) else dumps(body)
     return web.Response(body=raw, status=status, content_type="application/json")
+
+
+def _strict(request: web.Request) -> bool:
+    """`fieldValidation=Strict` (kubectl's default): unknown fields are an error."""
+    return request.query.get("fieldValidation") == "Strict"
 
 
 def _truthy(value: str | None) -> bool:
@@ -143,6 +149,8 @@ class ApiServer:
         if path in PUBLIC_PATHS:
             return _json(self.version_info) if path == "/version" else web.Response(text="ok")
         assert user is not None
+        if segs and segs[0] == "openapi":
+            return self._openapi(request, segs[1:])
         if segs == ["api"]:
             return _json(discovery.api_versions(self.server_address))
         if segs == ["apis"]:
@@ -164,6 +172,22 @@ class ApiServer:
         if delay > 0:
             await asyncio.sleep(delay)
         return await self._dispatch(request, user, target)
+
+    def _openapi(self, request: web.Request, rest: list[str]) -> web.Response:
+        """/openapi/v2 (protobuf unless JSON is asked for) and /openapi/v3[/<gv path>]."""
+        if rest == ["v2"]:
+            if "application/json" in request.headers.get("Accept", ""):
+                return _json(openapi.v2_document(self.registry))
+            return web.Response(body=openapi.v2_protobuf(), content_type=openapi.V2_PROTOBUF)
+        if rest == ["v3"]:
+            return _json(openapi.v3_index(self.registry))
+        if len(rest) in (3, 4) and rest[0] == "v3" and rest[1] in ("api", "apis"):
+            group, version = ("", rest[2]) if rest[1] == "api" else (rest[2], rest[-1])
+            if (rest[1] == "api") == (len(rest) == 3):
+                doc = openapi.v3_document(self.registry, group, version)
+                if doc is not None:
+                    return _json(doc)
+        raise ApiError.path_not_found()
 
     def _target(self, group: str, version: str, rest: list[str]) -> Target:
         namespace = None
@@ -228,9 +252,10 @@ class ApiServer:
         if verb == "delete":
             return await self._delete(request, t, dry_run)
         body = await read_body(request)
+        strict = _strict(request)
         if verb == "update":
-            return _json(self._update(t, body, dry_run))
-        return _json(self._patch(request.content_type, t, body, dry_run))
+            return _json(self._update(t, body, dry_run, strict))
+        return _json(self._patch(request.content_type, t, body, dry_run, strict))
 
     # --- collections ----------------------------------------------------------------------
     async def _collection(self, request: web.Request, t: Target, verb: str) -> web.StreamResponse:
@@ -306,10 +331,11 @@ class ApiServer:
                 )
             meta["namespace"] = t.namespace
         prepare_for_create(t.rt, body)
+        body = validate(t.rt, body, strict=_strict(request))
         dry_run = request.query.get("dryRun") == "All"
         return _json(self.store.create(t.rt, body, dry_run=dry_run), 201)
 
-    def _update(self, t: Target, body: Any, dry_run: bool) -> dict:
+    def _update(self, t: Target, body: Any, dry_run: bool, strict: bool = False) -> dict:
         if not isinstance(body, dict):
             raise ApiError.bad_request("the request body must be a JSON object")
         name = t.name or ""
@@ -323,11 +349,14 @@ class ApiServer:
         def mutate(current: dict) -> dict:
             if want_rv and want_rv != current["metadata"]["resourceVersion"]:
                 raise ApiError.conflict(t.rt.plural, t.rt.group, name)
-            return keep_status_rules(t.rt, t.subresource, current, body)
+            kept = keep_status_rules(t.rt, t.subresource, current, body)
+            return validate(t.rt, kept, strict=strict)
 
         return self.store.update(t.rt, t.namespace, name, mutate, dry_run=dry_run)
 
-    def _patch(self, content_type: str, t: Target, body: Any, dry_run: bool) -> dict:
+    def _patch(
+        self, content_type: str, t: Target, body: Any, dry_run: bool, strict: bool = False
+    ) -> dict:
         accepted = list(PATCHES) if t.rt.builtin else list(PATCHES)[:2]
         if content_type not in accepted:
             raise ApiError.unsupported_media_type(
@@ -344,7 +373,8 @@ class ApiServer:
             wanted = (patched.get("metadata") or {}).get("resourceVersion")
             if wanted and wanted != rv:
                 raise ApiError.conflict(t.rt.plural, t.rt.group, name)
-            return keep_status_rules(t.rt, t.subresource, current, patched)
+            kept = keep_status_rules(t.rt, t.subresource, current, patched)
+            return validate(t.rt, kept, strict=strict)
 
         return self.store.update(t.rt, t.namespace, name, mutate, dry_run=dry_run)
 

@@ -43,6 +43,8 @@ def _status(nc: NextcloudInstance, given: CommandInput) -> tuple[str, int]:
     order = ("installed", "version", "versionstring", "edition", "maintenance",
              "needsDbUpgrade", "productname", "extendedSupport")  # fmt: skip
     text = out.formatted({key: php[key] for key in order}, given.output)
+    if given.opts.get("exit-code") and not given.opts.get("verbose"):
+        text = ""  # core/Command/Status.php: -e "does not write any output to STDOUT"
     if given.opts.get("exit-code"):
         if nc.maintenance:
             return text, 1
@@ -176,7 +178,7 @@ def _upgrade(nc: NextcloudInstance, given: CommandInput) -> tuple[str, int]:
             "again.\n",
             2,
         )
-    return "No upgrade required.\n", 0
+    return "Nextcloud is already latest version\n", 0  # core/Command/Upgrade.php
 
 
 def _add_missing_indices(nc: NextcloudInstance, given: CommandInput) -> tuple[str, int]:

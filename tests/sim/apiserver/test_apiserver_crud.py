@@ -106,6 +106,11 @@ def test_limit_and_continue_page_through_a_list(server: SimServer, api: client.A
             "apiVersion": "argoproj.io/v1alpha1",
             "kind": "Application",
             "metadata": {"name": f"page-{i}", "labels": {"paged": "yes"}},
+            "spec": {
+                "project": "default",
+                "destination": {"server": "https://kubernetes.default.svc", "namespace": "nc-a"},
+                "sources": [{"repoURL": "https://nextcloud.github.io/helm/", "chart": "nextcloud"}],
+            },
         }
         objs.create_namespaced_custom_object(
             "argoproj.io", "v1alpha1", "argocd", "applications", body
@@ -180,7 +185,7 @@ def test_patch_types_and_preconditions(api: client.ApiClient) -> None:
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Application",
         "metadata": {"name": "patched"},
-        "spec": {"project": "default"},
+        "spec": {"project": "default", "destination": {"namespace": "nc-a"}},
     }
     made = objs.create_namespaced_custom_object(*args[:4], body)
     merged = objs.patch_namespaced_custom_object(*args, {"operation": {"sync": {}}})

@@ -15,6 +15,7 @@ import pytest
 from ncconsole.sim.apiserver.exec_ws import ExecRequest
 from ncconsole.sim.apiserver.resources import APPLICATIONS, DEPLOYMENTS, NAMESPACES, PODS, SECRETS
 from ncconsole.sim.apiserver.server import SimServer
+from tests.fixtures.argocd_upstream import applied, load
 from tests.sim.sim_helpers import KUBECTL
 
 pytestmark = pytest.mark.timeout(60)
@@ -71,7 +72,7 @@ def seed(server: SimServer) -> None:
             APPLICATIONS,
             {
                 "metadata": {"name": ns, "namespace": "argocd", "labels": {"tenant": tenant}},
-                "spec": {"project": "default"},
+                "spec": {"project": "default", "destination": {"namespace": ns}},
                 "status": {"sync": {"status": "Synced"}, "health": {"status": "Progressing"}},
             },
         )
@@ -227,3 +228,67 @@ def test_scale_changes_the_deployment_replicas(server: SimServer, env: dict[str,
     )
     deployment = server.call(server.store.get, DEPLOYMENTS, "nc-beta", "nextcloud")
     assert deployment["spec"]["replicas"] == 3 and deployment["metadata"]["generation"] == 2
+
+
+MANIFESTS = """\
+apiVersion: v1
+kind: Secret
+metadata: {name: plain-create, namespace: nc-alpha}
+stringData: {a: b}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: plain-create, namespace: nc-alpha}
+spec:
+  selector: {matchLabels: {app: plain}}
+  template:
+    metadata: {labels: {app: plain}}
+    spec: {containers: [{name: c, image: "nextcloud:30.0.6-apache"}]}
+"""
+
+
+def test_plain_create_and_apply_validate_through_openapi(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """kubectl validates by default: it needs /openapi/v3 (or v2), else 'failed to download
+    openapi' and nothing is created."""
+    manifest = tmp_path / "plain.yaml"
+    manifest.write_text(MANIFESTS)
+    created = kubectl(env, "create", "-f", str(manifest))
+    assert "secret/plain-create created" in created.stdout
+    assert "deployment.apps/plain-create created" in created.stdout
+    applied = kubectl(env, "apply", "-f", str(manifest))
+    assert "deployment.apps/plain-create configured" in applied.stdout
+
+
+def test_apply_of_an_upstream_application_and_strict_field_validation(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    doc = applied(load("applications", "09-docs-operator-manual-application"), name="docs-app")
+    path = tmp_path / "app.yaml"
+    path.write_text(json.dumps(doc))
+    assert (
+        "application.argoproj.io/docs-app created" in kubectl(env, "apply", "-f", str(path)).stdout
+    )
+    assert "unchanged" in kubectl(env, "apply", "-f", str(path)).stdout
+    doc["spec"]["sourcePositions"] = [1]
+    doc["metadata"]["name"] = "typo-app"
+    path.write_text(json.dumps(doc))
+    refused = kubectl(env, "create", "-f", str(path), check=False)
+    assert refused.returncode == 1
+    assert 'strict decoding error: unknown field "spec.sourcePositions"' in refused.stderr
+
+
+def test_openapi_v2_is_served_as_protobuf_and_json(server: SimServer, env: dict[str, str]) -> None:
+    raw = kubectl(env, "get", "--raw", "/openapi/v2").stdout  # kubectl asks for JSON here
+    assert json.loads(raw)["swagger"] == "2.0"
+    index = json.loads(kubectl(env, "get", "--raw", "/openapi/v3").stdout)
+    assert {"api/v1", "apis/apps/v1", "apis/argoproj.io/v1alpha1"} <= set(index["paths"])
+    core = json.loads(kubectl(env, "get", "--raw", "/openapi/v3/api/v1").stdout)
+    patch = core["paths"]["/api/v1/namespaces/{namespace}/secrets/{name}"]["patch"]
+    assert patch["x-kubernetes-group-version-kind"] == {
+        "group": "",
+        "version": "v1",
+        "kind": "Secret",
+    }
+    assert "fieldValidation" in [p["name"] for p in patch["parameters"]]
