@@ -23,7 +23,7 @@ def status_body(
         "reason": reason,
         "code": code,
     }
-    if details:
+    if details is not None:
         body["details"] = details
     return body
 
@@ -36,6 +36,15 @@ def _details(name: str, group: str, kind: str, **extra: Any) -> dict[str, Any]:
         details["group"] = group
     details.update(extra)
     return details
+
+
+def _shown(value: Any) -> str:
+    """A bad value as Kubernetes prints it: strings quoted, numbers and booleans bare."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return f'"{value}"'
 
 
 def _qualified(plural: str, group: str) -> str:
@@ -94,10 +103,10 @@ class ApiError(Exception):
 
     @classmethod
     def invalid(
-        cls, kind: str, group: str, name: str, causes: list[tuple[str, str, str]]
+        cls, kind: str, group: str, name: str, causes: list[tuple[str, Any, str]]
     ) -> ApiError:
         """`causes` are (field, bad value, why) triples, as FieldValueInvalid causes."""
-        msgs = [f'{f}: Invalid value: "{v}": {why}' for f, v, why in causes]
+        msgs = [f"{f}: Invalid value: {_shown(v)}: {why}" for f, v, why in causes]
         shown = msgs[0] if len(msgs) == 1 else "[" + ", ".join(msgs) + "]"
         q = f"{kind}.{group}" if group else kind
         return cls(
@@ -111,12 +120,39 @@ class ApiError(Exception):
                 causes=[
                     {
                         "reason": "FieldValueInvalid",
-                        "message": f'Invalid value: "{v}": {why}',
+                        "message": f"Invalid value: {_shown(v)}: {why}",
                         "field": f,
                     }
                     for f, v, why in causes
                 ],
             ),
+        )
+
+    @classmethod
+    def forbidden_list_option(cls, field: str, why: str) -> ApiError:
+        """A ListOptions field that may not be used as given (FieldValueForbidden)."""
+        return cls(
+            422,
+            "Invalid",
+            f'ListOptions.meta.k8s.io "" is invalid: {field}: Forbidden: {why}',
+            {
+                "group": "meta.k8s.io",
+                "kind": "ListOptions",
+                "causes": [
+                    {
+                        "reason": "FieldValueForbidden",
+                        "message": f"Forbidden: {why}",
+                        "field": field,
+                    }
+                ],
+            },
+        )
+
+    @classmethod
+    def rejected_patch(cls) -> ApiError:
+        """A JSON patch whose `test` operation failed, in the real server's words."""
+        return cls(
+            422, "Invalid", "the server rejected our request due to an error in our request", {}
         )
 
     @classmethod
@@ -154,4 +190,4 @@ class ApiError(Exception):
 
     @classmethod
     def path_not_found(cls) -> ApiError:
-        return cls(404, "NotFound", "the server could not find the requested resource")
+        return cls(404, "NotFound", "the server could not find the requested resource", {})
