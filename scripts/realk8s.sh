@@ -42,7 +42,9 @@ die() {
 }
 
 need_go() {
-  command -v go >/dev/null || die "Go is not installed; install Go >= 1.26 (e.g. apt-get install golang-1.26 or the Go toolchain) to build the control plane"
+  # The machine's Go lives in /usr/local/go/bin, which a non-login shell may not have on PATH.
+  command -v go >/dev/null || [ ! -x /usr/local/go/bin/go ] || PATH=$PATH:/usr/local/go/bin
+  command -v go >/dev/null || die "no Go found (PATH, /usr/local/go/bin): install Go >= 1.26 to build the control plane"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -178,10 +178,20 @@ class RealCluster:
         return self._connections[user]
 
     def add_tenant(
-        self, name: str, wave: int = 0, replicas: int = 1, release: DesiredVersion = RELEASE
+        self,
+        name: str,
+        wave: int = 0,
+        replicas: int = 1,
+        release: DesiredVersion = RELEASE,
+        *,
+        desired: DesiredVersion | None = None,
+        head: str = "0" * 40,
+        deployed_revision: str = "0" * 40,
     ) -> TenantSpec:
-        """The tenant's namespace, RoleBinding, ClusterExec, Secret, Service, Deployment and
-        Application; returns its spec. Idempotent."""
+        """The tenant's namespace, RoleBinding, ClusterExec, Secret, Service, Deployment (at
+        `release`) and Application (deployed at `deployed_revision`, wanting `desired` at
+        `head`, multi-source as the platform's ApplicationSet makes it); returns its spec.
+        Idempotent."""
         tenant = TenantSpec(name=name, wave=wave, replicas=replicas)
         tenant.hostname = f"{name}.nextcloud.example.com"
         tenant.bucket = f"nextcloud-{name}"
@@ -234,7 +244,9 @@ class RealCluster:
         self.ensure(
             f"/apis/apps/v1/namespaces/{ns}/deployments", nextcloud_deployment(tenant, release)
         )
-        app = application(tenant, "", "0" * 40, "0" * 40, release, release, "Healthy")
+        app = application(
+            tenant, "", head, deployed_revision, release, desired or release, "Healthy"
+        )
         app["metadata"].pop("ownerReferences")  # no ApplicationSet object with that uid here
         app["metadata"].pop("finalizers")  # no Argo CD here to remove it on delete
         app |= {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application"}

@@ -24,7 +24,7 @@ def status_body(
         "reason": reason,
         "code": code,
     }
-    if details:
+    if details is not None:
         body["details"] = details
     return body
 
@@ -39,6 +39,15 @@ def _details(name: str, group: str, kind: str, **extra: Any) -> dict[str, Any]:
     return details
 
 
+def _shown(value: Any) -> str:
+    """A bad value as Kubernetes prints it: strings quoted, numbers and booleans bare."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return f'"{value}"'
+
+
 def _qualified(plural: str, group: str) -> str:
     return f"{plural}.{group}" if group else plural
 
@@ -49,11 +58,11 @@ class FieldError:
 
     reason: str  # FieldValueInvalid | FieldValueRequired
     field: str
-    value: str = ""
+    value: Any = ""
     detail: str = ""
 
     @classmethod
-    def invalid(cls, field: str, value: str, detail: str) -> FieldError:
+    def invalid(cls, field: str, value: Any, detail: str) -> FieldError:
         return cls("FieldValueInvalid", field, value, detail)
 
     @classmethod
@@ -65,7 +74,7 @@ class FieldError:
         """field.Error.ErrorBody(): `Invalid value: "x": why` or `Required value`."""
         if self.reason == "FieldValueRequired":
             return "Required value" + (f": {self.detail}" if self.detail else "")
-        return f'Invalid value: "{self.value}"' + (f": {self.detail}" if self.detail else "")
+        return f"Invalid value: {_shown(self.value)}" + (f": {self.detail}" if self.detail else "")
 
     def __str__(self) -> str:
         return f"{self.field}: {self.body}"
@@ -123,7 +132,7 @@ class ApiError(Exception):
 
     @classmethod
     def invalid(
-        cls, kind: str, group: str, name: str, causes: list[tuple[str, str, str]]
+        cls, kind: str, group: str, name: str, causes: list[tuple[str, Any, str]]
     ) -> ApiError:
         """`causes` are (field, bad value, why) triples, as FieldValueInvalid causes."""
         return cls.invalid_fields(
@@ -142,6 +151,33 @@ class ApiError(Exception):
             422, "Invalid", f'{q} "{name}" is invalid: {shown}',
             _details(name, group, kind, causes=causes),
         )  # fmt: skip
+
+    @classmethod
+    def forbidden_list_option(cls, field: str, why: str) -> ApiError:
+        """A ListOptions field that may not be used as given (FieldValueForbidden)."""
+        return cls(
+            422,
+            "Invalid",
+            f'ListOptions.meta.k8s.io "" is invalid: {field}: Forbidden: {why}',
+            {
+                "group": "meta.k8s.io",
+                "kind": "ListOptions",
+                "causes": [
+                    {
+                        "reason": "FieldValueForbidden",
+                        "message": f"Forbidden: {why}",
+                        "field": field,
+                    }
+                ],
+            },
+        )
+
+    @classmethod
+    def rejected_patch(cls) -> ApiError:
+        """A JSON patch whose `test` operation failed, in the real server's words."""
+        return cls(
+            422, "Invalid", "the server rejected our request due to an error in our request", {}
+        )
 
     @classmethod
     def expired(cls, message: str) -> ApiError:
@@ -178,4 +214,4 @@ class ApiError(Exception):
 
     @classmethod
     def path_not_found(cls) -> ApiError:
-        return cls(404, "NotFound", "the server could not find the requested resource")
+        return cls(404, "NotFound", "the server could not find the requested resource", {})

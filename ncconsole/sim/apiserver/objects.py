@@ -37,17 +37,28 @@ def dumps(obj: Any) -> bytes:
 class Entry:
     """One stored object and its serialised form, computed once per version."""
 
-    __slots__ = ("_raw", "obj")
+    __slots__ = ("_item_raw", "_raw", "obj")
 
     def __init__(self, obj: Obj) -> None:
         self.obj = obj
         self._raw: bytes | None = None
+        self._item_raw: bytes | None = None
 
     @property
     def raw(self) -> bytes:
         if self._raw is None:
             self._raw = dumps(self.obj)
         return self._raw
+
+    @property
+    def item_raw(self) -> bytes:
+        """The form inside a built-in kind's list: without apiVersion and kind, as the real
+        apiserver's typed lists serialise their items (custom resources keep both)."""
+        if self._item_raw is None:
+            self._item_raw = dumps(
+                {k: v for k, v in self.obj.items() if k not in ("apiVersion", "kind")}
+            )
+        return self._item_raw
 
 
 def validate_name(rt: ResourceType, name: str) -> None:

@@ -147,7 +147,7 @@ def json_patch(target: Any, operations: Any) -> Any:
             doc = _add(doc, path, value)
         elif kind == "test":
             if _get(doc, path) != op["value"]:
-                raise ApiError(422, "Invalid", f"testing value {path} failed")
+                raise ApiError.rejected_patch()
         else:
             raise ApiError.bad_request(f"Unexpected kind: {kind}")
     return doc

@@ -11,6 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 STANDARD_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+# Built-in kinds whose registry strategy keeps metadata.generation (custom resources always do);
+# Secrets, Services, Namespaces, Events, Leases and the like have none on a real apiserver.
+GENERATION_KINDS = frozenset(
+    {"Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"}
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,10 @@ class ResourceType:
     def key(self) -> str:
         """Stable identifier, e.g. `pods` or `deployments.apps`."""
         return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    @property
+    def has_generation(self) -> bool:
+        return not self.builtin or self.kind in GENERATION_KINDS
 
     @property
     def has_status_subresource(self) -> bool:

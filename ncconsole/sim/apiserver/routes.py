@@ -200,6 +200,8 @@ class ApiServer:
             raise ApiError.path_not_found()
         sub = rest[2] if len(rest) == 3 else None
         if sub is not None and rt.subresource(sub) is None:
+            if not rt.builtin:  # a custom resource names the object, as the real server does
+                raise ApiError.not_found(rt.plural, rt.group, rest[1])
             raise ApiError.path_not_found()
         return Target(rt, namespace, rest[1] if len(rest) >= 2 else None, sub)
 
@@ -247,7 +249,12 @@ class ApiServer:
             return await self._scale(request, t, verb)
         name = t.name or ""
         if verb == "get":
-            return _json(self.store.get_entry(t.rt, t.namespace, name).raw)
+            entry = self.store.get_entry(t.rt, t.namespace, name)
+            if "as=Table" in request.headers.get("Accept", ""):  # kubectl get KIND NAME
+                meta = {"resourceVersion": entry.obj["metadata"]["resourceVersion"]}
+                include = q.get("includeObject", "Metadata")
+                return _json(tables.table(t.rt, [entry.obj], meta, include))
+            return _json(entry.raw)
         dry_run = q.get("dryRun") == "All"
         if verb == "delete":
             return await self._delete(request, t, dry_run)
@@ -294,17 +301,26 @@ class ApiServer:
                     "items": items,
                 }
             )
+        if q.get("resourceVersionMatch") and not q.get("resourceVersion"):
+            # A list only (a watch-list may send it with sendInitialEvents): ValidateListOptions
+            raise ApiError.forbidden_list_option(
+                "resourceVersionMatch",
+                "resourceVersionMatch is forbidden unless resourceVersion is provided",
+            )
         limit = int(q.get("limit") or 0)
         page = self.store.list_page(t.rt, t.namespace, labels, fields, limit, q.get("continue", ""))
         meta: dict[str, Any] = {"resourceVersion": str(page.resource_version)}
         if page.continue_token:
             meta["continue"] = page.continue_token
-            meta["remainingItemCount"] = page.remaining
+            # With a selector the server cannot know how many more match: no count.
+            if not q.get("labelSelector") and not q.get("fieldSelector"):
+                meta["remainingItemCount"] = page.remaining
         if as_table:
             objs = [e.obj for e in page.entries]
             return _json(tables.table(t.rt, objs, meta, q.get("includeObject", "Metadata")))
         head = dumps({"kind": f"{t.rt.kind}List", "apiVersion": t.rt.api_version, "metadata": meta})
-        body = head[:-1] + b',"items":[' + b",".join(e.raw for e in page.entries) + b"]}"
+        items = (e.item_raw if t.rt.builtin else e.raw for e in page.entries)
+        body = head[:-1] + b',"items":[' + b",".join(items) + b"]}"
         return _json(body)
 
     def _table_event_encoder(self, rt: ResourceType, q: Any) -> Callable[[WatchEvent], bytes]:

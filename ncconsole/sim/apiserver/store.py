@@ -34,6 +34,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ncconsole.sim.apiserver.defaults import apply_defaults
 from ncconsole.sim.apiserver.errors import ApiError
 from ncconsole.sim.apiserver.objects import Entry, Obj, dumps, now_iso, validate_name
 from ncconsole.sim.apiserver.resources import NAMESPACES, REGISTRY, Registry, ResourceType
@@ -238,6 +239,7 @@ class Store:
                     break
         name = meta["name"]
         validate_name(rt, name)
+        apply_defaults(rt, obj)
         if self._entry(rt, namespace, name) is not None:
             raise ApiError.already_exists(rt.plural, rt.group, name)
         for k in ("deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
@@ -246,10 +248,14 @@ class Store:
             obj.setdefault("status", {"phase": "Active"})
         meta["uid"] = str(uuid.uuid4())
         meta["creationTimestamp"] = now_iso()
-        meta["generation"] = 1
-        meta["resourceVersion"] = str(self._rv + 1)
-        if dry_run:
+        if rt.has_generation:
+            meta["generation"] = 1
+        else:
+            meta.pop("generation", None)
+        if dry_run:  # nothing was stored: no resourceVersion, as the real server answers
+            meta.pop("resourceVersion", None)
             return obj
+        meta["resourceVersion"] = str(self._rv + 1)
         self._rv += 1
         entry = Entry(obj)
         self._objects.setdefault(rt.key, {}).setdefault(namespace, {})[name] = entry
@@ -279,6 +285,7 @@ class Store:
         new = mutate(current)
         new = current if new is None else new
         new["apiVersion"], new["kind"] = rt.api_version, rt.kind
+        apply_defaults(rt, new)
         meta = _meta(new)
         for k in ("name", "namespace", "uid", "creationTimestamp", "deletionTimestamp"):
             if k in old["metadata"]:
@@ -286,10 +293,13 @@ class Store:
             else:
                 meta.pop(k, None)
         meta["resourceVersion"] = old["metadata"]["resourceVersion"]
-        meta["generation"] = old["metadata"].get("generation", 1)
+        if rt.has_generation:
+            meta["generation"] = old["metadata"].get("generation", 1)
+        else:
+            meta.pop("generation", None)
         if new == old:  # resourceVersion and generation were just copied from `old`
             return json.loads(entry.raw)
-        if _spec_part(old, rt) != _spec_part(new, rt):
+        if rt.has_generation and _spec_part(old, rt) != _spec_part(new, rt):
             meta["generation"] += 1
         meta["resourceVersion"] = str(self._rv + 1)
         if dry_run:

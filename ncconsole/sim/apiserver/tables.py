@@ -109,6 +109,7 @@ COLUMNS: dict[str, list[Column]] = {
         AGE,
     ],
     "Namespace": [NAME, ("Status", "string", 0, _path("status", "phase")), AGE],
+    "Lease": [NAME, ("Holder", "string", 0, _path("spec", "holderIdentity")), AGE],
     "Application": [
         NAME,
         ("Sync Status", "string", 0, _path("status", "sync", "status")),

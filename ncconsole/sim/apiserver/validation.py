@@ -1,5 +1,5 @@
 """What the real apiserver checks in a written object before storing it, for the kinds where a
-client can get it wrong: core/v1 Events and Argo CD Applications.
+client can get it wrong: core/v1 Events, Argo CD Applications and Leases.
 
 - Events: `legacyValidateEvent` of kubernetes pkg/apis/core/validation/events.go, which every
   core/v1 Event passes on create and update - above all, an Event without `eventTime` must
@@ -9,6 +9,9 @@ client can get it wrong: core/v1 Events and Argo CD Applications.
   `spec.destination` and `spec.project` required, `repoURL` required in every source - and
   the pruning of unknown fields such a schema implies (e.g. `operation.sync.sourcePositions`,
   an Argo CD API field the CRD does not have).
+
+- Leases: `spec.leaseDurationSeconds` > 0 and `spec.leaseTransitions` >= 0
+  (pkg/apis/coordination/validation/validation.go ValidateLeaseSpec).
 
 Failures are the apiserver's 422 Invalid Status with one cause per field, worded as
 k8s.io/apimachinery's field.Error does.
@@ -46,7 +49,28 @@ def validate(rt: ResourceType, obj: Obj, *, strict: bool = False) -> Obj:
                 f"strict decoding error: {unknown}"
             )
         _raise(rt, obj, application_errors(obj))
+    elif rt.kind == "Lease" and rt.group == "coordination.k8s.io":
+        _raise(rt, obj, lease_errors(obj))
     return obj
+
+
+def lease_errors(lease: Obj) -> list[FieldError]:
+    """ValidateLeaseSpec: the two numbers a client sets."""
+    spec = lease.get("spec") or {}
+    errors: list[FieldError] = []
+    duration = spec.get("leaseDurationSeconds")
+    if isinstance(duration, int) and duration <= 0:
+        errors.append(
+            FieldError.invalid("spec.leaseDurationSeconds", duration, "must be greater than 0")
+        )
+    transitions = spec.get("leaseTransitions")
+    if isinstance(transitions, int) and transitions < 0:
+        errors.append(
+            FieldError.invalid(
+                "spec.leaseTransitions", transitions, "must be greater than or equal to 0"
+            )
+        )
+    return errors
 
 
 def _raise(rt: ResourceType, obj: Obj, errors: list[FieldError]) -> None:
