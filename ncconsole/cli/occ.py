@@ -22,6 +22,7 @@ from ncconsole.cli.options import (
     common_options,
     confirmer,
     format_option,
+    report_audit_problems,
     sigterm_interrupts,
     with_settings,
 )
@@ -103,6 +104,7 @@ def occ_command(
         effect = "prints a secret (shown masked)" if reads_secret(args) else "may change state"
         confirmed = confirmer(False)(f"occ {' '.join(args)} {effect} on {where}. Run it?")
     conn, auditor = open_session(settings)
+    report_audit_problems(auditor)
     if not fleet:
         assert tenant is not None
         stream = output_format == "text"

@@ -55,6 +55,7 @@ class OccScreen(Screen[None]):
         self._partial = {"stdout": "", "stderr": ""}
         self.last_runs: list[OccRun] = []
         self._stop = False
+        self._history_warned = False
 
     def compose(self) -> ComposeResult:
         mode = " (read-only: read commands only)" if self.session.settings.read_only else ""
@@ -122,8 +123,11 @@ class OccScreen(Screen[None]):
         except ValueError as err:
             self.notify(f"cannot read the arguments: {err}", severity="error")
             return
-        if masked_args(args) == args:  # commands carrying a secret value stay off the disk
-            self.history.add(self.history_key, text)
+        # Commands carrying a secret value stay off the disk.
+        saved = masked_args(args) != args or self.history.add(self.history_key, text)
+        if not saved and not self._history_warned:
+            self._history_warned = True  # once per screen, not per command
+            self.notify(self.history.problem, severity="warning")
         self._cursor = None
         event.input.value = ""
         if not is_read_only_occ(args) and not self.session.settings.read_only:
@@ -187,6 +191,8 @@ class OccScreen(Screen[None]):
         )  # fmt: skip
 
     def _finished(self, runs: list[OccRun]) -> None:
+        for problem in self.session.new_audit_problems():
+            self.notify(problem, title="audit", severity="warning", timeout=20)
         for channel, rest in self._partial.items():
             if rest:
                 self.output.write(Text(rest, style="red" if channel == "stderr" else ""))
