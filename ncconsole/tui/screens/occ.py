@@ -19,7 +19,8 @@ from textual.widgets import DataTable, Footer, Input, RichLog, Static
 
 from ncconsole.errors import NcConsoleError
 from ncconsole.ops.guard import is_read_only_occ, reads_secret, tenant_permissions
-from ncconsole.ops.occ import OccRun, end_problem, masked_args, run_occ, run_occ_fleet
+from ncconsole.ops.occ import OccRun, end_problem, run_occ, run_occ_fleet
+from ncconsole.ops.occ_secrets import carries_secret
 from ncconsole.tui.ops_session import OccHistory, OpsSession
 from ncconsole.tui.screens.confirm import ConfirmScreen
 from ncconsole.tui.widgets.table import Table
@@ -124,7 +125,7 @@ class OccScreen(Screen[None]):
             self.notify(f"cannot read the arguments: {err}", severity="error")
             return
         # Commands carrying a secret value stay off the disk.
-        saved = masked_args(args) != args or self.history.add(self.history_key, text)
+        saved = carries_secret(args) or self.history.add(self.history_key, text)
         if not saved and not self._history_warned:
             self._history_warned = True  # once per screen, not per command
             self.notify(self.history.problem, severity="warning")
