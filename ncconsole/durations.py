@@ -12,6 +12,7 @@ durationpy (the Kubernetes client's own parser); a plain number means seconds.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
@@ -113,6 +114,27 @@ def Count(low: int, high: int) -> Any:
     """A settings field type: a whole number within [low, high]."""
     allowed = CountRange(low, high)
     return Annotated[int, BeforeValidator(lambda v: int(parse_count(v, allowed))), allowed]
+
+
+_PORT_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?")
+
+
+def parse_port(value: Any) -> int | str:
+    """A port number 0..65535, or a Service port's name (IANA_SVC_NAME: up to 15 lowercase
+    letters, digits and '-')."""
+    if isinstance(value, str) and not value.strip().lstrip("-").isdigit():
+        if _PORT_NAME.fullmatch(value.strip()) and any(c.isalpha() for c in value):
+            return value.strip()
+        raise BadValue(f"'{value}' is neither a port number nor a port name (e.g. 5432, http)")
+    return int(parse_count(value, PORTS))
+
+
+PORTS = CountRange(0, 65535)
+
+
+def Port() -> Any:
+    """A settings field type: a port number or name (see parse_port)."""
+    return Annotated[int | str, BeforeValidator(parse_port), PORTS]
 
 
 def Rate(low: float, high: float) -> Any:

@@ -27,7 +27,12 @@ OTHER_VARIABLES = {
     "NCCONSOLE_SIM_S3_ACCESS_KEY": "the simulator's external S3 access key",
     "NCCONSOLE_SIM_S3_SECRET_KEY": "the simulator's external S3 secret key",
 }
-OTHER_PREFIXES = ("NCCONSOLE_RGW_",)  # scripts/rgw-up.sh and the RGW tests
+# The test servers' scripts (rgw-up.sh, platform-servers.sh, realk8s.sh) and their tests.
+# A name with `__` is never one of them: that is a nested setting, checked as such.
+OTHER_PREFIXES = (
+    "NCCONSOLE_RGW_", "NCCONSOLE_REALK8S", "NCCONSOLE_PLATFORM_", "NCCONSOLE_PGBOUNCER_",
+    "NCCONSOLE_POSTGRES_", "NCCONSOLE_REDIS_", "NCCONSOLE_ALERTMANAGER_",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,7 @@ def unknown_env_vars(model: type[BaseModel], environ: Mapping[str, str]) -> list
         upper = var.upper()
         if not upper.startswith(ENV_PREFIX) or upper in known or upper in OTHER_VARIABLES:
             continue
-        if upper.startswith(OTHER_PREFIXES):
+        if upper.startswith(OTHER_PREFIXES) and "__" not in upper:
             continue
         parts = tuple(upper[len(ENV_PREFIX) :].lower().split("__"))
         if any(_free_form(model, parts[:depth]) for depth in range(1, len(parts))):

@@ -27,7 +27,7 @@ from pydantic_settings import (
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from ncconsole.durations import Count, DurationRange, Rate, Seconds
+from ncconsole.durations import Count, DurationRange, Port, Rate, Seconds
 from ncconsole.errors import ConfigError
 from ncconsole.locations import config_file_named, config_file_path, xdg_dir
 from ncconsole.setting_names import ENV_PREFIX, unknown_env_vars, unknown_file_keys
@@ -49,6 +49,7 @@ OccTimeout = Seconds(OCC_TIMEOUT)
 ProbeConcurrency = Count(1, 256)
 Concurrency = Count(*CONCURRENCY)
 ProbeRate = Rate(*MAX_RATE)
+ServicePort = Port()  # a number (0: the Service's only port) or a Service port's name
 
 
 class _Section(BaseModel):
@@ -119,7 +120,7 @@ class PlatformComponent(_Section):
     address: str | None = None
     namespace: str | None = None
     service: str | None = None
-    port: int | str = 0
+    port: ServicePort = 0
     credentials_secret: str | None = None
     username_key: str | None = "username"
     password_key: str = "password"
@@ -134,7 +135,7 @@ class PlatformComponent(_Section):
 
 class PgBouncerSettings(PlatformComponent):
     service: str | None = "pgbouncer"
-    port: int | str = 5432
+    port: ServicePort = 5432
     # A user in PgBouncer's admin_users or stats_users.
     credentials_secret: str | None = "pgbouncer-admin"
     username: str | None = None
@@ -144,7 +145,7 @@ class PgBouncerSettings(PlatformComponent):
 
 class RedisSettings(PlatformComponent):
     service: str | None = "redis"
-    port: int | str = 6379
+    port: ServicePort = 6379
     credentials_secret: str | None = "redis-auth"
     username_key: str | None = None  # the default user; set for an ACL user
     memory_warning: Rate(0.01, 1) = 0.9  # share of maxmemory from which to warn
@@ -155,7 +156,7 @@ class AlertmanagerSettings(PlatformComponent):
     url: str | None = None
     namespace: str | None = "monitoring"
     service: str | None = None
-    port: int | str = 9093
+    port: ServicePort = 9093
     credentials_secret: str | None = None  # basic auth, if the URL needs it
     ca_file: Path | None = None
     insecure: bool = False

@@ -11,9 +11,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ncconsole.cli.options import DurationParam, format_option
+from ncconsole.cli.options import DurationParam, format_option, warn
 from ncconsole.durations import DurationRange, format_seconds
-from ncconsole.ops.audit import read_audit
+from ncconsole.ops.audit import load_audit
 
 # From a second to ten years back.
 SINCE = DurationRange(1, 3650 * 86400)
@@ -32,7 +32,9 @@ def _short_time(value: Any) -> str:
 @format_option("table", "json")
 def audit_command(since: float | None, output_format: str) -> int:
     """Show the audit trail of this machine's console actions (newest last)."""
-    entries = read_audit(since=timedelta(seconds=since) if since else None)
+    trail = load_audit(since=timedelta(seconds=since) if since else None)
+    entries = trail.entries
+    warn(trail.problem())
     if output_format == "json":
         click.echo(json.dumps(entries, indent=2))
         return 0
@@ -48,7 +50,8 @@ def audit_command(since: float | None, output_format: str) -> int:
         style = "green" if result in ("ok", "dry-run") else "red"
         code = entry.get("exit_code")
         table.add_row(
-            Text(_short_time(entry.get("start"))), Text(user), Text(str(entry.get("action", ""))),
+            Text(_short_time(entry.get("start"))), Text(str(user)),
+            Text(str(entry.get("action", ""))),
             Text(result, style=style), Text("" if code is None else str(code)),
             Text(str(entry.get("target", ""))), Text(str(entry.get("message", ""))),
         )  # fmt: skip

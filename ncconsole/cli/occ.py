@@ -8,6 +8,8 @@ Exit codes: 0 done, 1 the action ran and failed (occ's own code for a single occ
 from __future__ import annotations
 
 import json
+import os
+import shlex
 from typing import Any
 
 import click
@@ -22,16 +24,29 @@ from ncconsole.cli.options import (
     common_options,
     confirmer,
     format_option,
+    report_audit_problems,
     sigterm_interrupts,
     with_settings,
 )
 from ncconsole.ops.cluster import open_session
 from ncconsole.ops.guard import is_read_only_occ, reads_secret
 from ncconsole.ops.occ import OccRun, end_problem, run_occ, run_occ_fleet
+from ncconsole.ops.occ_secrets import MASK, masked_args
 from ncconsole.ops.targets import select_tenants
 from ncconsole.settings import CONCURRENCY, OCC_TIMEOUT, Settings
 
 TIMEOUT_EXIT = 124
+
+
+def secret_values(names: tuple[str, ...]) -> list[str]:
+    """The values of the environment variables named by --arg-from-env, in order."""
+    missing = [name for name in names if not os.environ.get(name)]
+    if missing:
+        raise click.BadParameter(
+            f"environment variable {', '.join(missing)} is not set or empty",
+            param_hint="'--arg-from-env'",
+        )
+    return [os.environ[name] for name in names]
 
 
 def _run_record(run: OccRun) -> dict[str, Any]:
@@ -71,6 +86,9 @@ def _fleet_table(runs: list[OccRun], width: int) -> Table:
 @click.option("--wave", type=WAVE, default=None, help="Run on every tenant of wave N.")
 @click.option("--all", "everyone", is_flag=True, help="Run on every tenant.")
 @click.option("--yes", is_flag=True, help="Allow a state-changing occ command without asking.")
+@click.option("--arg-from-env", "env_args", multiple=True, metavar="VAR",
+              help="Append the value of local environment variable VAR to occ's arguments, "
+              "kept out of your shell history and the audit log (e.g. a password).")  # fmt: skip
 @click.option("--concurrency", type=CountParam(*CONCURRENCY), default=None,
               help="Tenants at a time (fleet runs; default: setting occ.concurrency).")  # fmt: skip
 @click.option("--timeout", type=DurationParam(OCC_TIMEOUT), default=None,
@@ -87,12 +105,14 @@ def occ_command(
     concurrency: int | None,
     timeout: float | None,
     output_format: str,
+    env_args: tuple[str, ...] = (),
 ) -> int:
     """Run occ: `ncconsole occ TENANT -- ARGS...` or `ncconsole occ --wave N|--all -- ARGS...`.
 
     The arguments go to occ as a list (never through a shell built from them). Commands that
     change state need --yes (or a yes on the terminal); --read-only allows only read commands.
     """
+    secret_args = secret_values(env_args)
     fleet = wave is not None or everyone
     tenant, args = (None, list(words)) if fleet else (words[0] if words else None, list(words[1:]))
     if not fleet and not tenant:
@@ -101,8 +121,10 @@ def occ_command(
     confirmed = yes
     if args and not is_read_only_occ(args) and not settings.read_only and not yes:
         effect = "prints a secret (shown masked)" if reads_secret(args) else "may change state"
-        confirmed = confirmer(False)(f"occ {' '.join(args)} {effect} on {where}. Run it?")
+        shown = shlex.join([*masked_args(args), *(MASK for _ in secret_args)])
+        confirmed = confirmer(False)(f"occ {shown} {effect} on {where}. Run it?")
     conn, auditor = open_session(settings)
+    report_audit_problems(auditor)
     if not fleet:
         assert tenant is not None
         stream = output_format == "text"
@@ -113,7 +135,7 @@ def occ_command(
         with sigterm_interrupts():
             run = run_occ(
                 conn, settings, tenant, args, auditor=auditor, confirmed=confirmed,
-                on_output=echo if stream else None, timeout=timeout,
+                on_output=echo if stream else None, timeout=timeout, secret_args=secret_args,
             )  # fmt: skip
         if output_format == "json":
             click.echo(json.dumps(_run_record(run), indent=2))
@@ -137,6 +159,7 @@ def occ_command(
         runs = run_occ_fleet(
             conn, settings, names, args, auditor=auditor, confirmed=confirmed,
             concurrency=concurrency, on_result=progress, timeout=timeout,
+            secret_args=secret_args,
         )  # fmt: skip
     if output_format == "json":
         click.echo(json.dumps([_run_record(r) for r in runs], indent=2))

@@ -223,6 +223,17 @@ def sigterm_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def report_audit_problems(auditor: Any) -> None:
+    """When the command ends (however it ends), warn once per audit line or Event that could
+    not be recorded: the action stands, but the user must know its trail is incomplete."""
+
+    def report() -> None:
+        for problem in getattr(auditor, "problems", ()):
+            warn(problem)
+
+    click.get_current_context().call_on_close(report)
+
+
 def warn(text: str) -> None:
     if text:
         click.echo(f"ncconsole: warning: {text}", err=True)

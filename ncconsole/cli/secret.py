@@ -11,8 +11,8 @@ from ncconsole.cli.options import (
     common_options,
     confirmer,
     format_option,
+    report_audit_problems,
     sigterm_interrupts,
-    warn,
     with_settings,
 )
 from ncconsole.durations import DurationRange
@@ -72,7 +72,6 @@ def _secret_report(result: SecretResult, output_format: str, verb: str) -> None:
         )
         if result.ready is not None:
             click.echo(result.message if result.ready else f"NOT READY: {result.message}")
-    warn(result.event_problem)
 
 
 @secret_group.command("create")
@@ -109,6 +108,7 @@ def secret_create(
     S3 keys come from the flags or NCCONSOLE_S3_ACCESS_KEY / NCCONSOLE_S3_SECRET_KEY.
     """
     conn, auditor = open_session(settings)
+    report_audit_problems(auditor)
     request = SecretRequest(
         tenant, mode, s3_access_key, s3_secret_key, dry_run, create_namespace=yes,
         wait_timeout=timeout,
@@ -142,6 +142,7 @@ def secret_rotate(
     if not dry_run and not confirmer(yes)(f"Rotate {', '.join(keys)} of tenant {tenant}?"):
         raise click.ClickException("not confirmed; pass --yes to rotate without a terminal")
     conn, auditor = open_session(settings)
+    report_audit_problems(auditor)
     with sigterm_interrupts():
         result = rotate_secret_keys(conn, settings, tenant, keys, auditor=auditor, dry_run=dry_run)
     _secret_report(result, output_format, "Rotated keys of")

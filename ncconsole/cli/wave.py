@@ -22,6 +22,7 @@ from ncconsole.cli.options import (
     common_options,
     format_option,
     interactive,
+    report_audit_problems,
     sigterm_interrupts,
     warn,
     with_settings,
@@ -251,6 +252,7 @@ def wave_promote(
     if force and not dry_run:
         _confirm_force(wave)
     with sigterm_interrupts(), WaveSession(settings).open() as session:
+        report_audit_problems(session.auditor)
         promotion = session.promotion(options)
         plan = promotion.plan()
         warn(session.smoke_problem)
@@ -301,6 +303,7 @@ def rollback_command(
     """Sync TENANT's Application to an earlier revision from its history, then follow it
     and run its smoke checks like a promotion."""
     with sigterm_interrupts(), WaveSession(settings).open() as session:
+        report_audit_problems(session.auditor)
         assert session.conn is not None
         plan = plan_rollback(session.conn, settings, tenant, to_id)
         confirmed = yes or (

@@ -60,10 +60,16 @@ class SmokeOutcome:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SmokeOutcome:
         status = str(data.get("status") or "")
+        checked_at = datetime.fromisoformat(str(data["checked_at"]))
+        if checked_at.tzinfo is None:  # written zoned; one without cannot be aged
+            raise ValueError("checked_at without a time zone")
+        reasons = data.get("reasons") or ()
+        if not isinstance(reasons, list | tuple):
+            raise ValueError("reasons is not a list")
         return cls(
             bool(data.get("passed")),
-            tuple(str(r) for r in data.get("reasons") or ()),
-            datetime.fromisoformat(str(data["checked_at"])),
+            tuple(str(r) for r in reasons),
+            checked_at,
             str(data.get("revision") or ""),
             status if status in ("pass", "warn", "fail") else "",
             str(data.get("cluster") or ""),
@@ -100,11 +106,18 @@ class SmokeRecord:
             return {}
         self.problem = ""
         out = {}
+        skipped = 0
         for tenant, item in data.items():
             try:
                 out[str(tenant)] = SmokeOutcome.from_dict(item)
             except (KeyError, TypeError, ValueError, AttributeError):
-                continue  # one bad entry costs that tenant's result, not everyone's
+                skipped += 1  # one bad entry costs that tenant's result, not everyone's
+        if skipped:
+            self.problem = (
+                f"smoke record {self.path}: {skipped} unreadable "
+                f"entr{'y' if skipped == 1 else 'ies'} skipped; those tenants' last smoke "
+                "results are unknown until their next smoke run"
+            )
         return out
 
     def save(self, tenant: str, outcome: SmokeOutcome) -> None:

@@ -2,8 +2,13 @@
 Kubernetes Event in the tenant namespace so colleagues see it in `kubectl get events`.
 
 Each line is appended with a single write() on an O_APPEND descriptor, so concurrent consoles
-never interleave half lines. Recording the Event is best effort: when it fails the action
-still stands, and the failure is returned to the caller to report.
+never interleave half lines.
+
+The rule when the trail cannot be written (state directory read-only or a file, disk full):
+a state-changing action checks that it can audit BEFORE it changes anything, and is refused
+(AuditUnavailable) if not; a failure after the change (of the line or of the Event) does not
+undo the action nor turn it into an error: it is one line in `Auditor.problems` for the
+caller to show as a warning. Readers skip lines they cannot use and count them.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import getpass
 import json
 import os
 import re
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,9 +29,18 @@ from ncconsole.errors import NcConsoleError
 from ncconsole.kube.connection import ApiStatusError, ApiUnreachable, KubeConnection
 from ncconsole.kube.writes import context_user, record_event
 from ncconsole.locations import audit_log_path
+from ncconsole.ops.errors import Refused
 from ncconsole.settings import Settings
 
 MASK = "********"
+# Less free space than this on the state directory's file system refuses changes up front.
+MIN_FREE_BYTES = 16 * 1024
+
+
+class AuditUnavailable(Refused):
+    """The audit log cannot be written, so a state-changing action is not started."""
+
+
 _SECRET_NAME = re.compile(r"(secret|password|passwd|token|access.?key|credential)", re.I)
 
 
@@ -61,6 +76,13 @@ class AuditAction:
     message: str = ""
     # Why the Kubernetes Event could not be recorded ("" when it was, or none was wanted).
     event_problem: str = ""
+    # Why the audit line could not be written ("" when it was).
+    line_problem: str = ""
+
+    @property
+    def problem(self) -> str:
+        """What went wrong recording this action, as one line ("" when nothing did)."""
+        return "; ".join(p for p in (self.line_problem, self.event_problem) if p)
 
 
 class Auditor:
@@ -73,6 +95,37 @@ class Auditor:
         self.conn = conn
         self.path = path or audit_log_path()
         self._who: dict[str, str] | None = None
+        # Every recording failure of this auditor, once each, for the caller to warn about.
+        self.problems: list[str] = []
+        self._lock = threading.Lock()
+
+    def _note(self, problem: str) -> None:
+        with self._lock:
+            if problem and problem not in self.problems:
+                self.problems.append(problem)
+
+    def unwritable(self) -> str:
+        """Why an audit line could not be appended now ("" when it could)."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.close(os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
+            fs = os.statvfs(self.path.parent)
+        except OSError as err:
+            return err.strerror or str(err)
+        if fs.f_bavail * fs.f_frsize < MIN_FREE_BYTES:
+            return "no space left on the device"
+        return ""
+
+    def require_writable(self, what: str) -> None:
+        """Refuse `what` before it changes anything when its audit line could not be
+        written: an unaudited change is worse than no change."""
+        problem = self.unwritable()
+        if problem:
+            raise AuditUnavailable(
+                f"not starting to {what}: the audit log {self.path} cannot be written "
+                f"({problem}); nothing was changed. Make {self.path.parent} writable "
+                "(or point XDG_STATE_HOME elsewhere) or free disk space, then retry"
+            )
 
     def who(self) -> dict[str, str]:
         if self._who is None:
@@ -95,26 +148,34 @@ class Auditor:
             os.close(fd)
 
     def finish(self, act: AuditAction) -> AuditAction:
-        """Write the line and (for actions with a namespace) the Event."""
+        """Write the line and (for actions with a namespace) the Event. Never raises for a
+        recording failure: the action's result stands and `act.problem` says what failed."""
         end = datetime.now(UTC)
-        self.write_line(
-            {
-                "who": self.who(),
-                "context": self.conn.context if self.conn else "",
-                "action": act.action,
-                "target": act.target,
-                "args": mask(act.args),
-                "result": act.result,
-                "exit_code": act.exit_code,
-                "message": act.message,
-                "start": _iso(act.start),
-                "end": _iso(end),
-            }
-        )
+        entry = {
+            "who": self.who(),
+            "context": self.conn.context if self.conn else "",
+            "action": act.action,
+            "target": act.target,
+            "args": mask(act.args),
+            "result": act.result,
+            "exit_code": act.exit_code,
+            "message": act.message,
+            "start": _iso(act.start),
+            "end": _iso(end),
+        }
+        try:
+            self.write_line(entry)
+        except OSError as err:
+            act.line_problem = (
+                f"audit line for {act.action} {act.target} not written to {self.path} "
+                f"({err.strerror or err})"
+            )
+            self._note(act.line_problem)
         # Nothing happened in the cluster for a dry run or a refusal (read-only mode must not
         # write at all): no Event then.
         if act.namespace and self.conn is not None and act.result not in ("dry-run", "refused"):
             act.event_problem = self.event(act)
+            self._note(act.event_problem)
         return act
 
     def event(self, act: AuditAction) -> str:
@@ -148,8 +209,12 @@ class Auditor:
         *,
         namespace: str | None = None,
         reason: str = "NcconsoleAction",
+        mutating: bool = True,
     ) -> Iterator[AuditAction]:
-        """Audit the body: result "ok" unless it raises ("failed", "refused", "interrupted")."""
+        """Audit the body: result "ok" unless it raises ("failed", "refused", "interrupted").
+        A `mutating` body does not run when its line could not be written (AuditUnavailable)."""
+        if mutating:
+            self.require_writable(f"{action} {target}")
         act = AuditAction(action, target, dict(args or {}), namespace, reason)
         try:
             yield act
@@ -178,41 +243,77 @@ def audited(
     *,
     namespace: str | None = None,
     reason: str = "NcconsoleAction",
+    mutating: bool = True,
 ) -> Iterator[AuditAction]:
     """`auditor.action(...)`, or the same record kept nowhere when there is no auditor (a
     library caller, a test): callers write one code path either way."""
     if auditor is None:
         yield AuditAction(action, target, dict(args or {}), namespace, reason)
         return
-    with auditor.action(action, target, args, namespace=namespace, reason=reason) as act:
+    with auditor.action(
+        action, target, args, namespace=namespace, reason=reason, mutating=mutating
+    ) as act:
         yield act
 
 
-def read_audit(path: Path | None = None, since: timedelta | None = None) -> list[dict[str, Any]]:
-    """The audit lines (oldest first), those that started within `since` if given.
-    Unreadable lines are skipped; a missing file is an empty trail."""
+@dataclass
+class AuditTrail:
+    """The usable audit lines (oldest first) and how many lines were skipped as unusable."""
+
+    entries: list[dict[str, Any]]
+    skipped: int = 0
+    path: Path | None = None
+
+    def problem(self) -> str:
+        """One line about skipped lines ("" when none were)."""
+        if not self.skipped:
+            return ""
+        lines = "line" if self.skipped == 1 else "lines"
+        return f"{self.skipped} unreadable {lines} in {self.path} skipped"
+
+
+def _started(entry: Any) -> datetime | None:
+    """When a line's action started, or None when the line is not a usable audit line."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("who", {}), dict):
+        return None
+    if not isinstance(entry.get("args", {}), dict):
+        return None
+    try:
+        started = datetime.fromisoformat(str(entry.get("start")))
+    except ValueError:
+        return None
+    # Lines are written in UTC with a zone; one without could not be placed in time.
+    return started if started.tzinfo is not None else None
+
+
+def load_audit(path: Path | None = None, since: timedelta | None = None) -> AuditTrail:
+    """The audit lines that started within `since` (all if None). A line that is not JSON,
+    not an object, or lacks a zoned start time is skipped and counted, never fatal; a missing
+    file is an empty trail."""
     path = path or audit_log_path()
     cutoff = datetime.now(UTC) - since if since is not None else None
-    entries: list[dict[str, Any]] = []
+    trail = AuditTrail([], 0, path)
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
-        return []
+        return trail
     except OSError as err:
         raise NcConsoleError(f"{path}: cannot read the audit log ({err.strerror})") from None
     for line in text.splitlines():
+        if not line.strip():
+            continue
         try:
             entry = json.loads(line)
         except ValueError:
-            continue
-        if not isinstance(entry, dict):
-            continue
-        if cutoff is not None:
-            try:
-                started = datetime.fromisoformat(str(entry.get("start")))
-            except ValueError:
-                continue
-            if started < cutoff:
-                continue
-        entries.append(entry)
-    return entries
+            entry = None
+        started = _started(entry)
+        if started is None:
+            trail.skipped += 1
+        elif cutoff is None or started >= cutoff:
+            trail.entries.append(entry)
+    return trail
+
+
+def read_audit(path: Path | None = None, since: timedelta | None = None) -> list[dict[str, Any]]:
+    """The usable audit lines (oldest first), those that started within `since` if given."""
+    return load_audit(path, since).entries

@@ -12,12 +12,12 @@ import shlex
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ncconsole.errors import NcConsoleError
 from ncconsole.kube.connection import ApiStatusError, KubeConnection
 from ncconsole.kube.exec import exec_in_pod, pick_ready_pod
-from ncconsole.ops.audit import MASK, Auditor
+from ncconsole.ops.audit import Auditor
 from ncconsole.ops.errors import AccessDenied, PodNotReady
 from ncconsole.ops.guard import (
     Permission,
@@ -26,11 +26,10 @@ from ncconsole.ops.guard import (
     reads_secret,
     require_access,
 )
+from ncconsole.ops.occ_secrets import MASK, masked_args
 from ncconsole.settings import Settings
 
 OCC_PATH = "/var/www/html/occ"
-_SECRET_OPTION = re.compile(r"^--?[\w-]*(password|secret|token|key)[\w-]*$", re.I)
-_SECRET_WORD = re.compile(r"(password|passwd|secret|token|credential)", re.I)
 # (stream "stdout"/"stderr", text) as it arrives.
 OutputCallback = Callable[[str, str], None]
 
@@ -41,29 +40,6 @@ def occ_argv(settings: Settings, args: Sequence[str]) -> list[str]:
     if settings.occ.form == "su":
         return ["su", "-s", "/bin/sh", "www-data", "-c", shlex.join(php)]
     return php
-
-
-def masked_args(args: Sequence[str]) -> list[str]:
-    """occ arguments for the audit log: values of password/secret/key options hidden, and
-    the --value of a config key that names a secret (`config:system:set dbpassword --value`)."""
-    out: list[str] = []
-    hide_next = False
-    secret_key = any(_SECRET_WORD.search(a) for a in args[1:] if not a.startswith("-"))
-    for arg in args:
-        if hide_next:
-            out.append(MASK)
-            hide_next = False
-            continue
-        name, eq, _ = arg.partition("=")
-        if _SECRET_OPTION.match(name) or (secret_key and name == "--value"):
-            if eq:
-                out.append(f"{name}={MASK}")
-            else:
-                out.append(arg)
-                hide_next = True
-            continue
-        out.append(arg)
-    return out
 
 
 _KEY_LINE = re.compile(r"^(\s*(?:- )?[\w.-]+\s*[:=]>?\s*)\S")
@@ -88,7 +64,7 @@ def mask_output(text: str) -> str:
 class OccRun:
     tenant: str
     namespace: str
-    args: tuple[str, ...]
+    args: tuple[str, ...] = field(repr=False)  # may hold secret_args: never shown
     pod: str = ""
     exit_code: int | None = None
     stdout: str = ""
@@ -97,6 +73,7 @@ class OccRun:
     timed_out: bool = False  # abandoned: no answer in time, or stopped by the user
     stopped: bool = False
     error: str = ""  # why it did not run (no Ready pod, forbidden, ...)
+    shown: tuple[str, ...] = ()  # the arguments as the audit log shows them (secrets masked)
 
     @property
     def ok(self) -> bool:
@@ -138,14 +115,17 @@ def run_occ(
     on_output: OutputCallback | None = None,
     timeout: float | None = None,
     should_stop: Callable[[], bool] | None = None,
+    secret_args: Sequence[str] = (),
 ) -> OccRun:
     """Run `occ ARGS` in a Ready pod of the tenant; the run carries occ's exit code.
+    `secret_args` are appended to ARGS for occ and appear nowhere else (audit: ********).
 
     Raises ReadOnlyRefused / ConfirmationRequired (checked first), AccessDenied, PodNotReady.
     Every run is audited; state-changing ones also leave an Event in the namespace."""
-    mutating = check_occ(settings, args, confirmed=confirmed)
+    shown = [*masked_args(args), *(MASK for _ in secret_args)]
+    mutating = check_occ(settings, shown, confirmed=confirmed)
     namespace = settings.namespace_for(tenant)
-    run = OccRun(tenant, namespace, tuple(args))
+    run = OccRun(tenant, namespace, (*args, *secret_args), shown=tuple(shown))
     secret = reads_secret(args)
     # A secret is never streamed: the whole output is masked before anyone sees it.
     stream = None if secret else on_output
@@ -168,15 +148,16 @@ def _audited(
     mutating: bool,
     secret: bool,
 ) -> OccRun:
-    namespace, args = run.namespace, run.args
+    namespace = run.namespace
     if auditor is None:
         return _run(conn, settings, run, on_output, timeout, should_stop, secret)
     with auditor.action(
         "occ",
         namespace,
-        {"occ": masked_args(args), "mutating": mutating},
+        {"occ": list(run.shown), "mutating": mutating},
         namespace=namespace if mutating else None,
         reason="NcconsoleOcc",
+        mutating=mutating,
     ) as act:
         _run(conn, settings, run, on_output, timeout, should_stop, secret)
         act.target = f"{namespace}/{run.pod}"
@@ -244,10 +225,12 @@ def run_occ_fleet(
     on_result: Callable[[OccRun], None] | None = None,
     timeout: float | None = None,
     should_stop: Callable[[], bool] | None = None,
+    secret_args: Sequence[str] = (),
 ) -> list[OccRun]:
     """`occ ARGS` on every tenant, at most `concurrency` at a time; results in tenant order.
     A tenant that cannot run it (no Ready pod, forbidden) gets a run with `error` set."""
-    check_occ(settings, args, confirmed=confirmed)  # refuse before touching any tenant
+    shown = [*args, *(MASK for _ in secret_args)]
+    check_occ(settings, shown, confirmed=confirmed)  # refuse before touching any tenant
 
     interrupted = threading.Event()
 
@@ -261,7 +244,7 @@ def run_occ_fleet(
             try:
                 run = run_occ(
                     conn, settings, tenant, args, auditor=auditor, confirmed=confirmed,
-                    timeout=timeout, should_stop=stopping,
+                    timeout=timeout, should_stop=stopping, secret_args=secret_args,
                 )  # fmt: skip
             except NcConsoleError as err:
                 run = OccRun(tenant, settings.namespace_for(tenant), tuple(args), error=str(err))

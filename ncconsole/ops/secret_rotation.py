@@ -40,7 +40,7 @@ def rotate_secret_keys(
     args = {"keys": list(keys), "dry_run": dry_run}
     with auditor.action(
         "secret.rotate", f"{namespace}/{name}", args,
-        namespace=namespace, reason="NcconsoleSecretRotated",
+        namespace=namespace, reason="NcconsoleSecretRotated", mutating=not dry_run,
     ) as act:  # fmt: skip
         require_writable(settings, f"rotate keys of Secret {namespace}/{name}")
         if not keys:
@@ -90,5 +90,5 @@ def rotate_secret_keys(
             act.result = "dry-run"
         result = SecretResult(tenant, namespace, "Secret", name, dry_run, keys=tuple(keys))
         result.masked_object = masked(accepted)
-    result.event_problem = act.event_problem
+    result.audit_problem = act.problem
     return result

@@ -72,7 +72,8 @@ class SecretResult:
     masked_object: dict[str, Any] = field(default_factory=dict)
     ready: bool | None = None  # ExternalSecret only
     message: str = ""
-    event_problem: str = ""
+    # What went wrong recording the action (audit line, Event); the action itself stands.
+    audit_problem: str = ""
 
 
 def s3_keys(access_key: str | None, secret_key: str | None) -> tuple[str, str]:
@@ -169,7 +170,7 @@ def create_tenant_secret(
         args["s3_keys_given"] = bool(request.s3_access_key or os.environ.get(ACCESS_KEY_ENV))
     with auditor.action(
         "secret.create", f"{namespace}/{name}", args,
-        namespace=namespace, reason="NcconsoleSecretCreated",
+        namespace=namespace, reason="NcconsoleSecretCreated", mutating=not request.dry_run,
     ) as act:  # fmt: skip
         require_writable(settings, f"create Secret {namespace}/{name}")
         external = request.mode == "external-secrets"
@@ -226,7 +227,7 @@ def create_tenant_secret(
             if not result.ready:
                 act.result, act.exit_code = "not-ready", 1
             act.message = result.message
-    result.event_problem = act.event_problem
+    result.audit_problem = act.problem
     return result
 
 

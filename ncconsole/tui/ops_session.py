@@ -36,6 +36,7 @@ class OpsSession:
         self._waves_lock = threading.Lock()
         # Written by every smoke run; the live fleet joins it into each tenant's state.
         self.smoke_record = SmokeRecord()
+        self._reported = 0
 
     def connection(self) -> KubeConnection:
         with self._lock:
@@ -44,6 +45,15 @@ class OpsSession:
                     self.settings
                 )
             return self._conn
+
+    def new_audit_problems(self) -> list[str]:
+        """Recording failures (audit line, Event) not shown yet, for a notification."""
+        with self._lock:
+            if self._auditor is None:
+                return []
+            problems = self._auditor.problems[self._reported :]
+            self._reported += len(problems)
+            return problems
 
     def auditor(self) -> Auditor:
         conn = self.connection()
@@ -77,26 +87,46 @@ class OpsSession:
 
 
 class OccHistory:
-    """Commands typed per tenant (or wave), newest last, kept in the XDG state dir."""
+    """Commands typed per tenant (or wave), newest last, kept in the XDG state dir.
+
+    A convenience, so it never stops a command: an unreadable file or entry is skipped, and
+    a file that cannot be written leaves `problem` set (one line) for the screen to show."""
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or occ_history_path()
+        self.problem = ""
 
     def _load(self) -> dict[str, list[str]]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
-        return data if isinstance(data, dict) else {}
+        if not isinstance(data, dict):
+            return {}
+        return {
+            str(key): [e for e in items if isinstance(e, str)]
+            for key, items in data.items()
+            if isinstance(items, list)
+        }
 
     def entries(self, key: str) -> list[str]:
-        return [str(e) for e in self._load().get(key, []) if isinstance(e, str)]
+        return self._load().get(key, [])
 
-    def add(self, key: str, command: str) -> None:
+    def add(self, key: str, command: str) -> bool:
+        """Remember `command`; False (and `problem` set) when the file cannot be written."""
         data = self._load()
         items = [e for e in data.get(key, []) if e != command] + [command]
         data[key] = items[-HISTORY_LIMIT:]
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-        tmp.replace(self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+            tmp.replace(self.path)
+        except OSError as err:
+            self.problem = (
+                f"occ history not saved to {self.path} ({err.strerror or err}); "
+                "the command runs anyway"
+            )
+            return False
+        self.problem = ""
+        return True

@@ -7,7 +7,8 @@ import pytest
 from ncconsole.ops.audit import Auditor, read_audit
 from ncconsole.ops.errors import AccessDenied, ConfirmationRequired, PodNotReady, ReadOnlyRefused
 from ncconsole.ops.guard import is_read_only_occ
-from ncconsole.ops.occ import masked_args, occ_argv, run_occ, run_occ_fleet
+from ncconsole.ops.occ import occ_argv, run_occ, run_occ_fleet
+from ncconsole.ops.occ_secrets import masked_args
 from ncconsole.sim.apiserver.auth import DenyRule
 from ncconsole.sim.apiserver.resources import EVENTS, PODS
 from tests.cluster_objects import pod

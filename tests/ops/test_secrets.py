@@ -221,5 +221,5 @@ def test_event_failure_is_reported_but_does_not_fail_the_action(cluster: OccClus
     )
     result, _ = create(cluster, "alpha", **KEYS)
     assert stored_secret(cluster, "nc-alpha") is not None
-    assert "audit Event not recorded in nc-alpha: HTTP 403" in result.event_problem
+    assert "audit Event not recorded in nc-alpha: HTTP 403" in result.audit_problem
     assert read_audit()[-1]["result"] == "ok"

@@ -147,6 +147,8 @@ class WavePromotion:
         o = self.options
         if not o.dry_run:
             preflight(self.conn, self.settings, f"promote wave {o.wave}")
+            if self.auditor is not None:  # an unaudited promotion is not started
+                self.auditor.require_writable(f"promote wave {o.wave}")
         plan = self.plan(None if plan is None or o.revision else plan.target_revision)
         overview, status = plan.overview, plan.status
         current = self.lease.read()
@@ -272,9 +274,11 @@ class WavePromotion:
         never the whole promotion."""
         args = self.options.audit_args()
         target = f"{row.namespace}/{row.app}"
+        # Checked once before the wave started; a line lost after that is a warning.
         with audited(
-            self.auditor, ACTION, target, args, namespace=row.namespace, reason=EVENT_REASON
-        ) as act:
+            self.auditor, ACTION, target, args, namespace=row.namespace, reason=EVENT_REASON,
+            mutating=False,
+        ) as act:  # fmt: skip
             try:
                 phase, message = self._promote_one(row)
             except NcConsoleError as err:  # SyncRefused (busy, changed), the API failing, ...
@@ -354,6 +358,7 @@ class WavePromotion:
         """One line about the whole wave: started, halted, refused, interrupted, the end."""
         target = f"wave {self.options.wave}"
         with audited(
-            self.auditor, ACTION, target, self.options.audit_args(), reason=EVENT_REASON
-        ) as act:
+            self.auditor, ACTION, target, self.options.audit_args(), reason=EVENT_REASON,
+            mutating=False,
+        ) as act:  # fmt: skip
             act.result, act.exit_code, act.message = result, exit_code, message

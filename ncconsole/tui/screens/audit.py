@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from ncconsole.errors import NcConsoleError
-from ncconsole.ops.audit import read_audit
+from ncconsole.ops.audit import load_audit
 from ncconsole.tui.widgets.table import Table
 
 
@@ -43,10 +43,11 @@ class AuditScreen(Screen[None]):
 
     def action_reload(self) -> None:
         try:
-            entries = read_audit()
+            trail = load_audit()
         except NcConsoleError as err:
             self.notify(str(err), severity="error")
             return
+        entries = trail.entries
         self.table.clear()
         for i, entry in enumerate(reversed(entries)):
             who = entry.get("who") or {}
@@ -61,4 +62,6 @@ class AuditScreen(Screen[None]):
                 key=str(i),
             )  # fmt: skip
         title = f"audit trail · {len(entries)} action(s)"
+        if trail.skipped:
+            title += f" · {trail.problem()}"
         self.query_one("#audit-title", Static).update(Text(title, style="bold"))

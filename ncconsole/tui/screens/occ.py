@@ -19,7 +19,8 @@ from textual.widgets import DataTable, Footer, Input, RichLog, Static
 
 from ncconsole.errors import NcConsoleError
 from ncconsole.ops.guard import is_read_only_occ, reads_secret, tenant_permissions
-from ncconsole.ops.occ import OccRun, end_problem, masked_args, run_occ, run_occ_fleet
+from ncconsole.ops.occ import OccRun, end_problem, run_occ, run_occ_fleet
+from ncconsole.ops.occ_secrets import carries_secret
 from ncconsole.tui.ops_session import OccHistory, OpsSession
 from ncconsole.tui.screens.confirm import ConfirmScreen
 from ncconsole.tui.widgets.table import Table
@@ -55,6 +56,7 @@ class OccScreen(Screen[None]):
         self._partial = {"stdout": "", "stderr": ""}
         self.last_runs: list[OccRun] = []
         self._stop = False
+        self._history_warned = False
 
     def compose(self) -> ComposeResult:
         mode = " (read-only: read commands only)" if self.session.settings.read_only else ""
@@ -122,8 +124,11 @@ class OccScreen(Screen[None]):
         except ValueError as err:
             self.notify(f"cannot read the arguments: {err}", severity="error")
             return
-        if masked_args(args) == args:  # commands carrying a secret value stay off the disk
-            self.history.add(self.history_key, text)
+        # Commands carrying a secret value stay off the disk.
+        saved = carries_secret(args) or self.history.add(self.history_key, text)
+        if not saved and not self._history_warned:
+            self._history_warned = True  # once per screen, not per command
+            self.notify(self.history.problem, severity="warning")
         self._cursor = None
         event.input.value = ""
         if not is_read_only_occ(args) and not self.session.settings.read_only:
@@ -187,6 +192,8 @@ class OccScreen(Screen[None]):
         )  # fmt: skip
 
     def _finished(self, runs: list[OccRun]) -> None:
+        for problem in self.session.new_audit_problems():
+            self.notify(problem, title="audit", severity="warning", timeout=20)
         for channel, rest in self._partial.items():
             if rest:
                 self.output.write(Text(rest, style="red" if channel == "stderr" else ""))
