@@ -181,6 +181,13 @@ class PlatformSettings(_Section):
     certificates: CertificateSettings = Field(default_factory=CertificateSettings)
 
 
+class LogsSettings(_Section):
+    """Pod logs in the console (`l`/`p`) and `ncconsole logs`."""
+
+    tail_lines: Count(0, 100_000) = 200  # the last N lines per pod to start from
+    scrollback: Count(100, 1_000_000) = 5000  # lines the log screen keeps
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -203,6 +210,7 @@ class Settings(BaseSettings):
     s3: S3Settings = Field(default_factory=S3Settings)
     occ: OccSettings = Field(default_factory=OccSettings)
     platform: PlatformSettings = Field(default_factory=PlatformSettings)
+    logs: LogsSettings = Field(default_factory=LogsSettings)
     read_only: bool = False
     # A production cluster: the console shows a PROD badge in a warning colour (per profile).
     production: bool = False

@@ -66,9 +66,10 @@ class KubeConnection:
         query: dict[str, Any] | None,
         body: Any = None,
         content_type: str = "application/json",
+        accept: str = "application/json",
     ) -> tuple[Any, ...]:
         params = [(key, value) for key, value in (query or {}).items() if value is not None]
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": accept}
         if body is not None:
             headers["Content-Type"] = content_type
         return self.api.param_serialize(
@@ -114,9 +115,29 @@ class KubeConnection:
     def get_json(self, path: str, query: dict[str, Any] | None = None) -> dict[str, Any]:
         return self.request_json("GET", path, query)
 
-    def open_stream(self, path: str, query: dict[str, Any], read_timeout: float) -> Any:
-        """Start a watch; returns the urllib3 response to read lines from."""
-        response = self._call(self._serialize("GET", path, query), (5.0, read_timeout))
+    def get_text(self, path: str, query: dict[str, Any] | None = None) -> str:
+        """One GET of a plain-text answer (pods/log); ApiStatusError / ApiUnreachable."""
+        serialized = self._serialize("GET", path, query, accept="*/*")
+        response = self._call(serialized, REQUEST_TIMEOUT)
+        try:
+            data = response.read()
+        except urllib3.exceptions.HTTPError as err:
+            raise ApiUnreachable(_describe_network_error(err, self.cluster)) from None
+        if not 200 <= response.status <= 299:
+            raise status_error(response.status, response.reason or "", data)
+        return data.decode("utf-8", errors="replace")
+
+    def open_stream(
+        self,
+        path: str,
+        query: dict[str, Any],
+        read_timeout: float,
+        accept: str = "application/json",
+    ) -> Any:
+        """Start a watch (or a followed log); returns the urllib3 response to read from."""
+        response = self._call(
+            self._serialize("GET", path, query, accept=accept), (5.0, read_timeout)
+        )
         if not 200 <= response.status <= 299:
             raise status_error(response.status, response.reason or "", response.read())
         return response.response

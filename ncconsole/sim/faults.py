@@ -6,6 +6,7 @@ authorizer (a forbidden namespace). The S3 side (a missing bucket) is the S3Serv
 from __future__ import annotations
 
 from ncconsole.sim.apiserver.auth import Auth, DenyRule
+from ncconsole.sim.apiserver.resources import PODS
 from ncconsole.sim.controllers.kubelet import Kubelet
 from ncconsole.sim.controllers.state import PlatformState
 from ncconsole.sim.scenario import TenantFaults
@@ -27,6 +28,19 @@ def switch_fault(
         (state.degraded.add if value else state.degraded.discard)(tenant)
         if value and kubelet is not None:
             kubelet.degrade(namespace)
+    elif fault == "stale_crashloop":
+        (state.stale_crashloop.add if value else state.stale_crashloop.discard)(tenant)
+        uids = (
+            {pod["metadata"]["uid"] for pod in kubelet.store.list(PODS, namespace)}
+            if kubelet
+            else set()
+        )
+        if value:
+            state.stale_pods |= uids
+            if kubelet is not None:
+                kubelet.degrade(namespace)
+        else:
+            state.stale_pods -= uids
     elif fault == "sync_fails":
         (state.sync_fails.add if value else state.sync_fails.discard)(tenant)
     elif fault == "maintenance":

@@ -47,6 +47,9 @@ class _Model(BaseModel):
 class TenantFaults(_Model):
     sync_fails: bool = False  # every sync operation of its Application ends Failed
     degraded: bool = False  # pods crash-loop with rising restarts; health Degraded
+    # The pods there now crash-loop (PgBouncer refused them once); new pods - a rollout
+    # restart, a deleted pod's replacement, a sync - start normally.
+    stale_crashloop: bool = False
     maintenance: bool = False  # Nextcloud starts in maintenance mode
     needs_db_upgrade: bool = False  # status.php says needsDbUpgrade until `occ upgrade`
     bucket_missing: bool = False  # its S3 bucket is never created
@@ -126,11 +129,18 @@ class Timings(_Model):
     pod_start: float = Field(default=0.2, ge=0)  # image pull + container start
     readiness: float = Field(default=0.2, ge=0)  # started -> Ready (probe delay)
     crashloop_backoff: float = Field(default=1.0, gt=0)  # seconds between restarts
+    probe_period: float = Field(default=0.5, gt=0)  # readiness probes (access log lines)
 
     @classmethod
     def realistic(cls) -> Timings:
         return cls(
-            repo_poll=10, sync=3, pod_schedule=0.5, pod_start=4, readiness=6, crashloop_backoff=15
+            repo_poll=10,
+            sync=3,
+            pod_schedule=0.5,
+            pod_start=4,
+            readiness=6,
+            crashloop_backoff=15,
+            probe_period=10,
         )
 
 
@@ -290,7 +300,7 @@ _DEMO_TENANTS = (
     ("ggd-hollands-midden", 1, "accept", 2, {}),
     ("bibliotheek-utrecht", 1, "prod", 2, {}),
     ("gemeente-leiden", 2, "prod", 3, {}),
-    ("omgevingsdienst-haaglanden", 2, "prod", 2, {"degraded": True}),
+    ("omgevingsdienst-haaglanden", 2, "prod", 2, {"stale_crashloop": True}),
     ("gemeente-deventer", 2, "prod", 3, {}),
     ("veiligheidsregio-twente", 2, "prod", 2, {}),
     ("gemeente-amersfoort", 3, "prod", 3, {}),
@@ -301,8 +311,9 @@ _DEMO_TENANTS = (
 
 
 def demo_scenario() -> Scenario:
-    """The built-in demo: 12 tenants over waves 0-3, one degraded, one in maintenance, and
-    a chart upgrade committed but not yet rolled out; timings like a real cluster."""
+    """The built-in demo: 12 tenants over waves 0-3, one crash-looping (PgBouncer refused it
+    earlier; a restart brings it back), one in maintenance, and a chart upgrade committed but
+    not yet rolled out; timings like a real cluster."""
     return Scenario.model_validate(
         {
             "name": "demo",

@@ -293,7 +293,7 @@ def seed_tenant(
     )
     store.create(CERTIFICATES, tenant_certificate(tenant))
     deployment = nextcloud_deployment(tenant, deployed)
-    degraded = tenant.faults.degraded
+    degraded = tenant.faults.degraded or tenant.faults.stale_crashloop
     stored = create_running_deployment(store, deployment, crashing=degraded, restarts=5)
     health = deployment_health(stored)[0] if tenant.replicas else "Healthy"
     store.create(

@@ -128,6 +128,8 @@ class Simulator:
                 self.state.degraded.add(tenant.name)
             if tenant.faults.sync_fails:
                 self.state.sync_fails.add(tenant.name)
+            if tenant.faults.stale_crashloop:
+                self.state.stale_crashloop.add(tenant.name)
         self.server.call(self._configure_api)
         self.server.call(self._seed, head, initial, desired, deployed, timeout=600)
         self.server.call(self._start_controllers, head, desired, deployed)
@@ -169,6 +171,9 @@ class Simulator:
                 s3=self.s3.credentials(tenant.name),
                 shape=self.scenario.applicationset.sources,
             )
+            if tenant.faults.stale_crashloop:
+                pods = store.list(PODS, tenant.namespace)
+                self.state.stale_pods |= {pod["metadata"]["uid"] for pod in pods}
 
     def _start_controllers(self, head: str, desired: dict, deployed: dict) -> None:
         assert self.server is not None
@@ -192,7 +197,7 @@ class Simulator:
             controller.start()
         self.server.api.exec_handler = containers.exec
         self.server.api.port_resolver = port_resolver(store, self.platform_servers)
-        self.server.api.log_provider = containers.logs
+        self.server.api.logs.source = containers.logs
 
     def _add_instance(self, tenant: TenantSpec, image_tag: str) -> NextcloudInstance:
         instance = NextcloudInstance.for_tenant(tenant, image_tag, self.s3.endpoint_url)

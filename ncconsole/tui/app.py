@@ -28,6 +28,7 @@ from ncconsole.tui.ops_session import OpsSession
 from ncconsole.tui.screens.audit import AuditScreen
 from ncconsole.tui.screens.fleet import FleetScreen
 from ncconsole.tui.screens.help import HelpScreen
+from ncconsole.tui.screens.logs import ChoiceScreen, LogScreen
 from ncconsole.tui.screens.occ import OccScreen
 from ncconsole.tui.screens.smoke import SmokeScreen
 from ncconsole.tui.screens.tenant import TenantScreen
@@ -59,6 +60,8 @@ class NcConsoleApp(App[None]):
         Binding("s", "smoke(False)", "Smoke", id="smoke", show=False),
         Binding("S", "smoke(True)", "Smoke wave", id="smoke_wave", show=False),
         Binding("A", "audit", "Audit", id="audit", show=False),
+        Binding("l", "logs(False)", "Logs", id="logs", show=False),
+        Binding("p", "logs(True)", "Previous logs", id="logs_previous_run", show=False),
         Binding("w", "waves", "Waves", id="waves", show=False),
     ]
 
@@ -227,7 +230,7 @@ class NcConsoleApp(App[None]):
         return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("occ", "smoke"):
+        if action in ("occ", "smoke", "logs"):
             return isinstance(self.screen, FleetScreen | TenantScreen)
         return True
 
@@ -256,6 +259,13 @@ class NcConsoleApp(App[None]):
         names, label = self.wave_tenants(tenant) if wave else ([tenant], f"tenant {tenant}")
         self.push_screen(SmokeScreen(self.ops, names, label))
 
+    def action_logs(self, previous: bool = False, tenant: str | None = None) -> None:
+        tenant = tenant or self.selected_tenant()
+        if tenant is None:
+            self.notify("put the cursor on a tenant first", severity="warning")
+            return
+        self.push_screen(LogScreen(self.ops, tenant, previous=previous))
+
     def action_audit(self) -> None:
         if not isinstance(self.screen, AuditScreen):
             self.push_screen(AuditScreen())
@@ -276,7 +286,7 @@ def binding_ids() -> set[str]:
     """Every binding id the config file's `keymap` may name."""
     holders = (
         NcConsoleApp, FleetScreen, FleetTable, TenantScreen, HelpScreen, OccScreen, SmokeScreen,
-        AuditScreen, WavesScreen,
+        AuditScreen, WavesScreen, LogScreen, ChoiceScreen,
     )  # fmt: skip
     return {
         binding.id

@@ -55,7 +55,7 @@ def test_demo_scenario_shape():
     demo = demo_scenario()
     assert len(demo.tenants) == 12
     assert demo.waves() == [0, 1, 2, 3]
-    assert [t.name for t in demo.tenants if t.faults.degraded]
+    assert [t.name for t in demo.tenants if t.faults.stale_crashloop]
     assert [t.name for t in demo.tenants if t.faults.maintenance]
     assert demo.pending_upgrade is not None
     assert demo.pending_upgrade.chart_version != demo.release.chart_version

@@ -63,7 +63,7 @@ def test_demo_shows_the_fleet_with_its_degraded_tenant_and_quits_on_q(terminal, 
         *(f"-e{key}={value}" for key, value in env.items()), command,
     )  # fmt: skip
     names = [tenant.name for tenant in demo_scenario().tenants]
-    degraded = next(t.name for t in demo_scenario().tenants if t.faults.degraded)
+    degraded = next(t.name for t in demo_scenario().tenants if t.faults.stale_crashloop)
 
     def degraded_line() -> str:
         return next((line for line in terminal.screen().splitlines() if degraded in line), "")

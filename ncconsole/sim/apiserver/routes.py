@@ -7,16 +7,15 @@ status codes and Status bodies. Its knobs can be changed while it runs (from the
 - `faults`: a `Faults` (latency per request or per namespace, watches dropped after N s);
 - `exec_handler`: an `ExecHandler` (see exec_ws) running `kubectl exec` commands;
 - `port_resolver`: a `PortResolver` (see portforward_ws): where a pod's port really goes;
-- `log_provider`: `(namespace, pod, container) -> str` (or an awaitable of str) for pods/log.
+- `logs.source`: a `LogSource` (see pod_logs) saying what containers write, for pods/log.
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,10 +27,10 @@ from ncconsole.sim.apiserver.errors import ApiError
 from ncconsole.sim.apiserver.exec_ws import (
     ExecHandler,
     command_not_found,
-    resolve_container,
     serve_exec,
 )
 from ncconsole.sim.apiserver.patching import json_patch, merge_patch, strategic_merge_patch
+from ncconsole.sim.apiserver.pod_logs import LogSource, PodLogs
 from ncconsole.sim.apiserver.portforward_ws import (
     PortResolver,
     nothing_listens,
@@ -50,7 +49,6 @@ from ncconsole.sim.apiserver.validation import validate
 from ncconsole.sim.apiserver.watch_stream import WatchParams, serve_watch
 
 log = logging.getLogger(__name__)
-LogProvider = Callable[[str, dict, str], "str | Awaitable[str]"]
 PUBLIC_PATHS = {"/version", "/healthz", "/livez", "/readyz"}
 PATCHES = {
     "application/merge-patch+json": merge_patch,
@@ -66,12 +64,6 @@ class Faults:
     latency: float = 0.0  # seconds added to every request
     namespace_latency: dict[str, float] = field(default_factory=dict)  # extra, per namespace
     drop_watches_after: float | None = None  # seconds after which every watch stream ends
-
-
-def default_log_provider(namespace: str, pod: dict, container: str) -> str:
-    name = pod["metadata"]["name"]
-    started = (pod.get("status") or {}).get("startTime") or pod["metadata"]["creationTimestamp"]
-    return f"{started} container {container} of pod {namespace}/{name} started\n"
 
 
 @dataclass
@@ -107,7 +99,7 @@ class ApiServer:
         registry: Registry = REGISTRY,
         faults: Faults | None = None,
         exec_handler: ExecHandler | None = None,
-        log_provider: LogProvider | None = None,
+        log_source: LogSource | None = None,
         bookmark_interval: float = 30.0,
         max_watch_timeout: float = 1800.0,
     ) -> None:
@@ -115,7 +107,7 @@ class ApiServer:
         auth.namespaced = registry.namespaced
         self.faults = faults or Faults()
         self.exec_handler: ExecHandler = exec_handler or command_not_found
-        self.log_provider: LogProvider = log_provider or default_log_provider
+        self.logs = PodLogs(store, log_source)
         self.port_resolver: PortResolver = nothing_listens
         self.bookmark_interval = bookmark_interval
         self.max_watch_timeout = max_watch_timeout
@@ -244,7 +236,7 @@ class ApiServer:
                 return await serve_portforward(request, t.namespace or "", pod, self.port_resolver)
             return await self._create(request, t)
         if t.subresource == "log":
-            return await self._log(request, t)
+            return await self.logs.serve(request, t.namespace or "", t.name or "")
         if t.subresource == "scale":
             return await self._scale(request, t, verb)
         name = t.name or ""
@@ -452,15 +444,3 @@ class ApiServer:
             dry_run = request.query.get("dryRun") == "All"
             self.store.update(t.rt, t.namespace, name, set_replicas, dry_run=dry_run)
         return _json(scale_of(self.store.get(t.rt, t.namespace, name)))
-
-    async def _log(self, request: web.Request, t: Target) -> web.Response:
-        pod = self.store.get(PODS, t.namespace, t.name or "")
-        container = resolve_container(pod, request.query.get("container"))
-        text = self.log_provider(t.namespace or "", pod, container)
-        if inspect.isawaitable(text):
-            text = await text
-        tail = request.query.get("tailLines")
-        if tail is not None and tail.isdigit():
-            lines = text.splitlines(keepends=True)
-            text = "".join(lines[-int(tail) :]) if int(tail) else ""
-        return web.Response(text=text, content_type="text/plain")

@@ -52,7 +52,7 @@ class SimServer:
     they exist already.
 
     Attributes once started: `store`, `auth`, `api` (the ApiServer: `faults`, `exec_handler`,
-    `log_provider`), `tls`, `port`, `url`, `admin_token` (the token of user `admin`)."""
+    `logs.source`), `tls`, `port`, `url`, `admin_token` (the token of user `admin`)."""
 
     def __init__(
         self,

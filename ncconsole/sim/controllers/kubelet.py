@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ncconsole.sim.apiserver.resources import PODS, SECRETS
@@ -44,10 +45,31 @@ def _conditions(stamp: str, *, scheduled: bool, ready: bool, started: bool) -> l
     ]
 
 
-def running_status(pod: Obj, stamp: str, *, ready: bool, restarts: int = 0) -> Obj:
-    """The status of a scheduled pod whose containers run (ready or not yet)."""
+def container_id(pod_name: str, container: str, restarts: int) -> str:
+    """The runtime's id of run number `restarts` of a container (a new one per restart)."""
+    return (
+        "containerd://" + hashlib.sha256(f"{pod_name}/{container}/{restarts}".encode()).hexdigest()
+    )
+
+
+def _earlier(stamp: str, seconds: float) -> str:
+    at = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return (at - timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def running_status(
+    pod: Obj, stamp: str, *, ready: bool, restarts: int = 0, before: Obj | None = None
+) -> Obj:
+    """The status of a scheduled pod whose containers run (ready or not yet). A container
+    that ran before (`before`, the previous status) keeps its lastState, as the kubelet's
+    does, so `kubectl logs --previous` still finds the run that ended."""
     name = pod["metadata"]["name"]
     containers = pod["spec"]["containers"]
+    last = {
+        cs.get("name"): cs["lastState"]
+        for cs in (before or {}).get("containerStatuses") or []
+        if cs.get("lastState")
+    }
     return {
         "phase": "Running",
         "conditions": _conditions(stamp, scheduled=True, ready=ready, started=True),
@@ -61,11 +83,12 @@ def running_status(pod: Obj, stamp: str, *, ready: bool, restarts: int = 0) -> O
                 "image": c["image"],
                 "imageID": f"docker.io/library/{c['image']}@sha256:"
                 + hashlib.sha256(c["image"].encode()).hexdigest(),
-                "containerID": "containerd://" + hashlib.sha256(name.encode()).hexdigest(),
+                "containerID": container_id(name, c["name"], restarts),
                 "ready": ready,
                 "started": True,
                 "restartCount": restarts,
                 "state": {"running": {"startedAt": stamp}},
+                **({"lastState": last[c["name"]]} if c["name"] in last else {}),
             }
             for c in containers
         ],
@@ -78,13 +101,18 @@ def crashed_status(status: Obj, pod_name: str, backoff: float, stamp: str) -> Ob
     statuses = []
     for cs in status.get("containerStatuses") or []:
         restarts = int(cs.get("restartCount") or 0) + 1
-        started = (cs.get("state") or {}).get("running", {}).get("startedAt", stamp)
+        # A container waiting in back-off was started again briefly before this crash.
+        started = (cs.get("state") or {}).get("running", {}).get("startedAt")
+        if not started or started >= stamp:
+            started = _earlier(stamp, 2)
+        crashed_id = cs.get("containerID") or container_id(pod_name, cs["name"], restarts - 1)
         statuses.append(
             dict(
                 cs,
                 ready=False,
                 started=False,
                 restartCount=restarts,
+                containerID=container_id(pod_name, cs["name"], restarts),
                 state={
                     "waiting": {
                         "reason": "CrashLoopBackOff",
@@ -98,6 +126,7 @@ def crashed_status(status: Obj, pod_name: str, backoff: float, stamp: str) -> Ob
                         "reason": "Error",
                         "startedAt": started,
                         "finishedAt": stamp,
+                        "containerID": crashed_id,
                     }
                 },
             )
@@ -124,9 +153,9 @@ class Kubelet:
 
     def start(self) -> None:
         self._unsubscribe = self.store.subscribe(PODS, self._on_pod)
-        for tenant in self.state.degraded:
+        for tenant in self.state.degraded | self.state.stale_crashloop:
             for pod in self.store.list(PODS, f"nc-{tenant}"):
-                if self._crashing(pod):
+                if self._crashing(pod) and self._degraded(pod):
                     self._after(pod, self.state.timings.crashloop_backoff, self._crash)
 
     def stop(self) -> None:
@@ -137,8 +166,12 @@ class Kubelet:
         self._timers.clear()
 
     def _degraded(self, pod: Obj) -> bool:
+        """Whether the pod's main container dies on start: its tenant is degraded, or the pod
+        is one of a stale crash loop's (new pods of that tenant start normally)."""
         tenant = self.state.tenant_of_namespace(pod["metadata"].get("namespace", ""))
-        return tenant is not None and tenant in self.state.degraded
+        if tenant is None:
+            return False
+        return tenant in self.state.degraded or pod["metadata"].get("uid") in self.state.stale_pods
 
     def _crashing(self, pod: Obj) -> bool:
         return any(
@@ -258,11 +291,14 @@ class Kubelet:
                 ("Started", f"Started container {c['name']}"),
             ):
                 self.events.record(pod, reason, message, host=node, field_path=path)
-        restarts = sum(
-            int(cs.get("restartCount") or 0)
-            for cs in (pod.get("status") or {}).get("containerStatuses") or []
+        before = pod.get("status") or {}
+        restarts = max(
+            (int(cs.get("restartCount") or 0) for cs in before.get("containerStatuses") or []),
+            default=0,
         )
-        pod = self.set_status(pod, running_status(pod, now_iso(), ready=False, restarts=restarts))
+        pod = self.set_status(
+            pod, running_status(pod, now_iso(), ready=False, restarts=restarts, before=before)
+        )
         self.on_started(pod["metadata"]["namespace"], pod["spec"]["containers"][0]["image"])
         if self._degraded(pod):
             self._after(pod, min(self.state.timings.readiness, 1.0), self._crash)
@@ -274,11 +310,14 @@ class Kubelet:
             self._crash(pod)
             return
         status = pod.get("status") or {}
-        restarts = sum(
-            int(cs.get("restartCount") or 0) for cs in status.get("containerStatuses") or []
-        )
-        started = status.get("startTime") or now_iso()
-        ready = running_status(pod, started, ready=True, restarts=restarts)
+        statuses = status.get("containerStatuses") or []
+        restarts = max((int(cs.get("restartCount") or 0) for cs in statuses), default=0)
+        started = next(
+            (cs["state"]["running"].get("startedAt") for cs in statuses
+             if "running" in (cs.get("state") or {})),
+            None,
+        ) or status.get("startTime") or now_iso()  # fmt: skip
+        ready = running_status(pod, started, ready=True, restarts=restarts, before=status)
         ready["conditions"] = _conditions(now_iso(), scheduled=True, ready=True, started=True)
         self.set_status(pod, ready)
 

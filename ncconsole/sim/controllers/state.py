@@ -24,6 +24,8 @@ class PlatformState:
     instances: dict[str, NextcloudInstance] = field(default_factory=dict)  # by tenant name
     degraded: set[str] = field(default_factory=set)  # tenant names
     sync_fails: set[str] = field(default_factory=set)
+    stale_crashloop: set[str] = field(default_factory=set)  # tenant names
+    stale_pods: set[str] = field(default_factory=set)  # uids of the pods that stay crashing
 
     @property
     def timings(self) -> Timings:

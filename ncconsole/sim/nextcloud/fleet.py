@@ -4,10 +4,11 @@ the log provider behind `kubectl logs`."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from ncconsole.sim.apiserver.exec_ws import ExecRequest, command_not_found
-from ncconsole.sim.apiserver.routes import default_log_provider
+from ncconsole.sim.apiserver.pod_logs import ContainerRun, LogLine, default_log_source
 from ncconsole.sim.nextcloud.instance import NextcloudInstance
 from ncconsole.sim.nextcloud.logs import nextcloud_log
 from ncconsole.sim.nextcloud.occ import run_occ
@@ -51,12 +52,14 @@ class NextcloudFleet:
             return None
         return self._by_tenant.get(namespace[len(self._prefix) :])
 
-    def log_provider(self, namespace: str, pod: dict[str, Any], container: str) -> str:
-        """A LogProvider for the API server: Nextcloud's logs in tenant namespaces."""
+    def log_source(
+        self, namespace: str, pod: dict[str, Any], run: ContainerRun, until: datetime
+    ) -> list[LogLine] | str:
+        """A LogSource for the API server: Nextcloud's logs in tenant namespaces."""
         instance = self.for_namespace(namespace)
         if instance is None:
-            return default_log_provider(namespace, pod, container)
-        return nextcloud_log(instance, pod, container)
+            return default_log_source(namespace, pod, run, until)
+        return nextcloud_log(instance, pod, run, until)
 
     async def exec_handler(self, req: ExecRequest) -> int:
         """An ExecHandler for the API server: occ in a tenant's Nextcloud containers."""

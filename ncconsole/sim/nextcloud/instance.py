@@ -58,13 +58,6 @@ _PEOPLE = (
     ("t.mulder", "Thomas Mulder"), ("e.deboer", "Emma de Boer"),
 )  # fmt: skip
 MISSING_INDEX = ("oc_filecache", "fs_storage_path_prefix")
-# What a crash-looping (degraded) tenant's container dies of.
-CRASH_ERROR = (
-    "PHP Fatal error:  Uncaught Doctrine\\DBAL\\Exception: Failed to connect to the database: "
-    'An exception occurred in the driver: SQLSTATE[08006] [7] connection to server at "{host}", '
-    'port 5432 failed: FATAL:  password authentication failed for user "{user}" in '
-    "/var/www/html/lib/private/DB/Connection.php:233"
-)
 
 
 def version_from_image_tag(image_tag: str) -> Version:
@@ -118,8 +111,6 @@ class NextcloudInstance:
     # Web faults: status.php answers with this HTTP status instead of 200, or after a delay.
     web_error: int | None = None
     web_delay: float = 0.0
-    # Set for a degraded tenant: its container exits with this error right after start.
-    crash_reason: str | None = None
 
     @classmethod
     def for_tenant(
@@ -185,9 +176,6 @@ class NextcloudInstance:
             missing_indices=[MISSING_INDEX] if tenant.faults.needs_db_upgrade else [],
             web_error=_web_error(tenant),
             web_delay=tenant.faults.statusphp_slow,
-            crash_reason=CRASH_ERROR.format(host=config["dbhost"], user=config["dbuser"])
-            if tenant.faults.degraded
-            else None,
         )
 
     # -- state backed by config.php, as in Nextcloud -------------------------------------------

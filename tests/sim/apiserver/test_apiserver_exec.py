@@ -47,8 +47,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimServer]:
             PODS,
             {
                 "metadata": {"name": "nextcloud-0", "namespace": "nc-x"},
-                "spec": {"containers": [{"name": "nextcloud"}, {"name": "redis"}]},
-                "status": {"phase": "Running"},
+                "spec": {
+                    "containers": [{"name": "nextcloud"}, {"name": "redis"}],
+                    "nodeName": "worker-1",
+                },
+                "status": {
+                    "phase": "Running",
+                    "containerStatuses": [
+                        {
+                            "name": c,
+                            "containerID": f"containerd://{c}",
+                            "state": {"running": {"startedAt": "2026-01-02T03:04:05Z"}},
+                        }
+                        for c in ("nextcloud", "redis")
+                    ],
+                },
             },
         )
         srv.api.exec_handler = fake_shell
@@ -141,9 +154,9 @@ def test_exec_into_a_missing_container_or_pod_fails_like_kubernetes(v1: client.C
 def test_pod_logs_come_from_the_log_provider(server: SimServer, v1: client.CoreV1Api) -> None:
     server.call(
         setattr,
-        server.api,
-        "log_provider",
-        lambda ns, pod, c: "".join(f"{c} line {i}\n" for i in range(10)),
+        server.api.logs,
+        "source",
+        lambda ns, pod, run, until: "".join(f"{run.container} line {i}\n" for i in range(10)),
     )
     text = v1.read_namespaced_pod_log("nextcloud-0", "nc-x", container="redis", tail_lines=2)
     assert text == "redis line 8\nredis line 9\n"

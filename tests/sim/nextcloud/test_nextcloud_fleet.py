@@ -8,6 +8,7 @@ import os
 import subprocess
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -15,6 +16,8 @@ from kubernetes import client, config
 
 from ncconsole.sim.apiserver.resources import NAMESPACES, PODS
 from ncconsole.sim.apiserver.server import SimServer
+from ncconsole.sim.apiserver.store import now_iso
+from ncconsole.sim.controllers.kubelet import crashed_status, running_status
 from ncconsole.sim.nextcloud.fleet import NextcloudFleet, run_as_user
 from ncconsole.sim.nextcloud.web import NextcloudWeb
 from ncconsole.sim.scenario import Scenario
@@ -23,7 +26,8 @@ from tests.sim.sim_helpers import KUBECTL, pod_exec
 pytestmark = pytest.mark.timeout(60)
 
 
-def pod(name: str, namespace: str, run_as: int | None = None) -> dict:
+def pod(name: str, namespace: str, run_as: int | None = None, crashed: bool = False) -> dict:
+    """A pod running for a minute (or crash-looping), with the kubelet's container status."""
     spec: dict = {
         "containers": [
             {"name": "nextcloud", "image": "nextcloud:30.0.6-apache"},
@@ -32,11 +36,12 @@ def pod(name: str, namespace: str, run_as: int | None = None) -> dict:
     }
     if run_as is not None:
         spec["securityContext"] = {"runAsUser": run_as, "fsGroup": run_as}
-    return {
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": spec,
-        "status": {"phase": "Running"},
-    }
+    obj = {"metadata": {"name": name, "namespace": namespace}, "spec": {**spec, "nodeName": "w1"}}
+    started = (datetime.now(UTC) - timedelta(seconds=60)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    obj["status"] = running_status(obj, started, ready=not crashed)
+    if crashed:
+        obj["status"] = crashed_status(obj["status"], name, 10, now_iso())
+    return obj
 
 
 @pytest.fixture(scope="module")
@@ -60,10 +65,10 @@ def server(fleet: NextcloudFleet, tmp_path_factory: pytest.TempPathFactory) -> I
             srv.call(srv.store.create, NAMESPACES, {"metadata": {"name": ns}})
         srv.call(srv.store.create, PODS, pod("nextcloud-7c9d-abcde", "nc-zwolle"))
         srv.call(srv.store.create, PODS, pod("nextcloud-5f6a-fghij", "nc-leiden", run_as=33))
-        srv.call(srv.store.create, PODS, pod("nextcloud-1b2c-klmno", "nc-deventer"))
+        srv.call(srv.store.create, PODS, pod("nextcloud-1b2c-klmno", "nc-deventer", crashed=True))
         srv.call(srv.store.create, PODS, pod("redis-6d5f-pqrst", "nc-platform"))
         srv.api.exec_handler = fleet.exec_handler
-        srv.api.log_provider = fleet.log_provider
+        srv.api.logs.source = fleet.log_source
         yield srv
 
 
@@ -142,7 +147,7 @@ def test_pod_logs_show_the_nextcloud_image_starting_or_crashing(v1):
         "nextcloud-1b2c-klmno", "nc-deventer", container="nextcloud"
     )
     assert crashed.splitlines()[-1].startswith("PHP Fatal error:  Uncaught Doctrine")
-    assert 'user "nc_deventer"' in crashed
+    assert "FATAL:  no more connections allowed (max_client_conn)" in crashed
     other = v1.read_namespaced_pod_log("redis-6d5f-pqrst", "nc-platform", container="nextcloud")
     assert "Initializing nextcloud" not in other
 
