@@ -18,6 +18,7 @@ from typing import Any
 
 from scenario_file import promotion_wave_size
 
+from ncconsole.fleet.health import sync_busy
 from ncconsole.kube.argocd import FINAL, SyncRequest, app_path, request_sync, sync_state
 from ncconsole.kube.connection import KubeConnection, connect
 from ncconsole.settings import Settings
@@ -75,7 +76,9 @@ def baseline_promote(
     began = time.monotonic()
     for name in apps:
         slots.acquire()
-        request = request_sync(conn, namespace, name, user="benchmark", reason="baseline")
+        request = request_sync(
+            conn, namespace, name, user="benchmark", reason="baseline", busy=sync_busy
+        )
         with lock:
             pending[name] = request
     finished.wait(max(0.0, timeout - (time.monotonic() - began)))
