@@ -22,7 +22,6 @@ from ncconsole.cli.options import (
     with_settings,
 )
 from ncconsole.durations import DurationRange
-from ncconsole.ops.cluster import connect_cluster
 from ncconsole.ops.logs import (
     LogLine,
     LogOptions,
@@ -31,6 +30,7 @@ from ncconsole.ops.logs import (
     read_tenant_logs,
     tenant_pods,
 )
+from ncconsole.ops.session import open_cluster
 from ncconsole.settings import Settings
 
 SINCE = DurationRange(1, 3650 * 86400)
@@ -71,7 +71,7 @@ def logs_command(
         else:
             click.echo(line.render(prefix=not no_prefix, timestamps=timestamps))
 
-    conn = connect_cluster(settings)
+    conn = open_cluster(settings).conn
     if not follow or previous:  # a previous run has ended: there is nothing to follow
         logs = read_tenant_logs(conn, settings, tenant, options)
         for pod, why in logs.problems.items():

@@ -28,10 +28,10 @@ from ncconsole.cli.options import (
     sigterm_interrupts,
     with_settings,
 )
-from ncconsole.ops.cluster import open_session
 from ncconsole.ops.guard import is_read_only_occ, reads_secret
 from ncconsole.ops.occ import OccRun, end_problem, run_occ, run_occ_fleet
 from ncconsole.ops.occ_secrets import MASK, masked_args
+from ncconsole.ops.session import open_cluster
 from ncconsole.ops.targets import select_tenants
 from ncconsole.settings import CONCURRENCY, OCC_TIMEOUT, Settings
 
@@ -123,7 +123,8 @@ def occ_command(
         effect = "prints a secret (shown masked)" if reads_secret(args) else "may change state"
         shown = shlex.join([*masked_args(args), *(MASK for _ in secret_args)])
         confirmed = confirmer(False)(f"occ {shown} {effect} on {where}. Run it?")
-    conn, auditor = open_session(settings)
+    session = open_cluster(settings)
+    conn, auditor = session.conn, session.auditor
     report_audit_problems(auditor)
     if not fleet:
         assert tenant is not None

@@ -16,7 +16,6 @@ from ncconsole.cli.options import (
     with_settings,
 )
 from ncconsole.durations import DurationRange
-from ncconsole.ops.cluster import open_session
 from ncconsole.ops.secret_rotation import rotate_secret_keys
 from ncconsole.ops.secrets import (
     ACCESS_KEY_ENV,
@@ -25,6 +24,7 @@ from ncconsole.ops.secrets import (
     SecretResult,
     create_tenant_secret,
 )
+from ncconsole.ops.session import open_cluster
 from ncconsole.settings import Settings
 
 EXTERNAL_SECRET_WAIT = DurationRange(1, 3600)
@@ -107,7 +107,8 @@ def secret_create(
 
     S3 keys come from the flags or NCCONSOLE_S3_ACCESS_KEY / NCCONSOLE_S3_SECRET_KEY.
     """
-    conn, auditor = open_session(settings)
+    session = open_cluster(settings)
+    conn, auditor = session.conn, session.auditor
     report_audit_problems(auditor)
     request = SecretRequest(
         tenant, mode, s3_access_key, s3_secret_key, dry_run, create_namespace=yes,
@@ -141,7 +142,8 @@ def secret_rotate(
     """Give KEYS of TENANT's Secret new random values; other keys stay as they are."""
     if not dry_run and not confirmer(yes)(f"Rotate {', '.join(keys)} of tenant {tenant}?"):
         raise click.ClickException("not confirmed; pass --yes to rotate without a terminal")
-    conn, auditor = open_session(settings)
+    session = open_cluster(settings)
+    conn, auditor = session.conn, session.auditor
     report_audit_problems(auditor)
     with sigterm_interrupts():
         result = rotate_secret_keys(conn, settings, tenant, keys, auditor=auditor, dry_run=dry_run)

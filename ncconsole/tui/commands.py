@@ -98,8 +98,13 @@ def cluster_commands(app: NcConsoleApp) -> Iterator[Command]:
 
 
 class FleetCommands(Provider):
+    if TYPE_CHECKING:  # the console's own app
+
+        @property
+        def app(self) -> NcConsoleApp: ...
+
     def _commands(self) -> Iterator[Command]:
-        return fleet_commands(self.app)  # type: ignore[arg-type]
+        return fleet_commands(self.app)
 
     async def discover(self) -> Hits:
         for command in self._commands():

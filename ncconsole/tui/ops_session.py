@@ -8,70 +8,63 @@ import json
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from ncconsole.fleet.model import SmokeOutcome
 from ncconsole.fleet.smoke_record import SmokeRecord
+from ncconsole.fleet.state import FleetState
 from ncconsole.locations import occ_history_path
-from ncconsole.ops.audit import Auditor
-from ncconsole.ops.cluster import KubeConnection, connect_cluster
 from ncconsole.ops.errors import OpsError
 from ncconsole.ops.promotion.session import WaveSession
+from ncconsole.ops.session import ClusterSession, open_cluster
 from ncconsole.settings import Settings
-from ncconsole.tui.source import LiveFleet
+from ncconsole.tui.source import FleetSource, LiveFleet
 
 HISTORY_LIMIT = 100
 
 
 class OpsSession:
-    """Lazily connects (reusing the fleet source's connection when it has one)."""
+    """Lazily opens the ops' cluster session (on the live fleet's connection when there is
+    one); screens pass `cluster()`'s connection and auditor on to the operations."""
 
-    def __init__(self, settings: Settings, source: Any = None) -> None:
+    def __init__(self, settings: Settings, source: FleetSource | None = None) -> None:
         self.settings = settings
         self.source = source
         self._lock = threading.Lock()
-        self._conn: KubeConnection | None = None
-        self._auditor: Auditor | None = None
+        self._cluster: ClusterSession | None = None
         self._waves: WaveSession | None = None
         self._waves_lock = threading.Lock()
         # Written by every smoke run; the live fleet joins it into each tenant's state.
         self.smoke_record = SmokeRecord()
         self._reported = 0
 
-    def connection(self) -> KubeConnection:
+    def cluster(self) -> ClusterSession:
+        """The session actions run in; KubeConfigError (one line) when it cannot connect."""
         with self._lock:
-            if self._conn is None:
-                self._conn = getattr(self.source, "connection", None) or connect_cluster(
-                    self.settings
-                )
-            return self._conn
+            if self._cluster is None:
+                fleet = self.source if isinstance(self.source, FleetState) else None
+                self._cluster = open_cluster(self.settings, fleet)
+            return self._cluster
 
     def new_audit_problems(self) -> list[str]:
         """Recording failures (audit line, Event) not shown yet, for a notification."""
         with self._lock:
-            if self._auditor is None:
+            if self._cluster is None:
                 return []
-            problems = self._auditor.problems[self._reported :]
+            problems = self._cluster.auditor.problems[self._reported :]
             self._reported += len(problems)
             return problems
-
-    def auditor(self) -> Auditor:
-        conn = self.connection()
-        with self._lock:
-            if self._auditor is None:
-                self._auditor = Auditor(self.settings, conn)
-            return self._auditor
 
     def waves(self) -> WaveSession:
         """The console's one wave session on the live fleet, opened on first use (it waits
         for the fleet's first complete snapshot and reads the ApplicationSet's strategy)."""
         with self._waves_lock:
             if self._waves is None:
-                fleet: Any = self.source
-                if not isinstance(fleet, LiveFleet):
+                fleet = self.source
+                if not isinstance(fleet, FleetState):
                     raise OpsError("waves need the live fleet (this console shows a fixed one)")
+                conn = self.cluster().conn
                 self._waves = WaveSession(
-                    self.settings, conn=self.connection(), fleet=fleet, record=self.smoke_record
+                    self.settings, conn=conn, fleet=fleet, record=self.smoke_record
                 ).open()
             return self._waves
 

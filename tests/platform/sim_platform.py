@@ -11,8 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ncconsole.kube.connection import KubeConnection
-from ncconsole.ops.cluster import connect_cluster
+from ncconsole.kube.connection import KubeConnection, connect
 from ncconsole.settings import load_settings
 from ncconsole.sim.platform_services import PlatformServers, RealServer
 from ncconsole.sim.scenario import Scenario
@@ -45,7 +44,7 @@ def console_connection(sim: Simulator, monkeypatch: Any) -> tuple[Any, KubeConne
     """The settings the simulator wrote for the console, and a connection with them."""
     monkeypatch.setenv("NCCONSOLE_CONFIG", str(sim.config_path))
     settings = load_settings()
-    return settings, connect_cluster(settings)
+    return settings, connect(settings)
 
 
 def run_cli(sim: Simulator, *args: str, env: dict[str, str] | None = None):

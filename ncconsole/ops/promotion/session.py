@@ -4,6 +4,8 @@ own, or one started here), the owning ApplicationSet's strategy (read once per `
 
 from __future__ import annotations
 
+from ncconsole.errors import NcConsoleError
+from ncconsole.fleet.model import FleetSnapshot
 from ncconsole.fleet.smoke_record import SmokeRecord
 from ncconsole.fleet.state import FleetState, FleetTimeout
 from ncconsole.kube.appset_strategy import AppSetStrategy, read_appset_strategy
@@ -80,12 +82,18 @@ class WaveSession:
         as its controller works); None when the ApplicationSet does not exist."""
         assert self.conn is not None
         ns, name = self.settings.argocd_namespace, self.settings.applicationset
-        self.strategy = read_appset_strategy(self.conn, ns, name)
+        try:
+            self.strategy = read_appset_strategy(self.conn, ns, name)
+        except NcConsoleError:
+            self.strategy = None  # unreadable now: not a stale strategy taken for the current
+            raise
         return self.strategy
 
-    def overview(self, revision: str = "") -> WaveOverview:
+    def overview(self, revision: str = "", snapshot: FleetSnapshot | None = None) -> WaveOverview:
+        """The waves of `snapshot` (default: the fleet's newest) with the session's strategy."""
         assert self.fleet is not None
-        return wave_overview(self.fleet.snapshot, self.settings, self.strategy, revision=revision)
+        snapshot = snapshot or self.fleet.snapshot
+        return wave_overview(snapshot, self.settings, self.strategy, revision=revision)
 
     def smoke(self, ignore: tuple[str, ...] = (), settle: float = 30.0) -> FleetSmoke:
         assert self.fleet is not None and self.conn is not None

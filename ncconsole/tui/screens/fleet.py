@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -17,8 +17,16 @@ from ncconsole.tui.widgets.fleet_table import FleetTable
 from ncconsole.tui.widgets.header import Banner, FleetHeader
 from ncconsole.tui.widgets.platform_strip import PlatformStrip
 
+if TYPE_CHECKING:
+    from ncconsole.tui.app import NcConsoleApp
+
 
 class FleetScreen(Screen[None]):
+    if TYPE_CHECKING:  # the console's own app: its snapshot, settings, clock and actions
+
+        @property
+        def app(self) -> NcConsoleApp: ...
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("escape", "clear_filter", "Clear filter", id="back"),
@@ -53,7 +61,7 @@ class FleetScreen(Screen[None]):
 
     @property
     def fleet(self) -> FleetSnapshot | None:
-        return self.app.snapshot  # type: ignore[attr-defined]
+        return self.app.snapshot
 
     def _tick(self) -> None:
         self._show_snapshot(self.fleet)
@@ -64,12 +72,12 @@ class FleetScreen(Screen[None]):
     def _show_snapshot(self, snapshot: FleetSnapshot | None) -> None:
         if not is_visible(self):
             return  # hidden under the detail or help: catch up in on_screen_resume
-        now = self.app.now()  # type: ignore[attr-defined]
+        now = self.app.now()
         self.header.show(snapshot, now)
         self.banner.show(snapshot, now)
         if snapshot is None:
             return
-        settings = self.app.settings  # type: ignore[attr-defined]
+        settings = self.app.settings
         self.platform.show(
             snapshot.platform, settings.platform_namespace, settings.secret.store_name
         )
@@ -118,7 +126,7 @@ class FleetScreen(Screen[None]):
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         name = tenant_of(event.row_key.value or "")
         if name:
-            self.app.open_tenant(name)  # type: ignore[attr-defined]
+            self.app.open_tenant(name)
 
     def select_tenant(self, name: str) -> bool:
         """Put the cursor on tenant `name` (clearing a filter that hides it)."""

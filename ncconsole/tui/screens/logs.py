@@ -149,7 +149,7 @@ class LogScreen(Screen[None]):
     def _start(self, generation: int) -> None:
         options = self._options()
         try:
-            conn = self.session.connection()
+            conn = self.session.cluster().conn
             if self.previous:
                 logs = read_tenant_logs(conn, self.session.settings, self.tenant, options)
                 self._deliver(generation, logs.lines)
@@ -332,7 +332,7 @@ class LogScreen(Screen[None]):
     @work(thread=True, group="logs-choose", exit_on_error=False)
     def _choose_container(self) -> None:
         try:
-            pods = tenant_pods(self.session.connection(), self.session.settings, self.tenant)
+            pods = tenant_pods(self.session.cluster().conn, self.session.settings, self.tenant)
         except NcConsoleError as err:
             self.app.call_from_thread(self.notify, str(err), severity="error")
             return
@@ -353,7 +353,7 @@ class LogScreen(Screen[None]):
     @work(thread=True, group="logs-choose", exit_on_error=False)
     def _choose_pod(self) -> None:
         try:
-            pods = tenant_pods(self.session.connection(), self.session.settings, self.tenant)
+            pods = tenant_pods(self.session.cluster().conn, self.session.settings, self.tenant)
         except NcConsoleError as err:
             self.app.call_from_thread(self.notify, str(err), severity="error")
             return

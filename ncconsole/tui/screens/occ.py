@@ -91,7 +91,7 @@ class OccScreen(Screen[None]):
             return
         try:
             problem = tenant_permissions(
-                self.session.connection(), self.session.settings, self.tenants[0]
+                self.session.cluster().conn, self.session.settings, self.tenants[0]
             )["occ"]
         except NcConsoleError as err:
             problem = str(err)
@@ -155,7 +155,8 @@ class OccScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="occ", exit_on_error=False)
     def _run(self, args: list[str], confirmed: bool) -> None:
         try:
-            conn, auditor = self.session.connection(), self.session.auditor()
+            cluster = self.session.cluster()
+            conn, auditor = cluster.conn, cluster.auditor
             settings = self.session.settings
             if self.fleet:
                 runs = run_occ_fleet(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -16,10 +16,18 @@ from ncconsole.ops.smoke import FAIL, PASS, SKIP, WARN, SmokeReport, run_smoke_c
 from ncconsole.tui.ops_session import OpsSession
 from ncconsole.tui.widgets.table import Table
 
+if TYPE_CHECKING:
+    from ncconsole.tui.app import NcConsoleApp
+
 STYLE = {PASS: "green", WARN: "yellow", FAIL: "bold red", SKIP: "dim"}
 
 
 class SmokeScreen(Screen[None]):
+    if TYPE_CHECKING:  # the console's own app: its snapshot, settings, clock and actions
+
+        @property
+        def app(self) -> NcConsoleApp: ...
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("r", "rerun", "Run again", id="smoke_rerun"),
@@ -54,11 +62,11 @@ class SmokeScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="smoke", exit_on_error=False)
     def _run(self) -> None:
-        snapshot = self.app.snapshot  # type: ignore[attr-defined]
+        snapshot = self.app.snapshot
         states = [s for n in self.tenants if snapshot and (s := snapshot.tenant(n)) is not None]
         try:
             run_smoke_checks(
-                self.session.connection(), self.session.settings, states,
+                self.session.cluster().conn, self.session.settings, states,
                 on_report=lambda report: self.app.call_from_thread(self._show, report),
                 record=self.session.smoke_record,
             )  # fmt: skip

@@ -4,7 +4,7 @@ Always a full screen of its own, which is what 80x24 needs; esc goes back to the
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -27,8 +27,16 @@ PANES = (
     ("events", panes.events_view),
 )
 
+if TYPE_CHECKING:
+    from ncconsole.tui.app import NcConsoleApp
+
 
 class TenantScreen(Screen[None]):
+    if TYPE_CHECKING:  # the console's own app: its snapshot, settings, clock and actions
+
+        @property
+        def app(self) -> NcConsoleApp: ...
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("j", "scroll_down", "Down", id="cursor_down", show=False),
@@ -59,12 +67,12 @@ class TenantScreen(Screen[None]):
         self.set_interval(1.0, self.on_screen_resume)
 
     def on_screen_resume(self) -> None:
-        self._show_snapshot(self.app.snapshot)  # type: ignore[attr-defined]
+        self._show_snapshot(self.app.snapshot)
 
     def _show_snapshot(self, snapshot: FleetSnapshot | None) -> None:
         if not is_visible(self):
             return  # hidden under help: catch up in on_screen_resume
-        now = self.app.now()  # type: ignore[attr-defined]
+        now = self.app.now()
         self.query_one(FleetHeader).show(snapshot, now)
         self.query_one(Banner).show(snapshot, now)
         tenant = snapshot.tenant(self.tenant_name) if snapshot else None

@@ -8,7 +8,7 @@ The screen is installed once by the app, so a running promotion outlives leaving
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -20,7 +20,6 @@ from textual.widgets import DataTable, Footer, Static
 
 from ncconsole.errors import NcConsoleError
 from ncconsole.fleet.model import FleetSnapshot
-from ncconsole.ops.cluster import AppSetStrategy
 from ncconsole.ops.promotion import (
     GateRefused,
     Phase,
@@ -33,10 +32,14 @@ from ncconsole.ops.promotion import (
     wave_overview,
 )
 from ncconsole.ops.promotion.model import FINISHED
+from ncconsole.ops.promotion.session import WaveSession
 from ncconsole.tui.ops_session import OpsSession
 from ncconsole.tui.screens import is_visible
 from ncconsole.tui.screens.confirm import ConfirmScreen
 from ncconsole.tui.widgets.table import Table
+
+if TYPE_CHECKING:
+    from ncconsole.tui.app import NcConsoleApp
 
 WAVE_COLUMNS = (("wave", 5), ("tenants", 8), ("at target", 10), ("synced", 8),
                 ("healthy", 8), ("smoke", 7), ("step", 5), ("promote", 70))  # fmt: skip
@@ -74,6 +77,11 @@ def progress_cells(p: TenantProgress) -> list[Text]:
 
 
 class WavesScreen(Screen[None]):
+    if TYPE_CHECKING:  # the console's own app: its snapshot, settings, clock and actions
+
+        @property
+        def app(self) -> NcConsoleApp: ...
+
     CSS_PATH = "waves.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="back"),
@@ -88,7 +96,9 @@ class WavesScreen(Screen[None]):
         super().__init__()
         self.session = session
         self.concurrency = 4  # Applications synced at a time
-        self.strategy: AppSetStrategy | None = None
+        # The console's wave session once it is open: its strategy is read once and then
+        # every STRATEGY_EVERY seconds while the screen shows.
+        self.waves: WaveSession | None = None
         self.overview: WaveOverview | None = None
         self.promotion: WavePromotion | None = None
         self.progress: dict[str, TenantProgress] = {}
@@ -128,7 +138,7 @@ class WavesScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Read-only: keys for what would be refused are hidden from the footer and the help
         # (and do nothing), as k9s does; ops/ refuses them anyway.
-        read_only = self.app.settings.read_only  # type: ignore[attr-defined]
+        read_only = self.app.settings.read_only
         return not (read_only and action in ("promote", "halt", "concurrency"))
 
     def stop_promotion(self) -> None:
@@ -142,46 +152,52 @@ class WavesScreen(Screen[None]):
 
     # -- the waves ------------------------------------------------------------------------
     def action_refresh(self) -> None:
-        self._load_strategy(refresh=self.strategy is not None)
+        self._load_strategy(refresh=self.waves is not None)
 
     def _reload_strategy(self) -> None:
         if is_visible(self):
             self._load_strategy(refresh=True)
 
     class StrategyLoaded(Message):
-        """The owning ApplicationSet's strategy was read (None: not found or unreadable)."""
+        """The wave session read the owning ApplicationSet's strategy (when it opened, or
+        again); `error` says why the session or the strategy could not be read."""
 
-        def __init__(self, strategy: AppSetStrategy | None, error: str = "") -> None:
+        def __init__(self, waves: WaveSession | None, error: str = "") -> None:
             super().__init__()
-            self.strategy = strategy
+            self.waves = waves
             self.error = error
 
     @work(thread=True, exclusive=True, group="waves-strategy", exit_on_error=False)
     def _load_strategy(self, refresh: bool) -> None:
-        """The strategy the console's wave session read when it opened, or read again."""
+        """Open the console's wave session (which reads the strategy), or read it again."""
+        waves = None
         try:
             waves = self.session.waves()
-            strategy = waves.refresh_strategy() if refresh else waves.strategy
-            self.post_message(self.StrategyLoaded(strategy))
+            if refresh:
+                waves.refresh_strategy()
+            self.post_message(self.StrategyLoaded(waves))
         except NcConsoleError as err:
-            self.post_message(self.StrategyLoaded(None, f"ApplicationSet: {err}"))
+            self.post_message(self.StrategyLoaded(waves, f"ApplicationSet: {err}"))
 
     def on_waves_screen_strategy_loaded(self, message: StrategyLoaded) -> None:
         if message.error and message.error != self._strategy_error:
             self.notify(message.error, severity="warning")
         self._strategy_error = message.error
-        self.strategy = message.strategy
-        self._show_snapshot(self.app.snapshot)  # type: ignore[attr-defined]
+        self.waves = message.waves
+        self._show_snapshot(self.app.snapshot)
 
     def on_screen_resume(self) -> None:
-        self._show_snapshot(self.app.snapshot)  # type: ignore[attr-defined]
+        self._show_snapshot(self.app.snapshot)
 
     def _show_snapshot(self, snapshot: FleetSnapshot | None) -> None:
         # The screen stays installed after it is left: skip the work then (~10 ms at 2,000
         # tenants) and catch up in on_screen_resume.
         if snapshot is None or not snapshot.complete or not is_visible(self):
             return
-        self.overview = wave_overview(snapshot, self.session.settings, self.strategy)
+        if self.waves is not None:
+            self.overview = self.waves.overview(snapshot=snapshot)
+        else:  # no session (a fixed fleet, or the cluster unreadable): no strategy known
+            self.overview = wave_overview(snapshot, self.session.settings, None)
         mode = "RollingSync" if self.overview.mode == "rolling_sync" else "manual"
         title = (
             f"waves — ApplicationSet {self.overview.appset} ({mode}), target revision "
@@ -356,7 +372,7 @@ class WavesScreen(Screen[None]):
         self.status_line.update(
             Text(f"wave {report.wave}: {report.outcome} — {report.message}", style=style)
         )
-        self._show_snapshot(self.app.snapshot)  # type: ignore[attr-defined]
+        self._show_snapshot(self.app.snapshot)
 
     def _failed(self, message: str) -> None:
         self.report = None
@@ -366,7 +382,7 @@ class WavesScreen(Screen[None]):
     def action_concurrency(self, step: int) -> None:
         """How many Applications the next promotion syncs at a time (1..16)."""
         self.concurrency = min(16, max(1, self.concurrency + step))
-        self._show_snapshot(self.app.snapshot)  # type: ignore[attr-defined]
+        self._show_snapshot(self.app.snapshot)
 
     def action_halt(self) -> None:
         if self.promotion is None or self.report is not None:
