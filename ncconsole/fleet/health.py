@@ -255,7 +255,3 @@ def data_checked_at(tenant: TenantState) -> datetime | None:
     """When the oldest probe result of the tenant was taken: the age of its outside-in data."""
     times = [probe.checked_at for probe in (tenant.web, tenant.s3) if probe is not None]
     return min(times) if times else None
-
-
-def is_unhealthy(health: Health) -> bool:
-    return health is not Health.HEALTHY

@@ -17,7 +17,7 @@ from typing import Any
 
 from ncconsole.fleet import watches as kinds
 from ncconsole.fleet.desired import DesiredFleet
-from ncconsole.fleet.join import TenantInputs, build_tenant, platform_state
+from ncconsole.fleet.join import EPOCH, TenantInputs, build_tenant, platform_state
 from ncconsole.fleet.model import FleetSnapshot, KindState, TenantState
 from ncconsole.fleet.smoke_record import SmokeOutcome
 from ncconsole.kube.connection import KubeConnection
@@ -25,9 +25,7 @@ from ncconsole.kube.watch import Key, KindStatus
 from ncconsole.probes.results import BucketProbe, StatusPhpProbe
 from ncconsole.settings import Settings
 
-_EPOCH = datetime.min.replace(tzinfo=UTC)
 _ALL = None  # "every tenant is dirty"
-_EPOCH = datetime.fromtimestamp(0, UTC)
 # Events kept per tenant namespace (the newest); older ones are dropped on arrival of more.
 EVENTS_KEPT = 50
 
@@ -101,7 +99,7 @@ class ObservedFleet:
             old = group.get(name)
             group[name] = view
             if kind == kinds.EVENTS and len(group) > EVENTS_KEPT:
-                oldest = min(group, key=lambda n: group[n].last_seen or _EPOCH)
+                oldest = min(group, key=lambda n: group[n].last_seen or EPOCH)
                 del group[oldest]
             self._mark(self._tenant_of(kind, namespace, view))
             if old is not None and kind == kinds.APPLICATIONS:
@@ -264,7 +262,7 @@ def _answer(result: Any) -> Any:
     """A probe result without its timing, to tell a new answer from a repeated one."""
     if result is None:
         return None
-    return dataclasses.replace(result, checked_at=_EPOCH, latency_ms=0.0)
+    return dataclasses.replace(result, checked_at=EPOCH, latency_ms=0.0)
 
 
 def _is_good(result: Any) -> bool:

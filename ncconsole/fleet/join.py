@@ -18,7 +18,8 @@ from ncconsole.settings import Settings
 
 # Recent events kept per tenant, newest first.
 EVENTS_PER_TENANT = 20
-_EPOCH = datetime.min.replace(tzinfo=UTC)
+# Stands in for an unknown time: sorts as the oldest.
+EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +79,7 @@ def build_tenant(
     deployment = main_deployment(parts.deployments)
     pods = tuple(sorted(parts.pods, key=lambda p: p.name))
     events = tuple(
-        sorted(parts.events, key=lambda e: e.last_seen or _EPOCH, reverse=True)[:EVENTS_PER_TENANT]
+        sorted(parts.events, key=lambda e: e.last_seen or EPOCH, reverse=True)[:EVENTS_PER_TENANT]
     )
     drift = drift_of(desired, app, settings, kind_states, repo_readable)
     health, reason = assess(

@@ -158,11 +158,6 @@ class FleetState:
         if self._probes is not None:
             self._probes.set_tenants(self._probe_targets())
 
-    def probe_now(self) -> None:
-        """Run status.php and bucket probes for every tenant now (e.g. on a refresh key)."""
-        if self._probes is not None:
-            self._probes.run_now()
-
     def _probe_targets(self) -> list[tuple[str, str, str, str]]:
         return [
             (t.name, t.hostname, t.bucket, self.settings.namespace_for(t.name))

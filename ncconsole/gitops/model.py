@@ -69,10 +69,6 @@ class Tenant:
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
     values: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
-    @property
-    def is_canary(self) -> bool:
-        return self.wave == 0
-
     def line(self, dotted: str) -> int:
         """Line of a value in the tenant file, e.g. `tenant.hostname`; 1 when unknown."""
         while dotted:

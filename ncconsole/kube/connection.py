@@ -276,3 +276,15 @@ def _client(configuration: k8s_client.Configuration) -> k8s_client.ApiClient:
 def _first_line(err: Exception) -> str:
     text = str(err).strip() or type(err).__name__
     return text.splitlines()[0]
+
+
+def context_user(settings: Settings, context: str) -> str:
+    """The kubeconfig user name of `context` (who the cluster sees), "" when unknown."""
+    try:
+        contexts, _ = k8s_config.list_kube_config_contexts(config_file=kubeconfig_path(settings))
+    except Exception:  # in-cluster, or an unreadable file: identity stays unknown
+        return ""
+    for item in contexts or []:
+        if isinstance(item, dict) and item.get("name") == context:
+            return str((item.get("context") or {}).get("user") or "")
+    return ""

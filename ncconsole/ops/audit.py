@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from ncconsole.errors import NcConsoleError
-from ncconsole.kube.connection import ApiStatusError, ApiUnreachable, KubeConnection
-from ncconsole.kube.writes import context_user, record_event
+from ncconsole.kube.connection import ApiStatusError, ApiUnreachable, KubeConnection, context_user
+from ncconsole.kube.events import record_event
 from ncconsole.locations import audit_log_path
 from ncconsole.ops.errors import Refused
 from ncconsole.settings import Settings

@@ -40,9 +40,3 @@ class MissingValue(Refused):
 
 class PodNotReady(OpsError):
     """No Ready pod of the tenant's Nextcloud Deployment to run a command in."""
-
-
-class Interrupted(OpsError):
-    """The user interrupted the action (Ctrl-C / SIGTERM)."""
-
-    exit_code = 130

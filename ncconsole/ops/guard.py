@@ -13,8 +13,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ncconsole.kube.access import access_review
 from ncconsole.kube.connection import ApiStatusError, KubeConnection
-from ncconsole.kube.writes import access_review
 from ncconsole.ops.errors import AccessDenied, ConfirmationRequired, ReadOnlyRefused
 from ncconsole.settings import Settings
 

@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from textual import events, work
 from textual.app import App
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.reactive import var
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -23,12 +23,13 @@ from ncconsole.fleet.model import FleetSnapshot
 from ncconsole.settings import Settings
 from ncconsole.tui.commands import FleetCommands
 from ncconsole.tui.keymap_check import keymap_conflicts
+from ncconsole.tui.keys import bind, binding_ids
 from ncconsole.tui.messages import ClusterOpened, SnapshotPublished
 from ncconsole.tui.ops_session import OpsSession
 from ncconsole.tui.screens.audit import AuditScreen
 from ncconsole.tui.screens.fleet import FleetScreen
 from ncconsole.tui.screens.help import HelpScreen
-from ncconsole.tui.screens.logs import ChoiceScreen, LogScreen
+from ncconsole.tui.screens.logs import LogScreen
 from ncconsole.tui.screens.occ import OccScreen
 from ncconsole.tui.screens.smoke import SmokeScreen
 from ncconsole.tui.screens.tenant import TenantScreen
@@ -45,24 +46,21 @@ def utc_now() -> datetime:
 
 class NcConsoleApp(App[None]):
     TITLE = "ncconsole"
-    CSS_PATH = [  # noqa: RUF012
-        "app.tcss", "screens/fleet.tcss", "screens/tenant.tcss", "screens/occ.tcss",
-        "screens/smoke.tcss",
-    ]  # fmt: skip
+    CSS_PATH = "app.tcss"  # each screen carries its own (screens/*.tcss)
     COMMANDS = App.COMMANDS | {FleetCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit", id="quit"),
-        Binding("question_mark", "help", "Help", id="help"),
-        Binding("colon,ctrl+p", "command_palette", "Commands", id="command_palette"),
+        bind("quit", "quit"),
+        bind("help", "help"),
+        bind("command_palette", "command_palette"),
         # Tenant actions, on the fleet (cursor tenant) and tenant screens; upper case = its wave.
-        Binding("o", "occ(False)", "occ", id="occ", show=False),
-        Binding("O", "occ(True)", "occ wave", id="occ_wave", show=False),
-        Binding("s", "smoke(False)", "Smoke", id="smoke", show=False),
-        Binding("S", "smoke(True)", "Smoke wave", id="smoke_wave", show=False),
-        Binding("A", "audit", "Audit", id="audit", show=False),
-        Binding("l", "logs(False)", "Logs", id="logs", show=False),
-        Binding("p", "logs(True)", "Previous logs", id="logs_previous_run", show=False),
-        Binding("w", "waves", "Waves", id="waves", show=False),
+        bind("occ", "occ(False)"),
+        bind("occ_wave", "occ(True)"),
+        bind("smoke", "smoke(False)"),
+        bind("smoke_wave", "smoke(True)"),
+        bind("audit", "audit"),
+        bind("logs", "logs(False)"),
+        bind("logs_previous_run", "logs(True)"),
+        bind("waves", "waves"),
     ]
 
     # The newest snapshot; screens watch it. Each published snapshot is a new object.
@@ -280,20 +278,6 @@ class NcConsoleApp(App[None]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
-
-
-def binding_ids() -> set[str]:
-    """Every binding id the config file's `keymap` may name."""
-    holders = (
-        NcConsoleApp, FleetScreen, FleetTable, TenantScreen, HelpScreen, OccScreen, SmokeScreen,
-        AuditScreen, WavesScreen, LogScreen, ChoiceScreen,
-    )  # fmt: skip
-    return {
-        binding.id
-        for holder in holders
-        for binding in holder.BINDINGS
-        if isinstance(binding, Binding) and binding.id
-    }
 
 
 def binding_scopes() -> dict[str, list[BindingType]]:

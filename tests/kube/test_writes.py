@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ncconsole.kube.connection import connect
-from ncconsole.kube.writes import record_event
+from ncconsole.kube.events import record_event
 from ncconsole.settings import Settings
 from ncconsole.sim.apiserver.resources import EVENTS, NAMESPACES
 from ncconsole.sim.apiserver.server import SimServer

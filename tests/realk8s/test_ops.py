@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from ncconsole.kube.connection import ApiStatusError
+from ncconsole.kube.events import record_event
 from ncconsole.kube.lease import LeaseHeld, PromotionLease
-from ncconsole.kube.writes import record_event
 from ncconsole.ops.audit import Auditor, read_audit
 from ncconsole.ops.errors import AccessDenied, SecretExists
 from ncconsole.ops.occ import run_occ, run_occ_fleet

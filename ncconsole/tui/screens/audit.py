@@ -7,12 +7,13 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from ncconsole.errors import NcConsoleError
 from ncconsole.ops.audit import load_audit
+from ncconsole.tui.keys import bind
 from ncconsole.tui.widgets.table import Table
 
 
@@ -25,8 +26,8 @@ def _when(value: Any) -> str:
 
 class AuditScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back", id="back"),
-        Binding("r", "reload", "Reload", id="audit_reload"),
+        bind("back", "app.pop_screen"),
+        bind("audit_reload", "reload"),
     ]
 
     def compose(self) -> ComposeResult:

@@ -6,12 +6,13 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input
 
 from ncconsole.fleet.model import FleetSnapshot
 from ncconsole.render.fleet_rows import RowCache, build_rows, tenant_key, tenant_of
+from ncconsole.tui.keys import bind
 from ncconsole.tui.screens import is_visible
 from ncconsole.tui.widgets.fleet_table import FleetTable
 from ncconsole.tui.widgets.header import Banner, FleetHeader
@@ -22,14 +23,15 @@ if TYPE_CHECKING:
 
 
 class FleetScreen(Screen[None]):
+    CSS_PATH = "fleet.tcss"
     if TYPE_CHECKING:  # the console's own app: its snapshot, settings, clock and actions
 
         @property
         def app(self) -> NcConsoleApp: ...
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", id="filter"),
-        Binding("escape", "clear_filter", "Clear filter", id="back"),
+        bind("filter", "filter"),
+        bind("back", "clear_filter", "Clear filter"),
     ]
 
     def __init__(self) -> None:

@@ -13,6 +13,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from ncconsole.tui.keys import bind
+
 
 def binding_rows(screen: Screen[object]) -> list[tuple[str, str, str]]:
     """(keys, what it does, binding id) for every active, non-system binding of `screen`."""
@@ -46,7 +48,7 @@ def help_table(rows: list[tuple[str, str, str]]) -> Table:
 
 
 class HelpScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back", id="back")]
+    BINDINGS: ClassVar[list[BindingType]] = [bind("back", "app.pop_screen")]
     DEFAULT_CSS = """
     HelpScreen #help-body { padding: 0 1; }
     """

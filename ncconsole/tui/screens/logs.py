@@ -16,7 +16,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, OptionList, RichLog, Static
@@ -24,6 +24,7 @@ from textual.widgets.option_list import Option
 
 from ncconsole.errors import NcConsoleError
 from ncconsole.ops.logs import LogLine, LogOptions, TenantLogFollower, read_tenant_logs, tenant_pods
+from ncconsole.tui.keys import bind
 from ncconsole.tui.ops_session import OpsSession
 
 POD_COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "bright_cyan", "bright_magenta")
@@ -36,9 +37,7 @@ class ChoiceScreen(ModalScreen[str | None]):
     ChoiceScreen { align: center middle; }
     ChoiceScreen OptionList { width: 70; height: auto; max-height: 20; border: round $primary; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "dismiss_none", "Back", id="choice_back")
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = [bind("choice_back", "dismiss_none")]
 
     def __init__(self, title: str, choices: list[tuple[str, str]]) -> None:
         super().__init__()
@@ -62,16 +61,16 @@ class ChoiceScreen(ModalScreen[str | None]):
 class LogScreen(Screen[None]):
     CSS_PATH = "logs.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", id="back"),
-        Binding("s,space", "toggle_follow", "Pause/follow", id="logs_follow"),
-        Binding("p", "toggle_previous", "Previous/current", id="logs_previous"),
-        Binding("C", "choose_container", "Container", id="logs_container"),
-        Binding("o", "choose_pod", "Pod", id="logs_pod"),
-        Binding("w", "toggle_wrap", "Wrap", id="logs_wrap"),
-        Binding("t", "toggle_timestamps", "Time stamps", id="logs_timestamps"),
-        Binding("slash", "search", "Search", id="logs_search"),
-        Binding("g", "top", "Top", id="logs_top", show=False),
-        Binding("G", "bottom", "Bottom", id="logs_bottom", show=False),
+        bind("back", "back"),
+        bind("logs_follow", "toggle_follow"),
+        bind("logs_previous", "toggle_previous"),
+        bind("logs_container", "choose_container"),
+        bind("logs_pod", "choose_pod"),
+        bind("logs_wrap", "toggle_wrap"),
+        bind("logs_timestamps", "toggle_timestamps"),
+        bind("logs_search", "search"),
+        bind("logs_top", "top"),
+        bind("logs_bottom", "bottom"),
     ]
 
     class LinesArrived(Message):

@@ -12,7 +12,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
 from textual.widgets import DataTable, Footer, Input, RichLog, Static
@@ -21,6 +21,7 @@ from ncconsole.errors import NcConsoleError
 from ncconsole.ops.guard import is_read_only_occ, reads_secret, tenant_permissions
 from ncconsole.ops.occ import OccRun, end_problem, run_occ, run_occ_fleet
 from ncconsole.ops.occ_secrets import carries_secret
+from ncconsole.tui.keys import bind
 from ncconsole.tui.ops_session import OccHistory, OpsSession
 from ncconsole.tui.screens.confirm import ConfirmScreen
 from ncconsole.tui.widgets.table import Table
@@ -37,11 +38,12 @@ COMMON_COMMANDS = [
 
 
 class OccScreen(Screen[None]):
+    CSS_PATH = "occ.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back", id="back"),
-        Binding("ctrl+x", "stop", "Stop", id="occ_stop"),
-        Binding("up", "history(-1)", "Previous", id="occ_history_previous", show=False),
-        Binding("down", "history(1)", "Next", id="occ_history_next", show=False),
+        bind("back", "app.pop_screen"),
+        bind("occ_stop", "stop"),
+        bind("occ_history_previous", "history(-1)"),
+        bind("occ_history_next", "history(1)"),
     ]
 
     def __init__(self, session: OpsSession, tenants: list[str], label: str = "") -> None:

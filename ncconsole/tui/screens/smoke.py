@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from ncconsole.errors import NcConsoleError
 from ncconsole.ops.smoke import FAIL, PASS, SKIP, WARN, SmokeReport, run_smoke_checks
+from ncconsole.tui.keys import bind
 from ncconsole.tui.ops_session import OpsSession
 from ncconsole.tui.widgets.table import Table
 
@@ -23,14 +24,15 @@ STYLE = {PASS: "green", WARN: "yellow", FAIL: "bold red", SKIP: "dim"}
 
 
 class SmokeScreen(Screen[None]):
+    CSS_PATH = "smoke.tcss"
     if TYPE_CHECKING:  # the console's own app: its snapshot, settings, clock and actions
 
         @property
         def app(self) -> NcConsoleApp: ...
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back", id="back"),
-        Binding("r", "rerun", "Run again", id="smoke_rerun"),
+        bind("back", "app.pop_screen"),
+        bind("smoke_rerun", "rerun"),
     ]
 
     def __init__(self, session: OpsSession, tenants: list[str], label: str = "") -> None:

@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from ncconsole.fleet.model import FleetSnapshot
+from ncconsole.tui.keys import bind
 from ncconsole.tui.screens import is_visible
 from ncconsole.tui.widgets import panes
 from ncconsole.tui.widgets.header import Banner, FleetHeader
@@ -32,15 +33,16 @@ if TYPE_CHECKING:
 
 
 class TenantScreen(Screen[None]):
+    CSS_PATH = "tenant.tcss"
     if TYPE_CHECKING:  # the console's own app: its snapshot, settings, clock and actions
 
         @property
         def app(self) -> NcConsoleApp: ...
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back", id="back"),
-        Binding("j", "scroll_down", "Down", id="cursor_down", show=False),
-        Binding("k", "scroll_up", "Up", id="cursor_up", show=False),
+        bind("back", "app.pop_screen"),
+        bind("cursor_down", "scroll_down"),
+        bind("cursor_up", "scroll_up"),
     ]
 
     def __init__(self, tenant_name: str) -> None:

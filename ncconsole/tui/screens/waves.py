@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
@@ -33,6 +33,7 @@ from ncconsole.ops.promotion import (
 )
 from ncconsole.ops.promotion.model import FINISHED
 from ncconsole.ops.promotion.session import WaveSession
+from ncconsole.tui.keys import bind
 from ncconsole.tui.ops_session import OpsSession
 from ncconsole.tui.screens import is_visible
 from ncconsole.tui.screens.confirm import ConfirmScreen
@@ -84,12 +85,12 @@ class WavesScreen(Screen[None]):
 
     CSS_PATH = "waves.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back", id="back"),
-        Binding("p", "promote", "Promote wave", id="wave_promote"),
-        Binding("h", "halt", "Halt", id="wave_halt"),
-        Binding("r", "refresh", "Refresh", id="waves_refresh"),
-        Binding("plus", "concurrency(1)", "More at once", id="waves_more"),
-        Binding("minus", "concurrency(-1)", "Fewer", id="waves_fewer"),
+        bind("back", "app.pop_screen"),
+        bind("wave_promote", "promote"),
+        bind("wave_halt", "halt"),
+        bind("waves_refresh", "refresh"),
+        bind("waves_more", "concurrency(1)"),
+        bind("waves_fewer", "concurrency(-1)"),
     ]
 
     def __init__(self, session: OpsSession) -> None:

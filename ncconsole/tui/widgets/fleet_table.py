@@ -10,18 +10,19 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from ncconsole.render.fleet_rows import COLUMNS, Row, tenant_of
+from ncconsole.tui.keys import bind
 
 
 class FleetTable(DataTable[Text]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select_cursor", "Open", id="open"),
-        Binding("j", "cursor_down", "Down", id="cursor_down", show=False),
-        Binding("k", "cursor_up", "Up", id="cursor_up", show=False),
+        bind("open", "select_cursor"),
+        bind("cursor_down", "cursor_down"),
+        bind("cursor_up", "cursor_up"),
     ]
     DEFAULT_CSS = """
     FleetTable { height: 1fr; }

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.widgets import DataTable
+
+from ncconsole.tui.keys import bind
 
 
 class Table(DataTable):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", id="cursor_down", show=False),
-        Binding("k", "cursor_up", "Up", id="cursor_up", show=False),
+        bind("cursor_down", "cursor_down"),
+        bind("cursor_up", "cursor_up"),
     ]
