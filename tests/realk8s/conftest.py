@@ -20,7 +20,7 @@ from tests.realk8s.cluster import RealCluster, script
 
 HERE = Path(__file__).resolve().parent
 HOW_TO_RUN = (
-    "real Kubernetes tier: run `scripts/realk8s.sh build` once (Go >= 1.26, ~5-10 min), "
+    "real Kubernetes tier: run `scripts/realk8s.sh build` once (Go >= 1.26, ~5-12 min), "
     "then `uv run pytest -m realk8s` (or set NCCONSOLE_REALK8S=1)"
 )
 # Building from a cold cache happens inside the first test's fixture when CI asks for it.
