@@ -18,7 +18,7 @@ import yaml
 
 from ncconsole.sim.scenario import Scenario, UserSpec
 from ncconsole.sim.simulator import Simulator
-from tests.realk8s.cluster import RealCluster
+from tests.realk8s.cluster import RealCluster, wait_until
 from tests.realk8s.differences import ACCEPTED, IGNORED_KEYS
 from tests.realk8s.differential import Observation, Target, run_script, steps
 
@@ -79,6 +79,12 @@ def make_namespace(target: Target, ns: str, real: bool) -> None:
                 },
             )
             assert answer.status_code == 201, answer.text
+            # Pods are refused until kube-controller-manager made the `default` ServiceAccount.
+            wait_until(
+                lambda: admin.get(f"/api/v1/namespaces/{ns}/serviceaccounts/default").is_success,
+                30,
+                f"the default ServiceAccount in {ns}",
+            )
 
 
 def without_ignored(seen: Observation) -> Observation:

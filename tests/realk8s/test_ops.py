@@ -107,7 +107,9 @@ def test_the_audit_event_is_accepted_by_the_real_apiserver(real_cluster, tenant)
     assert event["involvedObject"]["namespace"] == "nc-rk-ops"
 
 
-def test_the_audit_event_today_gets_the_real_422(real_cluster, tenant) -> None:
+def test_an_event_in_a_tenant_namespace_without_involved_namespace_gets_the_real_422(
+    real_cluster, tenant
+) -> None:
     conn = real_cluster.connection("admin")
     body = {
         "metadata": {"name": "rk-audit-shape", "namespace": "nc-rk-ops"},
