@@ -129,7 +129,7 @@ cmd_build() {
   mkdir -p "$BIN"
   local started=$SECONDS minor=${K8S_VERSION#v1.}
   minor=${minor%%.*}
-  say "building $VERSIONS into $BIN (first time only; ~5-10 min on 2 cores)"
+  say "building $VERSIONS into $BIN (first time only; ~5-12 min on 2 cores)"
   # The same variables hack/lib/version.sh sets: without them --version says v0.0.0-master.
   local kv=k8s.io/component-base/version kb=k8s.io/client-go/pkg/version
   local k8s_ld="-s -w"

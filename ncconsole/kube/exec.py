@@ -42,6 +42,9 @@ class ExecResult:
     stderr: str
     duration: float
     timed_out: bool = False
+    # The server's reason when the command could not run at all (a Failure Status without an
+    # exit code, e.g. "error executing command in container: ..." from the kubelet).
+    failure: str = ""
 
 
 def pick_ready_pod(
@@ -84,6 +87,17 @@ class _Discarded:
 
     def getvalue(self) -> str:
         return ""
+
+
+def _failure(status_text: str) -> str:
+    """The message of a Failure Status that carries no exit code ("" otherwise)."""
+    try:
+        status = json.loads(status_text) if status_text else {}
+    except ValueError:
+        return ""
+    if status.get("status") != "Failure" or _exit_code(status_text) is not None:
+        return ""
+    return str(status.get("message") or status.get("reason") or "")
 
 
 def _exit_code(status_text: str) -> int | None:
@@ -224,4 +238,5 @@ def _exec(
         stderr="".join(err_out),
         duration=time.monotonic() - started,
         timed_out=timed_out,
+        failure="" if timed_out else _failure(status),
     )

@@ -206,6 +206,8 @@ def _run(
             ) from None
         raise
     run.exit_code, run.stdout, run.stderr = result.exit_code, result.stdout, result.stderr
+    if result.failure:  # the command never ran in the container: say what the server said
+        run.error = f"pod {pod}: {result.failure}"
     if secret:
         run.stdout = mask_output(run.stdout)
     run.duration, run.timed_out = result.duration, result.timed_out

@@ -1,4 +1,4 @@
-"""The real-Kubernetes tier: one control plane (scripts/realk8s.sh up) for the whole session.
+"""The real-Kubernetes tier: one control plane (scripts/realk8s.sh up) for all its tests.
 
 In CI (CI=true), or with NCCONSOLE_REALK8S=1, a control plane that cannot be built or started
 fails these tests. Elsewhere they are skipped with one line saying how to run them: without Go,
@@ -20,7 +20,7 @@ from tests.realk8s.cluster import RealCluster, script
 
 HERE = Path(__file__).resolve().parent
 HOW_TO_RUN = (
-    "real Kubernetes tier: run `scripts/realk8s.sh build` once (Go >= 1.26, ~5-10 min), "
+    "real Kubernetes tier: run `scripts/realk8s.sh build` once (Go >= 1.26, ~5-12 min), "
     "then `uv run pytest -m realk8s` (or set NCCONSOLE_REALK8S=1)"
 )
 # Building from a cold cache happens inside the first test's fixture when CI asks for it.
@@ -48,7 +48,9 @@ def _built() -> bool:
     return script("built").returncode == 0
 
 
-@pytest.fixture(scope="session")
+# Package scope: the control plane stops as soon as this tier is done, not at the end of the
+# whole suite.
+@pytest.fixture(scope="package")
 def real_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealCluster]:
     existing = os.environ.get("NCCONSOLE_REALK8S_DIR")
     if existing and (Path(existing) / "realk8s.env").is_file():

@@ -249,6 +249,15 @@ def application(name: str, **spec_changes: Any) -> dict[str, Any]:
     }
 
 
+def pod(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": {"app.kubernetes.io/name": "nextcloud"}},
+        "spec": {"containers": [{"name": "nextcloud", "image": "nextcloud:30.0.6-apache"}]},
+    }
+
+
 def event(name: str, namespace: str, involved_namespace: str | None) -> dict[str, Any]:
     involved = {"kind": "Namespace", "name": namespace, "apiVersion": "v1"}
     if involved_namespace is not None:
@@ -445,6 +454,17 @@ def steps(ns: str, run: str) -> list[Step]:
         Step("viewer reviews pods/exec access", "POST",
              "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", user="viewer",
              body=sar),
+        # pods: logs and exec (a plain GET, as a client without a WebSocket would send it)
+        Step("create pod", "POST", f"/api/v1/namespaces/{ns}/pods", body=pod("web"),
+             inner=("spec",)),
+        Step("pod log of a missing container", "GET", f"/api/v1/namespaces/{ns}/pods/web/log",
+             query={"container": "nope"}),
+        Step("log of a missing pod", "GET", f"/api/v1/namespaces/{ns}/pods/nope/log"),
+        Step("exec without a WebSocket upgrade", "GET", f"/api/v1/namespaces/{ns}/pods/web/exec",
+             query={"command": "true", "container": "nextcloud", "stdout": "true"}),
+        Step("viewer execs", "GET", f"/api/v1/namespaces/{ns}/pods/web/exec", user="viewer",
+             query={"command": "true", "container": "nextcloud", "stdout": "true"}),
+        Step("delete pod", "DELETE", f"/api/v1/namespaces/{ns}/pods/web"),
         # cleanup inside the script, so that both sides end the same
         Step("delete application", "DELETE", f"{apps}/{app}"),
         Step("delete application with unknown field", "DELETE", f"{apps}/{app}-uf"),

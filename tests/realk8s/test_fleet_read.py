@@ -9,6 +9,7 @@ the fleet with its own RBAC: admin (system:masters), viewer (the built-in `view`
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -188,6 +189,9 @@ def test_bookmarks_arrive_before_the_watch_times_out(real_cluster, tenants) -> N
     ns = "nc-rk-alpha"
     with real_cluster.http("admin") as http:
         listed = http.get(f"/api/v1/namespaces/{ns}/configmaps").json()
+        # A write elsewhere moves etcd's revision past the list's; a bookmark carries only an
+        # RV newer than the watch's own, which a busy cluster always has and a fresh one not.
+        put_configmap(real_cluster, "nc-rk-beta", "bookmark-nudge", secrets.token_hex(4))
         query = {
             "watch": "true",
             "resourceVersion": listed["metadata"]["resourceVersion"],

@@ -15,10 +15,10 @@ from ncconsole.kube.events import record_event
 from ncconsole.kube.lease import LeaseHeld, PromotionLease
 from ncconsole.ops.audit import Auditor, read_audit
 from ncconsole.ops.errors import AccessDenied, SecretExists
-from ncconsole.ops.occ import run_occ, run_occ_fleet
+from ncconsole.ops.occ import OccRun, run_occ, run_occ_fleet
 from ncconsole.ops.secret_rotation import rotate_secret_keys
 from ncconsole.ops.secrets import SecretRequest, create_tenant_secret
-from tests.realk8s.cluster import RealCluster
+from tests.realk8s.cluster import RealCluster, wait_until
 
 KEYS = {"s3_access_key": "AKIAREALK8S", "s3_secret_key": "real-k8s-secret-value"}
 
@@ -107,7 +107,9 @@ def test_the_audit_event_is_accepted_by_the_real_apiserver(real_cluster, tenant)
     assert event["involvedObject"]["namespace"] == "nc-rk-ops"
 
 
-def test_the_audit_event_today_gets_the_real_422(real_cluster, tenant) -> None:
+def test_an_event_in_a_tenant_namespace_without_involved_namespace_gets_the_real_422(
+    real_cluster, tenant
+) -> None:
     conn = real_cluster.connection("admin")
     body = {
         "metadata": {"name": "rk-audit-shape", "namespace": "nc-rk-ops"},
@@ -229,3 +231,22 @@ def test_kubectl_reads_what_the_readme_tells_users_to(real_cluster, tenant) -> N
     server = json.loads(version.stdout)["serverVersion"]
     assert server["gitVersion"] == "v1.36.3" and server["minor"] == "36"
     assert os.environ.get("KUBECONFIG") != str(real_cluster.kubeconfigs["admin"])
+
+
+def test_occ_says_why_the_command_could_not_run(real_cluster) -> None:
+    # kwok without a ClusterExec for the namespace answers exec with the kubelet's error, on the
+    # error channel and without an exit code, as a kubelet does when the runtime cannot start
+    # the command: the console must say so rather than "ended without an exit code".
+    tenant = real_cluster.add_tenant("rk-noexec", 0, replicas=1)
+    real_cluster.wait_ready(tenant)
+    real_cluster.kubectl("delete", "clusterexec", "nextcloud-nc-rk-noexec")
+    settings = real_cluster.settings("admin")
+    conn = real_cluster.connection("admin")
+
+    def refused() -> OccRun | None:
+        run = run_occ(conn, settings, "rk-noexec", ["status"], auditor=None)
+        return run if run.exit_code is None else None
+
+    run = wait_until(refused, 30, "kwok to forget the ClusterExec")
+    assert "no exec found" in run.error and run.error.startswith(f"pod {run.pod}:"), run
+    assert not run.ok

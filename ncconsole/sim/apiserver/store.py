@@ -239,7 +239,7 @@ class Store:
                     break
         name = meta["name"]
         validate_name(rt, name)
-        apply_defaults(rt, obj)
+        apply_defaults(rt, obj, creating=True)
         if self._entry(rt, namespace, name) is not None:
             raise ApiError.already_exists(rt.plural, rt.group, name)
         for k in ("deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
