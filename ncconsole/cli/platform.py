@@ -50,7 +50,7 @@ from ncconsole.render.platform import (
 from ncconsole.settings import Settings
 
 ALERTS_ONLY = ("alerts",)
-EXPIRING = DurationRange(0, 3650 * 86400)
+EXPIRING = DurationRange(60, 3650 * 86400)  # "within 0" would show only failures
 SILENCE_LENGTH = DurationRange(60, 31 * 86400)  # Alertmanager keeps silences a while; a month
 
 
