@@ -354,9 +354,15 @@ class Simulator:
         setattr(spec.faults, fault, value)
 
     def set_api_faults(
-        self, *, latency: float | None = None, drop_watches_every: float | None = None
+        self,
+        *,
+        latency: float | None = None,
+        drop_watches_every: float | None = None,
+        concurrent_writes: dict[str, int] | None = None,
     ) -> None:
-        """Slow every API response by `latency` s; end every watch after N s (0: never)."""
+        """Slow every API response by `latency` s; end every watch after N s (0: never);
+        `concurrent_writes` {"namespace/name": N}: the next N patches of that object find it
+        just rewritten by another writer (409 on a resourceVersion precondition)."""
 
         def apply() -> None:
             faults = self._server().api.faults
@@ -364,6 +370,8 @@ class Simulator:
                 faults.latency = latency
             if drop_watches_every is not None:
                 faults.drop_watches_after = drop_watches_every or None
+            if concurrent_writes is not None:
+                faults.concurrent_writes.update(concurrent_writes)
 
         self.call(apply)
 

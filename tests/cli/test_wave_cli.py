@@ -21,7 +21,7 @@ from ncconsole.kube.connection import connect
 from ncconsole.kube.lease import LEASE_NAME, PromotionLease, lease_holder
 from ncconsole.ops.audit import read_audit
 from ncconsole.sim.simulator import Simulator
-from tests.ops.waves_helpers import UPGRADE, head, sim_settings
+from tests.ops.waves_helpers import UPGRADE, sim_settings, target
 from tests.sim.sim_helpers import scenario
 
 pytestmark = pytest.mark.timeout(60)
@@ -63,7 +63,9 @@ def test_wave_list_then_promote_canary_first(sim: Simulator, capsys) -> None:
     code, out, _ = run(capsys, "wave", "list", "--format", "json")
     assert code == 0
     listing = json.loads(out)
-    assert listing["mode"] == "manual" and listing["target_revision"] == head(sim)
+    assert listing["mode"] == "manual" and listing["target_revision"] == target(sim)
+    chart, commit = listing["target_revisions"]  # multi-source: the chart and the values commit
+    assert (chart, listing["target"]) == ("6.6.9", f"6.6.9@{commit[:7]}")
     waves = {w["wave"]: w for w in listing["waves"]}
     assert waves[0]["promotable"] and waves[0]["counts"]["at_target"] == 0
     assert not waves[1]["promotable"]

@@ -164,7 +164,8 @@ async def test_console_renders_odd_applications_and_keeps_answering(settings: Se
         await wait_ui(pilot, lambda: health("canary") == "✔ healthy")
         unknown = {name: health(name) for name in ODD_APPS if name != "huge"}
         assert unknown == dict.fromkeys(unknown, "? unknown")
-        assert health("huge") == "✔ healthy"
+        # 200 ComparisonErrors: a problem although Argo CD's health says Healthy (issue 11)
+        assert health("huge") == "✖ failed"
         for name in ("wrongtypes", "unknownwords", "bare", "huge"):
             console.open_tenant(name)
             await wait_ui(pilot, lambda name=name: "application" in argo_text(console, name))

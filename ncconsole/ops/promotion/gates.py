@@ -5,8 +5,9 @@
 - earlier waves are Synced and Healthy at the target revision, with no failed fresh smoke
   checks (`earlier_wave_blockers`), and their stale smoke checks are run now and pass
   (`check_gates`);
-- nothing in the wave is already syncing, every tenant has an Application, a target revision
-  is known (`wave_overview`);
+- nothing in the wave is already syncing, every tenant has an Application that Argo CD can
+  render (no ComparisonError), a target revision is known, and a pinned `--revision` is not
+  one auto-sync (`syncPolicy.automated`) would undo (`wave_overview`);
 - RollingSync: the wave's step is manual (`maxUpdate: 0`) and every Application is matched by
   a step (`rolling_blockers`);
 - no other console holds the promotion Lease (`lease_blockers`; taking it is the last gate).
@@ -81,6 +82,13 @@ def wave_overview(
         blockers = earlier_wave_blockers(earlier)
         blockers += [Blocker(r.tenant, r.busy) for r in members if r.busy]
         blockers += [Blocker(r.tenant, "no Application") for r in members if not r.exists]
+        blockers += [
+            Blocker(r.tenant, f"Argo CD cannot render it (ComparisonError: {r.comparison_error})")
+            for r in members
+            if r.comparison_error
+        ]
+        if revision:  # a pinned target: auto-sync would sync it straight back to Git's
+            blockers += [Blocker(r.tenant, r.autosync) for r in members if r.autosync]
         step, max_update = None, None
         if rolling and strategy is not None:
             step, max_update, step_blockers = rolling_blockers(strategy, members)
