@@ -196,7 +196,9 @@ class TenantScreen(Screen[None]):
             return
         ok = str(p.phase) == "done"
         self._action_line(f"rollback {p.phase}: {p.message}", "bold green" if ok else "bold red")
-        self.app.ops.smoke.reload()
 
     def _action_line(self, text: str, style: str = "") -> None:
-        self.query_one("#tenant-action", Static).update(Text(text, style=style))
+        """The rollback's progress under the panes; takes no room while there is none."""
+        line = self.query_one("#tenant-action", Static)
+        line.update(Text(text, style=style))
+        line.display = bool(text)
