@@ -28,6 +28,7 @@ from ncconsole.cli.options import (
 from ncconsole.errors import NcConsoleError
 from ncconsole.fleet.model import FleetSnapshot, Health, KindStatus
 from ncconsole.fleet.state import FleetTimeout
+from ncconsole.render.access import access_lines
 from ncconsole.render.fleet_rows import COLUMNS, REASON, fitted_cells, reason_text, wave_groups
 from ncconsole.render.platform import platform_line
 from ncconsole.render.records import snapshot_record
@@ -104,8 +105,10 @@ def status(settings: Settings, wave: int | None, output_format: str) -> None:
         )
         console.print(platform_line(snapshot.platform))
         for kind, state in sorted(snapshot.kinds.items()):
-            if state.status in (KindStatus.FORBIDDEN, KindStatus.ERROR, KindStatus.UNAUTHORIZED):
+            if state.status in (KindStatus.ERROR, KindStatus.UNAUTHORIZED):
                 console.print(Text(f"warning: {kind}: {state.status.value} {state.message}"))
+        for line in access_lines(snapshot):  # one line each, for grep
+            console.print(Text(f"warning: {line}"), soft_wrap=True)
         for problem in (*snapshot.repo_problems, snapshot.smoke_problem):
             if problem:
                 console.print(Text(f"warning: {problem}"))

@@ -268,15 +268,26 @@ def assess(
     s3: BucketProbe | None,
     drift: Sequence[str],
     kind_states: Mapping[str, KindState],
+    denied: Sequence[str] = (),
+    namespace: str = "",
 ) -> Finding:
     """The tenant's health word and reason from everything observed about it. Nothing
-    observed is "unknown" ("loading" while the first lists are in flight), never healthy."""
+    observed is "unknown" ("loading" while the first lists are in flight), never healthy;
+    neither is a tenant whose pods or Deployment RBAC does not let the console read
+    ("no access to nc-x: may not list pods") - an empty list there proves nothing."""
     findings: list[Finding] = []
     if "not deployed" in drift:
         findings.append((Health.MISSING, "not deployed"))
     if app is not None:
         findings += app_findings(app)
-    if kind_states[kinds.PODS].status == KindStatus.LIVE and (app or pods or deployment):
+    blind = [kind for kind in (kinds.PODS, kinds.DEPLOYMENTS) if kind in denied]
+    if blind:
+        where = namespace or "its namespace"
+        findings.append(
+            (Health.UNKNOWN, f"no access to {where}: may not list {' or '.join(blind)}")
+        )
+    pods_read = kind_states[kinds.PODS].status in (KindStatus.LIVE, KindStatus.PER_NAMESPACE)
+    if pods_read and not blind and (app or pods or deployment):
         findings += pod_findings(pods, deployment)
     if web is not None:
         findings += web_findings(web)

@@ -97,7 +97,10 @@ class FleetState:
         if self.connection is None:
             self.connection = connect(self.settings)
         for spec in kinds.fleet_watch_specs(self.settings):
-            watcher = KindWatcher(self.connection, spec, self.observed, self.timing)
+            watcher = KindWatcher(
+                self.connection, spec, self.observed, self.timing,
+                namespaces=self.observed.tenant_namespaces,
+            )  # fmt: skip
             self._watchers.append(watcher)
         for watcher in self._watchers:
             watcher.start()

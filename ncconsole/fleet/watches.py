@@ -1,4 +1,6 @@
-"""The kinds the fleet watches: one cluster-wide list+watch each, never one per tenant."""
+"""The kinds the fleet watches: one cluster-wide list+watch each, never one per tenant - unless
+RBAC forbids the cluster-wide list of pods, Deployments or Events, which are then read per
+tenant namespace (kube/watch.py's fallback)."""
 
 from __future__ import annotations
 
@@ -59,6 +61,7 @@ def fleet_watch_specs(settings: Settings) -> list[WatchSpec]:
             lambda obj: views.parse_pod(obj, container),
             label_selector=NEXTCLOUD_SELECTOR,
             accept=in_tenant_ns,
+            namespaced_path=lambda ns: f"/api/v1/namespaces/{ns}/pods",
         ),
         WatchSpec(
             DEPLOYMENTS,
@@ -66,10 +69,17 @@ def fleet_watch_specs(settings: Settings) -> list[WatchSpec]:
             lambda obj: views.parse_deployment(obj, container),
             label_selector=NEXTCLOUD_SELECTOR,
             accept=in_tenant_ns,
+            namespaced_path=lambda ns: f"/apis/apps/v1/namespaces/{ns}/deployments",
         ),
         WatchSpec(APPLICATIONS, f"{argo}/applications", views.parse_app, accept=is_tenant_app),
         WatchSpec(APPLICATIONSETS, f"{argo}/applicationsets", views.parse_appset),
-        WatchSpec(EVENTS, "/api/v1/events", views.parse_event, accept=is_recent_tenant_event),
+        WatchSpec(
+            EVENTS,
+            "/api/v1/events",
+            views.parse_event,
+            accept=is_recent_tenant_event,
+            namespaced_path=lambda ns: f"/api/v1/namespaces/{ns}/events",
+        ),
         WatchSpec(
             PLATFORM,
             f"/apis/apps/v1/namespaces/{settings.platform_namespace}/deployments",
