@@ -93,7 +93,8 @@ def test_forbidden_exec_names_verb_resource_namespace(cluster: OccCluster) -> No
     )
     with pytest.raises(AccessDenied) as err:
         occ(cluster, "alpha", "status")
-    assert "may not create pods/exec in namespace nc-alpha" in str(err.value)
+    # the first verb the websocket exec needs (get, and create from 1.35)
+    assert "may not get pods/exec in namespace nc-alpha" in str(err.value)
 
 
 def test_user_text_is_never_split_by_the_shell(cluster: OccCluster) -> None:
@@ -245,3 +246,20 @@ def test_which_config_reads_count_as_secret() -> None:
     assert is_read_only_occ(["config:system:get", "trusted_domains"])
     assert is_read_only_occ(["config:system:get", "redis", "host"]) is False  # whole section
     assert is_read_only_occ(["config:app:get", "core", "vendor"])
+
+
+def test_occ_needs_get_as_well_as_create_on_pods_exec(cluster: OccCluster) -> None:
+    """Websocket exec is authorized as `get pods/exec` up to Kubernetes 1.34, and `create`
+    as well from 1.35 (kubernetes#134577): a Role with only `create` passed the old check and
+    was then refused; now the missing verb is named before anything runs."""
+    from ncconsole.ops.guard import tenant_permissions
+
+    cluster.add("alpha")
+    cluster.server.call(
+        cluster.server.auth.deny, DenyRule(verbs=("get",), resources=("pods/exec",))
+    )
+    with pytest.raises(AccessDenied) as refused:
+        occ(cluster, "alpha", "status")
+    assert "may not get pods/exec in namespace nc-alpha" in str(refused.value)
+    offered = tenant_permissions(cluster.connect(), cluster.settings(), "alpha")
+    assert "may not get pods/exec in namespace nc-alpha" in offered["occ"]
