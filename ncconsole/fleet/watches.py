@@ -10,6 +10,7 @@ from typing import Any
 from ncconsole.kube import views
 from ncconsole.kube.views import EventView
 from ncconsole.kube.watch import WatchSpec
+from ncconsole.kube.writes import ESO_API
 from ncconsole.settings import Settings
 
 NEXTCLOUD_SELECTOR = "app.kubernetes.io/name=nextcloud"
@@ -33,18 +34,17 @@ def is_tenant_namespace(settings: Settings, namespace: str) -> bool:
     )
 
 
-def fleet_watch_specs(settings: Settings) -> list[WatchSpec]:
-    """Everything FleetState needs, as watch specs; kind names are the constants above."""
+def fleet_watch_specs(settings: Settings, eso_api: str = ESO_API) -> list[WatchSpec]:
+    """Everything FleetState needs, as watch specs; kind names are the constants above.
+    `eso_api`: the External Secrets group/version the cluster serves (kube/writes.eso_api)."""
     container = settings.occ.container
     in_tenant_ns = lambda view: is_tenant_namespace(settings, view.namespace)  # noqa: E731
     argo = f"/apis/argoproj.io/v1alpha1/namespaces/{settings.argocd_namespace}"
     store_name = settings.secret.store_name
     if settings.secret.store_kind == "ClusterSecretStore":
-        store_path = "/apis/external-secrets.io/v1/clustersecretstores"
+        store_path = f"/apis/{eso_api}/clustersecretstores"
     else:
-        store_path = (
-            f"/apis/external-secrets.io/v1/namespaces/{settings.platform_namespace}/secretstores"
-        )
+        store_path = f"/apis/{eso_api}/namespaces/{settings.platform_namespace}/secretstores"
 
     def is_tenant_app(view: Any) -> bool:
         return view.name.startswith(settings.app_prefix) or settings.labels.tenant in view.labels

@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,8 @@ class KubeConnection:
     api: k8s_client.ApiClient
     context: str
     cluster: str
+    # What discovery found out about this cluster, asked once (e.g. the ESO API version).
+    discovered: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def _serialize(
         self,

@@ -25,6 +25,7 @@ from ncconsole.sim.apiserver.resources import (
     APPLICATIONS,
     APPLICATIONSETS,
     PODS,
+    registry_serving_eso,
 )
 from ncconsole.sim.apiserver.server import SimServer
 from ncconsole.sim.apiserver.store import Store
@@ -121,6 +122,7 @@ class Simulator:
             tls_dir=self.workdir / "tls",
             admin_user=admin.name,
             admin_token=admin.token,
+            registry=registry_serving_eso(tuple(scenario.external_secrets_versions)),
         ).start()
         for tenant in scenario.tenants:
             self._add_instance(tenant, deployed[tenant.name].image_tag)
