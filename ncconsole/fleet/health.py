@@ -15,6 +15,7 @@ Pure functions over the views in fleet/model.py; nothing here does I/O.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from ncconsole.fleet import watches as kinds
@@ -299,6 +300,27 @@ def assess(
             loading = any(k.status == KindStatus.LOADING for k in kind_states.values())
             return Health.UNKNOWN, "loading" if loading else "nothing observed"
     return combine(findings)
+
+
+def unprobed(tenant: TenantState) -> list[str]:
+    """The probes that have not answered for the tenant yet ("status.php", "S3")."""
+    if not tenant.in_repo:
+        return []
+    return [name for name, probe in (("status.php", tenant.web), ("S3", tenant.s3)) if not probe]
+
+
+def with_pending_probes(tenant: TenantState) -> TenantState:
+    """A tenant that looks healthy but whose first status.php or S3 probe has not answered
+    is pending, not healthy: what nobody has checked is not vouched for. (A tenant already
+    judged worse keeps its word.)"""
+    missing = unprobed(tenant)
+    if not missing or tenant.health is not Health.HEALTHY:
+        return tenant
+    return replace(
+        tenant,
+        health=Health.PENDING,
+        reason=f"pending: {' and '.join(missing)} not probed yet",
+    )
 
 
 # -- age of the data ----------------------------------------------------------------------------

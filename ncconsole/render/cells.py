@@ -26,6 +26,7 @@ _HEALTH: dict[Health, tuple[str, str]] = {
     Health.MISSING: ("⊘", BAD),
     Health.PROGRESSING: ("◐", BUSY),
     Health.UNKNOWN: ("?", MUTED),
+    Health.PENDING: ("…", MUTED),
 }
 
 _SYNC: dict[str, tuple[str, str, str]] = {
