@@ -73,6 +73,9 @@ def test_wave_list_then_promote_canary_first(sim: Simulator, capsys) -> None:
 
     code, out, _ = run(capsys, "wave", "list")
     assert "wave 1 may not be promoted:\n  - canary: wave 0: OutOfSync" in out
+    # The revisions as chart version @ short values commit: the target, and what runs.
+    assert f"target revision 6.6.9@{commit[:7]} (chart 6.6.9, values commit {commit[:7]})" in out
+    assert "DEPLOYED" in out and "6.6.4@" in out
     code, _, err = run(capsys, "wave", "promote", "1")  # refused before any question
     assert code == 3
     assert "wave 1 may not be promoted" in err and "  - canary: wave 0: OutOfSync" in err
