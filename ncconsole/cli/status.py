@@ -40,7 +40,7 @@ from ncconsole.render.records import snapshot_record
 from ncconsole.settings import Settings
 
 # How long `status` waits at most for every tenant's first status.php and S3 answer.
-PROBE_WAIT = DurationRange(0, 3600)
+PROBE_WAIT = DurationRange(1, 3600)
 
 
 def probes_done(snapshot: FleetSnapshot) -> bool:
