@@ -118,3 +118,23 @@ def test_a_comparison_error_is_a_problem_and_blocks_later_waves(tmp_path: Path) 
         assert any("cannot render it" in str(b) for b in overview.wave(0).blockers)
         with pytest.raises(GateRefused, match="ComparisonError"):
             session.promotion(PromotionOptions(wave=1)).run()
+
+
+def test_a_single_source_platform_promotes_and_rolls_back_too(tmp_path: Path) -> None:
+    """Single-source Applications (one Git source, the chart vendored) keep the singular
+    fields: the target is the commit, a rollback sends `sync.revision`."""
+    single = {"sources": "single"}
+    with platform(tmp_path, fleet(("solo", 0)), pending_upgrade=UPGRADE, applicationset=single) as (
+        sim,
+        session,
+    ):
+        overview = session.overview()
+        assert overview.target_revision == head(sim)  # one revision: the commit
+        assert session.promotion(PromotionOptions(wave=0)).run().outcome == "promoted"
+        assert images(session, "solo") == NEW
+        plan, done = rollback(session, "solo")
+        assert "," not in plan.target_revision and not plan.sources
+        assert done.phase == Phase.DONE, done.message
+        sent = app_json(session, "solo")["status"]["operationState"]["operation"]["sync"]
+        assert sent["revision"] == plan.target_revision and "revisions" not in sent
+        assert images(session, "solo") == OLD
