@@ -139,8 +139,8 @@ class TenantScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="tenant-rollback-plan", exit_on_error=False)
     def _plan_rollback(self) -> None:
         try:
-            ops = self.app.ops
-            plan = plan_rollback(ops.connection(), ops.settings, self.tenant_name)
+            cluster = self.app.ops.cluster()
+            plan = plan_rollback(cluster.conn, cluster.settings, self.tenant_name)
         except NcConsoleError as err:
             self.post_message(self.RollbackPlanned(None, str(err)))
             return
@@ -171,12 +171,12 @@ class TenantScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="tenant-rollback", exit_on_error=False)
     def _run_rollback(self, plan: RollbackPlan, force: bool) -> None:
         try:
-            ops = self.app.ops
-            waves = ops.waves()
+            cluster = self.app.ops.cluster()
+            waves = self.app.ops.waves()
             progress = run_rollback(
-                ops.connection(), ops.settings, plan,
+                cluster.conn, cluster.settings, plan,
                 run_smoke=waves.smoke(ignore=("argocd",)), confirmed=True,
-                auditor=ops.auditor(), timeout=ROLLBACK_TIMEOUT, force=force,
+                auditor=cluster.auditor, timeout=ROLLBACK_TIMEOUT, force=force,
                 on_progress=lambda p: self.post_message(self.RollbackProgressed(p)),
             )  # fmt: skip
         except NcConsoleError as err:
