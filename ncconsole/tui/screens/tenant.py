@@ -144,6 +144,9 @@ class TenantScreen(Screen[None]):
         except NcConsoleError as err:
             self.post_message(self.RollbackPlanned(None, str(err)))
             return
+        except Exception as err:  # a bug or an odd answer: say so instead of nothing
+            self.post_message(self.RollbackPlanned(None, f"{type(err).__name__}: {err}"))
+            return
         self.post_message(self.RollbackPlanned(plan))
 
     def on_tenant_screen_rollback_planned(self, message: RollbackPlanned) -> None:
@@ -181,6 +184,9 @@ class TenantScreen(Screen[None]):
             )  # fmt: skip
         except NcConsoleError as err:
             self.post_message(self.RollbackFinished(None, str(err)))
+            return
+        except Exception as err:  # a bug or an odd answer: say so instead of nothing
+            self.post_message(self.RollbackFinished(None, f"{type(err).__name__}: {err}"))
             return
         self.post_message(self.RollbackFinished(progress))
 
