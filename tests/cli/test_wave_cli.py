@@ -169,3 +169,16 @@ def _operation_requested(conn) -> bool:
     app = conn.get_json("/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/nc-canary")
     phase = ((app.get("status") or {}).get("operationState") or {}).get("phase")
     return bool(app.get("operation")) or phase == "Running"
+
+
+def test_a_viewer_may_list_and_dry_run_but_is_told_about_the_lease(
+    sim: Simulator, capsys, tmp_path: Path
+) -> None:
+    """The built-in `view` role reads Applications but no Leases: wave list works, and a dry
+    run says the Lease cannot be read instead of failing on a raw 403."""
+    viewer = sim.write_kubeconfig(tmp_path / "viewer.kubeconfig", user="viewer")
+    code, out, _ = run(capsys, "wave", "list", "--kubeconfig", str(viewer))
+    assert code == 0 and "target revision 6.6.9@" in out
+    code, out, err = run(capsys, "wave", "promote", "0", "--dry-run", "--kubeconfig", str(viewer))
+    assert code == 3, err
+    assert "may not read the promotion Lease in argocd (RBAC)" in out

@@ -152,9 +152,10 @@ class WavePromotion:
                 self.auditor.require_writable(f"promote wave {o.wave}")
         plan = self.plan(None if plan is None or o.revision else plan.target_revision)
         overview, status = plan.overview, plan.status
-        current = self.lease.read()
-        if lease_holder(current) and not o.dry_run:  # another console is promoting: say so first
-            self._refuse(self.lease.refusal(current))
+        if not o.dry_run:  # another console is promoting: say so first
+            current = self.lease.read()
+            if lease_holder(current):
+                self._refuse(self.lease.refusal(current))
         try:
             blockers, _ = check_gates(
                 overview, status, self.run_smoke, concurrency=self.settings.occ.concurrency

@@ -22,7 +22,7 @@ from datetime import timedelta
 
 from ncconsole.fleet.model import FleetSnapshot
 from ncconsole.kube.appset_strategy import AppSetStrategy
-from ncconsole.kube.connection import KubeConnection
+from ncconsole.kube.connection import ApiStatusError, KubeConnection
 from ncconsole.kube.lease import PromotionLease, lease_holder
 from ncconsole.ops.guard import Permission, require_access, require_writable
 from ncconsole.ops.promotion.model import Blocker, RunSmoke, SmokeOutcome
@@ -160,7 +160,14 @@ def rolling_blockers(
 
 def lease_blockers(lease: PromotionLease) -> list[Blocker]:
     """Another console holding the promotion Lease (read, not taken)."""
-    holder = lease_holder(lease.read())
+    try:
+        current = lease.read()
+    except ApiStatusError as err:
+        if err.status != 403:
+            raise
+        # The built-in `view` role has no Leases: a dry run can say so instead of failing.
+        return [Blocker("", f"may not read the promotion Lease in {lease.namespace} (RBAC)")]
+    holder = lease_holder(current)
     return [Blocker("", f"promotion Lease held by {holder}")] if holder else []
 
 
