@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
+from ncconsole.errors import NcConsoleError
 from ncconsole.settings import Settings, load_settings
 
 
@@ -45,11 +47,26 @@ class LiveFleetOpener:
         return FleetState(settings, connection=connect(settings))
 
 
+class NoTerminal(NcConsoleError):
+    """The console was started without a terminal to draw on and read keys from."""
+
+
+def require_terminal() -> None:
+    """Refuse to start the console into a pipe or a file: it would write escape codes there
+    and wait forever for keys. Scripts have subcommands."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise NoTerminal(
+            "the console needs a terminal; in scripts and pipes use `ncconsole status` "
+            "(or another subcommand, see `ncconsole --help`)"
+        )
+
+
 def open_console(settings: Settings, flags: dict[str, Any] | None = None) -> None:
     """Watch the fleet described by `settings` and show it until the user quits.
 
     A bad kubeconfig or context fails here, as one line on the terminal, before the screen
     is taken over; losing the API later is shown inside the console."""
+    require_terminal()
     # Imported here so that scripted subcommands never load textual.
     from ncconsole.tui.app import make_app
 

@@ -236,9 +236,10 @@ def sim(
 )
 def demo(workdir: Path | None) -> None:
     """Open the console on a built-in demo platform (12 tenants, a pending upgrade)."""
-    from ncconsole.cli.console import open_console
+    from ncconsole.cli.console import open_console, require_terminal
     from ncconsole.settings import load_settings
 
+    require_terminal()  # before starting a simulator nobody could look at
     require_simulator()
     owned = workdir is None
     if workdir is None:

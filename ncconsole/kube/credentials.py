@@ -81,13 +81,14 @@ class TimedExecProvider(ExecProvider):
         try:
             stdout, stderr = proc.communicate(timeout=self.timeout)
         except subprocess.TimeoutExpired:
-            with contextlib.suppress(OSError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
+            _stop(proc)
             raise _fail(
                 f"credential plugin '{command}' did not answer within {self.timeout:g} s; "
                 f"run it yourself (it may want a login) and try again"
             ) from None
+        except BaseException:  # Ctrl-C: the plugin is in its own session, stop it too
+            _stop(proc)
+            raise
         if proc.returncode != 0:
             said = _first_line(stderr) or "no message"
             raise _fail(f"credential plugin '{command}' failed (exit {proc.returncode}): {said}")
@@ -108,6 +109,13 @@ class TimedExecProvider(ExecProvider):
         if "token" not in status and "clientKeyData" not in status:
             raise _fail(f"credential plugin '{command}' answered neither a token nor a key pair")
         return status
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    with contextlib.suppress(OSError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(BaseException):
+        proc.communicate(timeout=5)
 
 
 class _DropPluginLog(logging.Filter):

@@ -6,7 +6,11 @@ live FleetState on it and wait for conditions with a deadline (never a bare slee
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pty
+import select
+import signal
 import subprocess
 import sys
 import time
@@ -89,6 +93,35 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) 
         timeout=timeout,
         check=False,
     )
+
+
+def run_on_pty(*args: str, timeout: float = 60) -> tuple[int, str]:
+    """`python -m ncconsole ARGS` on a pseudo-terminal, as a user starts the console;
+    (exit code, everything it wrote). For commands that end by themselves."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: becomes ncconsole
+        os.chdir(ROOT)
+        os.environ["TERM"] = "xterm-256color"
+        os.execv(sys.executable, [sys.executable, "-m", "ncconsole", *args])
+    output, deadline = b"", time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                output += chunk
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(fd)
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
 
 
 def assert_one_line_error(stderr: str, *needles: str) -> str:
