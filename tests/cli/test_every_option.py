@@ -58,7 +58,9 @@ def bad_values(param: click.Parameter) -> list[str]:
     if isinstance(param.type, CountParam):
         values += [str(allowed.low - 1), "2.5"]
     else:
-        values += ["99999999999999w", f"{allowed.low / 2:g}", "-5", "-5s"]
+        values += ["99999999999999w", "-5", "-5s"]
+        if allowed.low > 0:
+            values.append(f"{allowed.low / 2:g}")
     return values
 
 
