@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+import click
+
 from ncconsole.errors import NcConsoleError
 from ncconsole.settings import Settings, load_settings
 
@@ -61,7 +63,7 @@ def require_terminal() -> None:
         )
 
 
-def open_console(settings: Settings, flags: dict[str, Any] | None = None) -> None:
+def open_console(settings: Settings, flags: dict[str, Any] | None = None) -> int:
     """Watch the fleet described by `settings` and show it until the user quits.
 
     A bad kubeconfig or context fails here, as one line on the terminal, before the screen
@@ -71,4 +73,11 @@ def open_console(settings: Settings, flags: dict[str, Any] | None = None) -> Non
     from ncconsole.tui.app import make_app
 
     opener = LiveFleetOpener(flags)
-    make_app(opener.open(settings), settings, opener=opener).run()
+    app = make_app(opener.open(settings), settings, opener=opener)
+    app.run()
+    if app.crash_guard.crashed:
+        click.echo(
+            f"ncconsole: the console hit an internal error; traces in {app.crash_guard.path}",
+            err=True,
+        )
+    return app.exit_code

@@ -261,13 +261,15 @@ def demo(workdir: Path | None) -> None:
         os.environ["NCCONSOLE_CONFIG"] = str(workdir / "config.yaml")
         root = click.get_current_context().meta.get(ROOT_SETTINGS) or {}
         read_only = root.get("read_only")
-        open_console(load_settings(read_only=read_only), {"read_only": bool(read_only)})
+        code = open_console(load_settings(read_only=read_only), {"read_only": bool(read_only)})
     finally:
         _stop(proc)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         if owned:
             shutil.rmtree(workdir, ignore_errors=True)
+    if code:
+        raise click.exceptions.Exit(code)
 
 
 def _alive(pid: int) -> bool:
