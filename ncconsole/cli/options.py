@@ -118,6 +118,16 @@ class CountParam(click.ParamType):
             self.fail(str(err), param, ctx)
 
 
+class PathParam(click.Path):
+    """A path flag that may not be empty: click reads `--workdir ''` as Path('') - the
+    current directory - and the simulator then wrote its files there."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail("is empty; name a path (`.` for the current directory)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 # Waves are numbered from 0 (the canary); a fleet has a handful.
 WAVE = CountParam(0, 9999)
 
@@ -141,7 +151,7 @@ TENANT = TenantParam()
 def repo_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--repo",
-        type=click.Path(path_type=Path, file_okay=False),
+        type=PathParam(path_type=Path, file_okay=False),
         default=None,
         help="Platform GitOps repository (default: setting 'repo', else the current directory).",
     )(func)
@@ -151,7 +161,7 @@ def cluster_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("--context", default=None, help="kubeconfig context to use.")(func)
     func = click.option(
         "--kubeconfig",
-        type=click.Path(path_type=Path, dir_okay=False),
+        type=PathParam(path_type=Path, dir_okay=False),
         default=None,
         help="kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).",
     )(func)

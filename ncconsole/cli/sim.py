@@ -21,7 +21,7 @@ from pathlib import Path
 
 import click
 
-from ncconsole.cli.options import ROOT_SETTINGS, CountParam
+from ncconsole.cli.options import ROOT_SETTINGS, CountParam, PathParam
 from ncconsole.errors import NcConsoleError
 from ncconsole.locations import demo_workdir_parent
 
@@ -113,7 +113,7 @@ def _platform_servers(env_file: Path | None):
 @click.command("sim")
 @click.option(
     "--workdir",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=PathParam(path_type=Path, file_okay=False),
     required=True,
     help="Where to write platform/, config.yaml and kubeconfig.",
 )
@@ -154,7 +154,7 @@ def _platform_servers(env_file: Path | None):
 )
 @click.option(
     "--platform-env",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=PathParam(path_type=Path, dir_okay=False),
     default=None,
     metavar="FILE",
     help="Put the real PgBouncer, Redis and Alertmanager of this platform.env "
@@ -162,7 +162,7 @@ def _platform_servers(env_file: Path | None):
 )
 @click.option(
     "--s3-ca-file",
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    type=PathParam(path_type=Path, dir_okay=False, exists=True),
     default=None,
     help="CA bundle for --s3-endpoint.",
 )
@@ -230,7 +230,7 @@ def sim(
 @click.command("demo")
 @click.option(
     "--workdir",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=PathParam(path_type=Path, file_okay=False),
     default=None,
     help="Keep the demo platform here (default: a fresh directory, removed after).",
 )
