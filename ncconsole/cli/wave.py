@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ncconsole.cli.options import (
+    TENANT,
     WAVE,
     CountParam,
     DurationParam,
@@ -30,6 +31,7 @@ from ncconsole.cli.options import (
 )
 from ncconsole.cli.progress import PHASE_STYLE, PlainProgress, RichProgress
 from ncconsole.durations import DurationRange
+from ncconsole.gitops.revisions import revision_problem
 from ncconsole.ops.errors import ConfirmationRequired, Refused
 from ncconsole.ops.promotion import (
     GateRefused,
@@ -48,6 +50,17 @@ from ncconsole.settings import CONCURRENCY, Settings
 LISTED_BLOCKERS = 10  # per wave in `wave list`; `wave promote` names every one
 # From sync to Healthy, per tenant.
 SYNC_TIMEOUT = DurationRange(1, 86400)
+
+
+def _check_revision(session: WaveSession, settings: Settings, revision: str) -> None:
+    """Refuse a --revision neither the repository nor any Application knows, before the
+    cluster is asked to sync to it."""
+    snapshot = session.fleet.snapshot if session.fleet is not None else None
+    apps = [t.app for t in snapshot.tenants if t.app] if snapshot is not None else []
+    known = [r for app in apps for r in (app.sync_revision, app.target_revision)]
+    problem = revision_problem(settings.repo, revision, known)
+    if problem:
+        raise Refused(problem)
 
 
 # -- wave list --------------------------------------------------------------------------------
@@ -164,6 +177,7 @@ def wave_list(settings: Settings, revision: str, output_format: str) -> int:
     """Each wave: tenants at the target revision, Synced, Healthy, smoke-checked, and whether
     it may be promoted (and if not, why)."""
     with WaveSession(settings).open() as session:
+        _check_revision(session, settings, revision)
         overview = session.overview(revision)
     warn(session.smoke_problem)
     if output_format == "json":
@@ -284,6 +298,7 @@ def wave_promote(
         _confirm_force(wave)
     with sigterm_interrupts(), WaveSession(settings).open() as session:
         report_audit_problems(session.auditor)
+        _check_revision(session, settings, revision)
         promotion = session.promotion(options)
         plan = promotion.plan()
         warn(session.smoke_problem)
@@ -319,7 +334,7 @@ def wave_promote(
 
 
 @click.command("rollback")
-@click.argument("tenant")
+@click.argument("tenant", type=TENANT)
 @click.option("--to", "to_id", type=CountParam(0, 2**31 - 1), default=None,
               help="History id to go back to (default: the one before the current).")  # fmt: skip
 @click.option("--timeout", type=DurationParam(SYNC_TIMEOUT), default="10m", show_default=True,

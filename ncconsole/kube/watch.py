@@ -34,6 +34,7 @@ from ncconsole.kube.connection import (
     ApiUnreachable,
     KubeConnection,
     abort_stream,
+    not_kubernetes,
 )
 
 Key = tuple[str, str]
@@ -246,10 +247,10 @@ class KindWatcher:
     def _list(self) -> None:
         self.lists += 1
         if self._list_slots is None:
-            data = self.conn.get_json(self.path, self._query())
+            data = self.conn.get_list(self.path, self._query())
         else:
             with self._list_slots:  # the per-namespace fallback's bound on concurrent lists
-                data = self.conn.get_json(self.path, self._query())
+                data = self.conn.get_list(self.path, self._query())
         items: dict[Key, Any] = {}
         for obj in data.get("items") or ():
             view = self.spec.parse(obj)
@@ -356,9 +357,13 @@ class KindWatcher:
             self._stream = None
             stream.release_conn()
 
-    def _handle(self, event: dict[str, Any]) -> None:
+    def _handle(self, event: Any) -> None:
+        if not isinstance(event, dict) or not isinstance(event.get("object"), dict):
+            raise not_kubernetes(
+                self.conn.cluster, self.spec.path, "a watch event without an object"
+            )
         kind = event.get("type")
-        obj = event.get("object") or {}
+        obj = event["object"]
         if kind == "ERROR":
             if obj.get("code") == 410:
                 raise _Relist
@@ -424,7 +429,9 @@ class Heartbeat:
         timeout = (min(5.0, self.timing.heartbeat_timeout), self.timing.heartbeat_timeout)
         while not self._stopping.wait(self.timing.heartbeat_seconds):
             try:
-                self.conn.request_json("GET", HEARTBEAT_PATH, timeout=timeout)
+                answer = self.conn.request_json("GET", HEARTBEAT_PATH, timeout=timeout)
+                if answer.get("kind") != "Namespace":
+                    raise not_kubernetes(self.conn.cluster, HEARTBEAT_PATH, "no Namespace")
             except ApiStatusError as err:
                 timeouts = 0
                 self.sink.contact(True)

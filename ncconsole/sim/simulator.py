@@ -15,6 +15,7 @@ Everything in the cluster runs in the API server's event loop; the methods here 
 from __future__ import annotations
 
 import contextlib
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any, TypeVar
@@ -99,12 +100,24 @@ class Simulator:
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> Simulator:
+        """Start everything. A start that fails (a port in use, a bad scenario) removes what
+        it wrote, so the next start in the same directory is not refused."""
+        made_workdir = not self.workdir.exists()
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.kubeconfig.unlink(missing_ok=True)  # its presence must mean "this one is ready"
+        ours = [p for p in (self.repo, self.workdir / "tls", self.config_path) if not p.exists()]
         try:
             self._start()
         except BaseException:
             self.stop()
+            for path in ours:
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+            if made_workdir:
+                with contextlib.suppress(OSError):
+                    self.workdir.rmdir()  # only if empty
             raise
         return self
 
@@ -217,7 +230,8 @@ class Simulator:
         for tenant in added:
             desired = self.argocd.desired[tenant.name]
             self.s3.provision([tenant])
-            self._add_instance(tenant, desired.image_tag)
+            if tenant.name not in self.state.instances:  # a deleted Application keeps its Nextcloud
+                self._add_instance(tenant, desired.image_tag)
             app = application(
                 tenant, appset["metadata"]["uid"], self.argocd.head, "", None, desired, "Missing",
                 self.scenario.applicationset.sources,

@@ -29,10 +29,9 @@ from ncconsole.tui.widgets.header import Banner, banner_text
 from tests.cluster_objects import add_tenant, ensure_namespace, pod
 from tests.faults.conftest import (
     FAST,
+    assert_keys_answered_while,
     assert_one_line_error,
-    assert_responsive,
     complete,
-    key_latencies,
     live_fleet,
     run_cli,
     sim_settings,
@@ -145,7 +144,9 @@ async def test_console_during_an_outage_keeps_its_rows_and_answers_keys(sim: Sim
         try:
             await wait_ui(pilot, lambda: "connection refused" in shown.content.plain, 15)
             assert table.row_keys == rows  # the last known fleet stays on screen
-            assert_responsive(await key_latencies(pilot, table, "cursor_coordinate"))
+            await assert_keys_answered_while(
+                pilot, table, "cursor_coordinate", lambda: not console.snapshot.api_reachable
+            )
         finally:
             server.start_listening()
         await wait_ui(pilot, lambda: not shown.display, 15)
@@ -226,7 +227,10 @@ async def test_slow_api_banner_says_timeout_and_keys_still_answer(sim: Simulator
         sim.set_api_faults(latency=1.5)
         await wait_ui(pilot, lambda: "timeout talking to" in shown.content.plain, 15)
         assert shown.content.plain.startswith("⚠ API unreachable — retrying")
-        assert_responsive(await key_latencies(pilot, table, "cursor_coordinate", presses=16))
+        await assert_keys_answered_while(
+            pilot, table, "cursor_coordinate", lambda: "timeout talking to" in shown.content.plain,
+            presses=16,
+        )  # fmt: skip
         sim.set_api_faults(latency=0.0)
         await wait_ui(pilot, lambda: not shown.display, 15)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -98,15 +97,12 @@ def test_failed_and_degraded_syncs_stop_the_wait(conn: KubeConnection) -> None:
 
 def test_timeout_and_cancel_end_the_follow(sim: Simulator, conn: KubeConnection) -> None:
     never = SyncRequest(NS, "nc-canary", "no-such-request", "", "")
-    started = time.monotonic()
     result = follow_sync(conn, never, timeout=0.5)
     assert result.timed_out and result.state.state == PENDING
-    assert time.monotonic() - started < 3
     cancel = Cancel()
     threading.Timer(0.3, cancel.set).start()
-    started = time.monotonic()
     result = follow_sync(conn, never, timeout=30, cancel=cancel)
-    assert result.cancelled and time.monotonic() - started < 3
+    assert result.cancelled and not result.timed_out  # ended by the cancel, not the 30 s
 
 
 def test_done_needs_reconcile_after_finish_and_our_request() -> None:
