@@ -37,16 +37,19 @@ class LiveFleetOpener:
         return current.model_copy(update={"context": context})
 
     def open(self, settings: Settings) -> Any:
-        """A FleetState for the settings' cluster, not started; KubeConfigError (one line)
-        when the context cannot be used. A context with an exec credential plugin connects
-        when the fleet starts (in the console's worker), so the screen answers keys while
-        the plugin runs and says so if it fails or hangs."""
+        """A FleetState for the settings' cluster, not started, that also reads the shared
+        platform every platform.interval seconds; KubeConfigError (one line) when the context
+        cannot be used. A context with an exec credential plugin connects when the fleet
+        starts (in the console's worker), so the screen answers keys while the plugin runs
+        and says so if it fails or hangs."""
         from ncconsole.fleet.state import FleetState
         from ncconsole.kube.connection import connect, exec_plugin
+        from ncconsole.ops.platform import platform_reader
 
+        reader = platform_reader(settings)
         if exec_plugin(settings):
-            return FleetState(settings)
-        return FleetState(settings, connection=connect(settings))
+            return FleetState(settings, platform_reader=reader)
+        return FleetState(settings, connection=connect(settings), platform_reader=reader)
 
 
 class NoTerminal(NcConsoleError):

@@ -78,6 +78,7 @@ def _external_s3(endpoint: str | None, key: str | None, secret: str | None, ca: 
 
 def _platform_servers(env_file: Path | None):
     """Real platform servers from scripts/platform-servers.sh's platform.env, if given."""
+    from ncconsole.sim.platform_load import DatabaseAccess
     from ncconsole.sim.platform_services import PlatformServers, RealServer
 
     if env_file is None:
@@ -101,6 +102,14 @@ def _platform_servers(env_file: Path | None):
             ),
             alertmanager=RealServer(
                 "127.0.0.1", int(values["NCCONSOLE_ALERTMANAGER_URL"].rsplit(":", 1)[1])
+            ),
+            database=DatabaseAccess(
+                postgres_port=int(values["NCCONSOLE_POSTGRES_PORT"]),
+                pgbouncer_port=int(values["NCCONSOLE_PGBOUNCER_PORT"]),
+                user=values["NCCONSOLE_PGBOUNCER_CLIENT_USER"],
+                password=values["NCCONSOLE_PGBOUNCER_CLIENT_PASSWORD"],
+                max_client_conn=int(values["NCCONSOLE_PGBOUNCER_MAX_CLIENT_CONN"]),
+                pool_size=int(values["NCCONSOLE_PGBOUNCER_POOL_SIZE"]),
             ),
         )  # fmt: skip
     except (KeyError, ValueError, IndexError) as err:
