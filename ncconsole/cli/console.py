@@ -66,8 +66,12 @@ def require_terminal() -> None:
         )
 
 
-def open_console(settings: Settings, flags: dict[str, Any] | None = None) -> int:
+def open_console(
+    settings: Settings, flags: dict[str, Any] | None = None, platform_note: str = ""
+) -> int:
     """Watch the fleet described by `settings` and show it until the user quits.
+    `platform_note` replaces "not configured" for the platform components left out (the
+    demo says why).
 
     A bad kubeconfig or context fails here, as one line on the terminal, before the screen
     is taken over; losing the API later is shown inside the console."""
@@ -76,7 +80,7 @@ def open_console(settings: Settings, flags: dict[str, Any] | None = None) -> int
     from ncconsole.tui.app import make_app
 
     opener = LiveFleetOpener(flags)
-    app = make_app(opener.open(settings), settings, opener=opener)
+    app = make_app(opener.open(settings), settings, opener=opener, platform_note=platform_note)
     app.run()
     if app.crash_guard.crashed:
         click.echo(
