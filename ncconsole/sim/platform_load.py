@@ -65,6 +65,11 @@ class PlatformLoad:
         free = a.max_client_conn - 1 - others
         return max(1, free // max(1, len(self.saturated)))
 
+    @property
+    def queued(self) -> int:
+        """Clients of saturated tenants queued in PgBouncer now (as last looked at)."""
+        return sum(len(group) for group in self._waiting.values())
+
     def start(self) -> PlatformLoad:
         self._thread.start()
         return self

@@ -37,7 +37,7 @@ from ncconsole.tui.widgets.header import Banner, FleetHeader
 from ncconsole.tui.widgets.panes import Pane
 from ncconsole.tui.widgets.table import Table
 
-SILENCE_COLUMNS = (("id", 10), ("state", 8), ("tenant", 26), ("ends", 10), ("matchers", 28),
+SILENCE_COLUMNS = (("id", 10), ("state", 8), ("tenant", 28), ("ends", 8), ("matchers", 44),
                    ("comment", 40))  # fmt: skip
 
 

@@ -34,7 +34,7 @@ class SilenceScreen(ModalScreen[list[SilencePlan] | None]):
     SilenceScreen #silence-box {
         width: 76; height: auto; border: thick $warning; background: $surface; padding: 1 2;
     }
-    SilenceScreen Input { margin-top: 1; }
+    SilenceScreen .label { margin-top: 1; color: $text-muted; }
     SilenceScreen #silence-error { color: $error; height: auto; }
     SilenceScreen #silence-buttons { height: auto; margin-top: 1; align-horizontal: right; }
     SilenceScreen Button { margin-left: 2; }
@@ -78,12 +78,12 @@ class SilenceScreen(ModalScreen[list[SilencePlan] | None]):
         with Vertical(id="silence-box"):
             yield Static(title, id="silence-title")
             yield Static(details, id="silence-details")
-            yield Input(
-                DEFAULT_LENGTH,
-                placeholder=f"for how long: 30m, 2h, 1d ({SILENCE_LENGTH.describe()})",
-                id="silence-for",
+            yield Static(
+                f"for how long (30m, 2h, 1d; {SILENCE_LENGTH.describe()}):", classes="label"
             )
-            yield Input(self.comment, placeholder="why (required)", id="silence-comment")
+            yield Input(DEFAULT_LENGTH, placeholder="2h", id="silence-for", compact=True)
+            yield Static("why (stored in Alertmanager and the audit trail):", classes="label")
+            yield Input(self.comment, placeholder="required", id="silence-comment", compact=True)
             yield Static("", id="silence-error")
             with Horizontal(id="silence-buttons"):
                 yield Button("Cancel", id="silence-cancel-button")
