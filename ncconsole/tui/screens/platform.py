@@ -97,6 +97,9 @@ class PlatformScreen(Screen[None]):
     def _show_snapshot(self, snapshot: FleetSnapshot | None) -> None:
         if not is_visible(self):
             return
+        if not self.query("#certificates"):  # just pushed: the panes are still being mounted
+            self.call_after_refresh(self.on_screen_resume)
+            return
         now = self.app.now()  # type: ignore[attr-defined]
         self.query_one(FleetHeader).show(snapshot, now)
         self.query_one(Banner).show(snapshot, now)

@@ -92,6 +92,9 @@ class TenantScreen(Screen[None]):
     def _show_snapshot(self, snapshot: FleetSnapshot | None) -> None:
         if not is_visible(self):
             return  # hidden under help: catch up in on_screen_resume
+        if not self.query("#shared"):  # just pushed: the panes are still being mounted
+            self.call_after_refresh(self.on_screen_resume)
+            return
         now = self.app.now()
         self.query_one(FleetHeader).show(snapshot, now)
         self.query_one(Banner).show(snapshot, now)
