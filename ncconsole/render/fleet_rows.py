@@ -19,6 +19,7 @@ from ncconsole.fleet.health import data_checked_at, deployed_revision
 from ncconsole.fleet.model import FleetSnapshot, Health, TenantState
 from ncconsole.fleet.smoke_record import SmokeOutcome
 from ncconsole.render import cells as fmt
+from ncconsole.render.platform_states import alerts_cell
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,7 @@ class Column:
 COLUMNS: tuple[Column, ...] = (
     Column("tenant", "TENANT", 30),
     Column("health", "HEALTH", 14),
+    Column("alerts", "ALERTS", 11),
     Column("sync", "SYNC", 14),
     Column("smoke", "SMOKE", 12),
     Column("pods", "PODS", 6),
@@ -102,7 +104,7 @@ def wave_summary(wave: int | None, tenants: list[TenantState]) -> Text:
 
 def tenant_matches(tenant: TenantState, query: str) -> bool:
     """The `/` filter: a case-insensitive part of the name, or a state word (health, sync,
-    S3, maintenance, drift, "smoke fail")."""
+    S3, maintenance, drift, "smoke fail", "alert" or an alert's name, "pgbouncer")."""
     query = query.strip().lower()
     if not query:
         return True
@@ -116,6 +118,8 @@ def tenant_matches(tenant: TenantState, query: str) -> bool:
     words.extend(tenant.drift)
     if tenant.smoke is not None:
         words.append(f"smoke {tenant.smoke.result}")
+    words.extend(f"alert {alert.name}" for alert in tenant.platform.firing)
+    words.extend(tenant.platform.problems)  # "waiting for a PgBouncer connection", ...
     return any(query in word.lower() for word in words)
 
 
@@ -124,6 +128,7 @@ def tenant_cells(tenant: TenantState, now: datetime) -> tuple[Text, ...]:
     return (
         name,
         fmt.health_text(tenant.health),
+        alerts_cell(tenant.platform),
         fmt.sync_text(tenant.app.sync_status if tenant.app else None),
         fmt.smoke_text(tenant.smoke, now, deployed_revision(tenant.app)),
         fmt.pods_text(tenant),

@@ -27,11 +27,14 @@ from ncconsole.tui.keymap_check import keymap_conflicts
 from ncconsole.tui.keys import bind, binding_ids
 from ncconsole.tui.messages import ClusterOpened, SnapshotPublished
 from ncconsole.tui.ops_session import OpsSession
+from ncconsole.tui.platform_actions import PlatformActions
 from ncconsole.tui.screens.audit import AuditScreen
 from ncconsole.tui.screens.fleet import FleetScreen
 from ncconsole.tui.screens.help import HelpScreen
 from ncconsole.tui.screens.logs import LogScreen
 from ncconsole.tui.screens.occ import OccScreen
+from ncconsole.tui.screens.platform import PlatformScreen
+from ncconsole.tui.screens.silence import SilenceScreen
 from ncconsole.tui.screens.smoke import SmokeScreen
 from ncconsole.tui.screens.tenant import TenantScreen
 from ncconsole.tui.screens.waves import WavesScreen
@@ -45,7 +48,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class NcConsoleApp(App[None]):
+class NcConsoleApp(PlatformActions, App[None]):
     TITLE = "ncconsole"
     CSS_PATH = "app.tcss"  # each screen carries its own (screens/*.tcss)
     COMMANDS = App.COMMANDS | {FleetCommands}
@@ -62,6 +65,8 @@ class NcConsoleApp(App[None]):
         bind("logs", "logs(False)"),
         bind("logs_previous_run", "logs(True)"),
         bind("waves", "waves"),
+        bind("platform", "platform"),
+        bind("silence", "silence"),
     ]
 
     # The newest snapshot; screens watch it. Each published snapshot is a new object.
@@ -73,11 +78,13 @@ class NcConsoleApp(App[None]):
         settings: Settings,
         clock: Clock = utc_now,
         opener: FleetOpener | None = None,
+        platform_note: str = "",
     ) -> None:
         super().__init__()
         self.source = source
         self.settings = settings
         self.opener = opener
+        self.platform_note = platform_note
         self._clock = clock
         self._unsubscribe: Callable[[], None] | None = None
         self.ops = OpsSession(settings, source)
@@ -200,6 +207,7 @@ class NcConsoleApp(App[None]):
         if self.is_screen_installed("waves"):
             self.uninstall_screen("waves")
         self.source, self.settings = message.source, message.settings
+        self.platform_note = ""  # it described the cluster left behind
         self.ops.close()
         self.ops = OpsSession(message.settings, message.source)
         self._stop_old_source(old)
@@ -252,6 +260,10 @@ class NcConsoleApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("occ", "smoke", "logs"):
             return isinstance(self.screen, FleetScreen | TenantScreen)
+        if action == "silence":  # hidden in read-only mode (ops/ refuses it anyway)
+            return (
+                isinstance(self.screen, FleetScreen | TenantScreen) and not self.settings.read_only
+            )
         return True
 
     def wave_tenants(self, tenant: str) -> tuple[list[str], str]:
@@ -312,6 +324,8 @@ def binding_scopes() -> dict[str, list[BindingType]]:
         "smoke screen": list(SmokeScreen.BINDINGS),
         "audit screen": list(AuditScreen.BINDINGS),
         "waves screen": list(WavesScreen.BINDINGS),
+        "platform screen": list(PlatformScreen.BINDINGS),
+        "silence dialog": list(SilenceScreen.BINDINGS),
     }
 
 
@@ -320,7 +334,9 @@ def make_app(
     settings: Settings,
     clock: Clock = utc_now,
     opener: FleetOpener | None = None,
+    platform_note: str = "",
 ) -> NcConsoleApp:
     """The console on `source`; `clock` gives "now" for the ages shown (frozen in pictures);
-    `opener` lets it switch cluster (`:ctx`)."""
-    return NcConsoleApp(source, settings, clock, opener)
+    `opener` lets it switch cluster (`:ctx`); `platform_note` is said instead of "not
+    configured" for the platform components this setup leaves out (the demo's)."""
+    return NcConsoleApp(source, settings, clock, opener, platform_note)

@@ -1,7 +1,8 @@
 """The command palette (`:` or ctrl+p): jump to a tenant, filter the fleet, help, switch
 cluster (`:ctx`, as in k9s: each profile of the config file, then the kubeconfig's contexts).
 
-Tenant actions (occ, smoke checks, audit) are here too; wave promotion adds its own."""
+Tenant actions (occ, smoke checks, audit, silencing a tenant whose alerts fire) are here too,
+and the platform screen; wave promotion adds its own."""
 
 from __future__ import annotations
 
@@ -43,6 +44,10 @@ def fleet_commands(app: NcConsoleApp) -> Iterator[Command]:
         "Waves: show and promote", "Waves with their counts; promote one, canary first",
         app.action_waves,
     )  # fmt: skip
+    yield Command(
+        "Platform: PgBouncer, Redis, alerts, silences, certificates",
+        "The shared components as last read; expire a silence, read again", app.action_platform,
+    )  # fmt: skip
     snapshot = app.snapshot
     if snapshot is not None:
         for wave in snapshot.waves():
@@ -57,6 +62,16 @@ def fleet_commands(app: NcConsoleApp) -> Iterator[Command]:
                 f"occ: wave {wave}", f"Run occ on every tenant of wave {wave}",
                 partial(app.action_occ, True, first),
             )  # fmt: skip
+        if not app.settings.read_only:
+            for tenant in snapshot.tenants:
+                firing = tenant.platform.firing
+                if firing:  # the tenants someone may want to silence now
+                    yield Command(
+                        f"Silence: alerts of {tenant.name}",
+                        f"{len(firing)} firing ({', '.join(a.name for a in firing[:3])}); "
+                        "silence them in Alertmanager",
+                        partial(app.action_silence, tenant.name),
+                    )
         for tenant in sorted(snapshot.tenants, key=lambda tenant: tenant.name):
             wave = "no wave" if tenant.wave is None else f"wave {tenant.wave}"
             yield Command(

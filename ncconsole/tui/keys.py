@@ -34,6 +34,8 @@ KEYS: dict[str, Key] = {
     "logs": Key("l", "Logs", show=False),
     "logs_previous_run": Key("p", "Previous logs", show=False),
     "waves": Key("w", "Waves", show=False),
+    "platform": Key("P", "Platform", show=False),
+    "silence": Key("m", "Silence alerts", show=False),
     # tenant screen
     "tenant_rollback": Key("R", "Roll back"),
     # fleet screen
@@ -56,6 +58,10 @@ KEYS: dict[str, Key] = {
     "waves_refresh": Key("r", "Refresh"),
     "waves_more": Key("plus", "More at once"),
     "waves_fewer": Key("minus", "Fewer"),
+    # platform screen and the silence dialog
+    "platform_read_now": Key("r", "Read now"),
+    "silence_expire": Key("x", "Expire silence"),
+    "silence_cancel": Key("escape", "Cancel"),
     # logs screen
     "logs_follow": Key("s,space", "Pause/follow"),
     "logs_previous": Key("p", "Previous/current"),

@@ -1,4 +1,5 @@
-"""`ncconsole demo` in a real terminal (tmux): what a new user sees, read off the screen."""
+"""`ncconsole demo` in a real terminal (tmux): what a new user sees, read off the screen, with
+the real platform servers behind it when they are installed (scripts/platform-servers.sh)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from ncconsole.sim.scenario import demo_scenario
@@ -79,3 +81,57 @@ def test_demo_shows_the_fleet_with_its_degraded_tenant_and_quits_on_q(terminal, 
 
     terminal.keys("q")
     terminal.wait(lambda: not terminal.running(), 15, "the console quitting")
+
+
+def test_demo_with_the_real_platform_shows_pgbouncer_saturated_an_alert_and_a_silence(
+    terminal, tmp_path
+):
+    """With the real PgBouncer, Redis and Alertmanager installed, the demo's broken tenant
+    queues at PgBouncer, its crash loop is alerted, and a silence made with `m` reaches the
+    Alertmanager and mutes the tenant's ALERTS cell."""
+    from ncconsole.cli.demo_platform import servers_installed
+
+    if not servers_installed():
+        if os.environ.get("CI") == "true":
+            pytest.fail("the platform servers must be installed in CI (.ci/run installs them)")
+        pytest.skip("needs the platform servers: sudo scripts/platform-servers.sh install")
+    env = {"XDG_CONFIG_HOME": tmp_path / "config", "XDG_STATE_HOME": tmp_path / "state"}
+    workdir = tmp_path / "demo"
+    command = f"{sys.executable} -m ncconsole demo --workdir {workdir}"
+    terminal.tmux(
+        "new-session", "-d", "-s", "console", "-x", "140", "-y", "34",
+        *(f"-e{key}={value}" for key, value in env.items()), command,
+    )  # fmt: skip
+    broken = next(t.name for t in demo_scenario().tenants if t.faults.pgbouncer_saturated)
+
+    def line_of(name: str) -> str:
+        """The tenant's row (the strip names the tenant too)."""
+        rows = terminal.screen().splitlines()
+        return next((line for line in rows if line.startswith(f"{name} ")), "")
+
+    terminal.wait(lambda: "PgBouncer saturated" in terminal.screen(), 60, "PgBouncer saturated")
+    terminal.wait(lambda: f"waiting ({broken})" in terminal.screen(), 10, "who waits")
+    terminal.wait(lambda: "max_client_conn 30/30" in terminal.screen(), 30, "max_client_conn")
+    # Its pods crash-loop, so the simulator's Prometheus rules fire KubePodCrashLooping on it.
+    terminal.wait(lambda: "firing" in line_of(broken), 60, f"an alert on {broken}")
+
+    terminal.keys("/", *broken[:12], "Enter")
+    terminal.wait(lambda: "gemeente-" not in terminal.screen(), 5, "the filtered fleet")
+    terminal.keys("m")
+    terminal.wait(lambda: f'namespace="nc-{broken}"' in terminal.screen(), 10, "the matchers")
+    terminal.keys("-l", "on call: pgbouncer pool held")
+    terminal.keys("Enter")
+    terminal.wait(lambda: "muted" in line_of(broken), 30, "the silenced alerts")
+
+    values = dict(
+        line.split("=", 1)
+        for line in (workdir / "platform-servers" / "platform.env").read_text().splitlines()
+        if "=" in line
+    )
+    silences = httpx.get(f"{values['NCCONSOLE_ALERTMANAGER_URL']}/api/v2/silences", timeout=10)
+    ours = [s for s in silences.json() if s["comment"] == "on call: pgbouncer pool held"]
+    assert [m["value"] for m in ours[0]["matchers"]] == [f"nc-{broken}"]
+
+    terminal.keys("q")
+    terminal.wait(lambda: not terminal.running(), 30, "the console quitting")
+    assert not (workdir / "platform-servers" / "platform.env").exists()  # servers stopped

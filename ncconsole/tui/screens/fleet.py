@@ -81,8 +81,11 @@ class FleetScreen(Screen[None]):
             return
         settings = self.app.settings
         self.platform.show(
-            snapshot.platform, settings.platform_namespace, settings.secret.store_name
-        )
+            snapshot, now, namespace=settings.platform_namespace,
+            store=settings.secret.store_name,
+            reads_platform=self.app.reads_platform,  # type: ignore[attr-defined]
+            note=self.app.platform_note,  # type: ignore[attr-defined]
+        )  # fmt: skip
         rows = build_rows(snapshot, now, self.query_text, self._row_cache)
         self.table.show_rows(rows)
         if snapshot.smoke_problem != self._smoke_problem:

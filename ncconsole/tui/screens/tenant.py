@@ -1,4 +1,5 @@
-"""Tenant detail (enter on a tenant): pods, Argo CD, S3, Nextcloud and events, live.
+"""Tenant detail (enter on a tenant): pods, Argo CD, S3, Nextcloud, events, its alerts (m
+silences them) and its part of the shared platform (PgBouncer pool, certificate), live.
 
 Always a full screen of its own, which is what 80x24 needs; esc goes back to the fleet.
 R rolls the tenant back to the newest earlier revision in its Argo CD history (asked first,
@@ -36,6 +37,8 @@ PANES = (
     ("s3", panes.s3_view),
     ("nextcloud", panes.nextcloud_view),
     ("events", panes.events_view),
+    ("alerts", panes.alerts_view),
+    ("shared", panes.platform_view),
 )
 
 if TYPE_CHECKING:
@@ -67,11 +70,13 @@ class TenantScreen(Screen[None]):
         yield Static(id="tenant-summary")
         with VerticalScroll(id="tenant-body"):
             yield panes.Pane("Pods", id="pods")
+            yield panes.Pane("Alerts (m: silence)", id="alerts")
             yield panes.Pane("Argo CD", id="argo")
             with Horizontal(id="probes"):
                 yield panes.Pane("S3 bucket", id="s3")
                 yield panes.Pane("Nextcloud", id="nextcloud")
             yield panes.Pane("Recent events", id="events")
+            yield panes.Pane("Shared platform", id="shared")
         yield Static(id="tenant-action")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -87,6 +92,9 @@ class TenantScreen(Screen[None]):
     def _show_snapshot(self, snapshot: FleetSnapshot | None) -> None:
         if not is_visible(self):
             return  # hidden under help: catch up in on_screen_resume
+        if not self.query("#shared"):  # just pushed: the panes are still being mounted
+            self.call_after_refresh(self.on_screen_resume)
+            return
         now = self.app.now()
         self.query_one(FleetHeader).show(snapshot, now)
         self.query_one(Banner).show(snapshot, now)

@@ -1,5 +1,6 @@
-"""The tenant detail panes: pods, Argo CD, S3, Nextcloud, events. Each renders one part of a
-TenantState as a Rich renderable; `Pane` is the bordered box that shows it."""
+"""The tenant detail panes: pods, Argo CD, S3, Nextcloud, events, alerts, shared platform.
+Each renders one part of a TenantState as a Rich renderable; `Pane` is the bordered box that
+shows it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from textual.widgets import Static
 from ncconsole.fleet.health import deployed_revision
 from ncconsole.fleet.model import TenantState
 from ncconsole.render import cells as fmt
+from ncconsole.render.platform_states import tenant_alerts_view, tenant_platform_view
 
 
 class Pane(Static):
@@ -189,6 +191,16 @@ def events_view(tenant: TenantState, now: datetime) -> RenderableType:
             Text(event.message),
         )
     return table
+
+
+def alerts_view(tenant: TenantState, now: datetime) -> RenderableType:
+    """Its alerts in Alertmanager (name, severity, state, since, summary) and its silences."""
+    return tenant_alerts_view(tenant.platform, now)
+
+
+def platform_view(tenant: TenantState, now: datetime) -> RenderableType:
+    """Its PgBouncer pools and its TLS certificates."""
+    return tenant_platform_view(tenant.platform, now)
 
 
 def summary_view(tenant: TenantState) -> RenderableType:
