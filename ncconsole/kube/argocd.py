@@ -60,6 +60,7 @@ def request_sync(
     busy: Callable[[AppView], str],
     revision: str = "",
     retry_limit: int = 2,
+    prune: bool = False,
 ) -> SyncRequest:
     """Patch `operation` onto the Application; SyncRefused when `busy` (the fleet's rule for
     "a sync is in progress") gives a reason on the Application as read, or when it changed
@@ -69,7 +70,7 @@ def request_sync(
     if why:
         raise SyncRefused(f"Application {name}: {why}; wait for it to finish")
     request_id = str(uuid.uuid4())
-    sync: Obj = {"prune": False, "syncStrategy": {"hook": {}}, "syncOptions": []}
+    sync: Obj = {"prune": prune, "syncStrategy": {"hook": {}}, "syncOptions": []}
     if revision:
         sync["revision"] = revision
     patch = {
@@ -97,6 +98,32 @@ def request_sync(
     return SyncRequest(
         namespace, name, request_id, revision, patched["metadata"]["resourceVersion"]
     )
+
+
+class NothingToTerminate(NcConsoleError):
+    """No operation is in progress on the Application."""
+
+
+def terminate_operation(conn: KubeConnection, namespace: str, name: str) -> Obj:
+    """What `argocd app terminate-op` does (server/application TerminateOperation): with an
+    operation in progress, set status.operationState.phase to Terminating and update the
+    Application, retrying a conflicting update up to 10 times; the controller then stops the
+    sync and ends it Failed ("Operation terminated"). NothingToTerminate otherwise."""
+    for _ in range(10):
+        app = get_app(conn, namespace, name)
+        op_state = (app.get("status") or {}).get("operationState")
+        if not app.get("operation") or not op_state:
+            raise NothingToTerminate(
+                f"Application {name}: no operation is in progress (Argo CD: Unable to "
+                "terminate operation. No operation is in progress)"
+            )
+        op_state["phase"] = "Terminating"
+        try:
+            return conn.request_json("PUT", app_path(namespace, name), None, app)
+        except ApiStatusError as err:
+            if err.status != 409:
+                raise
+    raise SyncRefused(f"Application {name} kept changing; terminate not recorded, try again")
 
 
 def request_refresh(conn: KubeConnection, namespace: str, name: str, hard: bool = False) -> None:
