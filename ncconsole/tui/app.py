@@ -27,6 +27,7 @@ from ncconsole.tui.keys import bind, binding_ids
 from ncconsole.tui.messages import ClusterOpened, SnapshotPublished
 from ncconsole.tui.ops_session import OpsSession
 from ncconsole.tui.screens.audit import AuditScreen
+from ncconsole.tui.screens.copy import CopyScreen, copy_choices
 from ncconsole.tui.screens.fleet import FleetScreen
 from ncconsole.tui.screens.help import HelpScreen
 from ncconsole.tui.screens.logs import LogScreen
@@ -60,6 +61,7 @@ class NcConsoleApp(App[None]):
         bind("audit", "audit"),
         bind("logs", "logs(False)"),
         bind("logs_previous_run", "logs(True)"),
+        bind("copy", "copy"),
         bind("waves", "waves"),
     ]
 
@@ -228,7 +230,7 @@ class NcConsoleApp(App[None]):
         return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("occ", "smoke", "logs"):
+        if action in ("occ", "smoke", "logs", "copy"):
             return isinstance(self.screen, FleetScreen | TenantScreen)
         return True
 
@@ -263,6 +265,24 @@ class NcConsoleApp(App[None]):
             self.notify("put the cursor on a tenant first", severity="warning")
             return
         self.push_screen(LogScreen(self.ops, tenant, previous=previous))
+
+    def action_copy(self, tenant: str | None = None) -> None:
+        """Choose a name or value of the tenant and copy it to the clipboard (OSC 52)."""
+        tenant = tenant or self.selected_tenant()
+        state = self.snapshot.tenant(tenant) if self.snapshot and tenant else None
+        if state is None:
+            self.notify("put the cursor on a tenant first", severity="warning")
+            return
+        selected = getattr(self.screen, "selected_pod", None)
+
+        def chosen(choice: tuple[str, str] | None) -> None:
+            if choice is None:
+                return
+            what, value = choice
+            self.copy_to_clipboard(value)
+            self.notify(f"copied {what}: {value}", title="clipboard (OSC 52)")
+
+        self.push_screen(CopyScreen(state.name, copy_choices(state, selected)), chosen)
 
     def action_audit(self) -> None:
         if not isinstance(self.screen, AuditScreen):
