@@ -37,6 +37,12 @@ from ncconsole.settings import Settings
 
 Obj = dict[str, Any]
 KINDS = ("pod", "deployment", "application", "secret")
+TYPES = {
+    "pod": ("v1", "Pod"),
+    "deployment": ("apps/v1", "Deployment"),
+    "application": ("argoproj.io/v1alpha1", "Application"),
+    "secret": ("v1", "Secret"),
+}
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
@@ -92,10 +98,15 @@ def tenant_objects(
         raise OpsError(f"unknown kind '{kind}'; one of: {', '.join(KINDS)}")
     if not raws:
         raise OpsError(f"tenant {tenant}: no {kind} in {namespace} ({NEXTCLOUD_SELECTOR})")
+    # A list's items carry no apiVersion/kind (like the real apiserver's); put them back.
+    api_version, kind_name = TYPES[kind]
     return [
-        TenantObject(kind, namespace, str((raw.get("metadata") or {}).get("name", "")), raw)
+        TenantObject(
+            kind, namespace, str((raw.get("metadata") or {}).get("name", "")),
+            {"apiVersion": api_version, "kind": kind_name, **raw},
+        )
         for raw in sorted(raws, key=lambda r: (r.get("metadata") or {}).get("name", ""))
-    ]
+    ]  # fmt: skip
 
 
 # -- making an object safe to show -------------------------------------------------------------
