@@ -30,6 +30,7 @@ from ncconsole.cli.options import (
 from ncconsole.cli.progress import PHASE_STYLE, PlainProgress, RichProgress
 from ncconsole.durations import DurationRange
 from ncconsole.ops.errors import ConfirmationRequired
+from ncconsole.ops.history import change_summary
 from ncconsole.ops.promotion import (
     GateRefused,
     Phase,
@@ -259,9 +260,14 @@ def wave_promote(
         names = plan.tenants()
         # A wave the gates will refuse anyway is refused without asking first.
         if not dry_run and not yes and (force or not plan.status.blockers):
+            assert session.conn is not None
+            changes = change_summary(
+                session.conn, settings, names[0], revision=plan.target_revision
+            ) if names else ""  # fmt: skip
             question = (
                 f"Promote wave {wave} ({len(names)} tenants: {', '.join(names[:6])}"
                 f"{' ...' if len(names) > 6 else ''}) to {plan.target_revision[:12]}?"
+                + (f"\n  changes for {names[0]}: {changes}" if changes else "")
             )
             if not (interactive() and click.confirm(question, default=False, err=True)):
                 raise ConfirmationRequired(f"promotion of wave {wave} not confirmed; pass --yes")
@@ -306,8 +312,12 @@ def rollback_command(
         report_audit_problems(session.auditor)
         assert session.conn is not None
         plan = plan_rollback(session.conn, settings, tenant, to_id)
+        changes = change_summary(session.conn, settings, tenant, history_id=plan.target_id)
         confirmed = yes or (
-            interactive() and click.confirm(f"{plan.describe()}?", default=False, err=True)
+            interactive()
+            and click.confirm(
+                f"{plan.describe()}\n  changes: {changes}\nRoll back?", default=False, err=True
+            )
         )
         display = PlainProgress()
         result = run_rollback(

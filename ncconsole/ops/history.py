@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ncconsole.errors import NcConsoleError
 from ncconsole.fleet.revisions import Revisions, app_sources, revisions_of
 from ncconsole.gitops.values_diff import ValuesDiff, values_diff
 from ncconsole.kube.argocd import get_app
@@ -125,3 +126,21 @@ def tenant_diff(
     if not entries and not diff.problem.startswith("commit"):
         diff.problem = f"tenant {tenant} was never synced: everything in {target.short()} is new"
     return diff
+
+
+def change_summary(
+    conn: KubeConnection,
+    settings: Settings,
+    tenant: str,
+    *,
+    revision: str = "",
+    history_id: int | None = None,
+) -> str:
+    """`tenant_diff(...).summary()` for a confirmation question; never raises - what cannot
+    be read is said in the summary instead."""
+    try:
+        return tenant_diff(
+            conn, settings, tenant, revision=revision, history_id=history_id
+        ).summary()
+    except NcConsoleError as err:
+        return f"changes unknown: {err}"
