@@ -214,6 +214,19 @@ class NcConsoleApp(App[None]):
             self.pop_screen()
         self.push_screen(TenantScreen(name))
 
+    def tenant_action(self, tenant: str, action: str) -> None:
+        """Run one of the tenant screen's actions (by its action name) on `tenant`, opening
+        its detail first (from the command palette)."""
+        if action in ("logs", "previous_logs"):
+            self.action_logs(action == "previous_logs", tenant)
+            return
+        if action == "copy":
+            self.action_copy(tenant)
+            return
+        self.open_tenant(tenant)
+        screen = self.screen
+        self.call_after_refresh(screen.run_action, action)
+
     def show_fleet(self, query: str | None = None) -> None:
         """Back to the fleet screen, optionally filtered by `query`."""
         while len(self.screen_stack) > 1 and not isinstance(self.screen, FleetScreen):
@@ -222,11 +235,13 @@ class NcConsoleApp(App[None]):
             self.screen.apply_filter(query)
 
     def selected_tenant(self) -> str | None:
-        """The tenant under the fleet cursor, or the one whose detail is shown."""
-        if isinstance(self.screen, TenantScreen):
-            return self.screen.tenant_name
-        if isinstance(self.screen, FleetScreen):
-            return self.screen.table.cursor_tenant
+        """The tenant under the fleet cursor, or the one whose detail is shown (under a modal
+        such as the command palette: the screen beneath it)."""
+        screen = next((s for s in reversed(self.screen_stack) if not s.is_modal), self.screen)
+        if isinstance(screen, TenantScreen):
+            return screen.tenant_name
+        if isinstance(screen, FleetScreen):
+            return screen.table.cursor_tenant
         return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, OptionList, Static
 
 from ncconsole.fleet.state import FleetState
 from ncconsole.kube.watch import WatchTiming
@@ -261,3 +261,23 @@ async def test_read_only_and_rbac_refuse_before_asking(sim, tmp_path) -> None:
             "may not delete pods in namespace nc-steady" in n.message
             for n in app._notifications), 15)  # fmt: skip
         assert not isinstance(app.screen, ConfirmScreen)
+
+
+async def palette(pilot, app, command: str) -> None:
+    await pilot.press("colon", *command)
+    options = app.screen.query_one(OptionList)
+    await wait_for(pilot, lambda: options.option_count > 0 and options.highlighted == 0, 10)
+    assert command in str(options.get_option_at_index(0).prompt)
+    await pilot.press("enter")
+
+
+async def test_the_palette_offers_the_tenant_actions(sim) -> None:
+    app = console(sim)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(pilot, lambda: app.screen.select_tenant("steady"), timeout=15)
+        await palette(pilot, app, "Events: steady")
+        await wait_for(pilot, lambda: isinstance(app.screen, EventsScreen), timeout=10)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, TenantScreen), timeout=10)
+        await palette(pilot, app, "Restart: steady")
+        await answer_yes(pilot, app, "Restart tenant steady?")
