@@ -27,11 +27,11 @@ from ncconsole.cli.options import (
 from ncconsole.cli.progress import PlainProgress
 from ncconsole.durations import DurationRange
 from ncconsole.kube.rollout import RolloutState
-from ncconsole.ops.cluster import open_session
 from ncconsole.ops.history import tenant_diff
 from ncconsole.ops.promotion import Phase
 from ncconsole.ops.promotion.session import WaveSession
 from ncconsole.ops.promotion.tenant_sync_command import plan_sync, run_sync
+from ncconsole.ops.session import open_cluster
 from ncconsole.ops.tenant_actions import (
     ActionResult,
     preflight,
@@ -80,7 +80,8 @@ def restart_command(
 ) -> int:
     """Rollout restart of TENANT's Nextcloud Deployment (new ReplicaSet, every pod replaced),
     followed until the new pods are Ready or the rollout fails."""
-    conn, auditor = open_session(settings)
+    session = open_cluster(settings)
+    conn, auditor = session.conn, session.auditor
     preflight(conn, settings, "restart", tenant)
     namespace = settings.namespace_for(tenant)
     confirmed = _confirm(yes, f"Restart every Nextcloud pod of {tenant} ({namespace})?")
@@ -113,7 +114,8 @@ def delete_pod_command(
 ) -> int:  # fmt: skip
     """Delete POD of TENANT (k9s ctrl-k); its ReplicaSet replaces it, followed until the
     replacement is Ready or broken."""
-    conn, auditor = open_session(settings)
+    session = open_cluster(settings)
+    conn, auditor = session.conn, session.auditor
     preflight(conn, settings, "delete-pod", tenant)
     confirmed = _confirm(yes, f"Delete pod {pod} of {tenant}? Its ReplicaSet replaces it.")
     with sigterm_interrupts():
@@ -133,7 +135,8 @@ def delete_pod_command(
 def terminate_command(settings: Settings, tenant: str, yes: bool, output_format: str) -> int:
     """Stop TENANT's running Argo CD operation (like `argocd app terminate-op`): its phase
     goes Terminating and Argo CD ends it Failed."""
-    conn, auditor = open_session(settings)
+    session = open_cluster(settings)
+    conn, auditor = session.conn, session.auditor
     preflight(conn, settings, "terminate", tenant)
     running = running_operation(conn, settings, tenant)
     confirmed = _confirm(yes, f"Terminate the running operation of {tenant} ({running})?")
@@ -149,7 +152,8 @@ def terminate_command(settings: Settings, tenant: str, yes: bool, output_format:
 @with_settings
 def refresh_command(settings: Settings, tenant: str, normal: bool, output_format: str) -> int:
     """Make Argo CD compare TENANT's Application with Git now (hard: regenerate manifests)."""
-    conn, auditor = open_session(settings)
+    session = open_cluster(settings)
+    conn, auditor = session.conn, session.auditor
     # A refresh changes nothing deployed: no question, but audited and refused read-only.
     result = refresh(conn, settings, tenant, confirmed=True, hard=not normal, auditor=auditor)
     return _report(tenant, result, output_format)

@@ -25,9 +25,9 @@ from ncconsole.cli.options import (
     warn,
     with_settings,
 )
-from ncconsole.ops.cluster import connect_cluster
 from ncconsole.ops.history import tenant_diff, tenant_history
 from ncconsole.ops.inspect import KINDS, clean, event_dict, tenant_events, tenant_objects, to_yaml
+from ncconsole.ops.session import open_cluster
 from ncconsole.render import cells as fmt
 from ncconsole.render.describe import describe
 from ncconsole.settings import Settings
@@ -51,7 +51,7 @@ def get_command(
 ) -> int:
     """Show TENANT's pod(s), Deployment, Application or Secret (keys only) as YAML, JSON or
     a description."""
-    conn = connect_cluster(settings)
+    conn = open_cluster(settings).conn
     objects = tenant_objects(conn, settings, tenant, kind, name)
     if output == "describe":
         events = tenant_events(conn, settings, tenant)
@@ -78,7 +78,7 @@ def get_command(
 @with_settings
 def events_command(settings: Settings, tenant: str, warnings: bool, output_format: str) -> int:
     """Every Event of TENANT (its namespace's and its Application's), newest first."""
-    events = tenant_events(connect_cluster(settings), settings, tenant)
+    events = tenant_events(open_cluster(settings).conn, settings, tenant)
     if warnings:
         events = [e for e in events if e.type == "Warning"]
     if output_format == "json":
@@ -107,7 +107,7 @@ def events_command(settings: Settings, tenant: str, warnings: bool, output_forma
 def history_command(settings: Settings, tenant: str, output_format: str) -> int:
     """TENANT's Argo CD sync history, newest first: id, deployed at, chart version and
     commit, who initiated it. `ncconsole rollback TENANT --to ID` goes back to one."""
-    entries = tenant_history(connect_cluster(settings), settings, tenant)
+    entries = tenant_history(open_cluster(settings).conn, settings, tenant)
     if output_format == "json":
         click.echo(json.dumps([e.as_dict() for e in entries], indent=2))
         return 0
@@ -141,7 +141,7 @@ def diff_command(
     if revision and history_id is not None:
         raise click.UsageError("give --revision or --to, not both")
     diff = tenant_diff(
-        connect_cluster(settings), settings, tenant, revision=revision, history_id=history_id
+        open_cluster(settings).conn, settings, tenant, revision=revision, history_id=history_id
     )
     if output_format == "json":
         click.echo(json.dumps(diff.as_dict(), indent=2))

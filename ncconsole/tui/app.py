@@ -317,6 +317,11 @@ class NcConsoleApp(App[None]):
 
 def binding_scopes() -> dict[str, list[BindingType]]:
     """The bindings active together, per screen (the app's own are added by the checker)."""
+    from ncconsole.tui.screens.diff import DiffScreen
+    from ncconsole.tui.screens.events import EventsScreen
+    from ncconsole.tui.screens.history import HistoryScreen
+    from ncconsole.tui.screens.inspect import ObjectScreen
+
     return {
         "fleet screen": [*FleetScreen.BINDINGS, *FleetTable.BINDINGS],
         "tenant screen": list(TenantScreen.BINDINGS),
@@ -325,6 +330,12 @@ def binding_scopes() -> dict[str, list[BindingType]]:
         "smoke screen": list(SmokeScreen.BINDINGS),
         "audit screen": list(AuditScreen.BINDINGS),
         "waves screen": list(WavesScreen.BINDINGS),
+        "log screen": list(LogScreen.BINDINGS),
+        "describe/YAML screen": list(ObjectScreen.BINDINGS),
+        "events screen": list(EventsScreen.BINDINGS),
+        "history screen": list(HistoryScreen.BINDINGS),
+        "diff screen": list(DiffScreen.BINDINGS),
+        "copy screen": list(CopyScreen.BINDINGS),
     }
 
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.screen import ModalScreen
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from ncconsole.fleet.model import TenantState
+from ncconsole.tui.keys import bind
 
 
 def copy_choices(tenant: TenantState, selected_pod: str | None = None) -> list[tuple[str, str]]:
@@ -41,7 +42,7 @@ class CopyScreen(ModalScreen[tuple[str, str] | None]):
     CopyScreen OptionList { width: 90; height: auto; max-height: 22; border: round $primary; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "dismiss_none", "Back", id="copy_back"),
+        bind("copy_back", "dismiss_none"),
     ]
 
     def __init__(self, tenant: str, choices: list[tuple[str, str]]) -> None:

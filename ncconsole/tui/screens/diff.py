@@ -10,7 +10,7 @@ from rich.syntax import Syntax
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -18,11 +18,12 @@ from textual.widgets import Footer, Static
 from ncconsole.errors import NcConsoleError
 from ncconsole.gitops.values_diff import ValuesDiff
 from ncconsole.ops.history import tenant_diff
+from ncconsole.tui.keys import bind
 from ncconsole.tui.ops_session import OpsSession
 
 
 class DiffScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back", id="back")]
+    BINDINGS: ClassVar[list[BindingType]] = [bind("back", "app.pop_screen")]
     DEFAULT_CSS = """
     DiffScreen #diff-title { height: auto; padding: 0 1; }
     DiffScreen #diff-scroll { height: 1fr; border: round $primary-darken-2; }
@@ -58,7 +59,7 @@ class DiffScreen(Screen[None]):
     def _load(self) -> None:
         try:
             diff = tenant_diff(
-                self.session.connection(), self.session.settings, self.tenant,
+                self.session.cluster().conn, self.session.settings, self.tenant,
                 history_id=self.history_id,
             )  # fmt: skip
         except NcConsoleError as err:

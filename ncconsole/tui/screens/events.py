@@ -11,15 +11,16 @@ from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from ncconsole.errors import NcConsoleError
-from ncconsole.kube.views import EventView
+from ncconsole.fleet.model import EventView
 from ncconsole.ops.inspect import tenant_events
 from ncconsole.render import cells as fmt
+from ncconsole.tui.keys import bind
 from ncconsole.tui.ops_session import OpsSession
 
 REFRESH_SECONDS = 5.0
@@ -45,9 +46,9 @@ def events_table(events: list[EventView], now: datetime) -> Table:
 
 class EventsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back", id="back"),
-        Binding("w", "toggle_warnings", "Warnings only", id="events_warnings"),
-        Binding("ctrl+r", "reload", "Reload", id="events_reload"),
+        bind("back", "app.pop_screen"),
+        bind("events_warnings", "toggle_warnings"),
+        bind("events_reload", "reload"),
     ]
     DEFAULT_CSS = """
     EventsScreen #events-title { height: auto; padding: 0 1; }
@@ -77,7 +78,7 @@ class EventsScreen(Screen[None]):
     @work(thread=True, group="events", exclusive=True, exit_on_error=False)
     def _load(self) -> None:
         try:
-            events = tenant_events(self.session.connection(), self.session.settings, self.tenant)
+            events = tenant_events(self.session.cluster().conn, self.session.settings, self.tenant)
             problem = ""
         except NcConsoleError as err:
             events, problem = self.events, str(err)

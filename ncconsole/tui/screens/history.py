@@ -9,12 +9,13 @@ from typing import ClassVar
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from ncconsole.errors import NcConsoleError
 from ncconsole.ops.history import HistoryEntry, tenant_history
+from ncconsole.tui.keys import bind
 from ncconsole.tui.ops_session import OpsSession
 from ncconsole.tui.widgets.table import Table
 
@@ -25,9 +26,9 @@ class HistoryScreen(Screen[int | None]):
     """Dismissed with the history id to roll back to, or None."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Back", id="back"),
-        Binding("R", "choose", "Roll back to this", id="history_rollback"),
-        Binding("D", "diff", "Diff against deployed", id="history_diff"),
+        bind("back", "close"),
+        bind("history_rollback", "choose"),
+        bind("history_diff", "diff"),
     ]
     DEFAULT_CSS = """
     HistoryScreen #history-title { height: auto; padding: 0 1; }
@@ -63,7 +64,9 @@ class HistoryScreen(Screen[int | None]):
     @work(thread=True, group="history", exclusive=True, exit_on_error=False)
     def _load(self) -> None:
         try:
-            entries = tenant_history(self.session.connection(), self.session.settings, self.tenant)
+            entries = tenant_history(
+                self.session.cluster().conn, self.session.settings, self.tenant
+            )
         except NcConsoleError as err:
             self.app.call_from_thread(self._title, str(err), True)
             return

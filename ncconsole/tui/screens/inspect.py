@@ -13,31 +13,32 @@ from rich.syntax import Syntax
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from ncconsole.errors import NcConsoleError
-from ncconsole.kube.views import EventView
+from ncconsole.fleet.model import EventView
 from ncconsole.ops.inspect import KINDS, TenantObject, clean, tenant_events, tenant_objects, to_yaml
 from ncconsole.render.describe import describe
+from ncconsole.tui.keys import bind
 from ncconsole.tui.ops_session import OpsSession
 
 
 class ObjectScreen(Screen[None]):
     CSS_PATH = "inspect.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", id="back"),
-        Binding("tab", "step(1)", "Next object", id="inspect_next"),
-        Binding("shift+tab", "step(-1)", "Previous object", id="inspect_previous", show=False),
-        Binding("d", "mode('describe')", "Describe", id="inspect_describe"),
-        Binding("y", "mode('yaml')", "YAML", id="inspect_yaml"),
-        Binding("m", "toggle_managed", "managedFields", id="inspect_managed_fields"),
-        Binding("slash", "search", "Search", id="inspect_search"),
-        Binding("n", "jump(1)", "Next match", id="inspect_next_match", show=False),
-        Binding("N", "jump(-1)", "Previous match", id="inspect_previous_match", show=False),
-        Binding("ctrl+r", "reload", "Reload", id="inspect_reload"),
+        bind("back", "back"),
+        bind("inspect_next", "step(1)"),
+        bind("inspect_previous", "step(-1)"),
+        bind("inspect_describe", "mode('describe')"),
+        bind("inspect_yaml", "mode('yaml')"),
+        bind("inspect_managed_fields", "toggle_managed"),
+        bind("inspect_search", "search"),
+        bind("inspect_next_match", "jump(1)"),
+        bind("inspect_previous_match", "jump(-1)"),
+        bind("inspect_reload", "reload"),
     ]
 
     def __init__(
@@ -76,7 +77,7 @@ class ObjectScreen(Screen[None]):
 
     @work(thread=True, group="inspect", exclusive=True, exit_on_error=False)
     def _load(self) -> None:
-        conn = self.session.connection()
+        conn = self.session.cluster().conn
         settings = self.session.settings
         found: list[TenantObject] = []
         problems = []

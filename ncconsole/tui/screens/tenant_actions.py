@@ -19,8 +19,6 @@ from textual import work
 from textual.message import Message
 
 from ncconsole.errors import NcConsoleError
-from ncconsole.kube.argocd_follow import Cancel
-from ncconsole.kube.rollout import RolloutState
 from ncconsole.ops.history import tenant_diff
 from ncconsole.ops.promotion.model import Phase, TenantProgress
 from ncconsole.ops.promotion.rollback import plan_rollback, run_rollback
@@ -122,7 +120,7 @@ class TenantActions:
     @work(thread=True, group="tenant-prepare", exit_on_error=False)
     def _preparing(self, action: str, plan: Callable[[], str], run: Callable[[], None]) -> None:
         try:
-            preflight(self.app.ops.connection(), self.app.ops.settings, action, self.tenant_name)
+            preflight(self.app.ops.cluster().conn, self.app.ops.settings, action, self.tenant_name)
             question = plan()
         except NcConsoleError as err:
             self.app.call_from_thread(
@@ -152,11 +150,8 @@ class TenantActions:
                 message.text, severity="information" if message.ok else "error",
                 timeout=8 if message.ok else 20,
             )  # fmt: skip
-            problems = getattr(self.app.ops.auditor(), "problems", None) or []
-            for problem in problems:
+            for problem in self.app.ops.new_audit_problems():
                 self.notify(problem, title="audit", severity="warning")
-            if problems:
-                problems.clear()
 
     def _start(self, action: str) -> None:
         self.running_action = action
@@ -181,8 +176,8 @@ class TenantActions:
         ops, show = self.app.ops, self._progress("restart")
         try:
             result = restart(
-                ops.connection(), ops.settings, self.tenant_name, confirmed=True,
-                auditor=ops.auditor(), on_state=lambda s: show(s.message),
+                ops.cluster().conn, ops.settings, self.tenant_name, confirmed=True,
+                auditor=ops.cluster().auditor, on_state=lambda s: show(s.message),
                 cancel=self._cancel_event(),
             )  # fmt: skip
         except NcConsoleError as err:
@@ -218,13 +213,13 @@ class TenantActions:
     def _deleting(self, pod: str) -> None:
         ops, show = self.app.ops, self._progress(f"delete {pod}")
 
-        def on_state(state: RolloutState) -> None:
+        def on_state(state: Any) -> None:  # a RolloutState
             show(state.message)
 
         try:
             result = remove_pod(
-                ops.connection(), ops.settings, self.tenant_name, pod, confirmed=True,
-                auditor=ops.auditor(), on_state=on_state, cancel=self._cancel_event(),
+                ops.cluster().conn, ops.settings, self.tenant_name, pod, confirmed=True,
+                auditor=ops.cluster().auditor, on_state=on_state, cancel=self._cancel_event(),
             )  # fmt: skip
         except NcConsoleError as err:
             self._failed(f"delete {pod}", err)
@@ -235,7 +230,7 @@ class TenantActions:
     def action_terminate(self) -> None:
         def plan() -> str:
             ops = self.app.ops
-            running = running_operation(ops.connection(), ops.settings, self.tenant_name)
+            running = running_operation(ops.cluster().conn, ops.settings, self.tenant_name)
             return (
                 f"Terminate the running Argo CD operation of {self.tenant_name}?\n\n{running}"
                 "\n\nLike `argocd app terminate-op`: the phase goes Terminating and Argo CD "
@@ -263,8 +258,8 @@ class TenantActions:
     def _simple(self, action: str, fn: Callable[..., ActionResult]) -> None:
         ops = self.app.ops
         try:
-            result = fn(ops.connection(), ops.settings, self.tenant_name, confirmed=True,
-                        auditor=ops.auditor())  # fmt: skip
+            result = fn(ops.cluster().conn, ops.settings, self.tenant_name, confirmed=True,
+                        auditor=ops.cluster().auditor)  # fmt: skip
         except NcConsoleError as err:
             self._failed(action, err)
             return
@@ -276,7 +271,7 @@ class TenantActions:
 
         def plan() -> str:
             ops = self.app.ops
-            conn = ops.connection()
+            conn = ops.cluster().conn
             sync_plan = plan_sync(conn, ops.settings, self.tenant_name)
             diff = tenant_diff(conn, ops.settings, self.tenant_name)
             state["plan"] = sync_plan
@@ -302,9 +297,9 @@ class TenantActions:
         try:
             smoke = ops.waves().smoke()
             result = run_sync(
-                ops.connection(), ops.settings, plan, confirmed=True, force=True,
-                run_smoke=smoke, auditor=ops.auditor(),
-                on_progress=lambda p: show(f"{p.phase} {p.message}"), cancel=Cancel(),
+                ops.cluster().conn, ops.settings, plan, confirmed=True, force=True,
+                run_smoke=smoke, auditor=ops.cluster().auditor,
+                on_progress=lambda p: show(f"{p.phase} {p.message}"),
             )  # fmt: skip
         except NcConsoleError as err:
             self._failed("sync", err)
@@ -320,7 +315,7 @@ class TenantActions:
 
         def plan() -> str:
             ops = self.app.ops
-            conn = ops.connection()
+            conn = ops.cluster().conn
             rollback_plan = plan_rollback(conn, ops.settings, self.tenant_name, history_id)
             diff = tenant_diff(conn, ops.settings, self.tenant_name, history_id=history_id)
             state["plan"] = rollback_plan
@@ -343,8 +338,8 @@ class TenantActions:
         try:
             smoke = ops.waves().smoke(ignore=("argocd",))
             result = run_rollback(
-                ops.connection(), ops.settings, plan, run_smoke=smoke, confirmed=True,
-                auditor=ops.auditor(), on_progress=lambda p: show(f"{p.phase} {p.message}"),
+                ops.cluster().conn, ops.settings, plan, run_smoke=smoke, confirmed=True,
+                auditor=ops.cluster().auditor, on_progress=lambda p: show(f"{p.phase} {p.message}"),
             )  # fmt: skip
         except NcConsoleError as err:
             self._failed("rollback", err)
