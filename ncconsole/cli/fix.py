@@ -161,11 +161,13 @@ def refresh_command(settings: Settings, tenant: str, normal: bool, output_format
 
 @click.command("sync")
 @click.argument("tenant")
-@click.option("--revision", default="", help="Sync to this commit (a pin; default: the "
-              "Application's own target).")  # fmt: skip
+@click.option("--revision", default="", help="Sync to this values commit (or prefix), "
+              "chart version or CHART@COMMIT (a pin; default: the Application's own "
+              "target).")  # fmt: skip
 @click.option("--prune", is_flag=True, help="Also delete resources Git no longer has.")
 @click.option("--dry-run", is_flag=True, help="Plan and check only; request nothing.")
-@click.option("--force", is_flag=True, help="Sync even when an earlier wave is behind.")
+@click.option("--force", is_flag=True, help="Sync even when an earlier wave is behind or "
+              "auto-sync would undo a pinned revision.")  # fmt: skip
 @click.option("--timeout", type=DurationParam(FOLLOW_TIMEOUT), default="10m", show_default=True,
               help="From sync to Healthy.")  # fmt: skip
 @click.option("--yes", is_flag=True, help="Do not ask first.")
@@ -183,7 +185,7 @@ def sync_command(
         conn = session.conn
         assert conn is not None
         plan = plan_sync(conn, settings, tenant, revision, prune)
-        diff = tenant_diff(conn, settings, tenant, revision=revision)
+        diff = tenant_diff(conn, settings, tenant, revision=plan.revision)
         if plan.busy:
             warn(f"{plan.app}: {plan.busy}")
         if plan.behind:

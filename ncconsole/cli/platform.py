@@ -14,6 +14,7 @@ import click
 from rich.console import Console
 
 from ncconsole.cli.options import (
+    TENANT,
     DurationParam,
     cluster_options,
     confirmer,
@@ -50,7 +51,7 @@ from ncconsole.render.platform import (
 from ncconsole.settings import Settings
 
 ALERTS_ONLY = ("alerts",)
-EXPIRING = DurationRange(0, 3650 * 86400)
+EXPIRING = DurationRange(60, 3650 * 86400)  # "within 0" would show only failures
 SILENCE_LENGTH = DurationRange(60, 31 * 86400)  # Alertmanager keeps silences a while; a month
 
 
@@ -144,7 +145,7 @@ def silence_group(ctx: click.Context) -> None:
 
 
 @silence_group.command("create")
-@click.argument("tenant")
+@click.argument("tenant", type=TENANT)
 @click.option("--for", "length", type=DurationParam(SILENCE_LENGTH), default="2h",
               show_default=True, metavar="DURATION",
               help="How long: 30m, 2h, 1d (at most 31d).")  # fmt: skip

@@ -53,6 +53,8 @@ class Health(StrEnum):
     MISSING = "missing"
     PROGRESSING = "progressing"
     UNKNOWN = "unknown"
+    # Nothing wrong seen, but the first status.php or S3 probe has not answered yet.
+    PENDING = "pending"
     HEALTHY = "healthy"
 
 

@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ncconsole.kube import revisions
+
 _SHA = re.compile(r"^[0-9a-f]{7,40}$")
 
 
@@ -64,3 +66,11 @@ def revisions_of(record: dict[str, Any], sources: list[dict[str, Any]]) -> Revis
     if source.get("chart") or not _SHA.match(single):
         return Revisions(chart=single)
     return Revisions(commit=single)
+
+
+def revisions_of_key(key: str, multi: bool, sources: list[dict[str, Any]]) -> Revisions:
+    """The chart version and commit a revision key (kube/revisions.py: per-source revisions
+    joined by ",") names for an Application of this shape."""
+    if multi or revisions.SEP in key:
+        return revisions_of({"revisions": list(revisions.split(key))}, sources)
+    return revisions_of({"revision": key}, sources)

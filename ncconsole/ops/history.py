@@ -14,8 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from ncconsole.errors import NcConsoleError
-from ncconsole.fleet.revisions import Revisions, app_sources, revisions_of
+from ncconsole.fleet.revisions import Revisions, app_sources, revisions_of, revisions_of_key
 from ncconsole.gitops.values_diff import ValuesDiff, values_diff
+from ncconsole.kube import revisions
 from ncconsole.kube.argocd import get_app
 from ncconsole.kube.connection import ApiStatusError, KubeConnection
 from ncconsole.kube.views import parse_time
@@ -115,8 +116,13 @@ def tenant_diff(
             ids = ", ".join(str(e.id) for e in entries) or "none"
             raise OpsError(f"tenant {tenant}: no history id {history_id} (ids: {ids})")
         target = found.revisions
-    elif revision:
-        target = Revisions(commit=revision)
+    elif revision:  # a revision key (chart version,commit) or a commit, branch or tag
+        multi = bool((app.get("spec") or {}).get("sources"))
+        target = (
+            revisions_of_key(revision, multi, app_sources(app))
+            if revisions.SEP in revision
+            else Revisions(commit=revision)
+        )
     else:
         target = sync_target(app)
     diff = values_diff(

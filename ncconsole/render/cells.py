@@ -11,6 +11,7 @@ from rich.text import Text
 from ncconsole.fleet.health import pods_ready
 from ncconsole.fleet.model import BucketProbe, Health, StatusPhpProbe, TenantState
 from ncconsole.fleet.smoke_record import SmokeOutcome
+from ncconsole.kube import revisions
 
 GOOD = "green"
 BAD = "bold red"
@@ -25,6 +26,7 @@ _HEALTH: dict[Health, tuple[str, str]] = {
     Health.MISSING: ("⊘", BAD),
     Health.PROGRESSING: ("◐", BUSY),
     Health.UNKNOWN: ("?", MUTED),
+    Health.PENDING: ("…", MUTED),
 }
 
 _SYNC: dict[str, tuple[str, str, str]] = {
@@ -145,6 +147,12 @@ def smoke_text(outcome: SmokeOutcome | None, now: datetime, revision: str = "") 
     if revision and outcome.revision and outcome.revision != revision:
         style = MUTED
     return labelled(symbol, f"{outcome.result} {age(now, outcome.checked_at)}", style)
+
+
+def revision_words(key: str) -> str:
+    """An Application's revision(s) for people: the chart version and a short commit,
+    "6.6.9@1f0c2ab" (a single-source one: the short commit); "?" when unknown."""
+    return revisions.short(key)
 
 
 def human_bytes(value: int | None) -> str:

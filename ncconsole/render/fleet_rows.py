@@ -15,7 +15,7 @@ from datetime import datetime
 
 from rich.text import Text
 
-from ncconsole.fleet.health import data_checked_at
+from ncconsole.fleet.health import data_checked_at, deployed_revision
 from ncconsole.fleet.model import FleetSnapshot, Health, TenantState
 from ncconsole.fleet.smoke_record import SmokeOutcome
 from ncconsole.render import cells as fmt
@@ -125,7 +125,7 @@ def tenant_cells(tenant: TenantState, now: datetime) -> tuple[Text, ...]:
         name,
         fmt.health_text(tenant.health),
         fmt.sync_text(tenant.app.sync_status if tenant.app else None),
-        fmt.smoke_text(tenant.smoke, now, tenant.app.sync_revision if tenant.app else ""),
+        fmt.smoke_text(tenant.smoke, now, deployed_revision(tenant.app)),
         fmt.pods_text(tenant),
         fmt.restarts_text(sum(pod.restarts for pod in tenant.pods)),
         fmt.version_text(tenant.web),

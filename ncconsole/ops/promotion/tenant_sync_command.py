@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ncconsole.fleet.health import sync_busy
-from ncconsole.fleet.revisions import Revisions, app_sources, revisions_of
+from ncconsole.fleet.revisions import Revisions, app_sources, revisions_of, revisions_of_key
+from ncconsole.kube import revisions
 from ncconsole.kube.argocd import SyncRefused, app_path, get_app
 from ncconsole.kube.argocd_follow import Cancel
 from ncconsole.kube.connection import ApiStatusError, KubeConnection
 from ncconsole.kube.lease import current_user
 from ncconsole.kube.objects import list_items
-from ncconsole.kube.views import parse_app
+from ncconsole.kube.views import parse_app, revision_key
 from ncconsole.ops.audit import Auditor, audited
 from ncconsole.ops.errors import ConfirmationRequired, OpsError, Refused
 from ncconsole.ops.promotion.model import Phase, ProgressCallback, RunSmoke, TenantProgress
@@ -48,7 +49,7 @@ class SyncPlan:
     app: str
     namespace: str  # the tenant's
     wave: int | None
-    revision: str  # asked for ("" = the Application's own target)
+    revision: str  # asked for, as a revision key ("" = the Application's own target)
     current: Revisions  # what the last sync deployed
     target: Revisions  # what the sync will deploy (for a --revision: the commit asked for)
     sync_status: str
@@ -60,7 +61,7 @@ class SyncPlan:
     notes: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
-        to = self.target.short() if not self.revision else f"revision {self.revision}"
+        to = self.target.short() if not self.revision else f"revision {self.target.short()}"
         what = f"sync {self.app} to {to}" + (" with prune" if self.prune else "")
         if self.new:
             return f"{what} (first sync: onboarding)"
@@ -114,14 +115,21 @@ def plan_sync(
         raise
     status = app.get("status") or {}
     sources = app_sources(app)
+    view = parse_app(app)
+    multi = view.multi_source
+    target_key = revision_key(status.get("sync") or {}, multi)
     target = revisions_of(status.get("sync") or {}, sources)
     if revision:
-        target = Revisions(commit=revision)
+        # A commit (prefix), a chart version or CHART@COMMIT, as for wave promote.
+        known = [target_key] + [
+            revision_key(h, multi) for h in status.get("history") or [] if isinstance(h, dict)
+        ]
+        revision = revisions.resolve(revision, known, fallback=target_key)
+        target = revisions_of_key(revision, multi, sources)
     wave = _wave(app, settings)
     behind: list[str] = []
-    if not revision and wave is not None and target.commit:
-        behind = _behind(conn, settings, wave, target.commit)
-    view = parse_app(app)
+    if not revision and wave is not None and target_key:
+        behind = _behind(conn, settings, wave, target_key)
     return SyncPlan(
         tenant=tenant,
         app=name,
@@ -139,8 +147,9 @@ def plan_sync(
     )
 
 
-def _behind(conn: KubeConnection, settings: Settings, wave: int, commit: str) -> list[str]:
-    """Tenants of earlier waves not Synced and Healthy at `commit`, each with why."""
+def _behind(conn: KubeConnection, settings: Settings, wave: int, key: str) -> list[str]:
+    """Tenants of earlier waves not Synced and Healthy at revision key `key` (chart version
+    and values commit alike, as the promotion gates compare), each with why."""
     labels = settings.labels
     apps = list_items(conn, app_path(settings.argocd_namespace), labels=labels.wave)
     out = []
@@ -150,12 +159,12 @@ def _behind(conn: KubeConnection, settings: Settings, wave: int, commit: str) ->
             continue
         view = parse_app(app)
         tenant = ((app.get("metadata") or {}).get("labels") or {}).get(labels.tenant, view.name)
-        at = revisions_of((app.get("status") or {}).get("sync") or {}, app_sources(app))
+        at = revision_key((app.get("status") or {}).get("sync") or {}, view.multi_source)
         problems = []
         if view.sync_status != "Synced":
             problems.append(view.sync_status)
-        elif at.commit and at.commit != commit:
-            problems.append(f"at {at.commit[:7]}")
+        elif at and at != key:
+            problems.append(f"at {revisions.short(at)}")
         if view.health_status != "Healthy":
             problems.append(view.health_status)
         if problems:
@@ -185,7 +194,7 @@ def run_sync(
         if on_progress is not None:
             on_progress(progress.copy())
 
-    args = {"revision": plan.revision or plan.target.commit, "prune": plan.prune,
+    args = {"revision": plan.revision or plan.target.short(), "prune": plan.prune,
             "force": force, "timeout": timeout}  # fmt: skip
     with audited(auditor, "sync", f"{settings.argocd_namespace}/{plan.app}", args,
                  namespace=plan.namespace, reason="NcconsoleSync") as act:  # fmt: skip
@@ -204,8 +213,8 @@ def run_sync(
         target = SyncTarget(
             settings.argocd_namespace, plan.app, plan.tenant, revision=plan.revision,
             reason="ncconsole: sync" + (" (forced past the wave order)" if plan.behind else ""),
-            require_synced=not plan.revision, prune=plan.prune,
-            done_text=f"synced to {plan.revision or plan.target.short()}",
+            require_synced=not plan.revision, prune=plan.prune, force=force,
+            done_text=f"synced to {plan.target.short()}",
         )  # fmt: skip
         try:
             phase, message = sync_and_verify(

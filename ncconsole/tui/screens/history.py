@@ -83,7 +83,10 @@ class HistoryScreen(Screen[int | None]):
                 key=str(entry.id),
             )  # fmt: skip
         if len(entries) > 1:
-            self.table.move_cursor(row=1)  # the entry before the current one
+            # Where `ncconsole rollback` goes without --to: the newest entry at other
+            # revisions than the deployed one (else the one before it).
+            other = [i for i, e in enumerate(entries) if e.revisions != entries[0].revisions]
+            self.table.move_cursor(row=other[0] if other else 1)
         self._title(f"{len(entries)} entries" if entries else "no sync history (never synced)")
 
     def _highlighted(self) -> HistoryEntry | None:

@@ -21,7 +21,7 @@ from textual.message import Message
 from ncconsole.errors import NcConsoleError
 from ncconsole.ops.history import tenant_diff
 from ncconsole.ops.promotion.model import Phase, TenantProgress
-from ncconsole.ops.promotion.rollback import plan_rollback, run_rollback
+from ncconsole.ops.promotion.rollback import RollbackPlan, plan_rollback, run_rollback
 from ncconsole.ops.promotion.tenant_sync_command import plan_sync, run_sync
 from ncconsole.ops.tenant_actions import (
     ActionResult,
@@ -32,7 +32,10 @@ from ncconsole.ops.tenant_actions import (
     running_operation,
     terminate,
 )
+from ncconsole.render.cells import revision_words
 from ncconsole.tui.screens.confirm import ConfirmScreen
+
+ROLLBACK_TIMEOUT = 600.0  # seconds, from the sync to Healthy
 
 if TYPE_CHECKING:
     from textual.widgets import Static
@@ -144,6 +147,7 @@ class TenantActions:
     def on_action_progressed(self, message: ActionProgressed) -> None:
         style = "" if not message.final else ("green" if message.ok else "bold red")
         self.action_line.update(Text(message.text, style=style or "italic"))
+        self.action_line.display = True  # takes no room until an action runs (80x24)
         if message.final:
             self.running_action = ""
             self.notify(
@@ -156,6 +160,7 @@ class TenantActions:
     def _start(self, action: str) -> None:
         self.running_action = action
         self.action_line.update(Text(f"{action}: starting…", style="italic"))
+        self.action_line.display = True
 
     # -- restart --------------------------------------------------------------------------
     def action_restart(self) -> None:
@@ -319,27 +324,36 @@ class TenantActions:
             rollback_plan = plan_rollback(conn, ops.settings, self.tenant_name, history_id)
             diff = tenant_diff(conn, ops.settings, self.tenant_name, history_id=history_id)
             state["plan"] = rollback_plan
-            return (
+            question = (
                 f"Roll {self.tenant_name} back to history {history_id}?\n\n"
-                f"from history {rollback_plan.current_id} to {history_id}\n"
-                f"changes: {diff.summary()}\n\nArgo CD will show it OutOfSync until Git "
-                "changes too; the next promotion of its wave brings the target back."
+                f"{rollback_plan.describe()}\n"
+                f"Argo CD syncs {revision_words(rollback_plan.target_revision)} (chart version "
+                f"@ values commit)\nchanges: {diff.summary()}\n\nArgo CD will show it OutOfSync "
+                "until Git changes too; the next promotion of its wave brings the target back."
             )
+            if rollback_plan.autosync:
+                # Said before anything moves: auto-sync would undo it (argocd-server refuses too).
+                question += (
+                    f"\n\n⚠ {rollback_plan.autosync}. Yes rolls back anyway (forced); "
+                    "it will not last."
+                )
+            return question
 
         self._prepare("rollback", plan, lambda: self._run_rollback(state["plan"]))
 
-    def _run_rollback(self, plan: Any) -> None:
+    def _run_rollback(self, plan: RollbackPlan) -> None:
         self._start("rollback")
         self._rolling_back(plan)
 
     @work(thread=True, group="tenant-action", exit_on_error=False)
-    def _rolling_back(self, plan: Any) -> None:
+    def _rolling_back(self, plan: RollbackPlan) -> None:
         ops, show = self.app.ops, self._progress("rollback")
         try:
             smoke = ops.waves().smoke(ignore=("argocd",))
             result = run_rollback(
                 ops.cluster().conn, ops.settings, plan, run_smoke=smoke, confirmed=True,
                 auditor=ops.cluster().auditor, on_progress=lambda p: show(f"{p.phase} {p.message}"),
+                timeout=ROLLBACK_TIMEOUT, force=bool(plan.autosync),
             )  # fmt: skip
         except NcConsoleError as err:
             self._failed("rollback", err)

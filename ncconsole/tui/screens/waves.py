@@ -8,6 +8,7 @@ The screen is installed once by the app, so a running promotion outlives leaving
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -34,6 +35,7 @@ from ncconsole.ops.promotion import (
 )
 from ncconsole.ops.promotion.model import FINISHED
 from ncconsole.ops.promotion.session import WaveSession
+from ncconsole.render.cells import revision_words
 from ncconsole.tui.keys import bind
 from ncconsole.tui.ops_session import OpsSession
 from ncconsole.tui.screens import is_visible
@@ -43,8 +45,9 @@ from ncconsole.tui.widgets.table import Table
 if TYPE_CHECKING:
     from ncconsole.tui.app import NcConsoleApp
 
-WAVE_COLUMNS = (("wave", 5), ("tenants", 8), ("at target", 10), ("synced", 8),
-                ("healthy", 8), ("smoke", 7), ("step", 5), ("promote", 70))  # fmt: skip
+WAVE_COLUMNS = (("wave", 5), ("tenants", 8), ("deployed", 18), ("at target", 10),
+                ("synced", 8), ("healthy", 8), ("smoke", 7), ("step", 5),
+                ("promote", 60))  # fmt: skip
 PROGRESS_COLUMNS = (("tenant", 28), ("phase", 18), ("elapsed", 8), ("message", 70))
 PHASE_STYLE = {Phase.DONE: "green", Phase.FAILED: "bold red", Phase.SKIPPED: "yellow",
                Phase.INTERRUPTED: "yellow", Phase.QUEUED: "dim"}  # fmt: skip
@@ -62,10 +65,21 @@ def verdict(status: WaveStatus) -> Text:
     return Text(f"no: {reasons}{more}", style="red")
 
 
+def deployed_cell(status: WaveStatus) -> Text:
+    """What the wave's tenants last synced to: "6.6.9@1f0c2ab", or the most common one
+    and "+N" others."""
+    counts = Counter(t.deployed for t in status.tenants if t.deployed)
+    if not counts:
+        return Text("–", style="dim")
+    (key, _), *others = counts.most_common()
+    return Text(revision_words(key) + (f" +{len(others)}" if others else ""))
+
+
 def wave_cells(status: WaveStatus) -> list[Text]:
     n = len(status.tenants)
     return [
-        Text(str(status.wave)), Text(str(n)), Text(f"{status.count('at_target')}/{n}"),
+        Text(str(status.wave)), Text(str(n)), deployed_cell(status),
+        Text(f"{status.count('at_target')}/{n}"),
         Text(f"{status.count('synced')}/{n}"), Text(f"{status.count('healthy')}/{n}"),
         Text(f"{status.smoke_passed}/{n}"), Text("-" if status.step is None else str(status.step)),
         verdict(status),
@@ -203,7 +217,7 @@ class WavesScreen(Screen[None]):
         mode = "RollingSync" if self.overview.mode == "rolling_sync" else "manual"
         title = (
             f"waves — ApplicationSet {self.overview.appset} ({mode}), target revision "
-            f"{self.overview.target_revision[:12] or '?'}, {self.concurrency} at a time (+/-)"
+            f"{revision_words(self.overview.target_revision)}, {self.concurrency} at a time (+/-)"
         )
         if self.overview.steps:
             title += "\nRollingSync steps: " + "; ".join(self.overview.steps)
@@ -279,7 +293,7 @@ class WavesScreen(Screen[None]):
                         timeout=15)  # fmt: skip
             return
         names = ", ".join(t.tenant for t in status.tenants[:8])
-        target = self.overview.target_revision[:12] if self.overview else "?"
+        target = revision_words(self.overview.target_revision) if self.overview else "?"
         question = (
             f"Promote wave {status.wave} to {target}?\n\n{len(status.tenants)} tenant(s): {names}"
             f"{' …' if len(status.tenants) > 8 else ''}\n\nThe gates are checked again first; "
