@@ -16,6 +16,7 @@ from collections.abc import Callable
 import click
 
 from ncconsole.cli.options import (
+    TENANT,
     DurationParam,
     common_options,
     confirmer,
@@ -67,7 +68,7 @@ def _confirm(yes: bool, question: str) -> bool:
 
 
 @click.command("restart")
-@click.argument("tenant")
+@click.argument("tenant", type=TENANT)
 @click.option("--timeout", type=DurationParam(FOLLOW_TIMEOUT), default="10m", show_default=True,
               help="How long to follow the rollout.")  # fmt: skip
 @click.option("--no-wait", is_flag=True, help="Request the restart and return.")
@@ -99,7 +100,7 @@ def restart_command(
 
 
 @click.command("delete-pod")
-@click.argument("tenant")
+@click.argument("tenant", type=TENANT)
 @click.argument("pod")
 @click.option("--timeout", type=DurationParam(FOLLOW_TIMEOUT), default="5m", show_default=True,
               help="How long to follow the replacement.")  # fmt: skip
@@ -127,7 +128,7 @@ def delete_pod_command(
 
 
 @click.command("terminate")
-@click.argument("tenant")
+@click.argument("tenant", type=TENANT)
 @click.option("--yes", is_flag=True, help="Do not ask first.")
 @format_option("text", "json")
 @common_options
@@ -145,7 +146,7 @@ def terminate_command(settings: Settings, tenant: str, yes: bool, output_format:
 
 
 @click.command("refresh")
-@click.argument("tenant")
+@click.argument("tenant", type=TENANT)
 @click.option("--normal", is_flag=True, help="A normal refresh (default: hard, no cache).")
 @format_option("text", "json")
 @common_options
@@ -160,7 +161,7 @@ def refresh_command(settings: Settings, tenant: str, normal: bool, output_format
 
 
 @click.command("sync")
-@click.argument("tenant")
+@click.argument("tenant", type=TENANT)
 @click.option("--revision", default="", help="Sync to this values commit (or prefix), "
               "chart version or CHART@COMMIT (a pin; default: the Application's own "
               "target).")  # fmt: skip

@@ -19,6 +19,7 @@ from rich.syntax import Syntax
 from rich.text import Text
 
 from ncconsole.cli.options import (
+    TENANT,
     CountParam,
     common_options,
     format_option,
@@ -38,21 +39,26 @@ def _console() -> Console:
 
 
 @click.command("get")
-@click.argument("tenant")
+@click.argument("tenant", type=TENANT)
 @click.argument("kind", type=click.Choice(KINDS))
-@click.argument("name", required=False, default="")
+@click.argument("object_name", metavar="[NAME]", required=False, default="")
 @click.option("-o", "--output", "output", type=click.Choice(("yaml", "json", "describe")),
               default="yaml", show_default=True)  # fmt: skip
 @click.option("--managed-fields", is_flag=True, help="Keep metadata.managedFields.")
 @common_options
 @with_settings
 def get_command(
-    settings: Settings, tenant: str, kind: str, name: str, output: str, managed_fields: bool
+    settings: Settings,
+    tenant: str,
+    kind: str,
+    object_name: str,
+    output: str,
+    managed_fields: bool,
 ) -> int:
     """Show TENANT's pod(s), Deployment, Application or Secret (keys only) as YAML, JSON or
     a description."""
     conn = open_cluster(settings).conn
-    objects = tenant_objects(conn, settings, tenant, kind, name)
+    objects = tenant_objects(conn, settings, tenant, kind, object_name)
     if output == "describe":
         events = tenant_events(conn, settings, tenant)
         click.echo("\n".join(describe(o.kind, clean(o.raw), events) for o in objects), nl=False)
@@ -71,7 +77,7 @@ def get_command(
 
 
 @click.command("events")
-@click.argument("tenant")
+@click.argument("tenant", type=TENANT)
 @click.option("--warnings", is_flag=True, help="Only Warning events.")
 @format_option("text", "json")
 @common_options
@@ -100,7 +106,7 @@ def events_command(settings: Settings, tenant: str, warnings: bool, output_forma
 
 
 @click.command("history")
-@click.argument("tenant")
+@click.argument("tenant", type=TENANT)
 @format_option("text", "json")
 @common_options
 @with_settings
@@ -125,7 +131,7 @@ def history_command(settings: Settings, tenant: str, output_format: str) -> int:
 
 
 @click.command("diff")
-@click.argument("tenant")
+@click.argument("tenant", type=TENANT)
 @click.option("--revision", default="", help="Compare with this commit, branch or tag "
               "(default: what a sync would bring, the Application's target).")  # fmt: skip
 @click.option("--to", "history_id", type=CountParam(0, 2**31 - 1), default=None,
