@@ -33,6 +33,7 @@ from ncconsole.cli.progress import PHASE_STYLE, PlainProgress, RichProgress
 from ncconsole.durations import DurationRange
 from ncconsole.gitops.revisions import revision_problem
 from ncconsole.ops.errors import ConfirmationRequired, Refused
+from ncconsole.ops.history import change_summary
 from ncconsole.ops.promotion import (
     GateRefused,
     Phase,
@@ -305,10 +306,15 @@ def wave_promote(
         names = plan.tenants()
         # A wave the gates will refuse anyway is refused without asking first.
         if not dry_run and not yes and (force or not plan.status.blockers):
+            assert session.conn is not None
+            changes = change_summary(
+                session.conn, settings, names[0], revision=plan.target_revision
+            ) if names else ""  # fmt: skip
             question = (
                 f"Promote wave {wave} ({len(names)} tenants: {', '.join(names[:6])}"
                 f"{' ...' if len(names) > 6 else ''}) to "
                 f"{revision_words(plan.target_revision)}?"
+                + (f"\n  changes for {names[0]}: {changes}" if changes else "")
             )
             if not (interactive() and click.confirm(question, default=False, err=True)):
                 raise ConfirmationRequired(f"promotion of wave {wave} not confirmed; pass --yes")
@@ -356,8 +362,12 @@ def rollback_command(
         plan = plan_rollback(session.conn, settings, tenant, to_id)
         if plan.autosync and not force:  # refused before asking: the answer would not matter
             raise Refused(f"{plan.autosync}; roll back anyway with --force")
+        changes = change_summary(session.conn, settings, tenant, history_id=plan.target_id)
         confirmed = yes or (
-            interactive() and click.confirm(f"{plan.describe()}?", default=False, err=True)
+            interactive()
+            and click.confirm(
+                f"{plan.describe()}\n  changes: {changes}\nRoll back?", default=False, err=True
+            )
         )
         display = PlainProgress()
         result = run_rollback(

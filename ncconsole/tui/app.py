@@ -29,6 +29,7 @@ from ncconsole.tui.messages import ClusterOpened, SnapshotPublished
 from ncconsole.tui.ops_session import OpsSession
 from ncconsole.tui.platform_actions import PlatformActions
 from ncconsole.tui.screens.audit import AuditScreen
+from ncconsole.tui.screens.copy import CopyScreen, copy_choices
 from ncconsole.tui.screens.fleet import FleetScreen
 from ncconsole.tui.screens.help import HelpScreen
 from ncconsole.tui.screens.logs import LogScreen
@@ -64,6 +65,7 @@ class NcConsoleApp(PlatformActions, App[None]):
         bind("audit", "audit"),
         bind("logs", "logs(False)"),
         bind("logs_previous_run", "logs(True)"),
+        bind("copy", "copy"),
         bind("waves", "waves"),
         bind("platform", "platform"),
         bind("silence", "silence"),
@@ -242,6 +244,19 @@ class NcConsoleApp(PlatformActions, App[None]):
             self.pop_screen()
         self.push_screen(TenantScreen(name))
 
+    def tenant_action(self, tenant: str, action: str) -> None:
+        """Run one of the tenant screen's actions (by its action name) on `tenant`, opening
+        its detail first (from the command palette)."""
+        if action in ("logs", "previous_logs"):
+            self.action_logs(action == "previous_logs", tenant)
+            return
+        if action == "copy":
+            self.action_copy(tenant)
+            return
+        self.open_tenant(tenant)
+        screen = self.screen
+        self.call_after_refresh(screen.run_action, action)
+
     def show_fleet(self, query: str | None = None) -> None:
         """Back to the fleet screen, optionally filtered by `query`."""
         while len(self.screen_stack) > 1 and not isinstance(self.screen, FleetScreen):
@@ -250,15 +265,17 @@ class NcConsoleApp(PlatformActions, App[None]):
             self.screen.apply_filter(query)
 
     def selected_tenant(self) -> str | None:
-        """The tenant under the fleet cursor, or the one whose detail is shown."""
-        if isinstance(self.screen, TenantScreen):
-            return self.screen.tenant_name
-        if isinstance(self.screen, FleetScreen):
-            return self.screen.table.cursor_tenant
+        """The tenant under the fleet cursor, or the one whose detail is shown (under a modal
+        such as the command palette: the screen beneath it)."""
+        screen = next((s for s in reversed(self.screen_stack) if not s.is_modal), self.screen)
+        if isinstance(screen, TenantScreen):
+            return screen.tenant_name
+        if isinstance(screen, FleetScreen):
+            return screen.table.cursor_tenant
         return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("occ", "smoke", "logs"):
+        if action in ("occ", "smoke", "logs", "copy"):
             return isinstance(self.screen, FleetScreen | TenantScreen)
         if action == "silence":  # hidden in read-only mode (ops/ refuses it anyway)
             return (
@@ -298,6 +315,24 @@ class NcConsoleApp(PlatformActions, App[None]):
             return
         self.push_screen(LogScreen(self.ops, tenant, previous=previous))
 
+    def action_copy(self, tenant: str | None = None) -> None:
+        """Choose a name or value of the tenant and copy it to the clipboard (OSC 52)."""
+        tenant = tenant or self.selected_tenant()
+        state = self.snapshot.tenant(tenant) if self.snapshot and tenant else None
+        if state is None:
+            self.notify("put the cursor on a tenant first", severity="warning")
+            return
+        selected = getattr(self.screen, "selected_pod", None)
+
+        def chosen(choice: tuple[str, str] | None) -> None:
+            if choice is None:
+                return
+            what, value = choice
+            self.copy_to_clipboard(value)
+            self.notify(f"copied {what}: {value}", title="clipboard (OSC 52)")
+
+        self.push_screen(CopyScreen(state.name, copy_choices(state, selected)), chosen)
+
     def action_audit(self) -> None:
         if not isinstance(self.screen, AuditScreen):
             self.push_screen(AuditScreen())
@@ -316,6 +351,11 @@ class NcConsoleApp(PlatformActions, App[None]):
 
 def binding_scopes() -> dict[str, list[BindingType]]:
     """The bindings active together, per screen (the app's own are added by the checker)."""
+    from ncconsole.tui.screens.diff import DiffScreen
+    from ncconsole.tui.screens.events import EventsScreen
+    from ncconsole.tui.screens.history import HistoryScreen
+    from ncconsole.tui.screens.inspect import ObjectScreen
+
     return {
         "fleet screen": [*FleetScreen.BINDINGS, *FleetTable.BINDINGS],
         "tenant screen": list(TenantScreen.BINDINGS),
@@ -326,6 +366,12 @@ def binding_scopes() -> dict[str, list[BindingType]]:
         "waves screen": list(WavesScreen.BINDINGS),
         "platform screen": list(PlatformScreen.BINDINGS),
         "silence dialog": list(SilenceScreen.BINDINGS),
+        "log screen": list(LogScreen.BINDINGS),
+        "describe/YAML screen": list(ObjectScreen.BINDINGS),
+        "events screen": list(EventsScreen.BINDINGS),
+        "history screen": list(HistoryScreen.BINDINGS),
+        "diff screen": list(DiffScreen.BINDINGS),
+        "copy screen": list(CopyScreen.BINDINGS),
     }
 
 

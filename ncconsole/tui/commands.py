@@ -38,6 +38,7 @@ def fleet_commands(app: NcConsoleApp) -> Iterator[Command]:
             partial(app.show_fleet, health.value),
         )
     yield from cluster_commands(app)
+    yield from tenant_commands(app)
     yield Command("Help: keys", "List every key binding of this screen", app.action_help)
     yield Command("Audit: show the trail", "Actions done from this machine", app.action_audit)
     yield Command(
@@ -79,6 +80,38 @@ def fleet_commands(app: NcConsoleApp) -> Iterator[Command]:
                 f"Open the detail of {tenant.name} ({wave}, {tenant.health.value})",
                 partial(app.open_tenant, tenant.name),
             )
+
+
+# (title, what it does, TenantScreen action): the tenant screen's keys, by name.
+TENANT_ACTIONS = (
+    ("Logs", "the Nextcloud pods' logs, interleaved", "logs"),
+    ("Previous logs", "what the crashed runs wrote", "previous_logs"),
+    ("Describe", "describe the selected pod (tab: Deployment, Application, Secret)",
+     "inspect('describe')"),
+    ("YAML", "YAML of the selected pod (tab: Deployment, Application, Secret)",
+     "inspect('yaml')"),
+    ("Events", "every Event of the tenant, newest first", "events"),
+    ("Restart", "rollout restart of its Deployment, followed until Ready", "restart"),
+    ("Delete pod", "delete the selected pod; its replacement is followed", "delete_pod"),
+    ("Sync", "sync its Application like a promotion", "sync"),
+    ("Terminate operation", "stop Argo CD's running operation", "terminate"),
+    ("Hard refresh", "Argo CD compares with Git now", "hard_refresh"),
+    ("History", "the Application's sync history", "history"),
+    ("Rollback", "choose a history entry to go back to", "rollback"),
+    ("Diff", "what a sync would change in its values", "diff"),
+    ("Copy", "hostname, namespace, a pod name, ... to the clipboard", "copy"),
+)  # fmt: skip
+
+
+def tenant_commands(app: NcConsoleApp) -> Iterator[Command]:
+    """The tenant screen's actions for the tenant shown (or under the fleet cursor)."""
+    tenant = app.selected_tenant()
+    if tenant is None:
+        return
+    for title, what, action in TENANT_ACTIONS:
+        yield Command(
+            f"{title}: {tenant}", f"{what} ({tenant})", partial(app.tenant_action, tenant, action)
+        )
 
 
 def cluster_commands(app: NcConsoleApp) -> Iterator[Command]:

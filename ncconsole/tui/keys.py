@@ -36,11 +36,39 @@ KEYS: dict[str, Key] = {
     "waves": Key("w", "Waves", show=False),
     "platform": Key("P", "Platform", show=False),
     "silence": Key("m", "Silence alerts", show=False),
-    # tenant screen
-    "tenant_rollback": Key("R", "Roll back"),
+    "copy": Key("c", "Copy", show=False),
     # fleet screen
     "filter": Key("slash", "Filter"),
     "open": Key("enter", "Open"),
+    # tenant screen: see why, fix it
+    "pod_next": Key("j,down", "Next pod", show=False),
+    "pod_previous": Key("k,up", "Previous pod", show=False),
+    "describe": Key("d", "Describe"),
+    "yaml": Key("y", "YAML"),
+    "events": Key("e", "Events", show=False),
+    "restart": Key("r", "Restart"),
+    "delete_pod": Key("ctrl+k", "Delete pod", show=False),
+    "sync": Key("S", "Sync"),
+    "terminate": Key("T", "Terminate operation", show=False),
+    "hard_refresh": Key("ctrl+r", "Hard refresh", show=False),
+    "history": Key("h", "History", show=False),
+    "rollback": Key("R", "Rollback", show=False),
+    "diff": Key("D", "Diff", show=False),
+    # describe/YAML, events, history screens
+    "inspect_next": Key("tab", "Next object"),
+    "inspect_previous": Key("shift+tab", "Previous object", show=False),
+    "inspect_describe": Key("d", "Describe"),
+    "inspect_yaml": Key("y", "YAML"),
+    "inspect_managed_fields": Key("m", "managedFields"),
+    "inspect_search": Key("slash", "Search"),
+    "inspect_next_match": Key("n", "Next match", show=False),
+    "inspect_previous_match": Key("N", "Previous match", show=False),
+    "inspect_reload": Key("ctrl+r", "Reload"),
+    "events_warnings": Key("w", "Warnings only"),
+    "events_reload": Key("ctrl+r", "Reload"),
+    "history_rollback": Key("R", "Roll back to this"),
+    "history_diff": Key("D", "Diff against deployed"),
+    "copy_back": Key("escape", "Back"),
     # confirmations and choices
     "confirm_yes": Key("y", "Yes"),
     "confirm_no": Key("n,escape", "No"),
@@ -75,11 +103,16 @@ KEYS: dict[str, Key] = {
 }
 
 
-def bind(binding_id: str, action: str, description: str = "") -> Binding:
+def bind(binding_id: str, action: str, description: str = "", *, priority: bool = False) -> Binding:
     """The Binding for table entry `binding_id` doing `action` on this screen; `description`
-    only where the screen's word differs (the fleet's escape clears the filter)."""
+    only where the screen's word differs (the fleet's escape clears the filter); `priority`
+    where the screen's key must win over the focused widget's (the tenant screen's pod
+    selection over its scrolling body)."""
     key = KEYS[binding_id]
-    return Binding(key.keys, action, description or key.description, show=key.show, id=binding_id)
+    return Binding(
+        key.keys, action, description or key.description, show=key.show, id=binding_id,
+        priority=priority,
+    )  # fmt: skip
 
 
 def binding_ids() -> set[str]:

@@ -29,9 +29,13 @@ class Terminal:
         self.socket = socket
 
     def tmux(self, *args: str) -> subprocess.CompletedProcess[str]:
+        # os.environ, not the process's C-level environment: under pytest the latter carries
+        # COLUMNS=80/LINES=24, which the console would take over the pane's real size.
+        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
         return subprocess.run(
-            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10
-        )
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10,
+            env=env,
+        )  # fmt: skip
 
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p", "-t", "console").stdout
@@ -135,3 +139,60 @@ def test_demo_with_the_real_platform_shows_pgbouncer_saturated_an_alert_and_a_si
     terminal.keys("q")
     terminal.wait(lambda: not terminal.running(), 30, "the console quitting")
     assert not (workdir / "platform-servers" / "platform.env").exists()  # servers stopped
+
+
+@pytest.mark.timeout(180)
+def test_demo_find_the_degraded_tenant_read_its_previous_logs_restart_it_see_it_ready(
+    terminal, tmp_path
+):
+    env = {"XDG_CONFIG_HOME": tmp_path / "config", "XDG_STATE_HOME": tmp_path / "state"}
+    command = f"{sys.executable} -m ncconsole demo --workdir {tmp_path / 'demo'}"
+    terminal.tmux(
+        "new-session", "-d", "-s", "console", "-x", "140", "-y", "42",
+        *(f"-e{key}={value}" for key, value in env.items()), command,
+    )  # fmt: skip
+    crashing = next(t.name for t in demo_scenario().tenants if t.faults.stale_crashloop)
+
+    def row() -> str:
+        return next((line for line in terminal.screen().splitlines() if crashing in line), "")
+
+    # Find it: degraded on the fleet, then its detail through the palette.
+    terminal.wait(lambda: "✖ degraded" in row(), 40, f"{crashing} degraded")
+    terminal.keys(":")
+    terminal.wait(lambda: "Search for commands" in terminal.screen() or ">" in terminal.screen(),
+                  5, "the command palette")  # fmt: skip
+    terminal.keys(*crashing[:10])
+    terminal.wait(lambda: f"Tenant: {crashing}" in terminal.screen(), 10, "the tenant command")
+    terminal.keys("Enter")
+    terminal.wait(lambda: f"namespace nc-{crashing}" in terminal.screen(), 10, "its detail")
+    terminal.wait(lambda: "CrashLoopBackOff" in terminal.screen(), 20, "the crash-looping pods")
+
+    # Why: the previous run's log says PgBouncer refused the connection.
+    terminal.keys("p")
+    terminal.wait(lambda: "max_client_conn" in terminal.screen(), 20, "the previous logs")
+    assert "previous run" in terminal.screen()
+    terminal.keys("Escape")
+    terminal.wait(lambda: f"namespace nc-{crashing}" in terminal.screen(), 10, "the detail")
+
+    # Fix: restart, confirm, follow until the new pods are Ready.
+    terminal.keys("r")
+    terminal.wait(lambda: f"Restart tenant {crashing}?" in terminal.screen(), 15, "the question")
+    terminal.keys("y")
+    terminal.wait(
+        lambda: "successfully rolled out" in terminal.screen(), 90, "the rollout finished"
+    )
+
+    def pod_rows() -> list[str]:
+        return [
+            line for line in terminal.screen().splitlines()
+            if line.strip("│ ").startswith("nextcloud-")
+        ]  # fmt: skip
+
+    terminal.wait(
+        lambda: len(pod_rows()) == 2 and all("✔ yes" in line for line in pod_rows()),
+        30, "both new pods Ready",
+    )  # fmt: skip
+    assert "CrashLoopBackOff" not in terminal.screen()
+
+    terminal.keys("q")
+    terminal.wait(lambda: not terminal.running(), 20, "the console quitting")

@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from ncconsole.errors import NcConsoleError
 from ncconsole.fleet.model import FleetSnapshot
+from ncconsole.ops.history import change_summary
 from ncconsole.ops.promotion import (
     GateRefused,
     Phase,
@@ -299,11 +300,24 @@ class WavesScreen(Screen[None]):
             "h halts (running tenants finish, no new ones start)."
         )
 
+        self._ask_promote(status, question, self.overview.target_revision if self.overview else "")
+
+    @work(thread=True, group="waves-question", exclusive=True, exit_on_error=False)
+    def _ask_promote(self, status: WaveStatus, question: str, target: str) -> None:
+        """The question, with what changes for the wave's first tenant (read from the local
+        repo off the UI thread), e.g. "6.6.4 → 6.6.9, values: 2 lines in common.yaml"."""
+        first = status.tenants[0].tenant if status.tenants else ""
+        if first:
+            changes = change_summary(
+                self.session.cluster().conn, self.session.settings, first, revision=target
+            )
+            question += f"\n\nChanges for {first}: {changes}"
+
         def answered(yes: bool | None) -> None:
             if yes:
                 self._start(status.wave)
 
-        self.app.push_screen(ConfirmScreen(question), answered)
+        self.app.call_from_thread(self.app.push_screen, ConfirmScreen(question), answered)
 
     def _start(self, wave: int) -> None:
         self.report = None
