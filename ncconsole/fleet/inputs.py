@@ -18,7 +18,7 @@ from typing import Any
 from ncconsole.fleet import watches as kinds
 from ncconsole.fleet.desired import DesiredFleet
 from ncconsole.fleet.join import EPOCH, TenantInputs, build_tenant, platform_state
-from ncconsole.fleet.model import FleetSnapshot, KindState, TenantState
+from ncconsole.fleet.model import FleetSnapshot, Health, KindState, TenantState
 from ncconsole.fleet.smoke_record import SmokeOutcome
 from ncconsole.kube.connection import KubeConnection
 from ncconsole.kube.watch import Key, KindStatus
@@ -47,6 +47,8 @@ class ObservedFleet:
         self._denied: dict[str, dict[str, str]] = {}
         self._dirty: set[str] | None = _ALL
         self._cache: dict[str, TenantState] = {}
+        # Tenants not healthy as of the last build: their probes go first.
+        self.unhealthy: frozenset[str] = frozenset()
         self._api_reachable = True
         self._api_error = ""
         self._last_contact: datetime | None = None
@@ -266,6 +268,7 @@ class ObservedFleet:
                 )
             for name in dirty - names:
                 self._cache.pop(name, None)
+            self._note_unhealthy(dirty)
             tenants = (
                 ()
                 if not self._repo_loaded
@@ -310,12 +313,32 @@ class ObservedFleet:
             and all(k.status != KindStatus.LOADING for k in kind_states.values()),
         )
 
+    def _note_unhealthy(self, rebuilt: set[str]) -> None:
+        """Keep `unhealthy` current for the tenants just rebuilt (lock held)."""
+        unhealthy = set(self.unhealthy)
+        for name in rebuilt:
+            tenant = self._cache.get(name)
+            if tenant is not None and tenant.health is not Health.HEALTHY:
+                unhealthy.add(name)
+            else:
+                unhealthy.discard(name)
+        if unhealthy != self.unhealthy:
+            self.unhealthy = frozenset(unhealthy)
+
+
+_TIMING = frozenset({"checked_at", "latency_ms"})
+_ANSWER_FIELDS: dict[type, tuple[str, ...]] = {
+    kind: tuple(f.name for f in dataclasses.fields(kind) if f.name not in _TIMING)
+    for kind in (StatusPhpProbe, BucketProbe)
+}
+
 
 def _answer(result: Any) -> Any:
-    """A probe result without its timing, to tell a new answer from a repeated one."""
+    """A probe result without its timing, to tell a new answer from a repeated one (a tuple:
+    hundreds of results a second make `dataclasses.replace` show in the profile)."""
     if result is None:
         return None
-    return dataclasses.replace(result, checked_at=EPOCH, latency_ms=0.0)
+    return (type(result), *(getattr(result, name) for name in _ANSWER_FIELDS[type(result)]))
 
 
 def _is_good(result: Any) -> bool:

@@ -14,7 +14,7 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -83,6 +83,8 @@ class FleetState:
         self._watchers: list[KindWatcher] = []
         self._heartbeat: Heartbeat | None = None
         self._probes: FleetProbes | None = None
+        self._focus: frozenset[str] = frozenset()
+        self._prioritized: frozenset[str] | None = None
         self._publisher = threading.Thread(target=self._publish_loop, name="fleet", daemon=True)
         self._repo_watcher = threading.Thread(target=self._poll_repo, name="repo", daemon=True)
         self._snapshot = FleetSnapshot(0, datetime.now(UTC), "", "", str(settings.repo), ())
@@ -162,6 +164,18 @@ class FleetState:
         if self._probes is not None:
             self._probes.set_tenants(self._probe_targets())
 
+    def focus(self, names: Iterable[str]) -> None:
+        """The tenants the user is looking at (rows in view): their probes go first, with the
+        unhealthy tenants', so what is on screen is the freshest."""
+        self._focus = frozenset(names)
+        self._prioritize()
+
+    def _prioritize(self) -> None:
+        wanted = self._focus | self.observed.unhealthy
+        if self._probes is not None and wanted != self._prioritized:
+            self._prioritized = wanted
+            self._probes.prioritize(wanted)
+
     def _probe_targets(self) -> list[tuple[str, str, str, str]]:
         return [
             (t.name, t.hostname, t.bucket, self.settings.namespace_for(t.name))
@@ -218,6 +232,7 @@ class FleetState:
             last = time.monotonic()
             self._version += 1
             snapshot = self.observed.build(self._version, self.connection)
+            self._prioritize()
             with self._published:
                 self._snapshot = snapshot
                 self._published.notify_all()
