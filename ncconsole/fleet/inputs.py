@@ -9,7 +9,6 @@ touched and calls `on_change`. `build()` joins only those tenants again.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -22,7 +21,7 @@ from ncconsole.fleet.model import FleetSnapshot, Health, KindState, TenantState
 from ncconsole.fleet.smoke_record import SmokeOutcome
 from ncconsole.kube.connection import KubeConnection
 from ncconsole.kube.watch import Key, KindStatus
-from ncconsole.probes.results import BucketProbe, StatusPhpProbe
+from ncconsole.probes.results import BucketProbe, StatusPhpProbe, same_answer
 from ncconsole.settings import Settings
 
 _ALL = None  # "every tenant is dirty"
@@ -191,7 +190,7 @@ class ObservedFleet:
             results = self._web if kind == "web" else self._s3
             previous = results.get(tenant)
             # A first answer that says "fine" is news nobody waits for either.
-            urgent = _answer(previous) != _answer(result) and not (
+            urgent = not same_answer(previous, result) and not (
                 previous is None and _is_good(result)
             )
             results[tenant] = result
@@ -324,21 +323,6 @@ class ObservedFleet:
                 unhealthy.discard(name)
         if unhealthy != self.unhealthy:
             self.unhealthy = frozenset(unhealthy)
-
-
-_TIMING = frozenset({"checked_at", "latency_ms"})
-_ANSWER_FIELDS: dict[type, tuple[str, ...]] = {
-    kind: tuple(f.name for f in dataclasses.fields(kind) if f.name not in _TIMING)
-    for kind in (StatusPhpProbe, BucketProbe)
-}
-
-
-def _answer(result: Any) -> Any:
-    """A probe result without its timing, to tell a new answer from a repeated one (a tuple:
-    hundreds of results a second make `dataclasses.replace` show in the profile)."""
-    if result is None:
-        return None
-    return (type(result), *(getattr(result, name) for name in _ANSWER_FIELDS[type(result)]))
 
 
 def _is_good(result: Any) -> bool:

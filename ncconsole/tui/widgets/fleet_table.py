@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.binding import BindingType
+from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -19,6 +21,10 @@ from ncconsole.tui.keys import bind
 
 
 class FleetTable(DataTable[Text]):
+    class ViewChanged(Message):
+        """Other rows came into view (scrolled, resized): cells that depend on the clock are
+        only kept current for rows in view, so these may need redrawing."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         bind("open", "select_cursor"),
         bind("cursor_down", "cursor_down"),
@@ -94,28 +100,53 @@ class FleetTable(DataTable[Text]):
                 del self._cells[key]
                 self._diffed.pop(key, None)
             for row in rows:
-                if self._diffed.get(row.key) is row.cells:
-                    continue
-                self._diffed[row.key] = row.cells
-                old = self._cells.get(row.key)
-                if old is None:
-                    self.add_row(*row.cells, key=row.key)
-                    self._cells[row.key] = row.cells
-                    continue
-                kept = []
-                for column, before, after in zip(COLUMNS, old, row.cells, strict=True):
-                    if before != after:
-                        self._set_cell(row.key, column.key, after)
-                        if not changed or changed[-1] != row.key:
-                            changed.append(row.key)
-                    kept.append(after if before != after else before)
-                self._cells[row.key] = tuple(kept)
+                self._update_row(row, changed)
             order = [row.key for row in rows]
             if order != self._order:
                 self._reorder(order)
             self._order = order
             self._repaint_in_view(changed)
             self._restore_cursor(cursor_key, order, first_fill)
+
+    def update_rows(self, rows: list[Row]) -> None:
+        """Change the cells of rows already shown (e.g. those in view, each second)."""
+        changed: list[str] = []
+        for row in rows:
+            if row.key in self._cells:
+                self._update_row(row, changed)
+        self._repaint_in_view(changed)
+
+    def keys_in_view(self) -> list[str]:
+        """Keys of the rows in the viewport, top to bottom."""
+        top = int(self.scroll_y)
+        return self._order[top : top + self.size.height]
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if int(old_value) != int(new_value):
+            self.post_message(self.ViewChanged())
+
+    def on_resize(self, _: events.Resize) -> None:
+        self.post_message(self.ViewChanged())
+
+    def _update_row(self, row: Row, changed: list[str]) -> None:
+        """Diff one row against what is shown; new rows are appended (see _reorder)."""
+        if self._diffed.get(row.key) is row.cells:
+            return
+        self._diffed[row.key] = row.cells
+        old = self._cells.get(row.key)
+        if old is None:
+            self.add_row(*row.cells, key=row.key)
+            self._cells[row.key] = row.cells
+            return
+        kept = []
+        for column, before, after in zip(COLUMNS, old, row.cells, strict=True):
+            if before != after:
+                self._set_cell(row.key, column.key, after)
+                if not changed or changed[-1] != row.key:
+                    changed.append(row.key)
+            kept.append(after if before != after else before)
+        self._cells[row.key] = tuple(kept)
 
     def _set_cell(self, row_key: str, column_key: str, value: Text) -> None:
         """`update_cell` without its repaint of the whole widget (`_repaint_in_view` repaints
@@ -131,7 +162,7 @@ class FleetTable(DataTable[Text]):
         if not keys:
             return
         top = int(self.scroll_y)
-        index = {key: top + i for i, key in enumerate(self._order[top : top + self.size.height])}
+        index = {key: top + i for i, key in enumerate(self.keys_in_view())}
         for key in keys:
             if key in index:
                 self.refresh_row(index[key])
