@@ -58,6 +58,10 @@ class ObservedFleet:
     def desired(self) -> DesiredFleet:
         return self._desired
 
+    @property
+    def repo_loaded(self) -> bool:
+        return self._repo_loaded
+
     def set_desired(self, desired: DesiredFleet) -> None:
         with self._lock:
             self._desired = desired
@@ -226,6 +230,13 @@ class ObservedFleet:
             if kind_states[kind].status in (KindStatus.FORBIDDEN, KindStatus.UNAUTHORIZED)
             or namespace in self._denied.get(kind, {})
         )
+
+    def loading(self) -> bool:
+        """Whether the repo or a kind's first list is still to come."""
+        with self._lock:
+            return not self._repo_loaded or any(
+                state.status is KindStatus.LOADING for state in self._kinds.values()
+            )
 
     def has_pending(self) -> bool:
         """Whether something not yet in a snapshot was recorded (e.g. repeated probe times)."""
