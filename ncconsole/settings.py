@@ -77,7 +77,7 @@ class WebSettings(_Section):
     concurrency: ProbeConcurrency = 16
     # Probes started per second at most: a round over N tenants is spread over the interval
     # but takes at least N / max_rate s, which caps the probes' CPU at any fleet size.
-    max_rate: ProbeRate = 100.0
+    max_rate: ProbeRate = 90.0
     # Tenants whose connection is kept open between probes (~30 kB each); the others
     # reconnect for each probe (about 10x the CPU of a request on a kept connection).
     keepalive: Count(0, 1_000_000) = 2000
@@ -94,7 +94,7 @@ class S3Settings(_Section):
     timeout: ProbeTimeout = 5.0
     interval: ProbeInterval = 30.0
     concurrency: ProbeConcurrency = 16
-    max_rate: ProbeRate = 100.0
+    max_rate: ProbeRate = 90.0
 
 
 class SecretSettings(_Section):

@@ -101,3 +101,21 @@ async def test_the_tick_touches_only_rows_in_view_and_scrolling_brings_others_up
         await wait_for(pilot, lambda: tenant_key("t199") in table.keys_in_view())
         await wait_for(pilot, lambda: table.get_cell(tenant_key("t199"), "age").plain == "5m")
         await wait_for(pilot, lambda: "t199" in source.focused[-1])
+
+
+async def test_a_filter_over_a_large_fleet_rebuilds_the_table_and_keeps_the_cursor():
+    source = RecordingSource(big_snapshot(300))
+    app = make_app(source, Settings(), clock=lambda: FROZEN_NOW)
+    async with app.run_test(size=(200, 30)) as pilot:
+        table = app.screen.query_one(FleetTable)
+        await wait_for(pilot, lambda: len(table.row_keys) == 301)
+        table.move_to(tenant_key("t123"))
+        # 299 rows go at once: the table is rebuilt, not emptied one row at a time.
+        await pilot.press("slash", *"t123", "enter")
+        await wait_for(pilot, lambda: table.row_keys == ["wave:1", tenant_key("t123")])
+        assert table.cursor_tenant == "t123"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: len(table.row_keys) == 301)
+        await pilot.pause()
+        assert table.cursor_tenant == "t123"
+        assert table.get_cell(tenant_key("t299"), "tenant").plain == "t299"
