@@ -31,7 +31,9 @@ SCRIPT=$(readlink -f "$0")
 ROOT=$(cd "$(dirname "$SCRIPT")/.." && pwd)
 GOMOD_DIR=$ROOT/tests/realk8s/gomod
 VERSIONS="k8s-$K8S_VERSION.etcd-$ETCD_VERSION.kwok-$KWOK_VERSION"
-CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/ncconsole-realk8s/$VERSIONS
+# NCCONSOLE_REALK8S_CACHE: the test suite points XDG_CACHE_HOME at a temporary directory for the
+# console, but the control plane's binaries stay in the one cache .ci/run built them into.
+CACHE=${NCCONSOLE_REALK8S_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ncconsole-realk8s}/$VERSIONS
 BIN=$CACHE/bin
 START_TIMEOUT=${NCCONSOLE_REALK8S_START_TIMEOUT:-120}
 
