@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 
 from rich.text import Text
@@ -18,7 +18,6 @@ from rich.text import Text
 from ncconsole.fleet.health import data_checked_at, deployed_revision
 from ncconsole.fleet.model import FleetSnapshot, Health, TenantState
 from ncconsole.fleet.smoke_record import SmokeOutcome
-from ncconsole.probes.results import same_answer
 from ncconsole.render import cells as fmt
 from ncconsole.render.platform_states import alerts_cell
 
@@ -131,35 +130,16 @@ def tenant_cells(tenant: TenantState, now: datetime) -> tuple[Text, ...]:
         fmt.health_text(tenant.health),
         alerts_cell(tenant.platform),
         fmt.sync_text(tenant.app.sync_status if tenant.app else None),
-        smoke_cell(tenant, now),
+        fmt.smoke_text(tenant.smoke, now, deployed_revision(tenant.app)),
         fmt.pods_text(tenant),
         fmt.restarts_text(sum(pod.restarts for pod in tenant.pods)),
         fmt.version_text(tenant.web),
         fmt.maintenance_text(tenant.web),
         fmt.s3_text(tenant.s3),
         fmt.cell(tenant.environment),
-        age_cell(tenant, now),
+        fmt.cell(fmt.age(now, data_checked_at(tenant)), fmt.MUTED),
         fmt.drift_text(tenant.drift),
     )
-
-
-def smoke_cell(tenant: TenantState, now: datetime) -> Text:
-    return fmt.smoke_text(tenant.smoke, now, deployed_revision(tenant.app))
-
-
-def age_cell(tenant: TenantState, now: datetime) -> Text:
-    """How old the tenant's outside-in (probe) data is."""
-    return fmt.cell(fmt.coarse_age(now, data_checked_at(tenant)), fmt.MUTED)
-
-
-# The cells whose text depends on the clock, by column: the only ones that change between
-# snapshots, and the only ones a probe repeating its answer changes.
-TIME_CELLS = {"smoke": smoke_cell, "age": age_cell}
-
-
-def time_texts(tenant: TenantState, now: datetime) -> tuple[str, str]:
-    """What the clock-dependent cells say at `now`: when it changes, they are redrawn."""
-    return (fmt.coarse_age(now, data_checked_at(tenant)), _smoke_age(now, tenant.smoke))
 
 
 def reason_text(tenant: TenantState) -> Text:
@@ -196,77 +176,44 @@ def _spread(text: Text) -> tuple[Text, ...]:
 
 
 class RowCache:
-    """Tenant cells kept from one build to the next, so that work follows what changed, not
-    the fleet's size (benchmarks/RESULTS.md):
-    - FleetState joins only the tenants that changed again; the others keep the same
-      immutable TenantState object and so their cells, without even a look at the clock;
-    - a tenant rebuilt only because a probe repeated its answer at a later time keeps every
-      cell but the clock-dependent ones (TIME_CELLS);
-    - those are redrawn by `refresh`, which the console calls each second for the rows in
-      view only, when their text (coarse ages) changed.
-    """
+    """Tenant cells kept from one build to the next. FleetState joins only the tenants that
+    changed again (the others keep the same immutable TenantState object), so a tenant whose
+    state object and age texts are unchanged keeps its cells: a one-second tick or a
+    snapshot touching a few tenants does not rebuild thousands of rows (see
+    benchmarks/RESULTS.md)."""
 
     def __init__(self) -> None:
         self._entries: dict[str, _Cached] = {}
         self._next: dict[str, _Cached] = {}
 
     def cells(self, tenant: TenantState, now: datetime) -> tuple[Text, ...]:
-        """The cells for a build (see `finish`)."""
         entry = self._entries.get(tenant.name)
-        if entry is None or entry.state is not tenant:
-            entry = self._entry(entry, tenant, now)
+        if entry is not None and entry.state is tenant:
+            ages = (fmt.age(now, entry.checked), _smoke_age(now, tenant.smoke))
+            if ages != entry.ages:
+                entry = _Cached(tenant, entry.checked, ages, _fit(tenant_cells(tenant, now)))
+        else:
+            checked = data_checked_at(tenant)
+            ages = (fmt.age(now, checked), _smoke_age(now, tenant.smoke))
+            entry = _Cached(tenant, checked, ages, _fit(tenant_cells(tenant, now)))
         self._next[tenant.name] = entry
-        return entry.cells
-
-    def refresh(self, tenant: TenantState, now: datetime) -> tuple[Text, ...]:
-        """The cells of a tenant on screen at `now`: the same object when nothing changed."""
-        entry = self._entries.get(tenant.name)
-        if entry is None or entry.state is not tenant or entry.ages != time_texts(tenant, now):
-            entry = self._entry(entry, tenant, now)
-            self._entries[tenant.name] = entry
         return entry.cells
 
     def finish(self) -> None:
         """End of a build: keep only the tenants it showed."""
         self._entries, self._next = self._next, {}
 
-    @staticmethod
-    def _entry(entry: _Cached | None, tenant: TenantState, now: datetime) -> _Cached:
-        ages = time_texts(tenant, now)
-        if entry is None or not _same_but_probe_times(entry.state, tenant):
-            return _Cached(tenant, ages, _fit(tenant_cells(tenant, now)))
-        if ages == entry.ages:
-            return _Cached(tenant, ages, entry.cells)
-        cells = list(entry.cells)
-        for index, column in enumerate(COLUMNS):
-            make = TIME_CELLS.get(column.key)
-            if make is not None:
-                cells[index] = make(tenant, now)
-        return _Cached(tenant, ages, _fit(tuple(cells)))
-
-
-# TenantState fields besides the probe results; equal in both and the same probe answers
-# mean the same cells except the clock-dependent ones.
-_STATE_FIELDS = tuple(f.name for f in fields(TenantState) if f.name not in ("web", "s3"))
-
-
-def _same_but_probe_times(old: TenantState, new: TenantState) -> bool:
-    for name in _STATE_FIELDS:
-        before, after = getattr(old, name), getattr(new, name)
-        if before is not after and before != after:
-            return False
-    return same_answer(old.web, new.web) and same_answer(old.s3, new.s3)
-
 
 @dataclass(frozen=True, slots=True)
 class _Cached:
     state: TenantState
-    ages: tuple[str, str]  # what the clock-dependent cells say (time_texts)
+    checked: datetime | None  # when the tenant's probe data was taken
+    ages: tuple[str, str]  # the age texts the cells show: data, smoke result
     cells: tuple[Text, ...]
 
 
 def _smoke_age(now: datetime, smoke: SmokeOutcome | None) -> str:
-    return fmt.coarse_age(now, smoke.checked_at) if smoke is not None else ""
+    return fmt.age(now, smoke.checked_at) if smoke is not None else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,15 +226,15 @@ class WaveGroup:
 def wave_groups(snapshot: FleetSnapshot, query: str = "") -> list[WaveGroup]:
     """The waves in rollout order (canary first), each with its line and its matching
     tenants; a wave with none matching is left out. The line counts every member."""
-    by_wave: dict[int | None, list[TenantState]] = {}
-    for tenant in snapshot.tenants:  # one pass: this runs for every snapshot
-        by_wave.setdefault(tenant.wave, []).append(tenant)
     groups = []
-    for wave in sorted(by_wave, key=lambda wave: (wave is None, wave or 0)):
-        members = sorted(by_wave[wave], key=lambda tenant: tenant.name)
-        shown = tuple(t for t in members if tenant_matches(t, query)) if query else members
+    for wave in snapshot.waves():
+        members = sorted(
+            (tenant for tenant in snapshot.tenants if tenant.wave == wave),
+            key=lambda tenant: tenant.name,
+        )
+        shown = tuple(t for t in members if tenant_matches(t, query))
         if shown:
-            groups.append(WaveGroup(wave, wave_summary(wave, members), tuple(shown)))
+            groups.append(WaveGroup(wave, wave_summary(wave, members), shown))
     return groups
 
 

@@ -10,8 +10,8 @@ from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input
 
-from ncconsole.fleet.model import FleetSnapshot, TenantState
-from ncconsole.render.fleet_rows import Row, RowCache, build_rows, tenant_key, tenant_of
+from ncconsole.fleet.model import FleetSnapshot
+from ncconsole.render.fleet_rows import RowCache, build_rows, tenant_key, tenant_of
 from ncconsole.tui.keys import bind
 from ncconsole.tui.screens import is_visible
 from ncconsole.tui.widgets.fleet_table import FleetTable
@@ -39,9 +39,6 @@ class FleetScreen(Screen[None]):
         self.query_text = ""
         self._row_cache = RowCache()
         self._smoke_problem = ""
-        # The snapshot's tenants by name, built when first needed after each snapshot.
-        self._by_name: tuple[FleetSnapshot | None, dict[str, TenantState]] = (None, {})
-        self._in_view: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="fleet-header")
@@ -69,36 +66,7 @@ class FleetScreen(Screen[None]):
         return self.app.snapshot
 
     def _tick(self) -> None:
-        """Each second only what depends on the clock: the header's data age and the
-        clock-dependent cells of the rows in view (a full rebuild, every row every second,
-        was most of the console's CPU at 2,000 tenants)."""
-        if not is_visible(self):
-            return
-        snapshot, now = self.fleet, self.app.now()
-        self.header.show(snapshot, now)
-        self.banner.show(snapshot, now)
-        self._refresh_in_view()
-
-    @on(FleetTable.ViewChanged)
-    def _refresh_in_view(self) -> None:
-        """Bring the rows in view up to the clock, and tell the source which tenants are on
-        screen (their probes go first)."""
-        snapshot = self.fleet
-        if snapshot is None or not is_visible(self):
-            return
-        if self._by_name[0] is not snapshot:
-            self._by_name = (snapshot, {tenant.name: tenant for tenant in snapshot.tenants})
-        tenants, now = self._by_name[1], self.app.now()
-        rows, names = [], []
-        for key in self.table.keys_in_view():
-            tenant = tenants.get(tenant_of(key) or "")
-            if tenant is not None:
-                rows.append(Row(key, self._row_cache.refresh(tenant, now)))
-                names.append(tenant.name)
-        self.table.update_rows(rows)
-        if names != self._in_view:
-            self._in_view = names
-            self.app.source.focus(names)
+        self._show_snapshot(self.fleet)
 
     def on_screen_resume(self) -> None:
         self._show_snapshot(self.fleet)
@@ -120,7 +88,6 @@ class FleetScreen(Screen[None]):
         )  # fmt: skip
         rows = build_rows(snapshot, now, self.query_text, self._row_cache)
         self.table.show_rows(rows)
-        self._refresh_in_view()
         if snapshot.smoke_problem != self._smoke_problem:
             self._smoke_problem = snapshot.smoke_problem
             if snapshot.smoke_problem:
