@@ -25,6 +25,7 @@ SCRIPT=$(readlink -f "$0")
 PACKAGES=(postgresql pgbouncer redis-server prometheus-alertmanager)
 START_TIMEOUT=${NCCONSOLE_PLATFORM_START_TIMEOUT:-120}
 
+source "$(dirname "$SCRIPT")/lib/daemons.sh"
 say() { echo "platform-servers: $*" >&2; }
 die() {
   say "$*"
@@ -65,9 +66,6 @@ install_packages() {
   say "installed in $((SECONDS - started)) s"
 }
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 port_open() { python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$1"; }
 
@@ -81,12 +79,6 @@ OWNER=()
 [ "$(id -u)" != 0 ] || OWNER=(setpriv --reuid=postgres --regid=postgres --init-groups --)
 as_owner() { "${OWNER[@]}" "$@"; }
 
-pid_of() { # the pid recorded for a server, if that process still runs (and is still ours)
-  local file=$DIR/pids/$1 pid
-  [ -s "$file" ] || return 1
-  pid=$(cat "$file")
-  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$(mark_of "$1")" && echo "$pid"
-}
 
 mark_of() { # a string in each server's command line that ties it to DIR
   case $1 in
@@ -97,21 +89,7 @@ mark_of() { # a string in each server's command line that ties it to DIR
   esac
 }
 
-wait_until() { # wait_until WHAT COMMAND...: poll COMMAND until it succeeds
-  local deadline=$((SECONDS + START_TIMEOUT)) what=$1
-  shift
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -lt $deadline ] || die "$what did not happen within ${START_TIMEOUT} s (logs: $DIR/log)"
-    sleep 0.1
-  done
-}
 
-launch() { # launch NAME COMMAND...: run a server in the foreground of a background job, keep its pid
-  local name=$1
-  shift
-  "$@" </dev/null >>"$DIR/log/$name.out" 2>&1 &
-  echo $! >"$DIR/pids/$name"
-}
 
 timed() { # timed NAME FUNCTION: run FUNCTION, note how long NAME took to start
   local began=$EPOCHREALTIME
@@ -254,18 +232,6 @@ EOF
   )
 }
 
-start_watchdog() {
-  local watched=${NCCONSOLE_PLATFORM_WATCH_PID:-}
-  [ -n "$watched" ] || return 0
-  pid_of watchdog >/dev/null && return 0
-  (
-    trap '' HUP
-    while kill -0 "$watched" 2>/dev/null; do sleep 1; done
-    rm -f "$DIR/pids/watchdog" # so that `stop` does not wait for this very process
-    "$SCRIPT" stop "$DIR"
-  ) </dev/null >>"$DIR/log/watchdog.out" 2>&1 &
-  echo $! >"$DIR/pids/watchdog"
-}
 
 start() {
   install_packages
@@ -277,7 +243,7 @@ start() {
   . "$DIR/ports"
   local started=$SECONDS
   rm -f "$DIR/start-times"
-  start_watchdog
+  start_watchdog "${NCCONSOLE_PLATFORM_WATCH_PID:-}" stop
   timed postgres start_postgres
   timed pgbouncer start_pgbouncer
   timed redis start_redis

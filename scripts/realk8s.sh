@@ -37,6 +37,11 @@ CACHE=${NCCONSOLE_REALK8S_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ncconsole-realk
 BIN=$CACHE/bin
 START_TIMEOUT=${NCCONSOLE_REALK8S_START_TIMEOUT:-120}
 
+source "$(dirname "$SCRIPT")/lib/daemons.sh"
+LOG_SUFFIX=log
+mark_of() { # a string in each process's command line that ties it to DIR
+  if [ "$1" = watchdog ]; then echo realk8s; else echo "$DIR"; fi
+}
 say() { echo "realk8s: $*" >&2; }
 die() {
   say "$*"
@@ -173,32 +178,9 @@ cmd_bin() { echo "$BIN"; }
 MANIFESTS=$ROOT/tests/realk8s/manifests
 USERS=(admin viewer engineer)
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
-pid_of() { # the pid recorded for a process, if it still runs and is still ours
-  local file=$DIR/pids/$1 pid
-  [ -s "$file" ] || return 1
-  pid=$(cat "$file")
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$DIR" && echo "$pid"
-}
 
-launch() { # launch NAME COMMAND...: run a process in the background, keep its pid
-  local name=$1
-  shift
-  "$@" </dev/null >>"$DIR/log/$name.log" 2>&1 &
-  echo $! >"$DIR/pids/$name"
-}
 
-wait_until() { # wait_until WHAT COMMAND...: poll COMMAND until it succeeds
-  local deadline=$((SECONDS + START_TIMEOUT)) what=$1
-  shift
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -lt $deadline ] || die "$what did not happen within $START_TIMEOUT s (logs: $DIR/log)"
-    sleep 0.2
-  done
-}
 
 kubectl_bin() {
   if [ -x "$ROOT/.venv/bin/kubectl" ]; then echo "$ROOT/.venv/bin/kubectl"; else command -v kubectl; fi
@@ -376,15 +358,6 @@ node_ready() {
   [ "$(k get node kwok-node-0 -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')" = True ]
 }
 
-start_watchdog() { # stops everything once the process NCCONSOLE_REALK8S_WATCH_PID is gone
-  local watched=${NCCONSOLE_REALK8S_WATCH_PID:-}
-  [ -n "$watched" ] || return 0
-  pid_of watchdog >/dev/null && return 0
-  # DIR is in the command line so that pid_of recognises it; the pid file goes first so that
-  # `down` does not wait for this very process.
-  launch watchdog bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done
-    rm -f "$2/pids/watchdog"; exec "$3" down "$2"' realk8s-watchdog "$watched" "$DIR" "$SCRIPT"
-}
 
 load_ports() {
   if [ ! -s "$DIR/ports" ]; then
@@ -422,7 +395,7 @@ cmd_up() {
   make_tokens
   write_shims
   write_kwok_config
-  start_watchdog
+  start_watchdog "${NCCONSOLE_REALK8S_WATCH_PID:-}" down
   start_etcd
   start_apiserver
   apply_platform

@@ -23,6 +23,10 @@ SCRIPT=$(readlink -f "$0")
 PACKAGES=(radosgw ceph-mon ceph-osd)
 START_TIMEOUT=${NCCONSOLE_RGW_START_TIMEOUT:-120}
 
+source "$(dirname "$SCRIPT")/lib/daemons.sh"
+mark_of() { # a string in each daemon's command line that ties it to DIR
+  if [ "$1" = watchdog ]; then echo rgw-up; else echo "$CONF"; fi
+}
 say() { echo "rgw-up: $*" >&2; }
 die() {
   say "$*"
@@ -45,33 +49,9 @@ install_packages() {
   say "installed in $((SECONDS - started)) s"
 }
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
-pid_of() { # the pid recorded for a daemon, if that process still runs (and is still ours)
-  local file=$DIR/pids/$1 mark=$CONF pid
-  [ -s "$file" ] || return 1
-  pid=$(cat "$file")
-  [ "$1" != watchdog ] || mark=rgw-up
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$mark" && echo "$pid"
-}
 
-wait_until() { # wait_until SECONDS WHAT COMMAND...: poll COMMAND until it succeeds
-  local deadline=$((SECONDS + $1)) what=$2
-  shift 2
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -lt $deadline ] || die "$what did not happen within ${START_TIMEOUT} s (logs: $DIR/log)"
-    sleep 0.2
-  done
-}
 
-launch() { # launch NAME COMMAND...: run a daemon in the foreground of a background job, keep its pid
-  local name=$1
-  shift
-  "$@" </dev/null >>"$DIR/log/$name.out" 2>&1 &
-  echo $! >"$DIR/pids/$name"
-}
 
 write_conf() {
   local fsid mon_port rgw_port
@@ -131,7 +111,7 @@ start_mon() {
     ceph-mon -c "$CONF" --mkfs -i a --monmap "$DIR/monmap" >>"$DIR/log/mkfs.out" 2>&1
   fi
   launch mon ceph-mon -c "$CONF" -i a -f
-  wait_until "$START_TIMEOUT" "the mon answering" ceph_cmd --connect-timeout 5 mon stat
+  wait_until "the mon answering" ceph_cmd --connect-timeout 5 mon stat
 }
 
 start_osd() {
@@ -145,7 +125,7 @@ start_osd() {
     ceph-osd -c "$CONF" -i 0 --mkfs --osd-uuid "$uuid" >>"$DIR/log/mkfs.out" 2>&1
   fi
   launch osd ceph-osd -c "$CONF" -i 0 -f
-  wait_until "$START_TIMEOUT" "the OSD coming up" osd_up
+  wait_until "the OSD coming up" osd_up
 }
 
 osd_up() { ceph_cmd osd dump | grep -q '^osd\.0 up'; }
@@ -153,7 +133,7 @@ osd_up() { ceph_cmd osd dump | grep -q '^osd\.0 up'; }
 start_rgw() {
   pid_of rgw >/dev/null && return 0
   launch rgw radosgw -c "$CONF" -n client.rgw.a -f
-  wait_until "$START_TIMEOUT" "RGW serving on $(cat "$DIR/endpoint")" \
+  wait_until "RGW serving on $(cat "$DIR/endpoint")" \
     python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
     "$(cat "$DIR/endpoint")"
 }
@@ -175,26 +155,13 @@ NCCONSOLE_RGW_DIR=$DIR
 EOF
 }
 
-start_watchdog() {
-  local watched=${NCCONSOLE_RGW_WATCH_PID:-}
-  [ -n "$watched" ] || return 0
-  pid_of watchdog >/dev/null && return 0
-  # Polls the watched process once a second; a cheap loop, stopped by `stop` like a daemon.
-  (
-    trap '' HUP
-    while kill -0 "$watched" 2>/dev/null; do sleep 1; done
-    rm -f "$DIR/pids/watchdog" # so that `stop` does not wait for this very process
-    "$SCRIPT" stop "$DIR"
-  ) </dev/null >>"$DIR/log/watchdog.out" 2>&1 &
-  echo $! >"$DIR/pids/watchdog"
-}
 
 start() {
   install_packages
   mkdir -p "$DIR"/{run,log,pids,mon,osd}
   local started=$SECONDS
   [ -s "$CONF" ] || write_conf
-  start_watchdog
+  start_watchdog "${NCCONSOLE_RGW_WATCH_PID:-}" stop
   start_mon
   start_osd
   start_rgw
