@@ -8,11 +8,7 @@ them the tests are skipped with the command that makes them run.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import time
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,13 +16,17 @@ from pathlib import Path
 import psycopg
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "platform-servers.sh"
-# Installing the packages takes ~15-30 s, starting all four ~1-3 s on an idle machine; the
-# machine may be shared, so leave room.
-START_TIMEOUT = 300
+from tests.real_servers import ServerTests, read_env_file, required
+
 HOW_TO_RUN = (
     "the platform servers are not installed: run `sudo scripts/platform-servers.sh install` "
     "once, or run the tests as root with NCCONSOLE_PLATFORM_SERVERS=1 to let them install them"
+)
+SERVERS = ServerTests(
+    "platform-servers.sh",
+    "NCCONSOLE_PLATFORM_WATCH_PID",
+    "real_platform",
+    "real platform server tests",
 )
 
 
@@ -49,7 +49,7 @@ class RealPlatform:
 
     @classmethod
     def from_env_file(cls, path: Path) -> RealPlatform:
-        values = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+        values = read_env_file(path)
         return cls(
             directory=Path(values["NCCONSOLE_PLATFORM_DIR"]),
             postgres_port=int(values["NCCONSOLE_POSTGRES_PORT"]),
@@ -88,18 +88,6 @@ class RealPlatform:
         )
 
 
-def _script(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["bash", str(SCRIPT), *args],
-        # A watchdog left by the script stops the servers if this pytest dies without teardown.
-        env={**os.environ, "NCCONSOLE_PLATFORM_WATCH_PID": str(os.getpid())},
-        capture_output=True,
-        text=True,
-        timeout=START_TIMEOUT,
-        check=False,
-    )
-
-
 def _installed() -> bool:
     return all(
         shutil.which(name) for name in ("pgbouncer", "redis-server", "prometheus-alertmanager")
@@ -108,42 +96,20 @@ def _installed() -> bool:
 
 @pytest.fixture(scope="session")
 def real_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealPlatform]:
-    required = os.environ.get("CI") == "true" or os.environ.get("NCCONSOLE_PLATFORM_SERVERS") == "1"
-    if not _installed() and not required:
+    if not _installed() and not required("NCCONSOLE_PLATFORM_SERVERS"):
         pytest.skip(HOW_TO_RUN)
     directory = tmp_path_factory.mktemp("platform")
-    try:
-        began = time.monotonic()
-        started = _script("start", str(directory))
-        if started.returncode != 0:
-            pytest.fail(
-                f"could not start the platform servers:\n{started.stderr[-3000:]}", pytrace=False
-            )
-        _summary["started in"] = f"{time.monotonic() - began:.1f} s"
+    with SERVERS.running(directory, "the platform servers"):
         yield RealPlatform.from_env_file(directory / "platform.env")
-    finally:
-        _script("stop", str(directory))
-
-
-# A closing line in the test log saying how the real-server tests went (-q prints no names).
-_summary: dict[str, str] = {}
-_platform_tests: set[str] = set()
-_outcomes: Counter[str] = Counter()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    _platform_tests.update(
-        i.nodeid for i in items if "real_platform" in getattr(i, "fixturenames", ())
-    )
+    SERVERS.collected(items)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if report.nodeid in _platform_tests and (report.when == "call" or report.outcome != "passed"):
-        _outcomes[report.outcome] += 1
+    SERVERS.reported(report)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _outcomes:
-        counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(_outcomes.items()))
-        started = f"; servers started in {_summary['started in']}" if _summary else ""
-        terminalreporter.write_line(f"real platform server tests: {counts}{started}")
+    SERVERS.summary(terminalreporter, "servers started in")
