@@ -16,13 +16,12 @@ After a rollback Argo CD still compares with Git's HEAD, so the Application show
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from ncconsole.fleet.health import autosync_undoes
 from ncconsole.kube import revisions
-from ncconsole.kube.argocd import SyncRefused, get_app
+from ncconsole.kube.argocd import get_app
 from ncconsole.kube.argocd_follow import Cancel
 from ncconsole.kube.connection import ApiStatusError, KubeConnection
 from ncconsole.kube.lease import current_user
@@ -30,8 +29,8 @@ from ncconsole.kube.views import parse_app, revision_key
 from ncconsole.ops.audit import Auditor, audited
 from ncconsole.ops.errors import OpsError, Refused
 from ncconsole.ops.guard import Permission, require_access, require_writable
-from ncconsole.ops.promotion.model import Phase, ProgressCallback, RunSmoke, TenantProgress
-from ncconsole.ops.promotion.tenant_sync import AUDIT_RESULT, SyncTarget, sync_and_verify
+from ncconsole.ops.promotion.model import ProgressCallback, RunSmoke, TenantProgress
+from ncconsole.ops.promotion.tenant_sync import SyncTarget, sync_tenant
 from ncconsole.settings import Settings
 
 
@@ -170,16 +169,6 @@ def run_rollback(
     require_access(
         conn, Permission("patch", "applications", settings.argocd_namespace, "argoproj.io")
     )
-    progress = TenantProgress(plan.tenant, plan.app, started=time.monotonic())
-
-    def emit(phase: Phase, message: str) -> None:
-        progress.phase, progress.message = phase, message
-        if on_progress is not None:
-            on_progress(progress.copy())
-
-    def requested() -> None:
-        progress.synced = True
-
     target = SyncTarget(
         settings.argocd_namespace,
         plan.app,
@@ -201,20 +190,7 @@ def run_rollback(
         namespace=plan.namespace,
         reason="NcconsoleRollback",
     ) as act:
-        try:
-            phase, message = sync_and_verify(
-                conn,
-                target,
-                user=user or current_user(),
-                run_smoke=run_smoke,
-                timeout=timeout,
-                on_phase=emit,
-                on_requested=requested,
-                cancel=cancel,
-            )
-        except SyncRefused as err:
-            raise Refused(str(err)) from None
-        progress.finished = time.monotonic()
-        act.result, act.exit_code = AUDIT_RESULT[phase]
-        act.message = message
-    return progress
+        return sync_tenant(
+            conn, target, act, user=user or current_user(), run_smoke=run_smoke,
+            timeout=timeout, on_progress=on_progress, cancel=cancel,
+        )  # fmt: skip

@@ -5,15 +5,18 @@ a wave, a rollback for one tenant at an older revision; both call `sync_and_veri
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ncconsole.fleet.health import autosync_undoes, sync_busy
-from ncconsole.kube.argocd import DONE, FINAL, WAITING, SyncState, request_sync
+from ncconsole.kube.argocd import DONE, FINAL, WAITING, SyncRefused, SyncState, request_sync
 from ncconsole.kube.argocd_follow import Cancel, follow_sync
 from ncconsole.kube.connection import KubeConnection
 from ncconsole.kube.views import AppView
-from ncconsole.ops.promotion.model import Phase, RunSmoke
+from ncconsole.ops.audit import AuditAction
+from ncconsole.ops.errors import Refused
+from ncconsole.ops.promotion.model import Phase, ProgressCallback, RunSmoke, TenantProgress
 
 # on_phase(phase, message): each step as it happens, and the final one.
 PhaseCallback = Callable[[Phase, str], None]
@@ -113,6 +116,42 @@ def sync_and_verify(
         return _end(on_phase, Phase.FAILED, f"smoke checks failed: {reasons}")
     done = target.done_text or result.state.message
     return _end(on_phase, Phase.DONE, f"{done}; smoke checks passed")
+
+
+def sync_tenant(
+    conn: KubeConnection,
+    target: SyncTarget,
+    act: AuditAction,
+    *,
+    user: str,
+    run_smoke: RunSmoke,
+    timeout: float,
+    on_progress: ProgressCallback | None = None,
+    cancel: Cancel | None = None,
+) -> TenantProgress:
+    """`sync_and_verify` as one tenant's own command (sync, rollback) runs it: progress
+    reported as it goes, Argo CD's refusal as Refused, the outcome on the audit line `act`."""
+    progress = TenantProgress(target.tenant, target.app, started=time.monotonic())
+
+    def emit(phase: Phase, message: str) -> None:
+        progress.phase, progress.message = phase, message
+        if on_progress is not None:
+            on_progress(progress.copy())
+
+    def requested() -> None:
+        progress.synced = True
+
+    try:
+        phase, message = sync_and_verify(
+            conn, target, user=user, run_smoke=run_smoke, timeout=timeout,
+            on_phase=emit, on_requested=requested, cancel=cancel,
+        )  # fmt: skip
+    except SyncRefused as err:
+        raise Refused(str(err)) from None
+    progress.finished = time.monotonic()
+    act.result, act.exit_code = AUDIT_RESULT[phase]
+    act.message = message
+    return progress
 
 
 def _end(on_phase: PhaseCallback, phase: Phase, message: str) -> tuple[Phase, str]:

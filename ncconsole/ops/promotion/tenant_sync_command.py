@@ -13,14 +13,13 @@ and requests nothing.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from ncconsole.fleet.health import sync_busy
 from ncconsole.fleet.revisions import Revisions, app_sources, revisions_of, revisions_of_key
 from ncconsole.kube import revisions
-from ncconsole.kube.argocd import SyncRefused, app_path, get_app
+from ncconsole.kube.argocd import app_path, get_app
 from ncconsole.kube.argocd_follow import Cancel
 from ncconsole.kube.connection import ApiStatusError, KubeConnection
 from ncconsole.kube.lease import current_user
@@ -28,8 +27,8 @@ from ncconsole.kube.objects import list_items
 from ncconsole.kube.views import parse_app, revision_key
 from ncconsole.ops.audit import Auditor, audited
 from ncconsole.ops.errors import ConfirmationRequired, OpsError, Refused
-from ncconsole.ops.promotion.model import Phase, ProgressCallback, RunSmoke, TenantProgress
-from ncconsole.ops.promotion.tenant_sync import AUDIT_RESULT, SyncTarget, sync_and_verify
+from ncconsole.ops.promotion.model import ProgressCallback, RunSmoke, TenantProgress
+from ncconsole.ops.promotion.tenant_sync import SyncTarget, sync_tenant
 from ncconsole.ops.tenant_actions import preflight
 from ncconsole.settings import Settings
 
@@ -187,13 +186,6 @@ def run_sync(
     user: str = "",
 ) -> TenantProgress:
     """Request the sync, follow it to Argo CD's "done" rules, run the smoke checks; audited."""
-    progress = TenantProgress(plan.tenant, plan.app, started=time.monotonic())
-
-    def emit(phase: Phase, message: str) -> None:
-        progress.phase, progress.message = phase, message
-        if on_progress is not None:
-            on_progress(progress.copy())
-
     args = {"revision": plan.revision or plan.target.short(), "prune": plan.prune,
             "force": force, "timeout": timeout}  # fmt: skip
     with audited(auditor, "sync", f"{settings.argocd_namespace}/{plan.app}", args,
@@ -206,24 +198,13 @@ def run_sync(
             )
         if not confirmed:
             raise ConfirmationRequired(f"{plan.describe()}: confirm it (--yes on the command line)")
-
-        def requested() -> None:
-            progress.synced = True
-
         target = SyncTarget(
             settings.argocd_namespace, plan.app, plan.tenant, revision=plan.revision,
             reason="ncconsole: sync" + (" (forced past the wave order)" if plan.behind else ""),
             require_synced=not plan.revision, prune=plan.prune, force=force,
             done_text=f"synced to {plan.target.short()}",
         )  # fmt: skip
-        try:
-            phase, message = sync_and_verify(
-                conn, target, user=user or current_user(), run_smoke=run_smoke,
-                timeout=timeout, on_phase=emit, on_requested=requested, cancel=cancel,
-            )  # fmt: skip
-        except SyncRefused as err:
-            raise Refused(str(err)) from None
-        progress.finished = time.monotonic()
-        act.result, act.exit_code = AUDIT_RESULT[phase]
-        act.message = message
-    return progress
+        return sync_tenant(
+            conn, target, act, user=user or current_user(), run_smoke=run_smoke,
+            timeout=timeout, on_progress=on_progress, cancel=cancel,
+        )  # fmt: skip
