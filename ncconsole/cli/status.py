@@ -13,7 +13,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import click
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -25,10 +24,18 @@ from ncconsole.cli.options import (
     repo_option,
     with_settings,
 )
+from ncconsole.cli.tables import print_tsv, stdout_console
 from ncconsole.errors import NcConsoleError
 from ncconsole.fleet.model import FleetSnapshot, Health, KindStatus
 from ncconsole.fleet.state import FleetTimeout
-from ncconsole.render.fleet_rows import COLUMNS, REASON, fitted_cells, reason_text, wave_groups
+from ncconsole.render.fleet_rows import (
+    COLUMNS,
+    REASON,
+    fitted_cells,
+    reason_text,
+    tenant_cells,
+    wave_groups,
+)
 from ncconsole.render.platform import platform_line
 from ncconsole.render.records import snapshot_record
 from ncconsole.settings import Settings
@@ -83,7 +90,7 @@ def fleet_tables(snapshot: FleetSnapshot, now: datetime) -> list[Text | Table]:
 
 @click.command("status")
 @click.option("--wave", type=WAVE, default=None, help="Only the tenants of this wave.")
-@format_option("table", "json")
+@format_option("table", "json", "tsv")
 @repo_option
 @cluster_options
 @with_settings
@@ -97,8 +104,17 @@ def status(settings: Settings, wave: int | None, output_format: str) -> None:
     shown = replace(snapshot, tenants=tuple(tenants))
     if output_format == "json":
         click.echo(json.dumps(snapshot_record(snapshot, tenants), indent=2))
+    elif output_format == "tsv":
+        # One table, the wave as a column: what `cut`/`awk` want; warnings go to --format json.
+        now = datetime.now(UTC)
+        rows = [
+            ["" if group.wave is None else group.wave, *tenant_cells(t, now), reason_text(t)]
+            for group in wave_groups(shown)
+            for t in group.tenants
+        ]
+        print_tsv(["WAVE", *(column.label for column in (*COLUMNS, REASON))], rows)
     else:
-        console = Console(highlight=False)
+        console = stdout_console(highlight=False)
         console.print(
             Text(f"context {snapshot.context} · {snapshot.cluster} · repo {snapshot.repo}")
         )

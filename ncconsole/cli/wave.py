@@ -28,6 +28,7 @@ from ncconsole.cli.options import (
     with_settings,
 )
 from ncconsole.cli.progress import PHASE_STYLE, PlainProgress, RichProgress
+from ncconsole.cli.tables import print_table
 from ncconsole.durations import DurationRange
 from ncconsole.ops.errors import ConfirmationRequired
 from ncconsole.ops.promotion import (
@@ -129,7 +130,7 @@ def _overview_table(overview: WaveOverview) -> Table:
 
 @wave_group.command("list")
 @click.option("--revision", default="", help="Target revision (default: what Argo CD compares).")
-@format_option("table", "json")
+@format_option("table", "json", "tsv")
 @common_options
 @with_settings
 def wave_list(settings: Settings, revision: str, output_format: str) -> int:
@@ -141,12 +142,15 @@ def wave_list(settings: Settings, revision: str, output_format: str) -> int:
     if output_format == "json":
         click.echo(json.dumps(_overview_json(overview), indent=2))
         return 0
+    if output_format == "tsv":
+        print_table(_overview_table(overview), "tsv")
+        return 0
     mode = "RollingSync" if overview.mode == "rolling_sync" else "manual (the console syncs)"
     click.echo(
         f"ApplicationSet {overview.appset}: {mode}; "
         f"target revision {overview.target_revision[:12] or '?'}"
     )
-    Console(soft_wrap=False).print(_overview_table(overview))
+    print_table(_overview_table(overview))
     for w in overview.waves:
         if w.blockers and not w.settled:
             click.echo(f"wave {w.wave} may not be promoted:")
@@ -178,7 +182,7 @@ def _report_text(report: PromotionReport) -> None:
             Text(t.tenant), Text(str(t.phase), style=style), Text(f"{t.elapsed:.1f}s"),
             Text(t.message),
         )  # fmt: skip
-    Console(soft_wrap=False).print(table)
+    print_table(table)
     click.echo(f"wave {report.wave} ({report.mode}) to {report.revision[:12]}: {report.message}")
     if report.forced_past:
         click.echo("FORCED past: " + "; ".join(str(b) for b in report.forced_past))

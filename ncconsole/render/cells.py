@@ -147,6 +147,20 @@ def smoke_text(outcome: SmokeOutcome | None, now: datetime, revision: str = "") 
     return labelled(symbol, f"{outcome.result} {age(now, outcome.checked_at)}", style)
 
 
+def local_time(moment: datetime | str | None) -> str:
+    """A moment in the local time zone with date and offset: 2026-12-04 19:34:38 +01:00
+    (audit trails are read across days and by colleagues elsewhere)."""
+    if moment is None or moment == "":
+        return ""
+    try:
+        value = moment if isinstance(moment, datetime) else datetime.fromisoformat(str(moment))
+    except ValueError:
+        return str(moment)
+    local = value.astimezone()
+    offset = local.strftime("%z")
+    return local.strftime("%Y-%m-%d %H:%M:%S ") + f"{offset[:3]}:{offset[3:]}"
+
+
 def human_bytes(value: int | None) -> str:
     if value is None:
         return "n/a"
