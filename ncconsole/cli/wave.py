@@ -41,6 +41,7 @@ from ncconsole.ops.promotion import (
     run_rollback,
 )
 from ncconsole.ops.promotion.session import WaveSession
+from ncconsole.ops.promotion.versions import promotion_change
 from ncconsole.settings import CONCURRENCY, Settings
 
 LISTED_BLOCKERS = 10  # per wave in `wave list`; `wave promote` names every one
@@ -263,9 +264,15 @@ def wave_promote(
         names = plan.tenants()
         # A wave the gates will refuse anyway is refused without asking first.
         if not dry_run and not yes and (force or not plan.status.blockers):
+            change = promotion_change(
+                settings,
+                session.fleet.snapshot if session.fleet else None,
+                plan.status,
+                plan.target_revision,
+            )
             question = (
                 f"Promote wave {wave} ({len(names)} tenants: {', '.join(names[:6])}"
-                f"{' ...' if len(names) > 6 else ''}) to {plan.target_revision[:12]}?"
+                f"{' ...' if len(names) > 6 else ''}): {change}?"
             )
             if not (interactive() and click.confirm(question, default=False, err=True)):
                 raise ConfirmationRequired(f"promotion of wave {wave} not confirmed; pass --yes")

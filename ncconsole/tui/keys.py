@@ -54,6 +54,9 @@ KEYS: dict[str, Key] = {
     "waves_refresh": Key("r", "Refresh"),
     "waves_more": Key("plus", "More at once"),
     "waves_fewer": Key("minus", "Fewer"),
+    "waves_smoke": Key("s", "Smoke again"),
+    "waves_continue": Key("c", "Continue on error"),
+    "wave_force": Key("F", "Force"),
     # logs screen
     "logs_follow": Key("s,space", "Pause/follow"),
     "logs_previous": Key("p", "Previous/current"),
