@@ -51,6 +51,8 @@ class Health(StrEnum):
     DEGRADED = "degraded"
     FAILED = "failed"
     MISSING = "missing"
+    # Nextcloud's maintenance mode is on: planned work, not a failure (warning, not error).
+    MAINTENANCE = "maintenance"
     PROGRESSING = "progressing"
     UNKNOWN = "unknown"
     HEALTHY = "healthy"

@@ -35,6 +35,7 @@ from ncconsole.tui.screens.smoke import SmokeScreen
 from ncconsole.tui.screens.tenant import TenantScreen
 from ncconsole.tui.screens.waves import WavesScreen
 from ncconsole.tui.source import FleetOpener, FleetSource
+from ncconsole.tui.theme import apply_theme, initial_theme
 from ncconsole.tui.widgets.fleet_table import FleetTable
 
 Clock = Callable[[], datetime]
@@ -80,6 +81,8 @@ class NcConsoleApp(App[None]):
         self._clock = clock
         self._unsubscribe: Callable[[], None] | None = None
         self.ops = OpsSession(settings, source)
+        self.theme_name = initial_theme(settings)
+        apply_theme(self, self.theme_name)
 
     def now(self) -> datetime:
         return self._clock()
@@ -274,6 +277,15 @@ class NcConsoleApp(App[None]):
             self.install_screen(WavesScreen(self.ops), "waves")
         if not isinstance(self.screen, WavesScreen):
             self.push_screen("waves")
+
+    def switch_theme(self, name: str) -> None:
+        """Another theme for the cells and widgets; screens repaint their rows."""
+        self.theme_name = name
+        apply_theme(self, name)
+        for screen in self.screen_stack:
+            repaint = getattr(screen, "repaint", None)
+            if repaint is not None:
+                repaint()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

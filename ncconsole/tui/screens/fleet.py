@@ -68,6 +68,11 @@ class FleetScreen(Screen[None]):
     def _tick(self) -> None:
         self._show_snapshot(self.fleet)
 
+    def repaint(self) -> None:
+        """Every row again, e.g. in another theme's styles."""
+        self._row_cache = RowCache()
+        self._show_snapshot(self.fleet)
+
     def on_screen_resume(self) -> None:
         self._show_snapshot(self.fleet)
 

@@ -16,7 +16,10 @@ from ncconsole.settings import Settings
 
 # Badges are reverse video, so they stand out with NO_COLOR too; PROD in the warning colour.
 BADGE = "bold reverse"
-PROD_BADGE = f"bold reverse {fmt.WARN}"
+
+
+def prod_badge() -> str:
+    return f"{BADGE} {fmt.WARN}" if fmt.WARN else BADGE
 
 
 def data_age(snapshot: FleetSnapshot, now: datetime) -> str:
@@ -31,9 +34,9 @@ def badges(settings: Settings | None, snapshot: FleetSnapshot | None) -> Text:
         return text
     name = settings.profile or (snapshot.context if snapshot else "") or settings.context
     if name:
-        text.append(f" {name} ", style=PROD_BADGE if settings.production else BADGE)
+        text.append(f" {name} ", style=prod_badge() if settings.production else BADGE)
     if settings.production:
-        text.append(" ").append(" PROD ", style=PROD_BADGE)
+        text.append(" ").append(" PROD ", style=prod_badge())
     if settings.read_only:
         text.append(" ").append(" READ-ONLY ", style=BADGE)
     return text
