@@ -46,16 +46,21 @@ def table_cells(table: Table) -> tuple[list[str], list[list[object]]]:
     return headers, [list(row) for row in zip(*columns, strict=True)]
 
 
+def print_lines(console: Console, renderables: Iterable[object]) -> None:
+    """Print on `console`; when piped, without the padding after the last cell of a line."""
+    if console.is_terminal:
+        for renderable in renderables:
+            console.print(renderable)
+        return
+    with console.capture() as captured:
+        for renderable in renderables:
+            console.print(renderable)
+    click.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
+
+
 def print_table(table: Table, output_format: str = "table") -> None:
     """`table` as TSV or on stdout_console(), whichever the format asks for."""
     if output_format == "tsv":
         print_tsv(*table_cells(table))
         return
-    console = stdout_console(soft_wrap=False, highlight=False)
-    if console.is_terminal:
-        console.print(table)
-        return
-    with console.capture() as captured:
-        console.print(table)
-    # Piped: no padding after the last cell of a row (columns are padded to their width).
-    click.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
+    print_lines(stdout_console(soft_wrap=False, highlight=False), [table])

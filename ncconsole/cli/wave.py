@@ -76,6 +76,7 @@ def _overview_json(overview: WaveOverview) -> dict[str, Any]:
                     "at_target": w.count("at_target"),
                     "synced": w.count("synced"),
                     "healthy": w.count("healthy"),
+                    "maintenance": sum(1 for t in w.tenants if t.state == "maintenance"),
                     "smoke_passed": w.smoke_passed,
                 },
                 "tenants": [
@@ -121,7 +122,7 @@ def _overview_table(overview: WaveOverview) -> Table:
         row = [
             Text(str(w.wave)), Text(f"{n}: {names}", overflow="ellipsis"),
             Text(f"{w.count('at_target')}/{n}"), Text(f"{w.count('synced')}/{n}"),
-            Text(f"{w.count('healthy')}/{n}"), Text(f"{w.smoke_passed}/{n}"),
+            Text(w.health_summary()), Text(f"{w.smoke_passed}/{n}"),
         ]  # fmt: skip
         if overview.mode == "rolling_sync":
             row.append(Text("-" if w.step is None else str(w.step)))

@@ -35,7 +35,7 @@ from ncconsole.tui.screens.smoke import SmokeScreen
 from ncconsole.tui.screens.tenant import TenantScreen
 from ncconsole.tui.screens.waves import WavesScreen
 from ncconsole.tui.source import FleetOpener, FleetSource
-from ncconsole.tui.theme import apply_theme, initial_theme
+from ncconsole.tui.theme import apply_theme, initial_theme, install_readable_no_color
 from ncconsole.tui.widgets.fleet_table import FleetTable
 
 Clock = Callable[[], datetime]
@@ -83,6 +83,8 @@ class NcConsoleApp(App[None]):
         self.ops = OpsSession(settings, source)
         self.theme_name = initial_theme(settings)
         apply_theme(self, self.theme_name)
+        if self.no_color:
+            install_readable_no_color(self)
 
     def now(self) -> datetime:
         return self._clock()

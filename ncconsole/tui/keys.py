@@ -37,6 +37,14 @@ KEYS: dict[str, Key] = {
     # fleet screen
     "filter": Key("slash", "Filter"),
     "open": Key("enter", "Open"),
+    # the order: shift+letter as k9s does; the same key again reverses
+    "sort_problems": Key("H", "Problems first"),
+    "sort_restarts": Key("R", "Sort by restarts", show=False),
+    "sort_version": Key("V", "Sort by version", show=False),
+    "sort_pods": Key("P", "Sort by pods ready", show=False),
+    "sort_env": Key("E", "Sort by environment", show=False),
+    "sort_name": Key("N", "Sort by name", show=False),
+    "sort_waves": Key("W", "Within/across waves", show=False),
     # confirmations and choices
     "confirm_yes": Key("y", "Yes"),
     "confirm_no": Key("n,escape", "No"),

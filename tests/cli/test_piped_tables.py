@@ -47,17 +47,18 @@ def test_status_piped_is_full_width_and_tsv_is_one_line_per_tenant(sim, tmp_path
     table = ncconsole(sim, tmp_path, "status")
     assert table.returncode == 1, table.stderr  # the degraded tenant
     row = next(line for line in table.stdout.splitlines() if line.startswith(LONG))
-    assert len(row) > 80 and "CrashLoopBackOff" in row  # REASON whole, at the end
+    assert len(row) > 80 and "CrashLoopBackOff" in row  # the REASON whole
     header = next(line for line in table.stdout.splitlines() if "TENANT" in line)
-    assert header.rstrip().endswith("REASON")
+    assert header.split()[:3] == ["TENANT", "HEALTH", "REASON"]
+    assert header.rstrip().endswith("PROBED")  # every column, none cut off
 
     tsv = ncconsole(sim, tmp_path, "status", "--format", "tsv")
     lines = tsv.stdout.splitlines()
-    assert lines[0].split("\t")[:3] == ["WAVE", "TENANT", "ENV"]
+    assert lines[0].split("\t")[:4] == ["WAVE", "TENANT", "HEALTH", "REASON"]
     rows = [line.split("\t") for line in lines[1:]]
     assert [(r[0], r[1]) for r in rows] == [("0", "canary"), ("1", LONG)]
     assert all(len(r) == len(lines[0].split("\t")) for r in rows)
-    assert "CrashLoopBackOff" in rows[1][-1]
+    assert rows[1][3].startswith("CrashLoopBackOff")
 
 
 def test_tenants_and_wave_list_as_tsv(sim, tmp_path):

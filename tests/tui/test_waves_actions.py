@@ -18,6 +18,7 @@ from ncconsole.tui.app import make_app
 from ncconsole.tui.screens.confirm import ConfirmScreen, TypedConfirmScreen
 from ncconsole.tui.screens.smoke import SmokeScreen
 from ncconsole.tui.screens.waves import WavesScreen
+from ncconsole.tui.widgets.fleet_table import FleetTable
 from tests.ops.waves_helpers import UPGRADE, sim_settings
 from tests.sim.sim_helpers import scenario
 
@@ -84,9 +85,9 @@ async def test_promote_names_versions_then_s_reruns_a_failed_smoke_check(tmp_pat
             screen.action_refresh()
             await wait_for(pilot, lambda: cell(screen, "1", "promote").startswith("no"), 10)
             assert screen.select_wave(1)
-            await pilot.pause()
+            blocker = "• canary: wave 0: smoke checks failed: status.php: HTTP 503"
+            await wait_for(pilot, lambda: blocker in detail(screen), 5)
             text = detail(screen)
-            assert "• canary: wave 0: smoke checks failed: status.php: HTTP 503" in text
             assert "s: run the failed smoke checks again" in text
             await pilot.press("s")
             await wait_for(pilot, lambda: isinstance(app.screen, SmokeScreen))
@@ -136,3 +137,27 @@ async def test_read_only_hides_force_and_continue_on_error(tmp_path: Path):
             ids = {b.binding.id for b in app.screen.active_bindings.values()}
             assert "wave_force" not in ids and "waves_continue" not in ids
             assert "waves_smoke" in ids  # smoke checks only read
+
+
+async def test_maintenance_is_its_own_state_on_the_fleet_and_the_waves_screen(tmp_path: Path):
+    sleepy = {"name": "sleepy", "wave": 0, "replicas": 1, "faults": {"maintenance": True}}
+    tenants = [{"name": "canary", "wave": 0, "replicas": 1}, sleepy]
+    spec = scenario(tenants, applicationset=SINGLE)
+    with Simulator(spec, workdir=tmp_path / "sim") as sim:
+        settings = sim_settings(sim)
+        app = make_app(FleetState(settings, timing=FAST), settings)  # with probes
+        async with app.run_test(size=(140, 42)) as pilot:
+            table = app.screen.query_one(FleetTable)
+
+            def fleet_cell(column: str) -> str:
+                try:
+                    return table.get_cell("tenant:sleepy", column).plain
+                except Exception:  # not there yet
+                    return ""
+
+            await wait_for(pilot, lambda: fleet_cell("health") == "⚠ maintenance", 20)
+            assert fleet_cell("reason") == "maintenance on"
+            await pilot.press("w")
+            await wait_for(pilot, lambda: isinstance(app.screen, WavesScreen))
+            screen = app.screen
+            await wait_for(pilot, lambda: cell(screen, "0", "healthy") == "1/2 ⚠1", 15)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from ncconsole.fleet.health import app_settled, at_revision, sync_busy
-from ncconsole.fleet.model import FleetSnapshot, TenantState
+from ncconsole.fleet.model import FleetSnapshot, Health, TenantState
 from ncconsole.kube.appset_strategy import AppSetStrategy, RollingStep
 from ncconsole.ops.promotion.model import Blocker, SmokeOutcome
 
@@ -43,6 +43,8 @@ class TenantWave:
     settled: bool = False
     step: int | None = None  # RollingSync step (1-based; -1 = no step), None in manual mode
     step_status: str = ""  # RollingSync applicationStatus status
+    # The fleet's health word (fleet/health.py), what the fleet screen shows for the tenant.
+    state: str = ""
 
     def problems(self) -> list[str]:
         """Why this tenant is not settled, in words."""
@@ -75,6 +77,14 @@ class WaveStatus:
 
     def count(self, attr: str) -> int:
         return sum(1 for t in self.tenants if getattr(t, attr))
+
+    def health_summary(self) -> str:
+        """ "4/5 ⚠1": healthy as the fleet screen says it, and how many are in maintenance
+        (planned, counted apart, so the two screens agree)."""
+        healthy = sum(1 for t in self.tenants if t.state == Health.HEALTHY.value)
+        maintenance = sum(1 for t in self.tenants if t.state == Health.MAINTENANCE.value)
+        text = f"{healthy}/{len(self.tenants)}"
+        return f"{text} ⚠{maintenance}" if maintenance else text
 
     @property
     def smoke_passed(self) -> int:
@@ -141,6 +151,7 @@ def tenant_wave(
         settled=app_settled(app, revision),
         step=step,
         step_status=step_status,
+        state=tenant.health.value,
     )
 
 

@@ -72,7 +72,7 @@ def wave_cells(status: WaveStatus) -> list[Text]:
     n = len(status.tenants)
     return [
         Text(str(status.wave)), Text(str(n)), Text(f"{status.count('at_target')}/{n}"),
-        Text(f"{status.count('synced')}/{n}"), Text(f"{status.count('healthy')}/{n}"),
+        Text(f"{status.count('synced')}/{n}"), Text(status.health_summary()),
         Text(f"{status.smoke_passed}/{n}"), Text("-" if status.step is None else str(status.step)),
         verdict(status),
     ]  # fmt: skip

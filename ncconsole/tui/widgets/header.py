@@ -43,8 +43,12 @@ def badges(settings: Settings | None, snapshot: FleetSnapshot | None) -> Text:
 
 
 def header_text(
-    snapshot: FleetSnapshot | None, now: datetime, settings: Settings | None = None
+    snapshot: FleetSnapshot | None,
+    now: datetime,
+    settings: Settings | None = None,
+    note: str = "",
 ) -> Text:
+    """Line 1: badges and where; line 2: the fleet's counts, liveness and `note` (the sort)."""
     text = Text("ncconsole", style="bold")
     marks = badges(settings, snapshot)
     if marks:
@@ -70,6 +74,8 @@ def header_text(
         text.append(" · ● live", style=fmt.GOOD)
     else:
         text.append(f" · data {data_age(snapshot, now)} old", style=fmt.BAD)
+    if note:
+        text.append(f" · {note}", style="bold")
     return text
 
 
@@ -119,10 +125,10 @@ class FleetHeader(Static):
 
     _shown: Text | None = None
 
-    def show(self, snapshot: FleetSnapshot | None, now: datetime) -> None:
+    def show(self, snapshot: FleetSnapshot | None, now: datetime, note: str = "") -> None:
         # Only when the text changed, and without a layout pass (the height is fixed): an
         # update lays out and repaints the whole screen, table included (benchmarks/).
-        text = header_text(snapshot, now, getattr(self.app, "settings", None))
+        text = header_text(snapshot, now, getattr(self.app, "settings", None), note)
         if text != self._shown:
             self._shown = text
             self.update(text, layout=False)
