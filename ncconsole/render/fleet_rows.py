@@ -183,8 +183,14 @@ def project(cells: tuple[Text, ...], layout: Sequence[Column]) -> tuple[Text, ..
     for column in layout:
         text = cells[_INDEX[column.key]]
         if text.cell_len >= column.width:
-            text = text.copy()
-            text.truncate(column.width - 1, overflow="ellipsis")
+            first = text.plain.find("; ")
+            room = column.width - 1
+            if column.key == "reason" and 0 < first <= room:
+                # Whole reasons rather than half of the second: "A; B" -> "A …" (or "A").
+                text = text[:first] + Text(" …", end="") if first + 2 <= room else text[:first]
+            else:
+                text = text.copy()
+                text.truncate(column.width - 1, overflow="ellipsis")
         out.append(text)
     return tuple(out)
 

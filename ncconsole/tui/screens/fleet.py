@@ -56,7 +56,7 @@ class FleetScreen(Screen[None]):
         bind("sort_name", "sort('name')"),
         bind("sort_waves", "across_waves"),
     ]
-    # Keep this many cells for a scrollbar, so one appearing does not cut the last column.
+    # Keep this many cells for a scrollbar when the rows overflow, so it cuts no column.
     SCROLLBAR = 2
 
     def __init__(self) -> None:
@@ -65,9 +65,8 @@ class FleetScreen(Screen[None]):
         self.order: SortOrder = DEFAULT_ORDER
         self._row_cache = RowCache()
         self._smoke_problem = ""
-        # Per column the widest cell seen (only grows), and per tenant what it was measured on.
-        self._widths: dict[str, int] = dict.fromkeys(KEYS, 0)
-        self._measured: dict[str, tuple[TenantState, bool]] = {}
+        # Per tenant: the state and order its cells were measured for, and their widths.
+        self._measured: dict[str, tuple[TenantState, bool, tuple[int, ...]]] = {}
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="fleet-header")
@@ -141,19 +140,25 @@ class FleetScreen(Screen[None]):
     # --- columns and order ----------------------------------------------------------------
 
     def _fit(self, snapshot: FleetSnapshot, now: datetime) -> tuple[Column, ...]:
-        """The columns for the table's width, from the widest cells seen so far (measured
-        again only for tenants whose state changed)."""
+        """The columns for the table's width, from the widest cells of the tenants shown now
+        (each tenant measured again only when its state changed)."""
         flat = not self.order.by_wave
-        widths = self._widths
+        measured = {}
         for tenant in snapshot.tenants:
-            if self._measured.get(tenant.name) == (tenant, flat):
-                continue
-            self._measured[tenant.name] = (tenant, flat)
-            for key, text in zip(KEYS, tenant_cells(tenant, now, flat), strict=True):
-                widths[key] = max(widths[key], text.cell_len)
-        if not flat:
-            widths["wave"] = 0
-        available = (self.table.size.width or self.app.size.width) - self.SCROLLBAR
+            known = self._measured.get(tenant.name)
+            if known is None or known[0] is not tenant or known[1] != flat:
+                cells = tenant_cells(tenant, now, flat)
+                known = (tenant, flat, tuple(text.cell_len for text in cells))
+            measured[tenant.name] = known
+        self._measured = measured
+        widths = dict.fromkeys(KEYS, 0)
+        for _, _, lengths in measured.values():
+            for key, length in zip(KEYS, lengths, strict=True):
+                if length > widths[key]:
+                    widths[key] = length
+        lines = len(snapshot.tenants) + len(snapshot.waves()) + 1
+        scrollbar = self.SCROLLBAR if lines > (self.table.size.height or 1) else 0
+        available = (self.table.size.width or self.app.size.width) - scrollbar
         return fit_columns(max(available, 40), widths)
 
     def on_resize(self, event: events.Resize) -> None:
