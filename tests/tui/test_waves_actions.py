@@ -83,10 +83,10 @@ async def test_promote_names_versions_then_s_reruns_a_failed_smoke_check(tmp_pat
                                   cluster=app.snapshot.cluster)  # fmt: skip
             SmokeRecord().save("canary", failed)
             screen.action_refresh()
-            await wait_for(pilot, lambda: cell(screen, "1", "promote").startswith("no"), 10)
+            await wait_for(pilot, lambda: cell(screen, "1", "promote").startswith("no"), 30)
             assert screen.select_wave(1)
             blocker = "• canary: wave 0: smoke checks failed: status.php: HTTP 503"
-            await wait_for(pilot, lambda: blocker in detail(screen), 5)
+            await wait_for(pilot, lambda: blocker in detail(screen), 10)
             text = detail(screen)
             assert "s: run the failed smoke checks again" in text
             await pilot.press("s")
@@ -94,7 +94,7 @@ async def test_promote_names_versions_then_s_reruns_a_failed_smoke_check(tmp_pat
             assert app.screen.tenants == ["canary"]
             await wait_for(pilot, lambda: "canary" in app.screen.reports, 30)
             await pilot.press("escape")
-            await wait_for(pilot, lambda: cell(screen, "1", "promote").startswith("yes"), 10)
+            await wait_for(pilot, lambda: cell(screen, "1", "promote").startswith("yes"), 30)
 
 
 async def test_force_asks_for_the_wave_number_and_is_audited_as_forced(tmp_path: Path):
