@@ -89,8 +89,11 @@ class NcConsoleApp(App[None]):
     def now(self) -> datetime:
         return self._clock()
 
-    def get_default_screen(self) -> Screen[None]:
-        return FleetScreen()
+    # The fleet screen as the default mode, not get_default_screen(): Textual loads a screen's
+    # own CSS_PATH (screens/fleet.tcss: the hidden filter input, the no-match line) for a
+    # mode's screen and pushed ones, but not for the one get_default_screen() returns.
+    MODES: ClassVar[dict[str, Callable[[], Screen[None]]]] = {"fleet": FleetScreen}
+    DEFAULT_MODE = "fleet"
 
     def on_mount(self) -> None:
         for warning in self.settings.warnings:

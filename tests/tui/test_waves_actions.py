@@ -77,7 +77,11 @@ async def test_promote_names_versions_then_s_reruns_a_failed_smoke_check(tmp_pat
             await pilot.press("y")
             await wait_for(pilot, lambda: cell(screen, "1", "promote").startswith("yes"), 30)
 
-            # An old failed smoke result of the canary now blocks wave 1.
+            # The promotion is over and has recorded the canary's passing smoke checks...
+            await wait_for(pilot, lambda: screen.report is not None, 30)
+            recorded = lambda: SmokeRecord().load().get("canary")  # noqa: E731
+            await wait_for(pilot, lambda: recorded() is not None and recorded().passed, 30)
+            # ...then an old failed smoke result of the canary blocks wave 1.
             target = screen.overview.target_revision
             failed = SmokeOutcome(False, ("status.php: HTTP 503",), revision=target,
                                   cluster=app.snapshot.cluster)  # fmt: skip
