@@ -1,3 +1,3 @@
-from ncconsole.cli import main
+from ncconsole.launcher import main
 
 main()

@@ -42,6 +42,7 @@ OCC_TIMEOUT = DurationRange(0.1, 86400)
 CONCURRENCY = (1, 64)
 # Probes started per second; 0 means "no limit" (the one-shot `status` read uses it).
 MAX_RATE = (0, 10_000)
+CREDENTIAL_PLUGIN_TIMEOUT = DurationRange(1, 600)
 
 ProbeTimeout = Seconds(PROBE_TIMEOUT)
 ProbeInterval = Seconds(PROBE_INTERVAL)
@@ -49,6 +50,7 @@ OccTimeout = Seconds(OCC_TIMEOUT)
 ProbeConcurrency = Count(1, 256)
 Concurrency = Count(*CONCURRENCY)
 ProbeRate = Rate(*MAX_RATE)
+PluginTimeout = Seconds(CREDENTIAL_PLUGIN_TIMEOUT)
 ServicePort = Port()  # a number (0: the Service's only port) or a Service port's name
 
 
@@ -215,6 +217,8 @@ class Settings(BaseSettings):
     # The console's colours: "high-contrast" for bright terminals, projectors, weak eyes.
     # NO_COLOR (any value) always wins: attributes only, no colours.
     theme: Literal["default", "high-contrast"] = "default"
+    # How long a kubeconfig's exec credential plugin may take (kube/credentials.py).
+    credential_plugin_timeout: PluginTimeout = 30.0
     # A production cluster: the console shows a PROD badge in a warning colour (per profile).
     production: bool = False
     # The profile in use (see the module docstring) and every profile the file defines.

@@ -4,6 +4,7 @@ prints, per size, its table and a JSON line with every metric. Not a timed test.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -38,3 +39,27 @@ def test_fleet_benchmark_runs_at_50_tenants_and_reports_every_metric(tmp_path: P
     assert result["churn_changes"] > 0
     assert result["churn_missing"] == 0
     assert result["promotion_overhead_s"] is not None or result["promotion_note"]
+
+
+@pytest.mark.timeout(240)
+def test_the_key_latency_and_simulator_speed_benchmarks_run(tmp_path: Path) -> None:
+    """The figures the fault and simulator tests no longer assert are still measured."""
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state"),
+           "XDG_CONFIG_HOME": str(tmp_path / "config")}  # fmt: skip
+    runs = {
+        "key_latency.py": ["--presses", "2"],
+        "sim_speed.py": ["--tenants", "50"],
+    }
+    for script, args in runs.items():
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / script), *args],
+            capture_output=True, text=True, timeout=220, cwd=ROOT, env=env, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        result = json.loads(done.stdout.splitlines()[-1])
+        if script == "key_latency.py":
+            for scenario in ("outage", "slow-api", "occ-stream"):
+                assert isinstance(result[scenario]["median_ms"], float), scenario
+        else:
+            for key in ("scenario", "repo_write", "repo_read", "s3_provision", "list_pods"):
+                assert isinstance(result[key], float), key

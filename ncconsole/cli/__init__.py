@@ -51,9 +51,11 @@ def cli(
     if ctx.invoked_subcommand is None:
         from ncconsole.cli.console import open_console
 
-        open_console(
+        code = open_console(
             load_settings(**given, **ctx.meta[ROOT_SETTINGS]), given | {"read_only": read_only}
         )
+        if code:
+            raise click.exceptions.Exit(code)
     elif given:
         # `ncconsole --repo X <command>` means the same as `ncconsole <command> --repo X`.
         ctx.default_map = {name: dict(given) for name in cli.list_commands(ctx)}

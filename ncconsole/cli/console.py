@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
+import click
+
+from ncconsole.errors import NcConsoleError
 from ncconsole.settings import Settings, load_settings
 
 
@@ -33,21 +37,47 @@ class LiveFleetOpener:
         return current.model_copy(update={"context": context})
 
     def open(self, settings: Settings) -> Any:
-        """A FleetState connected to the settings' cluster, not started; KubeConfigError
-        (one line) when the context cannot be used."""
+        """A FleetState for the settings' cluster, not started; KubeConfigError (one line)
+        when the context cannot be used. A context with an exec credential plugin connects
+        when the fleet starts (in the console's worker), so the screen answers keys while
+        the plugin runs and says so if it fails or hangs."""
         from ncconsole.fleet.state import FleetState
-        from ncconsole.kube.connection import connect
+        from ncconsole.kube.connection import connect, exec_plugin
 
+        if exec_plugin(settings):
+            return FleetState(settings)
         return FleetState(settings, connection=connect(settings))
 
 
-def open_console(settings: Settings, flags: dict[str, Any] | None = None) -> None:
+class NoTerminal(NcConsoleError):
+    """The console was started without a terminal to draw on and read keys from."""
+
+
+def require_terminal() -> None:
+    """Refuse to start the console into a pipe or a file: it would write escape codes there
+    and wait forever for keys. Scripts have subcommands."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise NoTerminal(
+            "the console needs a terminal; in scripts and pipes use `ncconsole status` "
+            "(or another subcommand, see `ncconsole --help`)"
+        )
+
+
+def open_console(settings: Settings, flags: dict[str, Any] | None = None) -> int:
     """Watch the fleet described by `settings` and show it until the user quits.
 
     A bad kubeconfig or context fails here, as one line on the terminal, before the screen
     is taken over; losing the API later is shown inside the console."""
+    require_terminal()
     # Imported here so that scripted subcommands never load textual.
     from ncconsole.tui.app import make_app
 
     opener = LiveFleetOpener(flags)
-    make_app(opener.open(settings), settings, opener=opener).run()
+    app = make_app(opener.open(settings), settings, opener=opener)
+    app.run()
+    if app.crash_guard.crashed:
+        click.echo(
+            f"ncconsole: the console hit an internal error; traces in {app.crash_guard.path}",
+            err=True,
+        )
+    return app.exit_code

@@ -13,6 +13,7 @@ from datetime import timedelta
 import click
 
 from ncconsole.cli.options import (
+    TENANT,
     CountParam,
     DurationParam,
     common_options,
@@ -37,7 +38,7 @@ SINCE = DurationRange(1, 3650 * 86400)
 
 
 @click.command("logs")
-@click.argument("tenant")
+@click.argument("tenant", type=TENANT)
 @click.option("-p", "--previous", is_flag=True, help="The previous (crashed) run of the container.")
 @click.option("-f", "--follow", is_flag=True, help="Keep streaming; new pods are picked up.")
 @click.option("-c", "--container", default="nextcloud", show_default=True)

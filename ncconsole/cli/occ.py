@@ -29,6 +29,7 @@ from ncconsole.cli.options import (
     with_settings,
 )
 from ncconsole.cli.tables import PIPED_WIDTH, print_table, stdout_console
+from ncconsole.gitops.naming import tenant_name_problem
 from ncconsole.ops.guard import is_read_only_occ, reads_secret
 from ncconsole.ops.occ import OccRun, end_problem, run_occ, run_occ_fleet
 from ncconsole.ops.occ_secrets import MASK, masked_args
@@ -82,7 +83,38 @@ def _fleet_table(runs: list[OccRun], width: int) -> Table:
     return table
 
 
-@click.command("occ", context_settings={"ignore_unknown_options": True})
+class OccCommand(click.Command):
+    """Keeps what came after `--`: the words before it name the TENANT, those after it are
+    occ's, so `occ alpha --wave 1 -- status` is refused instead of running `alpha status`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" in args:
+            ctx.meta[AFTER_DASHES] = list(args[args.index("--") + 1 :])
+        return super().parse_args(ctx, args)
+
+
+AFTER_DASHES = "ncconsole.occ.after_dashes"
+
+
+def split_words(words: tuple[str, ...], fleet: bool) -> tuple[str | None, list[str]]:
+    """(TENANT or None, occ's arguments) from the command's positional words."""
+    after = click.get_current_context().meta.get(AFTER_DASHES)
+    if after is None:  # no `--`: the first word is the tenant (unless --wave/--all)
+        return (None, list(words)) if fleet else (words[0] if words else None, list(words[1:]))
+    before = list(words[: len(words) - len(after)])
+    if fleet and before:
+        raise click.UsageError(
+            f"TENANT {before[0]} and --wave/--all both choose tenants; give only one of them"
+        )
+    if len(before) > 1:
+        raise click.UsageError(
+            f"occ runs on one TENANT, got {' '.join(before)} before `--`; "
+            "for many tenants use --wave N or --all"
+        )
+    return (before[0] if before else None), after
+
+
+@click.command("occ", cls=OccCommand, context_settings={"ignore_unknown_options": True})
 @click.argument("words", nargs=-1, type=click.UNPROCESSED)
 @click.option("--wave", type=WAVE, default=None, help="Run on every tenant of wave N.")
 @click.option("--all", "everyone", is_flag=True, help="Run on every tenant.")
@@ -115,9 +147,15 @@ def occ_command(
     """
     secret_args = secret_values(env_args)
     fleet = wave is not None or everyone
-    tenant, args = (None, list(words)) if fleet else (words[0] if words else None, list(words[1:]))
+    tenant, args = split_words(words, fleet)
     if not fleet and not tenant:
         raise click.UsageError("name a TENANT (or --wave N / --all), then -- and occ's arguments")
+    if tenant is not None and tenant_name_problem(tenant):
+        raise click.BadParameter(f"'{tenant}' {tenant_name_problem(tenant)}", param_hint="TENANT")
+    # Which tenants, from the repository: refused here, before the cluster is asked anything.
+    names = (
+        [t.name for t in select_tenants(settings, wave=wave, everyone=everyone)] if fleet else []
+    )
     where = "every tenant" if everyone else f"wave {wave}" if fleet else f"tenant {tenant}"
     confirmed = yes
     if args and not is_read_only_occ(args) and not settings.read_only and not yes:
@@ -148,7 +186,6 @@ def occ_command(
         if problem:
             click.echo(f"ncconsole: occ on tenant {tenant}: {problem}", err=True)
         return run.exit_code if run.exit_code is not None else 1
-    names = [t.name for t in select_tenants(settings, wave=wave, everyone=everyone)]
     console = Console(stderr=True)
 
     def progress(run: OccRun) -> None:

@@ -16,6 +16,7 @@ import click
 
 from ncconsole.durations import BadValue, CountRange, DurationRange, parse_count, parse_seconds
 from ncconsole.errors import NcConsoleError
+from ncconsole.gitops.naming import tenant_name_problem
 from ncconsole.settings import Settings, load_settings
 
 
@@ -65,6 +66,9 @@ def usage_problem(err: click.UsageError) -> str:
         else:
             name = (param.human_readable_name or "argument").upper()
         text = f"{name}: {err.message}"
+    elif isinstance(err, click.BadParameter) and err.param_hint:  # raised by a command itself
+        hint = err.param_hint if isinstance(err.param_hint, str) else " / ".join(err.param_hint)
+        text = f"{hint.strip(chr(39))}: {err.message}"
     elif isinstance(err, click.NoSuchOption) and _NEGATIVE.fullmatch(err.option_name):
         # click reads `wave promote -1` as an option; say what is wrong with the number.
         text = f"{err.option_name}: a negative number is not valid here"
@@ -114,14 +118,40 @@ class CountParam(click.ParamType):
             self.fail(str(err), param, ctx)
 
 
+class PathParam(click.Path):
+    """A path flag that may not be empty: click reads `--workdir ''` as Path('') - the
+    current directory - and the simulator then wrote its files there."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail("is empty; name a path (`.` for the current directory)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 # Waves are numbered from 0 (the canary); a fleet has a handful.
 WAVE = CountParam(0, 9999)
+
+
+class TenantParam(click.ParamType):
+    """A tenant name, checked here as a DNS-1123 label before any API is asked (a name with
+    shell characters used to come back as a raw 422 from the API server)."""
+
+    name = "tenant"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        problem = tenant_name_problem(str(value))
+        if problem:
+            self.fail(f"'{value}' {problem}", param, ctx)
+        return str(value)
+
+
+TENANT = TenantParam()
 
 
 def repo_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--repo",
-        type=click.Path(path_type=Path, file_okay=False),
+        type=PathParam(path_type=Path, file_okay=False),
         default=None,
         help="Platform GitOps repository (default: setting 'repo', else the current directory).",
     )(func)
@@ -131,7 +161,7 @@ def cluster_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("--context", default=None, help="kubeconfig context to use.")(func)
     func = click.option(
         "--kubeconfig",
-        type=click.Path(path_type=Path, dir_okay=False),
+        type=PathParam(path_type=Path, dir_okay=False),
         default=None,
         help="kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).",
     )(func)

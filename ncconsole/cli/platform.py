@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from ncconsole.cli.options import (
+    TENANT,
     DurationParam,
     cluster_options,
     confirmer,
@@ -144,7 +145,7 @@ def silence_group(ctx: click.Context) -> None:
 
 
 @silence_group.command("create")
-@click.argument("tenant")
+@click.argument("tenant", type=TENANT)
 @click.option("--for", "length", type=DurationParam(SILENCE_LENGTH), default="2h",
               show_default=True, metavar="DURATION",
               help="How long: 30m, 2h, 1d (at most 31d).")  # fmt: skip

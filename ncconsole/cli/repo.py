@@ -8,7 +8,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from ncconsole.cli.options import WAVE, format_option, repo_option, with_settings
+from ncconsole.cli.options import TENANT, WAVE, format_option, repo_option, with_settings
 from ncconsole.cli.tables import print_table
 from ncconsole.gitops import (
     RULES,
@@ -129,7 +129,7 @@ def tenants_command(settings: Settings, wave: int | None, output_format: str) ->
 
 
 @click.command("new-tenant")
-@click.argument("name")
+@click.argument("name", type=TENANT)
 @click.option("--wave", type=WAVE, required=True, help="Rollout wave (0 = canary).")
 @click.option("--hostname", required=True, help="The tenant's FQDN.")
 @click.option("--environment", default=None, help="Default: the environment most tenants use.")

@@ -8,6 +8,7 @@ import os
 import click
 
 from ncconsole.cli.options import (
+    TENANT,
     DurationParam,
     common_options,
     confirmer,
@@ -26,6 +27,7 @@ from ncconsole.ops.secrets import (
     create_tenant_secret,
 )
 from ncconsole.ops.session import open_cluster
+from ncconsole.ops.targets import require_in_repo
 from ncconsole.settings import Settings
 
 EXTERNAL_SECRET_WAIT = DurationRange(1, 3600)
@@ -79,7 +81,7 @@ def _secret_report(result: SecretResult, output_format: str, verb: str) -> None:
 
 
 @secret_group.command("create")
-@click.argument("tenant")
+@click.argument("tenant", type=TENANT)
 @click.option(
     "--mode",
     type=click.Choice(["generate", "external-secrets"]),
@@ -91,6 +93,8 @@ def _secret_report(result: SecretResult, output_format: str, verb: str) -> None:
 @click.option("--s3-secret-key", default=None, help=f"Tenant S3 secret key (or ${SECRET_KEY_ENV}).")
 @click.option("--dry-run", is_flag=True, help="Ask the API server (dryRun=All); store nothing.")
 @click.option("--yes", is_flag=True, help="Create the namespace if missing without asking.")
+@click.option("--not-in-repo", is_flag=True,
+              help="Create it although the repository lists no such tenant.")  # fmt: skip
 @click.option("--timeout", type=DurationParam(EXTERNAL_SECRET_WAIT), default="60s",
               show_default=True, help="How long to wait for the ExternalSecret.")  # fmt: skip
 @format_option("text", "json")
@@ -106,11 +110,14 @@ def secret_create(
     yes: bool,
     timeout: float,
     output_format: str,
+    not_in_repo: bool = False,
 ) -> int:
     """Create Secret nextcloud-secrets for TENANT; an existing one is never overwritten.
 
     S3 keys come from the flags or NCCONSOLE_S3_ACCESS_KEY / NCCONSOLE_S3_SECRET_KEY.
+    TENANT must be in the repository unless --not-in-repo.
     """
+    require_in_repo(settings, tenant, not_in_repo=not_in_repo)
     session = open_cluster(settings)
     conn, auditor = session.conn, session.auditor
     report_audit_problems(auditor)
@@ -128,7 +135,7 @@ def secret_create(
 
 
 @secret_group.command("rotate")
-@click.argument("tenant")
+@click.argument("tenant", type=TENANT)
 @click.argument("keys", nargs=-1, required=True)
 @click.option(
     "--s3-access-key",

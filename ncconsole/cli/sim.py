@@ -21,7 +21,7 @@ from pathlib import Path
 
 import click
 
-from ncconsole.cli.options import ROOT_SETTINGS, CountParam
+from ncconsole.cli.options import ROOT_SETTINGS, CountParam, PathParam
 from ncconsole.errors import NcConsoleError
 from ncconsole.locations import demo_workdir_parent
 
@@ -113,7 +113,7 @@ def _platform_servers(env_file: Path | None):
 @click.command("sim")
 @click.option(
     "--workdir",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=PathParam(path_type=Path, file_okay=False),
     required=True,
     help="Where to write platform/, config.yaml and kubeconfig.",
 )
@@ -154,7 +154,7 @@ def _platform_servers(env_file: Path | None):
 )
 @click.option(
     "--platform-env",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=PathParam(path_type=Path, dir_okay=False),
     default=None,
     metavar="FILE",
     help="Put the real PgBouncer, Redis and Alertmanager of this platform.env "
@@ -162,7 +162,7 @@ def _platform_servers(env_file: Path | None):
 )
 @click.option(
     "--s3-ca-file",
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    type=PathParam(path_type=Path, dir_okay=False, exists=True),
     default=None,
     help="CA bundle for --s3-endpoint.",
 )
@@ -230,15 +230,16 @@ def sim(
 @click.command("demo")
 @click.option(
     "--workdir",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=PathParam(path_type=Path, file_okay=False),
     default=None,
     help="Keep the demo platform here (default: a fresh directory, removed after).",
 )
 def demo(workdir: Path | None) -> None:
     """Open the console on a built-in demo platform (12 tenants, a pending upgrade)."""
-    from ncconsole.cli.console import open_console
+    from ncconsole.cli.console import open_console, require_terminal
     from ncconsole.settings import load_settings
 
+    require_terminal()  # before starting a simulator nobody could look at
     require_simulator()
     owned = workdir is None
     if workdir is None:
@@ -260,13 +261,15 @@ def demo(workdir: Path | None) -> None:
         os.environ["NCCONSOLE_CONFIG"] = str(workdir / "config.yaml")
         root = click.get_current_context().meta.get(ROOT_SETTINGS) or {}
         read_only = root.get("read_only")
-        open_console(load_settings(read_only=read_only), {"read_only": bool(read_only)})
+        code = open_console(load_settings(read_only=read_only), {"read_only": bool(read_only)})
     finally:
         _stop(proc)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         if owned:
             shutil.rmtree(workdir, ignore_errors=True)
+    if code:
+        raise click.exceptions.Exit(code)
 
 
 def _alive(pid: int) -> bool:

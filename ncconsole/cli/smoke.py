@@ -16,6 +16,7 @@ from rich.text import Text
 
 from ncconsole.cli.fleet_reading import start_fleet
 from ncconsole.cli.options import (
+    TENANT,
     WAVE,
     CountParam,
     cluster_options,
@@ -81,7 +82,7 @@ def text_report(console: Console, report: SmokeReport) -> None:
 
 
 @click.command("smoke")
-@click.argument("tenants", nargs=-1)
+@click.argument("tenants", nargs=-1, type=TENANT)
 @click.option("--wave", type=WAVE, default=None, help="Check every tenant of wave N.")
 @click.option("--all", "everyone", is_flag=True, help="Check every tenant.")
 @click.option(

@@ -8,7 +8,9 @@ read (bad kubeconfig, API unreachable).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -19,15 +21,19 @@ from rich.text import Text
 from ncconsole.cli.fleet_reading import start_fleet
 from ncconsole.cli.options import (
     WAVE,
+    DurationParam,
     cluster_options,
     format_option,
     repo_option,
     with_settings,
 )
 from ncconsole.cli.tables import print_lines, print_tsv, stdout_console
+from ncconsole.durations import DurationRange
 from ncconsole.errors import NcConsoleError
+from ncconsole.fleet.health import unprobed, with_pending_probes
 from ncconsole.fleet.model import FleetSnapshot, Health, KindStatus
 from ncconsole.fleet.state import FleetTimeout
+from ncconsole.render.access import access_lines
 from ncconsole.render.fleet_rows import (
     measure,
     project,
@@ -40,22 +46,47 @@ from ncconsole.render.platform import platform_line
 from ncconsole.render.records import snapshot_record
 from ncconsole.settings import Settings
 
+# How long `status` waits at most for every tenant's first status.php and S3 answer.
+PROBE_WAIT = DurationRange(1, 3600)
+
 
 def probes_done(snapshot: FleetSnapshot) -> bool:
-    return all(t.web is not None and t.s3 is not None for t in snapshot.tenants if t.in_repo)
+    return not any(unprobed(t) for t in snapshot.tenants)
 
 
-def read_fleet(settings: Settings) -> FleetSnapshot:
-    """Start watching, wait for the lists and one round of probes, stop; the snapshot."""
+def _probed(snapshot: FleetSnapshot) -> int:
+    return sum(2 - len(unprobed(t)) for t in snapshot.tenants if t.in_repo)
+
+
+def read_fleet(settings: Settings, probe_wait: float = 120.0) -> FleetSnapshot:
+    """Start watching, wait for the lists and every tenant's first probes, stop; the
+    snapshot, with tenants still unprobed marked pending (fleet/health.with_pending_probes).
+
+    The wait ends when every tenant is probed, when no new answer came for one probe timeout
+    (+5 s), or after `probe_wait` s: at 2,000 tenants the first round takes a while, and a
+    tenant nobody has probed must not print healthy."""
     fleet, _ = start_fleet(settings, probes=True)
+    quiet = max(settings.web.timeout, settings.s3.timeout) + 5.0
+    deadline = time.monotonic() + probe_wait
     try:
-        probe_time = max(settings.web.timeout, settings.s3.timeout) + 5.0
-        try:
-            return fleet.wait_for(lambda s: s.complete and probes_done(s), probe_time)
-        except FleetTimeout as err:
-            return err.snapshot  # show what we have; unprobed tenants say "pending"
+        answered, progress_at = -1, time.monotonic()
+        while True:
+            snapshot = fleet.snapshot
+            if snapshot.complete and probes_done(snapshot):
+                break
+            now = time.monotonic()
+            if _probed(snapshot) != answered:
+                answered, progress_at = _probed(snapshot), now
+            if now >= deadline or now - progress_at > quiet:
+                break
+            with contextlib.suppress(FleetTimeout):
+                fleet.wait_for(
+                    lambda s, seen=answered: _probed(s) != seen or probes_done(s),
+                    min(1.0, max(0.01, deadline - now)),
+                )
     finally:
         fleet.stop()
+    return replace(snapshot, tenants=tuple(with_pending_probes(t) for t in snapshot.tenants))
 
 
 def fleet_tables(snapshot: FleetSnapshot, now: datetime, width: int | None) -> list[Text | Table]:
@@ -79,13 +110,19 @@ def fleet_tables(snapshot: FleetSnapshot, now: datetime, width: int | None) -> l
 
 @click.command("status")
 @click.option("--wave", type=WAVE, default=None, help="Only the tenants of this wave.")
+@click.option(
+    "--probe-wait", type=DurationParam(PROBE_WAIT), default="2m", show_default=True,
+    help="At most this long for every tenant's first status.php and S3 answer "
+    "(tenants still unprobed then are 'pending').",
+)  # fmt: skip
 @format_option("table", "json", "tsv")
 @repo_option
 @cluster_options
 @with_settings
-def status(settings: Settings, wave: int | None, output_format: str) -> None:
-    """Print the fleet once: health per tenant, grouped by wave; exit 1 if any is unhealthy."""
-    snapshot = read_fleet(settings)
+def status(settings: Settings, wave: int | None, probe_wait: float, output_format: str) -> None:
+    """Print the fleet once: health per tenant, grouped by wave; exit 1 if any is not
+    healthy (pending - not probed yet - included)."""
+    snapshot = read_fleet(settings, probe_wait)
     tenants = [t for t in snapshot.tenants if wave is None or t.wave == wave]
     if wave is not None and not tenants:
         known = ", ".join(str(w) for w in snapshot.waves() if w is not None) or "none"
@@ -112,8 +149,16 @@ def status(settings: Settings, wave: int | None, output_format: str) -> None:
         )
         console.print(platform_line(snapshot.platform))
         for kind, state in sorted(snapshot.kinds.items()):
-            if state.status in (KindStatus.FORBIDDEN, KindStatus.ERROR, KindStatus.UNAUTHORIZED):
+            if state.status in (KindStatus.ERROR, KindStatus.UNAUTHORIZED):
                 console.print(Text(f"warning: {kind}: {state.status.value} {state.message}"))
+        for line in access_lines(snapshot):  # one line each, for grep
+            console.print(Text(f"warning: {line}"), soft_wrap=True)
+        pending = sum(1 for t in tenants if t.health is Health.PENDING)
+        if pending:
+            console.print(
+                Text(f"warning: {pending} tenant(s) pending: not probed within the wait"),
+                soft_wrap=True,
+            )
         for problem in (*snapshot.repo_problems, snapshot.smoke_problem):
             if problem:
                 console.print(Text(f"warning: {problem}"))

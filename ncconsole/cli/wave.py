@@ -8,6 +8,7 @@ run would be refused), 130 interrupted.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 import click
@@ -16,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ncconsole.cli.options import (
+    TENANT,
     WAVE,
     CountParam,
     DurationParam,
@@ -30,23 +32,37 @@ from ncconsole.cli.options import (
 from ncconsole.cli.progress import PHASE_STYLE, PlainProgress, RichProgress
 from ncconsole.cli.tables import print_table
 from ncconsole.durations import DurationRange
-from ncconsole.ops.errors import ConfirmationRequired
+from ncconsole.gitops.revisions import revision_problem
+from ncconsole.ops.errors import ConfirmationRequired, Refused
 from ncconsole.ops.promotion import (
     GateRefused,
     Phase,
     PromotionOptions,
     PromotionReport,
     WaveOverview,
+    WaveStatus,
     plan_rollback,
     run_rollback,
 )
 from ncconsole.ops.promotion.session import WaveSession
 from ncconsole.ops.promotion.versions import promotion_change
+from ncconsole.render.cells import revision_words
 from ncconsole.settings import CONCURRENCY, Settings
 
 LISTED_BLOCKERS = 10  # per wave in `wave list`; `wave promote` names every one
 # From sync to Healthy, per tenant.
 SYNC_TIMEOUT = DurationRange(1, 86400)
+
+
+def _check_revision(session: WaveSession, settings: Settings, revision: str) -> None:
+    """Refuse a --revision neither the repository nor any Application knows, before the
+    cluster is asked to sync to it."""
+    snapshot = session.fleet.snapshot if session.fleet is not None else None
+    apps = [t.app for t in snapshot.tenants if t.app] if snapshot is not None else []
+    known = [r for app in apps for r in (app.sync_revision, app.target_revision)]
+    problem = revision_problem(settings.repo, revision, known)
+    if problem:
+        raise Refused(problem)
 
 
 # -- wave list --------------------------------------------------------------------------------
@@ -62,6 +78,9 @@ def _overview_json(overview: WaveOverview) -> dict[str, Any]:
         "mode": overview.mode,
         "applicationset": overview.appset,
         "target_revision": overview.target_revision,
+        # one per Application source (chart version, values commit); shown as "6.6.9@1f0c2ab"
+        "target_revisions": overview.target_revision.split(",") if overview.target_revision else [],
+        "target": revision_words(overview.target_revision),
         "unmatched_applications": list(overview.unmatched),
         "steps": list(overview.steps),
         "waves": [
@@ -84,10 +103,12 @@ def _overview_json(overview: WaveOverview) -> dict[str, Any]:
                         "tenant": t.tenant,
                         "application": t.app,
                         "revision": t.revision,
+                        "deployed_revision": t.deployed or None,
                         "at_target": t.at_target,
                         "sync": t.sync,
                         "health": t.health,
                         "busy": t.busy or None,
+                        "comparison_error": t.comparison_error or None,
                         "smoke": None
                         if t.smoke is None
                         else {**t.smoke.as_dict(), "fresh": t.smoke_fresh},
@@ -102,13 +123,24 @@ def _overview_json(overview: WaveOverview) -> dict[str, Any]:
     }
 
 
+def _deployed(w: WaveStatus) -> str:
+    """The revisions the wave's tenants last synced to, as chart@commit with counts."""
+    counts = Counter(revision_words(t.deployed) for t in w.tenants if t.deployed)
+    if not counts:
+        return "-"
+    if len(counts) == 1:
+        return next(iter(counts))
+    return ", ".join(f"{key} ({n})" for key, n in counts.most_common())
+
+
 def _overview_table(overview: WaveOverview) -> Table:
     table = Table(box=None, header_style="bold")
-    columns = ["WAVE", "TENANTS", "AT TARGET", "SYNCED", "HEALTHY", "SMOKE"]
+    columns = ["WAVE", "TENANTS", "DEPLOYED", "AT TARGET", "SYNCED", "HEALTHY", "SMOKE"]
     if overview.mode == "rolling_sync":
         columns.append("STEP")
     for column in [*columns, "PROMOTE"]:
-        table.add_column(column, no_wrap=True, max_width=48 if column == "TENANTS" else None)
+        width = {"TENANTS": 48, "DEPLOYED": 40}.get(column)
+        table.add_column(column, no_wrap=True, max_width=width)
     for w in overview.waves:
         n = len(w.tenants)
         names = ", ".join(t.tenant for t in w.tenants[:3]) + (", ..." if n > 3 else "")
@@ -121,13 +153,22 @@ def _overview_table(overview: WaveOverview) -> Table:
             verdict = Text(f"no ({count} blocker{'s' if count != 1 else ''}, below)", style="red")
         row = [
             Text(str(w.wave)), Text(f"{n}: {names}", overflow="ellipsis"),
-            Text(f"{w.count('at_target')}/{n}"), Text(f"{w.count('synced')}/{n}"),
-            Text(w.health_summary()), Text(f"{w.smoke_passed}/{n}"),
+            Text(_deployed(w), overflow="ellipsis"), Text(f"{w.count('at_target')}/{n}"),
+            Text(f"{w.count('synced')}/{n}"), Text(w.health_summary()),
+            Text(f"{w.smoke_passed}/{n}"),
         ]  # fmt: skip
         if overview.mode == "rolling_sync":
             row.append(Text("-" if w.step is None else str(w.step)))
         table.add_row(*row, verdict)
     return table
+
+
+def _target_words(key: str) -> str:
+    """ " (chart 6.6.9, values commit 1f0c2ab)" for a chart + values key, else ""."""
+    chart, _, commit = revision_words(key).partition("@")
+    if not commit or "@" in commit:
+        return ""
+    return f" (chart {chart}, values commit {commit})"
 
 
 @wave_group.command("list")
@@ -139,6 +180,7 @@ def wave_list(settings: Settings, revision: str, output_format: str) -> int:
     """Each wave: tenants at the target revision, Synced, Healthy, smoke-checked, and whether
     it may be promoted (and if not, why)."""
     with WaveSession(settings).open() as session:
+        _check_revision(session, settings, revision)
         overview = session.overview(revision)
     warn(session.smoke_problem)
     if output_format == "json":
@@ -150,7 +192,8 @@ def wave_list(settings: Settings, revision: str, output_format: str) -> int:
     mode = "RollingSync" if overview.mode == "rolling_sync" else "manual (the console syncs)"
     click.echo(
         f"ApplicationSet {overview.appset}: {mode}; "
-        f"target revision {overview.target_revision[:12] or '?'}"
+        f"target revision {revision_words(overview.target_revision)}"
+        f"{_target_words(overview.target_revision)}"
     )
     print_table(_overview_table(overview))
     for w in overview.waves:
@@ -185,7 +228,9 @@ def _report_text(report: PromotionReport) -> None:
             Text(t.message),
         )  # fmt: skip
     print_table(table)
-    click.echo(f"wave {report.wave} ({report.mode}) to {report.revision[:12]}: {report.message}")
+    click.echo(
+        f"wave {report.wave} ({report.mode}) to {revision_words(report.revision)}: {report.message}"
+    )
     if report.forced_past:
         click.echo("FORCED past: " + "; ".join(str(b) for b in report.forced_past))
 
@@ -259,6 +304,7 @@ def wave_promote(
         _confirm_force(wave)
     with sigterm_interrupts(), WaveSession(settings).open() as session:
         report_audit_problems(session.auditor)
+        _check_revision(session, settings, revision)
         promotion = session.promotion(options)
         plan = promotion.plan()
         warn(session.smoke_problem)
@@ -299,18 +345,19 @@ def wave_promote(
 
 
 @click.command("rollback")
-@click.argument("tenant")
+@click.argument("tenant", type=TENANT)
 @click.option("--to", "to_id", type=CountParam(0, 2**31 - 1), default=None,
               help="History id to go back to (default: the one before the current).")  # fmt: skip
 @click.option("--timeout", type=DurationParam(SYNC_TIMEOUT), default="10m", show_default=True,
               help="From sync to Healthy (e.g. 90s, 10m).")  # fmt: skip
 @click.option("--yes", is_flag=True, help="Do not ask before rolling back.")
+@click.option("--force", is_flag=True, help="Roll back even with auto-sync on (it undoes it).")
 @format_option("text", "json")
 @common_options
 @with_settings
 def rollback_command(
     settings: Settings, tenant: str, to_id: int | None, timeout: float, yes: bool,
-    output_format: str,
+    force: bool, output_format: str,
 ) -> int:  # fmt: skip
     """Sync TENANT's Application to an earlier revision from its history, then follow it
     and run its smoke checks like a promotion."""
@@ -318,6 +365,8 @@ def rollback_command(
         report_audit_problems(session.auditor)
         assert session.conn is not None
         plan = plan_rollback(session.conn, settings, tenant, to_id)
+        if plan.autosync and not force:  # refused before asking: the answer would not matter
+            raise Refused(f"{plan.autosync}; roll back anyway with --force")
         confirmed = yes or (
             interactive() and click.confirm(f"{plan.describe()}?", default=False, err=True)
         )
@@ -325,15 +374,15 @@ def rollback_command(
         result = run_rollback(
             session.conn, settings, plan, run_smoke=session.smoke(ignore=("argocd",)),
             confirmed=confirmed, auditor=session.auditor, timeout=timeout,
-            on_progress=display if output_format == "text" else None,
+            on_progress=display if output_format == "text" else None, force=force,
         )  # fmt: skip
     if output_format == "json":
         click.echo(
             json.dumps(
                 {
                     **result.as_dict(),
-                    "from": {"id": plan.current_id, "revision": plan.current_revision},
-                    "to": {"id": plan.target_id, "revision": plan.target_revision},
+                    "from": _history_json(plan.current_id, plan.current_revision),
+                    "to": _history_json(plan.target_id, plan.target_revision),
                 },
                 indent=2,
             )
@@ -341,6 +390,15 @@ def rollback_command(
     else:
         click.echo(f"{tenant}: {result.phase} - {result.message}")
     return {Phase.DONE: 0, Phase.INTERRUPTED: 130}.get(result.phase, 1)
+
+
+def _history_json(entry_id: int, key: str) -> dict[str, Any]:
+    return {
+        "id": entry_id,
+        "revision": key,
+        "revisions": key.split(",") if key else [],
+        "shown": revision_words(key),
+    }
 
 
 COMMANDS = [wave_group, rollback_command]

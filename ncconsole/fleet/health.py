@@ -16,10 +16,12 @@ Pure functions over the views in fleet/model.py; nothing here does I/O.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from ncconsole.fleet import watches as kinds
 from ncconsole.fleet.model import Health, KindState, TenantState
+from ncconsole.kube import revisions
 from ncconsole.kube.views import AppView, DeploymentView, PodView
 from ncconsole.kube.watch import KindStatus
 from ncconsole.probes.results import BucketProbe, StatusPhpProbe
@@ -119,12 +121,44 @@ def sync_busy(app: AppView | None) -> str:
 
 
 def at_revision(app: AppView | None, revision: str) -> bool:
-    """Synced at `revision` (False when no revision is known)."""
+    """At the revision key `revision` (kube/revisions.py; False when none is known).
+
+    When `revision` is what Argo CD compares the Application with, that means Synced - for a
+    multi-source Application both the chart version and the values commit are `revision`'s.
+    When it is not (a wave pinned to an older commit with `--revision`), Argo CD shows
+    OutOfSync whatever happens; then it means the last sync Succeeded at `revision`."""
+    if app is None or not revision or app.comparison_error:
+        return False
+    if revisions.matches(revision, app.sync_revision):
+        return app.sync_status == "Synced"
+    return app.operation_phase == "Succeeded" and revisions.matches(
+        revision, app.operation_revision
+    )
+
+
+def deployed_revision(app: AppView | None) -> str:
+    """The revision key the Application last synced to: its newest history entry's (Argo CD
+    appends one per successful sync), else the last sync result's. What runs, as opposed to
+    `sync_revision`, what Git asks for: the two differ while the Application is OutOfSync."""
+    if app is None:
+        return ""
+    if app.history:
+        return max(app.history, key=lambda entry: entry.id).revision
+    return app.operation_revision if app.operation_phase == "Succeeded" else ""
+
+
+def autosync_undoes(app: AppView | None, revision: str) -> str:
+    """Why syncing `app` to `revision` would not last ("" when it would): with auto-sync on
+    (`syncPolicy.automated`) Argo CD syncs an OutOfSync Application straight back to what Git
+    asks for (argo-cd controller/appcontroller.go autoSync). Syncing to that very revision
+    ("" = the Application's own target) is what auto-sync does anyway."""
+    if app is None or not app.automated:
+        return ""
+    if not revision or revisions.matches(revision, app.sync_revision):
+        return ""
     return (
-        app is not None
-        and app.sync_status == "Synced"
-        and bool(revision)
-        and app.sync_revision == revision
+        f"{app.name} has auto-sync on (syncPolicy.automated): Argo CD would sync it straight "
+        f"back to {revisions.short(app.sync_revision)}"
     )
 
 
@@ -158,8 +192,17 @@ def rollout_settled(tenant: TenantState | None) -> bool:
 # -- the health word and its reason -------------------------------------------------------------
 
 
+def clip(message: str, limit: int = 200) -> str:
+    """A condition message fit for one line: the first line, at most `limit` characters
+    (a ComparisonError can quote whole manifests)."""
+    line = message.strip().splitlines()[0] if message.strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
 def app_findings(app: AppView) -> list[Finding]:
     found: list[Finding] = []
+    if app.comparison_error:  # health may still say Healthy (argoproj/argo-cd#22124)
+        found.append((Health.FAILED, f"Argo CD ComparisonError: {clip(app.comparison_error)}"))
     if app.operation_phase in ("Failed", "Error"):
         message = f": {app.operation_message}" if app.operation_message else ""
         found.append((Health.FAILED, f"sync {app.operation_phase}{message}"))
@@ -230,14 +273,25 @@ def assess(
     s3: BucketProbe | None,
     drift: Sequence[str],
     kind_states: Mapping[str, KindState],
+    denied: Sequence[str] = (),
+    namespace: str = "",
 ) -> Finding:
     """The tenant's health word and reason from everything observed about it. Nothing
-    observed is "unknown" ("loading" while the first lists are in flight), never healthy."""
+    observed is "unknown" ("loading" while the first lists are in flight), never healthy;
+    neither is a tenant whose pods or Deployment RBAC does not let the console read
+    ("no access to nc-x: may not list pods") - an empty list there proves nothing."""
     findings: list[Finding] = []
     if "not deployed" in drift:
         findings.append((Health.MISSING, "not deployed"))
+    blind = [kind for kind in (kinds.PODS, kinds.DEPLOYMENTS) if kind in denied]
+    if blind:
+        where = namespace or "its namespace"
+        findings.append(
+            (Health.UNKNOWN, f"no access to {where}: may not list {' or '.join(blind)}")
+        )
     # The most concrete sources first: their reasons lead (the REASON column shows the start).
-    if kind_states[kinds.PODS].status == KindStatus.LIVE and (app or pods or deployment):
+    pods_read = kind_states[kinds.PODS].status in (KindStatus.LIVE, KindStatus.PER_NAMESPACE)
+    if pods_read and not blind and (app or pods or deployment):
         findings += pod_findings(pods, deployment)
     if web is not None:
         findings += web_findings(web)
@@ -251,6 +305,27 @@ def assess(
             loading = any(k.status == KindStatus.LOADING for k in kind_states.values())
             return Health.UNKNOWN, "loading" if loading else "nothing observed"
     return combine(findings)
+
+
+def unprobed(tenant: TenantState) -> list[str]:
+    """The probes that have not answered for the tenant yet ("status.php", "S3")."""
+    if not tenant.in_repo:
+        return []
+    return [name for name, probe in (("status.php", tenant.web), ("S3", tenant.s3)) if not probe]
+
+
+def with_pending_probes(tenant: TenantState) -> TenantState:
+    """A tenant that looks healthy but whose first status.php or S3 probe has not answered
+    is pending, not healthy: what nobody has checked is not vouched for. (A tenant already
+    judged worse keeps its word.)"""
+    missing = unprobed(tenant)
+    if not missing or tenant.health is not Health.HEALTHY:
+        return tenant
+    return replace(
+        tenant,
+        health=Health.PENDING,
+        reason=f"pending: {' and '.join(missing)} not probed yet",
+    )
 
 
 # -- age of the data ----------------------------------------------------------------------------

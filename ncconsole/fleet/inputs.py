@@ -43,6 +43,8 @@ class ObservedFleet:
         self._s3: dict[str, BucketProbe] = {}
         self._smoke: dict[str, SmokeOutcome] = {}
         self._smoke_problem = ""
+        # kind -> namespace -> why it may not be read there (the per-namespace fallback).
+        self._denied: dict[str, dict[str, str]] = {}
         self._dirty: set[str] | None = _ALL
         self._cache: dict[str, TenantState] = {}
         self._api_reachable = True
@@ -83,14 +85,52 @@ class ObservedFleet:
         if tenant is not None and self._dirty is not _ALL:
             self._dirty.add(tenant)
 
-    def replace(self, kind: str, items: dict[Key, Any]) -> None:
+    def replace(self, kind: str, items: dict[Key, Any], namespace: str | None = None) -> None:
         grouped: dict[str, dict[str, Any]] = {}
-        for (namespace, name), view in items.items():
-            grouped.setdefault(namespace, {})[name] = view
+        for (item_namespace, name), view in items.items():
+            grouped.setdefault(item_namespace, {})[name] = view
         with self._lock:
-            self._objects[kind] = grouped
-            self._dirty = _ALL
+            if namespace is None:
+                self._objects[kind] = grouped
+                self._dirty = _ALL
+            else:  # one namespace's list, from the per-namespace fallback
+                group = grouped.get(namespace)
+                if group:
+                    self._objects[kind][namespace] = group
+                else:
+                    self._objects[kind].pop(namespace, None)
+                self._mark(self._tenant_of(kind, namespace, None))
         self._on_change()
+
+    def namespace_status(
+        self, kind: str, namespace: str, status: KindStatus, message: str = ""
+    ) -> None:
+        """A per-namespace watch's state: FORBIDDEN (or another failure) makes the tenant
+        of that namespace unknown for this kind; LIVE clears it."""
+        with self._lock:
+            denied = self._denied.setdefault(kind, {})
+            if status == KindStatus.LIVE:
+                if denied.pop(namespace, None) is None:
+                    return
+            elif denied.get(namespace) == message:
+                return
+            else:
+                denied[namespace] = message or status.value
+            self._mark(self._tenant_of(kind, namespace, None))
+        self._on_change()
+
+    def tenant_namespaces(self) -> list[str] | None:
+        """Every tenant's namespace (the repo's and the Applications'); None until the repo
+        is read. The per-namespace fallback reads its kinds in these."""
+        with self._lock:
+            if not self._repo_loaded:
+                return None
+            names = set(self._desired.tenants) | {
+                self._app_tenant(app)
+                for group in self._objects[kinds.APPLICATIONS].values()
+                for app in group.values()
+            }
+        return sorted(self.settings.namespace_for(name) for name in names)
 
     def upsert(self, kind: str, key: Key, view: Any) -> None:
         namespace, name = key
@@ -174,6 +214,18 @@ class ObservedFleet:
                 self._mark(name)
         self._on_change()
 
+    def _denied_kinds(
+        self, namespace: str, kind_states: Mapping[str, KindState]
+    ) -> tuple[str, ...]:
+        """The tenant kinds that may not be read in `namespace`: forbidden cluster-wide with
+        no per-namespace fallback, or refused in that namespace."""
+        return tuple(
+            kind
+            for kind in (kinds.PODS, kinds.DEPLOYMENTS, kinds.EVENTS)
+            if kind_states[kind].status in (KindStatus.FORBIDDEN, KindStatus.UNAUTHORIZED)
+            or namespace in self._denied.get(kind, {})
+        )
+
     def has_pending(self) -> bool:
         """Whether something not yet in a snapshot was recorded (e.g. repeated probe times)."""
         with self._lock:
@@ -207,6 +259,7 @@ class ObservedFleet:
                     web=self._web.get(name),
                     s3=self._s3.get(name),
                     smoke=self._smoke.get(name),
+                    denied=self._denied_kinds(namespace, kind_states),
                 )
                 self._cache[name] = build_tenant(
                     name, inputs, self.settings, kind_states, desired.readable

@@ -41,6 +41,8 @@ class TenantInputs:
     web: StatusPhpProbe | None
     s3: BucketProbe | None
     smoke: SmokeOutcome | None = None
+    # Kinds (pods, deployments, events) RBAC does not let the console read in its namespace.
+    denied: tuple[str, ...] = ()
 
 
 def _label_wave(app: AppView | None, settings: Settings) -> int | None:
@@ -90,6 +92,8 @@ def build_tenant(
         s3=parts.s3,
         drift=drift,
         kind_states=kind_states,
+        denied=parts.denied,
+        namespace=settings.namespace_for(name),
     )
     return TenantState(
         name=name,

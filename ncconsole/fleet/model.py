@@ -55,6 +55,8 @@ class Health(StrEnum):
     MAINTENANCE = "maintenance"
     PROGRESSING = "progressing"
     UNKNOWN = "unknown"
+    # Nothing wrong seen, but the first status.php or S3 probe has not answered yet.
+    PENDING = "pending"
     HEALTHY = "healthy"
 
 

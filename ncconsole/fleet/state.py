@@ -27,6 +27,7 @@ from ncconsole.fleet.smoke_record import SmokeOutcome, SmokeRecord, SmokeResults
 from ncconsole.kube.connection import KubeConnection, connect
 from ncconsole.kube.secrets import TenantSecretReader
 from ncconsole.kube.watch import Heartbeat, KindWatcher, WatchTiming
+from ncconsole.kube.writes import eso_api
 from ncconsole.probes.scheduler import FleetProbes
 from ncconsole.settings import Settings
 
@@ -96,8 +97,11 @@ class FleetState:
         """
         if self.connection is None:
             self.connection = connect(self.settings)
-        for spec in kinds.fleet_watch_specs(self.settings):
-            watcher = KindWatcher(self.connection, spec, self.observed, self.timing)
+        for spec in kinds.fleet_watch_specs(self.settings, eso_api(self.connection)):
+            watcher = KindWatcher(
+                self.connection, spec, self.observed, self.timing,
+                namespaces=self.observed.tenant_namespaces,
+            )  # fmt: skip
             self._watchers.append(watcher)
         for watcher in self._watchers:
             watcher.start()

@@ -73,7 +73,11 @@ def load_repo(root: Path) -> Repo:
         for path in sorted((root / ENV_DIR).glob("*.yaml"))
         if path.is_file()
     }
-    files = [_load_tenant_file(root, path) for path in entries if path.is_file()]
+    # A symlink that leads nowhere (a loop, a missing target) is a file the user meant to be
+    # a tenant: it is read, and fails as unreadable, instead of vanishing without a word.
+    files = [
+        _load_tenant_file(root, path) for path in entries if path.is_file() or path.is_symlink()
+    ]
     return Repo(
         root=root,
         common=_mapping(common_doc),

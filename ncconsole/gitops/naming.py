@@ -16,6 +16,17 @@ def is_dns_label(name: str) -> bool:
     return bool(_DNS_LABEL.fullmatch(name))
 
 
+def tenant_name_problem(name: str) -> str:
+    """Why `name` cannot be a tenant's name ("" when it can): it becomes part of a namespace,
+    an Application and label values, so it must be a DNS-1123 label."""
+    if is_dns_label(name) and len(name) <= MAX_NAME:
+        return ""
+    return (
+        "is not a tenant name: use lowercase letters, digits and '-', starting and ending "
+        f"with a letter or digit, at most {MAX_NAME} characters (a DNS-1123 label)"
+    )
+
+
 def is_fqdn(name: str) -> bool:
     """A lowercase DNS name with at least two labels and a non-numeric top-level label."""
     labels = name.split(".")

@@ -56,12 +56,21 @@ def _text(values: dict, *keys: str) -> str | None:
     return str(node) if isinstance(node, str | int | float) and not isinstance(node, bool) else None
 
 
-def describe_change(repo: Path, deployed: str, target: str) -> str:
+def describe_change(
+    repo: Path,
+    deployed: str,
+    target: str,
+    charts: tuple[str | None, str | None] = (None, None),
+) -> str:
     """ "chart 6.6.4 → 6.6.9, Nextcloud 30.0.6 → 30.0.8" (only what changes; "same chart and
-    Nextcloud version" when nothing does), or "" when either commit is not in the clone."""
+    Nextcloud version" when nothing does), or "" when either commit is not in the clone.
+    `charts` (deployed, target), when known, are the chart versions Argo CD deploys (a
+    multi-source Application's chart source) and win over values/common.yaml's."""
     before, after = release_at(repo, deployed), release_at(repo, target)
     if before is None or after is None:
         return ""
+    before = Release(charts[0] or before.chart, before.nextcloud)
+    after = Release(charts[1] or after.chart, after.nextcloud)
     parts = [
         f"{label} {old or '?'} → {new or '?'}"
         for label, old, new in (

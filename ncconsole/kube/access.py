@@ -3,7 +3,7 @@ SelfSubjectAccessReview (ops/guard.py turns a "no" into a message naming verb an
 
 from __future__ import annotations
 
-from ncconsole.kube.connection import KubeConnection
+from ncconsole.kube.connection import KubeConnection, not_kubernetes
 
 
 def access_review(
@@ -26,8 +26,10 @@ def access_review(
         "kind": "SelfSubjectAccessReview",
         "spec": {"resourceAttributes": attrs},
     }
-    answer = conn.request_json(
-        "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", None, body
-    )
-    status = answer.get("status") or {}
-    return bool(status.get("allowed")), str(status.get("reason") or "")
+    path = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+    answer = conn.request_json("POST", path, None, body)
+    status = answer.get("status")
+    if not isinstance(status, dict) or not isinstance(status.get("allowed"), bool):
+        # A Kubernetes review always says allowed true or false; anything else is not one.
+        raise not_kubernetes(conn.cluster, path, "no access review", method="POST")
+    return status["allowed"], str(status.get("reason") or "")

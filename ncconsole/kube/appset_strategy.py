@@ -21,13 +21,27 @@ class RollingStep:
     max_update: Any  # None = all at once, 0 = manual, n or "25%"
 
     def matches(self, labels: dict[str, str]) -> bool:
+        """Whether the step selects an Application with `labels`, exactly as the
+        ApplicationSet controller decides (applicationset/progressivesync/progressive_sync.go
+        labelMatchedExpression): only In and NotIn are operators; any other one on a label
+        the Application has selects nothing, and a missing label fails only an In."""
         for expr in self.match_expressions:
-            value = labels.get(str(expr.get("key", "")))
-            values = [str(v) for v in expr.get("values") or []]
-            op = expr.get("operator", "In")
-            if (op == "In" and value not in values) or (op == "NotIn" and value in values):
+            key = str(expr.get("key", ""))
+            op = str(expr.get("operator") or "")
+            if key in labels:
+                if not label_matched(labels[key], op, [str(v) for v in expr.get("values") or []]):
+                    return False
+            elif op == "In":
                 return False
         return True
+
+
+def label_matched(value: str, operator: str, values: list[str]) -> bool:
+    """progressive_sync.go labelMatchedExpression: In/NotIn on one label value; any other
+    operator is invalid there (the controller logs it) and matches nothing."""
+    if operator not in ("In", "NotIn"):
+        return False
+    return (value in values) == (operator == "In")
 
 
 @dataclass(frozen=True)

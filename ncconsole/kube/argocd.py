@@ -5,7 +5,15 @@ strategies: appset_strategy.py.
 A sync is a merge patch of the Application's top-level `operation`. That skips Argo CD's own
 "operation already in progress" check, so `request_sync` reads first, refuses when the
 caller's rule (fleet/health.sync_busy: an operation set or running) says a sync is busy, and
-patches with the resourceVersion it read (409 otherwise).
+patches with the resourceVersion it read. Argo CD's controller rewrites the Application's
+status all the time, so a 409 on that patch is normal: the Application is read again and the
+patch retried a few times before giving up.
+
+A revision is a revision key (kube/revisions.py). For a multi-source Application it goes out
+as `operation.sync.revisions`, one per source in order - the resolved form argocd-server
+writes for a request with `sourcePositions`, since the CRD's SyncOperation has no
+`sourcePositions` and Argo CD ignores `sync.revision` for such an Application (argo-cd
+controller/sync.go SyncAppState). A single-source one gets `operation.sync.revision`.
 `sync_state` says where a requested sync stands by the "done" rules.
 """
 
@@ -17,12 +25,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from ncconsole.errors import NcConsoleError
+from ncconsole.kube import revisions
 from ncconsole.kube.connection import ApiStatusError, KubeConnection
-from ncconsole.kube.views import AppView, parse_app, parse_time
+from ncconsole.kube.views import AppView, parse_app, parse_time, revision_key
 
 ARGO = "/apis/argoproj.io/v1alpha1"
 MERGE_PATCH = "application/merge-patch+json"
 REFRESH_ANNOTATION = "argocd.argoproj.io/refresh"
+# Patch attempts when the Application keeps changing under us (409 Conflict).
+CONFLICT_ATTEMPTS = 4
 Obj = dict[str, Any]
 
 
@@ -60,43 +71,76 @@ def request_sync(
     busy: Callable[[AppView], str],
     revision: str = "",
     retry_limit: int = 2,
+    sources: list[Obj] | None = None,
+    refuse: Callable[[AppView], str] | None = None,
 ) -> SyncRequest:
-    """Patch `operation` onto the Application; SyncRefused when `busy` (the fleet's rule for
-    "a sync is in progress") gives a reason on the Application as read, or when it changed
-    between the read and the patch (409)."""
-    app = get_app(conn, namespace, name)
-    why = busy(parse_app(app))
-    if why:
-        raise SyncRefused(f"Application {name}: {why}; wait for it to finish")
+    """Patch `operation` onto the Application; SyncRefused when `busy` (the caller's rule for
+    why a sync may not be requested now) gives a reason on the Application as read, when
+    `revision` does not fit its sources, or when it changed between read and patch (409)
+    `CONFLICT_ATTEMPTS` times in a row. `refuse` is the caller's other rule (e.g. auto-sync
+    would undo this sync), its reason said as it is. `sources` (a rollback, as
+    argocd-server's Rollback writes it) replace the spec's sources for this sync."""
     request_id = str(uuid.uuid4())
-    sync: Obj = {"prune": False, "syncStrategy": {"hook": {}}, "syncOptions": []}
-    if revision:
-        sync["revision"] = revision
-    patch = {
-        "metadata": {"resourceVersion": app["metadata"]["resourceVersion"]},
-        "operation": {
-            "initiatedBy": {"username": f"ncconsole:{user}"},
-            "info": [
-                {"name": "Reason", "value": reason},
-                {"name": "RequestID", "value": request_id},
-            ],
-            "sync": sync,
-            "retry": {"limit": retry_limit},
-        },
-    }
-    try:
-        patched = conn.request_json(
-            "PATCH", app_path(namespace, name), None, patch, content_type=MERGE_PATCH
+    for _attempt in range(CONFLICT_ATTEMPTS):
+        app = get_app(conn, namespace, name)
+        view = parse_app(app)
+        why = busy(view)
+        if why:
+            raise SyncRefused(f"Application {name}: {why}; wait for it to finish")
+        why = refuse(view) if refuse is not None else ""
+        if why:
+            raise SyncRefused(why)
+        patch = {
+            "metadata": {"resourceVersion": app["metadata"]["resourceVersion"]},
+            "operation": {
+                "initiatedBy": {"username": f"ncconsole:{user}"},
+                "info": [
+                    {"name": "Reason", "value": reason},
+                    {"name": "RequestID", "value": request_id},
+                ],
+                "sync": _sync_block(app, name, revision, sources),
+                "retry": {"limit": retry_limit},
+            },
+        }
+        try:
+            patched = conn.request_json(
+                "PATCH", app_path(namespace, name), None, patch, content_type=MERGE_PATCH
+            )
+        except ApiStatusError as err:
+            if err.status == 409:
+                continue  # Argo CD wrote the Application meanwhile: read it again
+            raise
+        return SyncRequest(
+            namespace, name, request_id, revision, patched["metadata"]["resourceVersion"]
         )
-    except ApiStatusError as err:
-        if err.status == 409:
-            raise SyncRefused(
-                f"Application {name} changed while the sync was being requested; try again"
-            ) from None
-        raise
-    return SyncRequest(
-        namespace, name, request_id, revision, patched["metadata"]["resourceVersion"]
+    raise SyncRefused(
+        f"Application {name} kept changing while the sync was being requested "
+        f"({CONFLICT_ATTEMPTS} attempts); try again"
     )
+
+
+def _sync_block(app: Obj, name: str, revision: str, sources: list[Obj] | None) -> Obj:
+    sync: Obj = {"prune": False, "syncStrategy": {"hook": {}}, "syncOptions": []}
+    spec = app.get("spec") or {}
+    multi = bool(sources) if sources is not None else bool(spec.get("sources"))
+    if sources:
+        sync["sources"] = sources
+    if not revision:
+        return sync
+    if multi:
+        count = len(sources or spec.get("sources") or [])
+        try:
+            sync["revisions"] = revisions.for_sources(revision, count)
+        except ValueError as err:
+            raise SyncRefused(f"Application {name}: {err}") from None
+    elif revisions.SEP in revision:
+        raise SyncRefused(
+            f"Application {name} has one source; revision {revisions.short(revision)} names "
+            f"{len(revisions.split(revision))}"
+        )
+    else:
+        sync["revision"] = revision
+    return sync
 
 
 def request_refresh(conn: KubeConnection, namespace: str, name: str, hard: bool = False) -> None:
@@ -136,15 +180,18 @@ def _info_value(operation: Obj, key: str) -> str:
 
 def sync_state(app: Obj, request: SyncRequest, *, require_synced: bool = True) -> SyncState:
     """Where the requested sync stands, by DOMAIN.md §2: done = `.operation` gone, our
-    operation Succeeded with finishedAt, reconciledAt >= finishedAt, Synced at the target
-    revision (unless `require_synced` is off, e.g. a rollback to an older commit) and Healthy.
+    operation Succeeded with finishedAt at the requested revision(s), reconciledAt >=
+    finishedAt, Synced at the target and Healthy. Synced is not asked for when
+    `require_synced` is off (a rollback) or when the requested revision is not what Argo CD
+    compares with (a pinned older commit: the Application then stays OutOfSync).
     Failed/Error of our operation, or Degraded once it has succeeded, end the wait."""
     st = app.get("status") or {}
+    multi = bool((app.get("spec") or {}).get("sources"))
     op_state = st.get("operationState") or {}
     health = (st.get("health") or {}).get("status", "")
     health_msg = (st.get("health") or {}).get("message", "")
     sync = (st.get("sync") or {}).get("status", "")
-    revision = (st.get("sync") or {}).get("revision", "")
+    revision = revision_key(st.get("sync") or {}, multi)
     ours = _info_value(op_state.get("operation") or {}, "RequestID") == request.request_id
     phase = op_state.get("phase", "")
     common = {"health": health, "sync": sync, "revision": revision}
@@ -159,21 +206,31 @@ def sync_state(app: Obj, request: SyncRequest, *, require_synced: bool = True) -
         return SyncState(SYNCING, f"sync {phase or 'requested'}{retry}: {message}", **common)
     if phase != "Succeeded":
         return SyncState(FAILED, f"sync ended {phase}: {message}", **common)
-    target = request.revision or (op_state.get("syncResult") or {}).get("revision", "")
+    result = revision_key(op_state.get("syncResult") or {}, multi)
+    if request.revision and result and not revisions.matches(request.revision, result):
+        return SyncState(
+            FAILED,
+            f"Argo CD synced {revisions.short(result)}, not the requested "
+            f"{revisions.short(request.revision)}",
+            **common,
+        )
+    target = result or request.revision
+    pinned = bool(request.revision) and not revisions.matches(request.revision, revision)
     if health == "Degraded":
         return SyncState(DEGRADED, f"Degraded: {health_msg or 'see the Application'}", **common)
     waiting = []
     reconciled, done_at = parse_time(st.get("reconciledAt")), parse_time(finished)
     if reconciled is None or (done_at is not None and reconciled < done_at):
         waiting.append("Argo CD to reconcile")
-    if require_synced and sync != "Synced":
+    if require_synced and not pinned and sync != "Synced":
         waiting.append(f"Synced (is {sync or 'Unknown'})")
-    if require_synced and target and revision != target:
-        waiting.append(f"revision {target[:12]} (is {revision[:12] or '?'})")
+    if require_synced and not pinned and target and not revisions.matches(target, revision):
+        waiting.append(f"revision {revisions.short(target)} (is {revisions.short(revision)})")
     if health != "Healthy":
         waiting.append(
             f"Healthy (is {health or 'Unknown'}{': ' + health_msg if health_msg else ''})"
         )
     if waiting:
         return SyncState(WAITING, "waiting for " + ", ".join(waiting), **common)
-    return SyncState(DONE, f"Synced and Healthy at {(target or revision)[:12]}", **common)
+    state = "Synced and Healthy" if require_synced and not pinned else "Healthy"
+    return SyncState(DONE, f"{state} at {revisions.short(target or revision)}", **common)

@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +22,14 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
 from ncconsole.errors import NcConsoleError
+from ncconsole.kube.credentials import set_timeout, take_failure
 from ncconsole.settings import Settings
 
 DEFAULT_KUBECONFIG = "~/.kube/config"
 # (connect, read) seconds for ordinary requests; watches pass their own read timeout.
 REQUEST_TIMEOUT = (5.0, 30.0)
+# The identity check at connect: short, since a slow or absent server is judged later.
+IDENTITY_TIMEOUT = (3.0, 5.0)
 
 # urllib3 logs every retry as a WARNING; with no handler configured Python prints those on
 # stderr, right across the TUI. Failures reach the user through the banner instead.
@@ -39,6 +42,18 @@ class KubeConfigError(NcConsoleError):
 
 class ApiUnreachable(NcConsoleError):
     """The API server did not answer (connection refused, reset, timeout, TLS failure)."""
+
+
+class NotKubernetes(ApiUnreachable):
+    """The server answered, but not the way a Kubernetes API server does (a web server, a
+    login page, a proxy): nothing it says can be read as the fleet's state."""
+
+
+def not_kubernetes(cluster: str, path: str, what: str, method: str = "GET") -> NotKubernetes:
+    return NotKubernetes(
+        f"not a Kubernetes API server at {cluster} ({method} {path} answered {what}); "
+        "check the kubeconfig's cluster server URL"
+    )
 
 
 class ApiStatusError(NcConsoleError):
@@ -58,6 +73,8 @@ class KubeConnection:
     api: k8s_client.ApiClient
     context: str
     cluster: str
+    # What discovery found out about this cluster, asked once (e.g. the ESO API version).
+    discovered: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def _serialize(
         self,
@@ -106,14 +123,30 @@ class KubeConnection:
         except urllib3.exceptions.HTTPError as err:
             raise ApiUnreachable(_describe_network_error(err, self.cluster)) from None
         if not 200 <= response.status <= 299:
+            if response.status == 404 and _status_body(data) is None:
+                # Every Kubernetes error carries a Status; a bare 404 is some other server.
+                raise not_kubernetes(self.cluster, path, "404 without a Kubernetes Status")
             raise status_error(response.status, response.reason or "", data)
         try:
-            return json.loads(data)
+            answer = json.loads(data)
         except ValueError:
-            raise ApiUnreachable(f"{self.cluster}{path}: answer is not JSON") from None
+            raise not_kubernetes(self.cluster, path, "something that is not JSON") from None
+        if not isinstance(answer, dict):
+            raise not_kubernetes(self.cluster, path, "JSON that is not an object")
+        return answer
 
     def get_json(self, path: str, query: dict[str, Any] | None = None) -> dict[str, Any]:
         return self.request_json("GET", path, query)
+
+    def get_list(self, path: str, query: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A list request; NotKubernetes unless the answer is a Kubernetes list (items and
+        list metadata), so an empty `{}` from some other server never reads as "no pods"."""
+        data = self.get_json(path, query)
+        if not isinstance(data.get("items"), list | None) or "items" not in data:
+            raise not_kubernetes(self.cluster, path, "no list of items")
+        if not isinstance(data.get("metadata"), dict):
+            raise not_kubernetes(self.cluster, path, "a list without metadata")
+        return data
 
     def get_text(self, path: str, query: dict[str, Any] | None = None) -> str:
         """One GET of a plain-text answer (pods/log); ApiStatusError / ApiUnreachable."""
@@ -144,6 +177,15 @@ class KubeConnection:
 
     def close(self) -> None:
         self.api.close()
+
+
+def _status_body(body: bytes | str | None) -> dict[str, Any] | None:
+    """The Kubernetes Status object in an error answer, or None when there is none."""
+    try:
+        parsed = json.loads(body or b"")
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) and parsed.get("kind") == "Status" else None
 
 
 def status_error(status: int, reason: str, body: bytes | str | None) -> ApiStatusError:
@@ -185,17 +227,74 @@ def kubeconfig_path(settings: Settings) -> str:
     return os.environ.get("KUBECONFIG") or DEFAULT_KUBECONFIG
 
 
+class CredentialPluginError(KubeConfigError):
+    """The context's exec credential plugin failed, or did not answer in time."""
+
+
 def connect(settings: Settings) -> KubeConnection:
     """Build a client from the kubeconfig (or in-cluster config when there is none).
 
-    Raises KubeConfigError with one line naming the file or context on any problem.
+    Raises KubeConfigError with one line naming the file or context on any problem, and
+    CredentialPluginError when the context's exec plugin fails or hangs (kube/credentials.py).
     """
+    resolved = _resolve_context(settings)
+    if resolved is None:
+        return _connect_in_cluster()
+    path, name = resolved
+    configuration = k8s_client.Configuration()
+    take_failure()
+    set_timeout(settings.credential_plugin_timeout)
+    try:
+        k8s_config.load_kube_config(
+            config_file=path,
+            context=name,
+            client_configuration=configuration,
+            persist_config=False,
+        )
+    except Exception as err:
+        raise KubeConfigError(f"{path}: cannot use context '{name}' ({_first_line(err)})") from None
+    failure = take_failure()
+    if failure:
+        raise CredentialPluginError(f"{path}: context '{name}': {failure}")
+    if "://" not in (configuration.host or ""):
+        raise KubeConfigError(
+            f"{path}: context '{name}' has no cluster server URL (clusters[].cluster.server)"
+        )
+    return KubeConnection(_client(configuration), name, configuration.host)
+
+
+def exec_plugin(settings: Settings) -> str:
+    """The command of the context's exec credential plugin ("" when it has none), read from
+    the kubeconfig without running anything; KubeConfigError like `connect`."""
+    resolved = _resolve_context(settings)
+    if resolved is None:
+        return ""
+    path, name = resolved
+    try:
+        merged = k8s_config.kube_config.KubeConfigMerger(path).config.value
+        contexts = {_value(c).get("name"): _value(c) for c in merged.get("contexts") or ()}
+        user_name = (contexts[name].get("context") or {}).get("user")
+        users = {_value(u).get("name"): _value(u) for u in merged.get("users") or ()}
+        command = ((users.get(user_name) or {}).get("user") or {}).get("exec", {}).get("command")
+    except (AttributeError, KeyError, TypeError):
+        return ""  # connect() names what is wrong with it
+    return str(command or "")
+
+
+def _value(node: Any) -> dict[str, Any]:
+    value = getattr(node, "value", node)
+    return value if isinstance(value, dict) else {}
+
+
+def _resolve_context(settings: Settings) -> tuple[str, str] | None:
+    """(kubeconfig path, context name) to use, None for the in-cluster config;
+    KubeConfigError naming the file or context when neither can be used."""
     path = kubeconfig_path(settings)
     files = [Path(p).expanduser() for p in path.split(os.pathsep) if p]
     explicit = settings.kubeconfig is not None or "KUBECONFIG" in os.environ
     if not any(f.is_file() for f in files):
         if not explicit and os.environ.get("KUBERNETES_SERVICE_HOST"):
-            return _connect_in_cluster()
+            return None
         raise KubeConfigError(
             f"{path}: kubeconfig not found; pass --kubeconfig FILE or set KUBECONFIG"
         )
@@ -212,21 +311,25 @@ def connect(settings: Settings) -> KubeConnection:
         known = ", ".join(n for n in names if n) or "none"
         which = "context" if settings.context else "current context"
         raise KubeConfigError(f"{path}: {which} '{name}' not found (known: {known})")
-    configuration = k8s_client.Configuration()
+    return path, name
+
+
+def check_identity(conn: KubeConnection, *, require_answer: bool = False) -> None:
+    """NotKubernetes when the server answers, but not as a Kubernetes API server. For actions,
+    before their first request (an access review answered `{}` would read as "forbidden"); the
+    fleet's lists and heartbeat check every answer themselves. A server that does not answer
+    is left to the requests that follow, which say so (or raises, with `require_answer`)."""
     try:
-        k8s_config.load_kube_config(
-            config_file=path,
-            context=name,
-            client_configuration=configuration,
-            persist_config=False,
-        )
-    except Exception as err:
-        raise KubeConfigError(f"{path}: cannot use context '{name}' ({_first_line(err)})") from None
-    if "://" not in (configuration.host or ""):
-        raise KubeConfigError(
-            f"{path}: context '{name}' has no cluster server URL (clusters[].cluster.server)"
-        )
-    return KubeConnection(_client(configuration), name, configuration.host)
+        data = conn.request_json("GET", "/version", timeout=IDENTITY_TIMEOUT)
+    except NotKubernetes:
+        raise
+    except (ApiUnreachable, ApiStatusError):  # down, or 401/403: a Kubernetes answer
+        if require_answer:
+            raise
+        return
+    version = data.get("gitVersion")
+    if not isinstance(version, str) or not version:
+        raise not_kubernetes(conn.cluster, "/version", "without a gitVersion")
 
 
 def kube_contexts(settings: Settings) -> list[str]:

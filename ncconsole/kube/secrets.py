@@ -53,14 +53,39 @@ class TenantSecretReader:
         self._fetched_at: float | None = None
         # Why the Secrets could not be read ("forbidden", ...); "" when they could.
         self.problem = ""
+        # The cluster-wide list is forbidden: each namespace's Secret is read on its own.
+        self._per_namespace = False
+        self._namespace_read: dict[str, float] = {}
 
     def credentials(self, namespace: str) -> S3Credentials | None:
         with self._lock:
             now = time.monotonic()
+            if self._per_namespace:
+                return self._namespace_credentials(namespace, now)
             if self._fetched_at is None or now - self._fetched_at > self.ttl:
                 self._refresh()
                 self._fetched_at = now
+            if self._per_namespace:
+                return self._namespace_credentials(namespace, now)
             return self._cache.get(namespace)
+
+    def _namespace_credentials(self, namespace: str, now: float) -> S3Credentials | None:
+        """The cluster-wide list is forbidden (RBAC grants it only cluster-wide): read the one
+        Secret in `namespace`, kept `ttl` seconds like the list."""
+        read_at = self._namespace_read.get(namespace)
+        if read_at is None or now - read_at > self.ttl:
+            self._namespace_read[namespace] = now
+            try:
+                values = read_secret_values(self.conn, namespace, self.secret_name)
+            except (ApiStatusError, ApiUnreachable):
+                self._cache.pop(namespace, None)
+                return None
+            access, secret = values.get(ACCESS_KEY, ""), values.get(SECRET_KEY, "")
+            if access and secret:
+                self._cache[namespace] = S3Credentials(access, secret)
+            else:
+                self._cache.pop(namespace, None)
+        return self._cache.get(namespace)
 
     def invalidate(self) -> None:
         with self._lock:
@@ -73,6 +98,7 @@ class TenantSecretReader:
             )
         except ApiStatusError as err:
             self.problem = "forbidden" if err.status == 403 else f"HTTP {err.status}"
+            self._per_namespace = err.status == 403
             return
         except ApiUnreachable as err:
             self.problem = str(err)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ncconsole.kube import revisions
+
 
 @dataclass(frozen=True, slots=True)
 class PodView:
@@ -45,21 +47,27 @@ class DeploymentView:
 @dataclass(frozen=True, slots=True)
 class SyncHistoryEntry:
     id: int
-    revision: str
+    revision: str  # the revision key (kube/revisions.py): one per source, joined
     deployed_at: datetime | None
     initiated_by: str
 
 
 @dataclass(frozen=True, slots=True)
 class AppView:
-    """An Argo CD Application, reduced to what the console shows and gates on."""
+    """An Argo CD Application, reduced to what the console shows and gates on.
+
+    Every `*_revision` is a revision key (kube/revisions.py): for a multi-source Application
+    the per-source `revisions[]` joined ("6.6.9,<sha>"), for a single-source one its
+    `revision`. Argo CD fills only the fields of the Application's own shape."""
 
     name: str
     namespace: str
     resource_version: str
     labels: dict[str, str] = field(compare=False, hash=False)
     sync_status: str = "Unknown"
+    # What Argo CD compares the Application with (status.sync.revision[s]).
     sync_revision: str = ""
+    # What the spec asks for (each source's targetRevision, e.g. "6.6.9,HEAD").
     target_revision: str = ""
     health_status: str = "Unknown"
     health_message: str = ""
@@ -70,11 +78,22 @@ class AppView:
     operation_message: str = ""
     operation_started: datetime | None = None
     operation_finished: datetime | None = None
+    # What the last sync operation synced to (operationState.syncResult.revision[s]).
     operation_revision: str = ""
     reconciled_at: datetime | None = None
     images: tuple[str, ...] = ()
     conditions: tuple[tuple[str, str], ...] = ()
     history: tuple[SyncHistoryEntry, ...] = ()
+    # spec.sources is set (HasMultipleSources); then spec.source is ignored.
+    multi_source: bool = False
+    # spec.syncPolicy.automated is on: Argo CD syncs OutOfSync by itself (undoes a rollback).
+    automated: bool = False
+
+    @property
+    def comparison_error(self) -> str:
+        """The message of a ComparisonError condition ("" when there is none): Argo CD
+        cannot render the manifests, sync is Unknown and health may still say Healthy."""
+        return next((m or t for t, m in self.conditions if t == "ComparisonError"), "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +225,8 @@ def parse_app(obj: dict[str, Any]) -> AppView:
     sync = _dict(status.get("sync"))
     health = _dict(status.get("health"))
     op_state = _dict(status.get("operationState"))
-    source = _dict(spec.get("source")) or _dict(next(iter(_list(spec.get("sources"))), None))
+    multi = bool(_list(spec.get("sources")))
+    sources = _list(spec.get("sources")) if multi else [_dict(spec.get("source"))]
     health_status = _str(health.get("status"))
     sync_status = _str(sync.get("status"))
     return AppView(
@@ -215,8 +235,10 @@ def parse_app(obj: dict[str, Any]) -> AppView:
         resource_version=_str(meta.get("resourceVersion")),
         labels=_labels(meta),
         sync_status=sync_status if sync_status in APP_SYNC else "Unknown",
-        sync_revision=_str(sync.get("revision")),
-        target_revision=_str(source.get("targetRevision")),
+        sync_revision=revision_key(sync, multi),
+        target_revision=revisions.join(
+            _str(_dict(s).get("targetRevision")) or "HEAD" for s in sources
+        ),
         health_status=health_status if health_status in APP_HEALTH else "Unknown",
         health_message=_str(health.get("message")),
         operation_requested=bool(obj.get("operation")),
@@ -227,7 +249,7 @@ def parse_app(obj: dict[str, Any]) -> AppView:
         operation_message=_str(op_state.get("message")),
         operation_started=parse_time(op_state.get("startedAt")),
         operation_finished=parse_time(op_state.get("finishedAt")),
-        operation_revision=_str(_dict(op_state.get("syncResult")).get("revision")),
+        operation_revision=revision_key(_dict(op_state.get("syncResult")), multi),
         reconciled_at=parse_time(status.get("reconciledAt")),
         images=tuple(_str(i) for i in _list(_dict(status.get("summary")).get("images"))),
         conditions=tuple(
@@ -238,14 +260,33 @@ def parse_app(obj: dict[str, Any]) -> AppView:
         history=tuple(
             SyncHistoryEntry(
                 id=_int(h.get("id")),
-                revision=_str(h.get("revision")),
+                revision=revision_key(h, multi),
                 deployed_at=parse_time(h.get("deployedAt")),
                 initiated_by=_initiator(h.get("initiatedBy")),
             )
             for h in _list(status.get("history"))
             if isinstance(h, dict)
         ),
+        multi_source=multi,
+        automated=automated_sync(spec),
     )
+
+
+def revision_key(block: dict[str, Any], multi: bool) -> str:
+    """The revision key of a status block (sync, syncResult, a history entry): its
+    `revisions` for a multi-source Application, its `revision` otherwise. An entry of the
+    other shape (history from before the Application changed shape) is read as it is."""
+    plural = [_str(r) for r in _list(block.get("revisions"))]
+    singular = _str(block.get("revision"))
+    if multi:
+        return revisions.join(plural) or singular
+    return singular or revisions.join(plural)
+
+
+def automated_sync(spec: dict[str, Any]) -> bool:
+    """Whether auto-sync is on: `syncPolicy.automated` present and not `enabled: false`."""
+    automated = _dict(spec.get("syncPolicy")).get("automated")
+    return isinstance(automated, dict) and automated.get("enabled") is not False
 
 
 def _initiator(value: Any) -> str:

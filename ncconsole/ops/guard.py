@@ -184,6 +184,17 @@ def check_access(conn: KubeConnection, permission: Permission) -> bool:
     return allowed
 
 
+def exec_permissions(namespace: str) -> tuple[Permission, Permission]:
+    """What `occ` needs in `namespace`: the Python client opens exec as a websocket GET,
+    authorized as `get pods/exec` up to Kubernetes 1.34 and as `create pods/exec` as well
+    from 1.35 (AuthorizePodWebsocketUpgradeCreatePermission, kubernetes#134577). Both are
+    checked, so the missing verb is named before the exec is refused."""
+    return (
+        Permission("get", "pods", namespace, subresource="exec"),
+        Permission("create", "pods", namespace, subresource="exec"),
+    )
+
+
 def require_access(conn: KubeConnection, *permissions: Permission) -> None:
     """AccessDenied naming the first permission the cluster would refuse."""
     for permission in permissions:
@@ -195,15 +206,16 @@ def tenant_permissions(conn: KubeConnection, settings: Settings, tenant: str) ->
     """Per action the console offers on a tenant: "" when allowed, else why not (read-only
     mode or the RBAC refusal, naming verb, resource and namespace). For menus and buttons."""
     namespace = settings.namespace_for(tenant)
-    checks = {
-        "occ": Permission("create", "pods", namespace, subresource="exec"),
-        "secret.create": Permission("create", "secrets", namespace),
-        "secret.rotate": Permission("update", "secrets", namespace),
+    checks: dict[str, tuple[Permission, ...]] = {
+        "occ": exec_permissions(namespace),
+        "secret.create": (Permission("create", "secrets", namespace),),
+        "secret.rotate": (Permission("update", "secrets", namespace),),
     }
     out: dict[str, str] = {}
-    for action, permission in checks.items():
+    for action, permissions in checks.items():
         if settings.read_only and action != "occ":
             out[action] = "read-only mode"
-        else:
-            out[action] = "" if check_access(conn, permission) else permission.message()
+            continue
+        missing = next((p for p in permissions if not check_access(conn, p)), None)
+        out[action] = "" if missing is None else missing.message()
     return out

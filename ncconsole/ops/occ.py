@@ -20,8 +20,8 @@ from ncconsole.kube.exec import exec_in_pod, pick_ready_pod
 from ncconsole.ops.audit import Auditor
 from ncconsole.ops.errors import AccessDenied, PodNotReady
 from ncconsole.ops.guard import (
-    Permission,
     check_occ,
+    exec_permissions,
     forbidden_message,
     reads_secret,
     require_access,
@@ -182,7 +182,7 @@ def _run(
     secret: bool = False,
 ) -> OccRun:
     container = settings.occ.container
-    require_access(conn, Permission("create", "pods", run.namespace, subresource="exec"))
+    require_access(conn, *exec_permissions(run.namespace))
     pod, why = pick_ready_pod(conn, run.namespace, container)
     if pod is None:
         raise PodNotReady(f"tenant {run.tenant}: {why}; occ needs a Ready pod")
@@ -200,9 +200,9 @@ def _run(
             should_stop=should_stop,
         )
     except ApiStatusError as err:
-        if err.status == 403:
+        if err.status == 403:  # both verbs allowed by the review, refused anyway
             raise AccessDenied(
-                forbidden_message("create", "pods", run.namespace, subresource="exec")
+                forbidden_message("get and create", "pods", run.namespace, subresource="exec")
             ) from None
         raise
     run.exit_code, run.stdout, run.stderr = result.exit_code, result.stdout, result.stderr
@@ -230,7 +230,7 @@ def set_user_password(
         else ["sh", "-c", script]
     )
     run = OccRun(tenant, namespace, tuple(php[2:]))
-    require_access(conn, Permission("create", "pods", namespace, subresource="exec"))
+    require_access(conn, *exec_permissions(namespace))
     pod, why = pick_ready_pod(conn, namespace, settings.occ.container)
     if pod is None:
         raise PodNotReady(f"tenant {tenant}: {why}; setting the password in Nextcloud needs one")

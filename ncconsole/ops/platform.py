@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from ncconsole.kube.certificates import list_certificates
-from ncconsole.kube.connection import KubeConnection, connect
+from ncconsole.kube.connection import KubeConnection, check_identity, connect
 from ncconsole.ops.platform_access import ComponentUnreachable, credentials, open_access
 from ncconsole.platform.alertmanager import AlertmanagerClient, AlertsReading, LabelMapping
 from ncconsole.platform.certificates import CertificatesReading, judge_certificates
@@ -63,7 +63,7 @@ def platform_connection(
     if not needs_cluster(settings, components):
         return None
     conn = connect(settings)
-    conn.get_json("/version")  # fail once, here, instead of once per component
+    check_identity(conn, require_answer=True)  # fail once, here, not once per component
     return conn
 
 

@@ -23,7 +23,13 @@ from ncconsole.kube.connection import ApiStatusError, KubeConnection
 from ncconsole.kube.exec import pick_ready_pod
 from ncconsole.ops.audit import Auditor
 from ncconsole.ops.errors import MissingValue, OpsError, Refused
-from ncconsole.ops.guard import Permission, denied, require_access, require_writable
+from ncconsole.ops.guard import (
+    Permission,
+    denied,
+    exec_permissions,
+    require_access,
+    require_writable,
+)
 from ncconsole.ops.occ import set_user_password
 from ncconsole.ops.secrets import (
     ACCESS_KEY_ENV,
@@ -174,7 +180,7 @@ def _refuse_uncoordinated(
 def _require_ready_pod(conn: KubeConnection, settings: Settings, tenant: str) -> None:
     """Before anything is written: nextcloud-password must also reach Nextcloud."""
     namespace = settings.namespace_for(tenant)
-    require_access(conn, Permission("create", "pods", namespace, subresource="exec"))
+    require_access(conn, *exec_permissions(namespace))
     pod, why = pick_ready_pod(conn, namespace, settings.occ.container)
     if pod is None:
         raise Refused(

@@ -120,10 +120,12 @@ def _secret_body(settings: Settings, namespace: str, values: Mapping[str, str]) 
     }
 
 
-def external_secret_body(settings: Settings, tenant: str, namespace: str) -> dict[str, Any]:
+def external_secret_body(
+    settings: Settings, tenant: str, namespace: str, api: str = writes.ESO_API
+) -> dict[str, Any]:
     remote_key = settings.secret.remote_key.format(tenant=tenant)
     return {
-        "apiVersion": writes.ESO_API,
+        "apiVersion": api,
         "kind": "ExternalSecret",
         "metadata": {"name": settings.secret.name, "namespace": namespace, "labels": MANAGED_BY},
         "spec": {
@@ -202,12 +204,17 @@ def create_tenant_secret(
                        "metadata": {"name": namespace, "labels": MANAGED_BY}}  # fmt: skip
             _create(conn, writes.namespace_path(), ns_body, "namespaces", "", request.dry_run)
             result.namespace_created = not request.dry_run
+        api = writes.eso_api(conn) if external else ""
         body = (
-            external_secret_body(settings, request.tenant, namespace)
+            external_secret_body(settings, request.tenant, namespace, api)
             if external
             else _secret_body(settings, namespace, values)
         )
-        path = writes.external_secret_path(namespace) if external else writes.secret_path(namespace)
+        path = (
+            writes.external_secret_path(namespace, api=api)
+            if external
+            else writes.secret_path(namespace)
+        )
         if request.dry_run and not ns_exists:
             # The server cannot dry-run an object in a namespace that does not exist yet.
             accepted = body
@@ -249,7 +256,9 @@ def _refuse_existing(
         raise SecretExists(
             f"Secret {namespace}/{name} already exists and is never overwritten; {hint}"
         )
-    if external and writes.get_or_none(conn, writes.external_secret_path(namespace, name)):
+    if external and writes.get_or_none(
+        conn, writes.external_secret_path(namespace, name, writes.eso_api(conn))
+    ):
         raise SecretExists(f"ExternalSecret {namespace}/{name} already exists")
 
 
@@ -281,7 +290,8 @@ def wait_external_secret_ready(
     deadline = time.monotonic() + timeout
     message = "no Ready condition yet"
     while True:
-        obj = writes.get_or_none(conn, writes.external_secret_path(namespace, name)) or {}
+        path = writes.external_secret_path(namespace, name, writes.eso_api(conn))
+        obj = writes.get_or_none(conn, path) or {}
         for cond in (obj.get("status") or {}).get("conditions") or ():
             if cond.get("type") == "Ready":
                 message = str(cond.get("message") or cond.get("reason") or "")

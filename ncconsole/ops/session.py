@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ncconsole.fleet.state import FleetState
-from ncconsole.kube.connection import KubeConnection, connect
+from ncconsole.kube.connection import KubeConnection, check_identity, connect
 from ncconsole.ops.audit import Auditor
 from ncconsole.settings import Settings
 
@@ -25,5 +25,8 @@ def open_cluster(settings: Settings, fleet: FleetState | None = None) -> Cluster
     """A session on `fleet`'s connection when it has one, else on a new connection from the
     settings' kubeconfig and context (KubeConfigError names the problem in one line)."""
     conn = fleet.connection if fleet is not None and fleet.connection is not None else None
-    conn = conn or connect(settings)
+    if conn is None:
+        conn = connect(settings)
+        # Before the first request: a server answering `{}` must not read as "forbidden".
+        check_identity(conn)
     return ClusterSession(settings, conn, Auditor(settings, conn))

@@ -21,9 +21,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ncconsole.errors import NcConsoleError
-from ncconsole.fleet.health import live_pods, pods_ready, sync_busy, unready_pods
+from ncconsole.fleet.health import (
+    clip,
+    deployed_revision,
+    live_pods,
+    pods_ready,
+    sync_busy,
+    unready_pods,
+)
 from ncconsole.fleet.model import StatusPhpProbe, TenantState
 from ncconsole.fleet.smoke_record import SmokeOutcome, SmokeRecord
+from ncconsole.kube import revisions
 from ncconsole.kube.connection import ApiStatusError, ApiUnreachable, KubeConnection
 from ncconsole.kube.writes import get_or_none, secret_path
 from ncconsole.ops.errors import PodNotReady
@@ -148,6 +156,8 @@ class SmokeChecker:
         app = t.app
         if app is None:
             return FAIL, f"no Application {t.app_name}"
+        if app.comparison_error:
+            return FAIL, f"ComparisonError: {clip(app.comparison_error)}"
         if app.operation_phase in ("Failed", "Error"):
             return FAIL, f"last sync {app.operation_phase}: {app.operation_message}"
         if app.health_status == "Progressing" or sync_busy(app):
@@ -158,7 +168,7 @@ class SmokeChecker:
         if app.sync_status != "Synced" or app.health_status != "Healthy":
             detail = f": {app.health_message}" if app.health_message else ""
             return FAIL, f"{app.sync_status}, {app.health_status}{detail}"
-        return PASS, f"Synced, Healthy at {app.sync_revision[:12] or '?'}"
+        return PASS, f"Synced, Healthy at {revisions.short(app.sync_revision)}"
 
     def _deployment(self, t: TenantState) -> tuple[str, str]:
         dep = t.deployment
@@ -269,7 +279,9 @@ class SmokeChecker:
 
 
 def _revision(tenant: TenantState) -> str:
-    return tenant.app.sync_revision if tenant.app is not None else ""
+    """What the checks tested: the revision(s) the tenant last synced to (while OutOfSync,
+    not what Git asks for)."""
+    return deployed_revision(tenant.app)
 
 
 def _decode(value: Any) -> str:

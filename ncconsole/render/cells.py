@@ -18,6 +18,7 @@ from rich.text import Text
 from ncconsole.fleet.health import pods_ready
 from ncconsole.fleet.model import BucketProbe, Health, StatusPhpProbe, TenantState
 from ncconsole.fleet.smoke_record import SmokeOutcome
+from ncconsole.kube import revisions
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ _HEALTH: dict[Health, tuple[str, str]] = {
     Health.MAINTENANCE: ("⚠", "warn"),
     Health.PROGRESSING: ("◐", "busy"),
     Health.UNKNOWN: ("?", "muted"),
+    Health.PENDING: ("…", "muted"),
 }
 
 _SYNC: dict[str, tuple[str, str, str]] = {
@@ -200,6 +202,12 @@ def local_time(moment: datetime | str | None) -> str:
     local = value.astimezone()
     offset = local.strftime("%z")
     return local.strftime("%Y-%m-%d %H:%M:%S ") + f"{offset[:3]}:{offset[3:]}"
+
+
+def revision_words(key: str) -> str:
+    """An Application's revision(s) for people: the chart version and a short commit,
+    "6.6.9@1f0c2ab" (a single-source one: the short commit); "?" when unknown."""
+    return revisions.short(key)
 
 
 def human_bytes(value: int | None) -> str:

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from rich.text import Text
 
-from ncconsole.fleet.health import data_checked_at, pods_ready
+from ncconsole.fleet.health import data_checked_at, deployed_revision, pods_ready
 from ncconsole.fleet.model import FleetSnapshot, Health, TenantState
 from ncconsole.fleet.smoke_record import SmokeOutcome
 from ncconsole.render import cells as fmt
@@ -166,7 +166,7 @@ def tenant_cells(tenant: TenantState, now: datetime, flat: bool = False) -> tupl
         fmt.health_text(tenant.health),
         reason_text(tenant),
         fmt.sync_text(tenant.app.sync_status if tenant.app else None),
-        fmt.smoke_text(tenant.smoke, now, tenant.app.sync_revision if tenant.app else ""),
+        fmt.smoke_text(tenant.smoke, now, deployed_revision(tenant.app)),
         fmt.pods_text(tenant),
         fmt.restarts_text(_restarts(tenant)),
         fmt.version_text(tenant.web),

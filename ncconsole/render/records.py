@@ -11,6 +11,7 @@ from typing import Any
 
 from ncconsole.fleet.health import data_checked_at, pods_ready
 from ncconsole.fleet.model import DeploymentView, FleetSnapshot, TenantState
+from ncconsole.render.access import unreadable_namespaces
 
 
 def tenant_record(t: TenantState) -> dict[str, Any]:
@@ -58,7 +59,9 @@ def snapshot_record(snapshot: FleetSnapshot, tenants: list[TenantState]) -> dict
         "repo": snapshot.repo,
         "api_reachable": snapshot.api_reachable,
         "api_error": snapshot.api_error or None,
+        # "per-namespace": the cluster-wide list is forbidden, each tenant namespace is read
         "kinds": {k: v.status.value for k, v in sorted(snapshot.kinds.items())},
+        "no_access_namespaces": unreadable_namespaces(snapshot),
         "platform": {
             "redis": _deployment(platform.redis),
             "pgbouncer": _deployment(platform.pgbouncer),

@@ -107,11 +107,12 @@ class S3Service:
     def provision(self, tenants: Iterable[TenantSpec], objects_per_bucket: int = 3) -> None:
         """Keys for every tenant; a bucket with objects unless its bucket is to be missing."""
         for tenant in tenants:
-            self._credentials[tenant.name] = (
-                S3Credentials(self.external.access_key, self.external.secret_key)
-                if self.external
-                else S3Credentials.generate()
-            )
+            if tenant.name not in self._credentials:  # a tenant seen again keeps its keys
+                self._credentials[tenant.name] = (
+                    S3Credentials(self.external.access_key, self.external.secret_key)
+                    if self.external
+                    else S3Credentials.generate()
+                )
             if tenant.faults.bucket_missing:
                 if self.bucket_exists(tenant.bucket):
                     self.delete_bucket(tenant.bucket)
@@ -144,8 +145,11 @@ class S3Service:
         )
 
     def create_bucket(self, name: str) -> None:
+        """Create `name`; one that exists already is kept (a tenant's Application deleted and
+        generated again must not fail on its bucket)."""
         if self.external is None:
-            _moto_backend().create_bucket(name, self.region)
+            if name not in _moto_backend().buckets:
+                _moto_backend().create_bucket(name, self.region)
         else:
             try:
                 self.client().create_bucket(Bucket=name)

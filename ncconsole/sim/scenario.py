@@ -186,6 +186,11 @@ class Scenario(_Model):
     timings: Timings = Field(default_factory=Timings)
     api: ApiFaults = Field(default_factory=ApiFaults)
     rbac: Rbac = Field(default_factory=Rbac)
+    # The External Secrets API versions served, preferred first: ["v1"] (ESO >= 0.17),
+    # ["v1", "v1beta1"] (0.16.2 - 0.16.x) or ["v1beta1"] (before 0.16.2).
+    external_secrets_versions: list[Literal["v1", "v1beta1"]] = Field(
+        default_factory=lambda: ["v1"], min_length=1
+    )
     tenants: list[TenantSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")

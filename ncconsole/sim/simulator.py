@@ -15,6 +15,7 @@ Everything in the cluster runs in the API server's event loop; the methods here 
 from __future__ import annotations
 
 import contextlib
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,6 +26,7 @@ from ncconsole.sim.apiserver.resources import (
     APPLICATIONS,
     APPLICATIONSETS,
     PODS,
+    registry_serving_eso,
 )
 from ncconsole.sim.apiserver.server import SimServer
 from ncconsole.sim.apiserver.store import Store
@@ -98,12 +100,24 @@ class Simulator:
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> Simulator:
+        """Start everything. A start that fails (a port in use, a bad scenario) removes what
+        it wrote, so the next start in the same directory is not refused."""
+        made_workdir = not self.workdir.exists()
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.kubeconfig.unlink(missing_ok=True)  # its presence must mean "this one is ready"
+        ours = [p for p in (self.repo, self.workdir / "tls", self.config_path) if not p.exists()]
         try:
             self._start()
         except BaseException:
             self.stop()
+            for path in ours:
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+            if made_workdir:
+                with contextlib.suppress(OSError):
+                    self.workdir.rmdir()  # only if empty
             raise
         return self
 
@@ -121,6 +135,7 @@ class Simulator:
             tls_dir=self.workdir / "tls",
             admin_user=admin.name,
             admin_token=admin.token,
+            registry=registry_serving_eso(tuple(scenario.external_secrets_versions)),
         ).start()
         for tenant in scenario.tenants:
             self._add_instance(tenant, deployed[tenant.name].image_tag)
@@ -215,7 +230,8 @@ class Simulator:
         for tenant in added:
             desired = self.argocd.desired[tenant.name]
             self.s3.provision([tenant])
-            self._add_instance(tenant, desired.image_tag)
+            if tenant.name not in self.state.instances:  # a deleted Application keeps its Nextcloud
+                self._add_instance(tenant, desired.image_tag)
             app = application(
                 tenant, appset["metadata"]["uid"], self.argocd.head, "", None, desired, "Missing",
                 self.scenario.applicationset.sources,
@@ -354,9 +370,15 @@ class Simulator:
         setattr(spec.faults, fault, value)
 
     def set_api_faults(
-        self, *, latency: float | None = None, drop_watches_every: float | None = None
+        self,
+        *,
+        latency: float | None = None,
+        drop_watches_every: float | None = None,
+        concurrent_writes: dict[str, int] | None = None,
     ) -> None:
-        """Slow every API response by `latency` s; end every watch after N s (0: never)."""
+        """Slow every API response by `latency` s; end every watch after N s (0: never);
+        `concurrent_writes` {"namespace/name": N}: the next N patches of that object find it
+        just rewritten by another writer (409 on a resourceVersion precondition)."""
 
         def apply() -> None:
             faults = self._server().api.faults
@@ -364,6 +386,8 @@ class Simulator:
                 faults.latency = latency
             if drop_watches_every is not None:
                 faults.drop_watches_after = drop_watches_every or None
+            if concurrent_writes is not None:
+                faults.concurrent_writes.update(concurrent_writes)
 
         self.call(apply)
 

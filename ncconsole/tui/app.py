@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import events, work
 from textual.app import App
@@ -22,6 +22,7 @@ from ncconsole.errors import NcConsoleError
 from ncconsole.fleet.model import FleetSnapshot
 from ncconsole.settings import Settings
 from ncconsole.tui.commands import FleetCommands
+from ncconsole.tui.crash_guard import CrashGuard
 from ncconsole.tui.keymap_check import keymap_conflicts
 from ncconsole.tui.keys import bind, binding_ids
 from ncconsole.tui.messages import ClusterOpened, SnapshotPublished
@@ -85,6 +86,7 @@ class NcConsoleApp(App[None]):
         apply_theme(self, self.theme_name)
         if self.no_color:
             install_readable_no_color(self)
+        self.crash_guard = CrashGuard(self)
 
     def now(self) -> datetime:
         return self._clock()
@@ -94,6 +96,31 @@ class NcConsoleApp(App[None]):
     # mode's screen and pushed ones, but not for the one get_default_screen() returns.
     MODES: ClassVar[dict[str, Callable[[], Screen[None]]]] = {"fleet": FleetScreen}
     DEFAULT_MODE = "fleet"
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual's hook for every unhandled exception; see tui/crash_guard.py.
+        if not self.crash_guard.recover(error):
+            super()._handle_exception(error)
+
+    async def _dispatch_action(self, namespace: Any, action_name: str, params: Any) -> bool:
+        # Key bindings and palette commands run actions in the app's own message loop, which
+        # Textual stops on an exception; catch it here, where the screen is known.
+        try:
+            return await super()._dispatch_action(namespace, action_name, params)
+        except Exception as error:
+            if not self.crash_guard.recover(error, origin=namespace):
+                raise
+            return True
+
+    @property
+    def exit_code(self) -> int:
+        """The process's exit code after the app ended: non-zero after a crash."""
+        return self.return_code or (1 if self.crash_guard.crashed else 0)
+
+    def get_default_screen(self) -> Screen[None]:
+        # Only the crash guard asks for one (a fresh fleet screen pushed over a stopped one);
+        # the console starts on MODES' fleet screen.
+        return FleetScreen()
 
     def on_mount(self) -> None:
         for warning in self.settings.warnings:

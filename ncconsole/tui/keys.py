@@ -34,6 +34,8 @@ KEYS: dict[str, Key] = {
     "logs": Key("l", "Logs", show=False),
     "logs_previous_run": Key("p", "Previous logs", show=False),
     "waves": Key("w", "Waves", show=False),
+    # tenant screen
+    "tenant_rollback": Key("R", "Roll back"),
     # fleet screen
     "filter": Key("slash", "Filter"),
     "open": Key("enter", "Open"),

@@ -12,7 +12,7 @@ import click
 import pytest
 
 from ncconsole.cli import cli
-from ncconsole.cli.options import CountParam, DurationParam, run_guarded, usage_problem
+from ncconsole.cli.options import CountParam, DurationParam, PathParam, run_guarded, usage_problem
 
 NUMERIC_NAME = re.compile(r"timeout|since|interval|concurrency|wave|port|tenants|pid|to_id|rate")
 
@@ -58,7 +58,9 @@ def bad_values(param: click.Parameter) -> list[str]:
     if isinstance(param.type, CountParam):
         values += [str(allowed.low - 1), "2.5"]
     else:
-        values += ["99999999999999w", f"{allowed.low / 2:g}", "-5", "-5s"]
+        values += ["99999999999999w", "-5", "-5s"]
+        if allowed.low > 0:
+            values.append(f"{allowed.low / 2:g}")
     return values
 
 
@@ -115,3 +117,17 @@ def test_the_reported_examples_refuse_before_anything_runs(
     assert out == ""
     lines = err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("ncconsole: error: ") and says in lines[0], err
+
+
+def test_every_path_parameter_refuses_an_empty_path() -> None:
+    """`--workdir ''` was read as the current directory; every path flag uses PathParam."""
+    paths = [(p, path) for _, p, path in PARAMS if isinstance(p.type, click.Path)]
+    assert (
+        paths
+        and [f"{path} {p.name}" for p, path in paths if not isinstance(p.type, PathParam)] == []
+    )
+    for param, path in paths:
+        ctx = click.Context(click.Command(path), info_name=path)
+        for value in ("", "  "):
+            with pytest.raises(click.BadParameter, match="is empty"):
+                param.type.convert(value, param, ctx)

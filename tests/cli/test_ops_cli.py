@@ -55,13 +55,33 @@ def test_secret_create_missing_keys_and_namespace_without_yes(env: OccCluster, c
     assert run_guarded(cli, ["secret", "create", "alpha"]) == 2
     assert "missing S3 keys" in capsys.readouterr().err
     code = run_guarded(
-        cli, ["secret", "create", "newco", "--s3-access-key", "A", "--s3-secret-key", "S"]
+        cli,
+        [
+            "secret",
+            "create",
+            "newco",
+            "--not-in-repo",
+            "--s3-access-key",
+            "A",
+            "--s3-secret-key",
+            "S",
+        ],
     )
     assert code == 2 and "namespace nc-newco does not exist" in capsys.readouterr().err
     assert (
         run_guarded(
             cli,
-            ["secret", "create", "newco", "--s3-access-key", "A", "--s3-secret-key", "S", "--yes"],
+            [
+                "secret",
+                "create",
+                "newco",
+                "--not-in-repo",
+                "--s3-access-key",
+                "A",
+                "--s3-secret-key",
+                "S",
+                "--yes",
+            ],
         )
         == 0
     )
@@ -163,6 +183,14 @@ def test_cluster_flags_before_the_subcommand_reach_secret_create(
     env: OccCluster, monkeypatch, capsys
 ) -> None:
     monkeypatch.delenv("NCCONSOLE_CONFIG")
-    args = ["--kubeconfig", str(env.kubeconfig), "secret", "create", "alpha", "--dry-run"]
+    args = [
+        "--kubeconfig",
+        str(env.kubeconfig),
+        "secret",
+        "create",
+        "alpha",
+        "--dry-run",
+        "--not-in-repo",
+    ]  # fmt: skip  (no repo without the config file)
     assert run_guarded(cli, [*args, "--s3-access-key", "A", "--s3-secret-key", "S"]) == 0
     assert "Dry run (server-side)" in capsys.readouterr().out

@@ -170,3 +170,49 @@ def test_every_fault_of_the_platform_gets_its_reason(platform, monkeypatch, caps
     assert "CrashLoopBackOff" in crashy["reason"] or "Degraded" in crashy["reason"]
     assert by_name["fine"]["s3"] == "ok" and by_name["fine"]["version"]
     assert data["platform"]["secret_store_ready"] is True
+
+
+def test_a_tenant_not_probed_within_the_wait_is_pending_not_healthy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """At 2,000 tenants about half the fleet used to print healthy without ever being
+    probed: a tenant whose first status.php answer has not come is pending, and status
+    exits 1 saying how many."""
+
+    def slow_for_alpha(method, path, headers):
+        if headers.get("host", "").startswith("alpha"):
+            time.sleep(8)
+        return nextcloud(method, path, headers)
+
+    with (
+        SimServer(tls_dir=tmp_path / "tls") as sim,
+        ServerThread(slow_for_alpha) as web,
+        ServerThread(rgw) as s3,
+    ):
+        sim.call(sim.store.create, NAMESPACES, {"metadata": {"name": "argocd"}})
+        add_tenant(sim, "canary", 0)
+        add_tenant(sim, "alpha", 1)
+        repo = write_repo(
+            tmp_path / "repo",
+            {
+                "tenant-canary.yaml": tenant_yaml("canary", wave='"0"'),
+                "tenant-alpha.yaml": tenant_yaml("alpha", wave='"1"'),
+            },
+        )
+        config = tmp_path / "config.yaml"
+        config.write_text(
+            f"repo: {repo}\n"
+            f"kubeconfig: {sim.write_kubeconfig(tmp_path / 'kubeconfig')}\n"
+            f"web: {{scheme: http, connect_to: '127.0.0.1:{web.port}', timeout: 10}}\n"
+            f"s3: {{endpoint: 'http://127.0.0.1:{s3.port}', access_key: AK, secret_key: SK}}\n"
+        )
+        monkeypatch.setenv("NCCONSOLE_CONFIG", str(config))
+        monkeypatch.setenv("COLUMNS", "200")
+        monkeypatch.delenv("KUBECONFIG", raising=False)
+        code = run_guarded(cli, ["status", "--probe-wait", "2s"])
+        out = capsys.readouterr().out
+        assert code == 1, out
+        alpha = next(line for line in out.splitlines() if line.startswith("alpha"))
+        assert "… pending" in alpha and "pending: status.php not probed yet" in alpha
+        assert "✔ healthy" in next(line for line in out.splitlines() if line.startswith("canary"))
+        assert "warning: 1 tenant(s) pending: not probed within the wait" in out

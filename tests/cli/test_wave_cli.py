@@ -21,7 +21,7 @@ from ncconsole.kube.connection import connect
 from ncconsole.kube.lease import LEASE_NAME, PromotionLease, lease_holder
 from ncconsole.ops.audit import read_audit
 from ncconsole.sim.simulator import Simulator
-from tests.ops.waves_helpers import UPGRADE, head, sim_settings
+from tests.ops.waves_helpers import UPGRADE, sim_settings, target
 from tests.sim.sim_helpers import scenario
 
 pytestmark = pytest.mark.timeout(60)
@@ -63,7 +63,9 @@ def test_wave_list_then_promote_canary_first(sim: Simulator, capsys) -> None:
     code, out, _ = run(capsys, "wave", "list", "--format", "json")
     assert code == 0
     listing = json.loads(out)
-    assert listing["mode"] == "manual" and listing["target_revision"] == head(sim)
+    assert listing["mode"] == "manual" and listing["target_revision"] == target(sim)
+    chart, commit = listing["target_revisions"]  # multi-source: the chart and the values commit
+    assert (chart, listing["target"]) == ("6.6.9", f"6.6.9@{commit[:7]}")
     waves = {w["wave"]: w for w in listing["waves"]}
     assert waves[0]["promotable"] and waves[0]["counts"]["at_target"] == 0
     assert not waves[1]["promotable"]
@@ -71,6 +73,9 @@ def test_wave_list_then_promote_canary_first(sim: Simulator, capsys) -> None:
 
     code, out, _ = run(capsys, "wave", "list")
     assert "wave 1 may not be promoted:\n  - canary: wave 0: OutOfSync" in out
+    # The revisions as chart version @ short values commit: the target, and what runs.
+    assert f"target revision 6.6.9@{commit[:7]} (chart 6.6.9, values commit {commit[:7]})" in out
+    assert "DEPLOYED" in out and "6.6.4@" in out
     code, _, err = run(capsys, "wave", "promote", "1")  # refused before any question
     assert code == 3
     assert "wave 1 may not be promoted" in err and "  - canary: wave 0: OutOfSync" in err
@@ -164,3 +169,16 @@ def _operation_requested(conn) -> bool:
     app = conn.get_json("/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/nc-canary")
     phase = ((app.get("status") or {}).get("operationState") or {}).get("phase")
     return bool(app.get("operation")) or phase == "Running"
+
+
+def test_a_viewer_may_list_and_dry_run_but_is_told_about_the_lease(
+    sim: Simulator, capsys, tmp_path: Path
+) -> None:
+    """The built-in `view` role reads Applications but no Leases: wave list works, and a dry
+    run says the Lease cannot be read instead of failing on a raw 403."""
+    viewer = sim.write_kubeconfig(tmp_path / "viewer.kubeconfig", user="viewer")
+    code, out, _ = run(capsys, "wave", "list", "--kubeconfig", str(viewer))
+    assert code == 0 and "target revision 6.6.9@" in out
+    code, out, err = run(capsys, "wave", "promote", "0", "--dry-run", "--kubeconfig", str(viewer))
+    assert code == 3, err
+    assert "may not read the promotion Lease in argocd (RBAC)" in out

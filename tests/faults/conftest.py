@@ -6,7 +6,11 @@ live FleetState on it and wait for conditions with a deadline (never a bare slee
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pty
+import select
+import signal
 import subprocess
 import sys
 import time
@@ -91,6 +95,35 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) 
     )
 
 
+def run_on_pty(*args: str, timeout: float = 60) -> tuple[int, str]:
+    """`python -m ncconsole ARGS` on a pseudo-terminal, as a user starts the console;
+    (exit code, everything it wrote). For commands that end by themselves."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: becomes ncconsole
+        os.chdir(ROOT)
+        os.environ["TERM"] = "xterm-256color"
+        os.execv(sys.executable, [sys.executable, "-m", "ncconsole", *args])
+    output, deadline = b"", time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                output += chunk
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(fd)
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
+
+
 def assert_one_line_error(stderr: str, *needles: str) -> str:
     """stderr is exactly one `ncconsole: ...` line containing every needle; no traceback."""
     assert "Traceback" not in stderr, stderr
@@ -110,26 +143,24 @@ async def wait_ui(pilot: Any, condition: Callable[[], object], timeout: float = 
         await pilot.pause(0.02)
 
 
-async def key_latencies(
-    pilot: Any, widget: Any, attribute: str, keys: tuple[str, str] = ("j", "k"), presses: int = 10
-) -> list[float]:
-    """Seconds from pressing a key until its action has changed `widget.attribute` (e.g. a
-    table's cursor), per press. The keys alternate (down, up) so every press changes it."""
-    changed: list[float] = []
-    pilot.app.watch(widget, attribute, lambda *_: changed.append(time.perf_counter()), init=False)
-    latencies = []
+async def assert_keys_answered_while(
+    pilot: Any,
+    widget: Any,
+    attribute: str,
+    during: Callable[[], object],
+    keys: tuple[str, str] = ("j", "k"),
+    presses: int = 10,
+) -> None:
+    """Each key press is handled - it changes `widget.attribute` (e.g. a table's cursor) -
+    while `during()` still holds (the API still down or slow, occ still streaming): the
+    console answers keys during the fault, not after it. No latency is asserted: that is
+    measured, on a machine at rest, by benchmarks/key_latency.py. The keys alternate (down,
+    up) so every press changes the attribute."""
+    handled: list[bool] = []
+    pilot.app.watch(widget, attribute, lambda *_: handled.append(bool(during())), init=False)
     for i in range(presses):
-        seen, started = len(changed), time.perf_counter()
+        seen = len(handled)
         await pilot.press(keys[i % 2])
-        await wait_ui(pilot, lambda seen=seen: len(changed) > seen, 5)
-        latencies.append(changed[seen] - started)
-        await pilot.pause(0.05)
-    return latencies
-
-
-def assert_responsive(latencies: list[float], limit: float = 0.1) -> None:
-    """Keys are handled within `limit` seconds: the median press is, and none takes 3x that
-    (the machine is shared and loaded; a UI blocked by the API would take seconds)."""
-    median = sorted(latencies)[len(latencies) // 2]
-    assert median < limit, f"slow key presses: {[round(t, 3) for t in latencies]}"
-    assert max(latencies) < 3 * limit, f"a key press took {max(latencies):.3f} s: {latencies}"
+        await wait_ui(pilot, lambda seen=seen: len(handled) > seen, 30)
+    late = handled.count(False)
+    assert not late, f"{late} of {presses} key presses were handled only after the fault ended"

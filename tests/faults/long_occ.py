@@ -4,18 +4,22 @@ The simulated occ answers at once. Here `occ files:scan` (on a real Nextcloud th
 runs for minutes and prints as it goes) streams one line per file until the pod is deleted -
 then it ends as a process killed with its container does, exit 137 - or, with `--all`, prints
 BIG_OUTPUT bytes as fast as it can
-(a thirtieth, 6,400 lines, with `--shallow`). Every other command reaches the simulator's own occ.
+(a thirtieth, 6,400 lines, with `--shallow`); with `--until-released` it streams a line at a
+time until the test sets `released`, then AFTER_RELEASE lines more. Every other command
+reaches the simulator's own occ.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 
 from ncconsole.sim.apiserver.exec_ws import ExecHandler, ExecRequest
 from ncconsole.sim.apiserver.resources import PODS
 from ncconsole.sim.simulator import Simulator
 
 BIG_OUTPUT = 10 * 1024 * 1024
+AFTER_RELEASE = 6000  # more than the occ screen keeps, so its scrollback limit shows
 LINE = "Scanning file   /alice/files/Photos/2024/IMG_{:06d}.jpg\n"
 
 
@@ -26,6 +30,8 @@ class LongOcc:
         self.sim = sim
         self.inner = inner
         self.started: list[str] = []  # namespaces where a scan began (read from any thread)
+        self.released = threading.Event()
+        self.last_line = -1  # the number of the last line a --until-released scan printed
 
     @classmethod
     def install(cls, sim: Simulator) -> LongOcc:
@@ -41,6 +47,8 @@ class LongOcc:
             return await self.inner(req)
         self.started.append(req.namespace)
         try:
+            if "--until-released" in command:
+                return await self._stream_until_released(req)
             if "--all" in command:
                 return await self._print(
                     req, BIG_OUTPUT // 30 if "--shallow" in command else BIG_OUTPUT
@@ -55,6 +63,18 @@ class LongOcc:
             chunk = "".join(LINE.format(n + i) for i in range(1000))
             await req.write_stdout(chunk)
             sent, n = sent + len(chunk), n + 1000
+        return 0
+
+    async def _stream_until_released(self, req: ExecRequest) -> int:
+        n = 0
+        while not self.released.is_set():
+            await req.write_stdout(LINE.format(n))
+            n += 1
+            await asyncio.sleep(0.002)
+        for _ in range(AFTER_RELEASE // 1000):
+            await req.write_stdout("".join(LINE.format(n + i) for i in range(1000)))
+            n += 1000
+        self.last_line = n - 1
         return 0
 
     async def _until_pod_deleted(self, req: ExecRequest) -> int:

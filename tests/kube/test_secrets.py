@@ -58,3 +58,16 @@ def test_tenant_without_secret_and_forbidden_secrets_give_none(
     limited = reader(sim, tmp_path, user="viewer", token="viewer-token")
     assert limited.credentials("nc-a") is None
     assert limited.problem == "forbidden"
+
+
+def test_namespace_bound_user_reads_each_tenant_secret_on_its_own(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    """RBAC allows the list of /api/v1/secrets only cluster-wide: an engineer bound in the
+    tenant namespaces gets 403 there, and the reader falls back to one GET per namespace."""
+    sim.call(sim.auth.add_user, "engineer", "engineer-token", namespaces=("nc-a",))
+    engineer = reader(sim, tmp_path, user="engineer", token="engineer-token")
+    creds = engineer.credentials("nc-a")
+    assert creds is not None and creds.access_key == "AKIA-A"
+    assert engineer.problem == "forbidden"  # the list across namespaces
+    assert engineer.credentials("nc-b") is None  # no RoleBinding in nc-b: nothing to read

@@ -26,14 +26,18 @@ class RecordingSink:
         self.items: dict[Any, Any] = {}
         self.replaces = 0
         self.statuses: list[KindStatus] = []
+        self.namespaces: dict[str, KindStatus] = {}
         self._cond = threading.Condition()
 
     def _changed(self) -> None:
         self._cond.notify_all()
 
-    def replace(self, kind: str, items: dict) -> None:
+    def replace(self, kind: str, items: dict, namespace: str | None = None) -> None:
         with self._cond:
-            self.items = dict(items)
+            if namespace is None:
+                self.items = dict(items)
+            else:
+                self.items = {k: v for k, v in self.items.items() if k[0] != namespace} | items
             self.replaces += 1
             self._changed()
 
@@ -50,6 +54,13 @@ class RecordingSink:
     def kind_status(self, kind: str, status: KindStatus, message: str = "") -> None:
         with self._cond:
             self.statuses.append(status)
+            self._changed()
+
+    def namespace_status(
+        self, kind: str, namespace: str, status: KindStatus, message: str = ""
+    ) -> None:
+        with self._cond:
+            self.namespaces[namespace] = status
             self._changed()
 
     def contact(self, ok: bool, error: str = "") -> None:

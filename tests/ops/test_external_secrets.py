@@ -7,7 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from ncconsole.fleet.state import FleetState
 from ncconsole.kube.connection import connect
+from ncconsole.kube.writes import eso_api
 from ncconsole.ops.audit import Auditor, read_audit
 from ncconsole.ops.errors import OpsError
 from ncconsole.ops.secret_rotation import rotate_secret_keys
@@ -61,3 +63,34 @@ def test_store_not_ready_is_reported_within_the_timeout(sim: Simulator) -> None:
     assert result.ready is False
     assert 'ClusterSecretStore "no-such-store" not ready' in result.message
     assert read_audit()[-1]["result"] == "not-ready"
+
+
+def test_an_eso_that_serves_only_v1beta1_is_used_at_v1beta1(tmp_path) -> None:
+    """external-secrets.io/v1 is served from ESO 0.16.2 on (external-secrets#4840): before,
+    only v1beta1. The console asks discovery instead of assuming v1, which answered 404 (no
+    ExternalSecret, the secret store watch 'not installed')."""
+    scenario = Scenario.model_validate(
+        {
+            "external_secrets_versions": ["v1beta1"],
+            "tenants": [{"name": "older", "wave": 0, "replicas": 1}],
+        }
+    )
+    with Simulator(scenario, workdir=tmp_path / "sim") as old_eso:
+        settings = settings_for(old_eso)
+        conn = connect(settings)
+        assert eso_api(conn) == "external-secrets.io/v1beta1"
+        request = SecretRequest("beta", "external-secrets", create_namespace=True, wait_timeout=10)
+        result = create_tenant_secret(conn, settings, request, auditor=Auditor(settings, conn))
+        assert result.ready is True
+        fleet = FleetState(settings, connection=conn, probes=False)
+        fleet.start()
+        try:
+            snapshot = fleet.wait_for(lambda s: s.platform.secret_store_ready is not None, 10)
+            assert snapshot.platform.secret_store_ready is True
+        finally:
+            fleet.stop()
+    both = Scenario.model_validate(
+        {"external_secrets_versions": ["v1", "v1beta1"], "tenants": [{"name": "mid", "wave": 0}]}
+    )
+    with Simulator(both, workdir=tmp_path / "both") as mid:
+        assert eso_api(connect(settings_for(mid))) == "external-secrets.io/v1"

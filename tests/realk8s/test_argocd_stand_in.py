@@ -184,11 +184,6 @@ def test_a_canary_first_wave_promotion_on_the_real_cluster(
         assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == new
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11: rollback of a multi-source Application re-syncs HEAD (it sends "
-    "operation.sync.revision, which Argo CD ignores for multi-source apps) and reports done",
-)
 def test_a_rollback_on_the_real_cluster(real_cluster: RealCluster, tmp_path: Path, state_home):
     tenants = [{"name": "rk-rollback", "wave": 7, "replicas": 1}]
     with argocd_on_real(real_cluster, tmp_path, tenants) as info:

@@ -1,5 +1,4 @@
 import re
-import time
 
 import pytest
 
@@ -45,10 +44,10 @@ def test_names_are_realistic_and_repeatable():
     assert "amsterdam" in tenant_names(400, seed=0)
 
 
-def test_two_thousand_tenants_generate_well_under_a_second():
-    start = time.perf_counter()
-    default_scenario(tenants=2000, waves=4)
-    assert time.perf_counter() - start < 0.5
+def test_two_thousand_tenants_are_generated():
+    """(How fast: benchmarks/sim_speed.py.)"""
+    tenants = default_scenario(tenants=2000, waves=4).tenants
+    assert len(tenants) == 2000 and {t.wave for t in tenants} == {0, 1, 2, 3, 4}
 
 
 def test_demo_scenario_shape():

@@ -62,10 +62,8 @@ def test_sim_writes_repo_and_config_then_kubeconfig_and_stops_on_sigterm(
         )  # fmt: skip
         assert pods.returncode == 0 and len(pods.stdout.splitlines()) == 3
 
-        started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
-        assert time.monotonic() - started < 15
         assert not kubeconfig.exists()  # a stopped simulator is not "ready"
     finally:
         if proc.poll() is None:

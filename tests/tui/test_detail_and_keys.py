@@ -41,7 +41,8 @@ async def test_enter_opens_the_detail_with_pods_and_argo_state_and_esc_goes_back
         assert "nextcloud-notaris-7d9f8c6b5-m4w8z" in pods
         assert "CrashLoopBackOff" in pods and "worker-" in pods
         argo = pane_text(app, "argo")
-        assert "out of sync at 9f1c2ab, target 4e07d1c" in argo
+        # multi-source: the chart version and the values commit, what runs and what Git asks
+        assert "out of sync · runs 6.6.4@9f1c2ab · Git 6.6.9@4e07d1c" in argo
         assert "Degraded" in argo and "SyncError" in argo and "sync #12" in argo
         assert "HTTP 500" in pane_text(app, "nextcloud")
         assert "nextcloud-notaris" in pane_text(app, "s3")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from ncconsole.errors import NcConsoleError
 from ncconsole.fleet.model import FleetSnapshot
+from ncconsole.kube import revisions
 from ncconsole.kube.appset_strategy import AppSetStrategy
 from ncconsole.kube.argocd_follow import Cancel
 from ncconsole.kube.connection import KubeConnection
@@ -151,9 +152,10 @@ class WavePromotion:
                 self.auditor.require_writable(f"promote wave {o.wave}")
         plan = self.plan(None if plan is None or o.revision else plan.target_revision)
         overview, status = plan.overview, plan.status
-        current = self.lease.read()
-        if lease_holder(current) and not o.dry_run:  # another console is promoting: say so first
-            self._refuse(self.lease.refusal(current))
+        if not o.dry_run:  # another console is promoting: say so first
+            current = self.lease.read()
+            if lease_holder(current):
+                self._refuse(self.lease.refusal(current))
         try:
             blockers, _ = check_gates(
                 overview, status, self.run_smoke, concurrency=self.settings.occ.concurrency
@@ -180,7 +182,7 @@ class WavePromotion:
             self._refuse(err)
         self.lease.start_renewing()
         forced = blockers if o.force else []
-        start = f"to {overview.target_revision[:12]} ({overview.mode})"
+        start = f"to {revisions.short(overview.target_revision)} ({overview.mode})"
         if forced:
             start += "; FORCED past: " + "; ".join(str(b) for b in forced)
         try:
@@ -206,7 +208,9 @@ class WavePromotion:
         for row in tenants:
             if row.settled:
                 self._set(
-                    row.tenant, Phase.DONE, f"already Synced and Healthy at {row.revision[:12]}"
+                    row.tenant,
+                    Phase.DONE,
+                    f"already Synced and Healthy at {revisions.short(row.revision)}",
                 )
             else:
                 queue.append(row)
@@ -311,6 +315,7 @@ class WavePromotion:
                 revision=self.overview.target_revision if o.revision else "",
                 reason=f"ncconsole: promote wave {o.wave}",
                 retry_limit=o.retry_limit,
+                force=o.force,
             ),
             user=self.user,
             run_smoke=self.run_smoke,

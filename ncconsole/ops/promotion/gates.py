@@ -5,8 +5,9 @@
 - earlier waves are Synced and Healthy at the target revision, with no failed fresh smoke
   checks (`earlier_wave_blockers`), and their stale smoke checks are run now and pass
   (`check_gates`);
-- nothing in the wave is already syncing, every tenant has an Application, a target revision
-  is known (`wave_overview`);
+- nothing in the wave is already syncing, every tenant has an Application that Argo CD can
+  render (no ComparisonError), a target revision is known, and a pinned `--revision` is not
+  one auto-sync (`syncPolicy.automated`) would undo (`wave_overview`);
 - RollingSync: the wave's step is manual (`maxUpdate: 0`) and every Application is matched by
   a step (`rolling_blockers`);
 - no other console holds the promotion Lease (`lease_blockers`; taking it is the last gate).
@@ -21,7 +22,7 @@ from datetime import timedelta
 
 from ncconsole.fleet.model import FleetSnapshot
 from ncconsole.kube.appset_strategy import AppSetStrategy
-from ncconsole.kube.connection import KubeConnection
+from ncconsole.kube.connection import ApiStatusError, KubeConnection
 from ncconsole.kube.lease import PromotionLease, lease_holder
 from ncconsole.ops.guard import Permission, require_access, require_writable
 from ncconsole.ops.promotion.model import Blocker, RunSmoke, SmokeOutcome
@@ -81,6 +82,13 @@ def wave_overview(
         blockers = earlier_wave_blockers(earlier)
         blockers += [Blocker(r.tenant, r.busy) for r in members if r.busy]
         blockers += [Blocker(r.tenant, "no Application") for r in members if not r.exists]
+        blockers += [
+            Blocker(r.tenant, f"Argo CD cannot render it (ComparisonError: {r.comparison_error})")
+            for r in members
+            if r.comparison_error
+        ]
+        if revision:  # a pinned target: auto-sync would sync it straight back to Git's
+            blockers += [Blocker(r.tenant, r.autosync) for r in members if r.autosync]
         step, max_update = None, None
         if rolling and strategy is not None:
             step, max_update, step_blockers = rolling_blockers(strategy, members)
@@ -154,7 +162,14 @@ def rolling_blockers(
 
 def lease_blockers(lease: PromotionLease) -> list[Blocker]:
     """Another console holding the promotion Lease (read, not taken)."""
-    holder = lease_holder(lease.read())
+    try:
+        current = lease.read()
+    except ApiStatusError as err:
+        if err.status != 403:
+            raise
+        # The built-in `view` role has no Leases: a dry run can say so instead of failing.
+        return [Blocker("", f"may not read the promotion Lease in {lease.namespace} (RBAC)")]
+    holder = lease_holder(current)
     return [Blocker("", f"promotion Lease held by {holder}")] if holder else []
 
 

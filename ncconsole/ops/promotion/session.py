@@ -9,7 +9,7 @@ from ncconsole.fleet.model import FleetSnapshot
 from ncconsole.fleet.smoke_record import SmokeRecord
 from ncconsole.fleet.state import FleetState, FleetTimeout
 from ncconsole.kube.appset_strategy import AppSetStrategy, read_appset_strategy
-from ncconsole.kube.connection import KubeConnection, connect
+from ncconsole.kube.connection import KubeConnection, check_identity, connect
 from ncconsole.ops.audit import Auditor
 from ncconsole.ops.errors import OpsError
 from ncconsole.ops.promotion.engine import WavePromotion
@@ -45,6 +45,7 @@ class WaveSession:
     def open(self, timeout: float = 30.0) -> WaveSession:
         if self.conn is None:
             self.conn = connect(self.settings)
+            check_identity(self.conn)
         if self.fleet is None:
             self.fleet = FleetState(self.settings, connection=self.conn, probes=False)
             self.fleet.start()

@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ncconsole.fleet.health import sync_busy
+from ncconsole.fleet.health import autosync_undoes, sync_busy
 from ncconsole.kube.argocd import DONE, FINAL, WAITING, SyncState, request_sync
 from ncconsole.kube.argocd_follow import Cancel, follow_sync
 from ncconsole.kube.connection import KubeConnection
+from ncconsole.kube.views import AppView
 from ncconsole.ops.promotion.model import Phase, RunSmoke
 
 # on_phase(phase, message): each step as it happens, and the final one.
@@ -31,9 +32,13 @@ class SyncTarget:
     namespace: str  # Argo CD's
     app: str
     tenant: str
-    revision: str  # "" = the Application's own target
+    revision: str  # a revision key (kube/revisions.py); "" = the Application's own target
     reason: str  # shown in Argo CD as the operation's Reason
     retry_limit: int = 2
+    # A rollback's sources, from the history entry (as argocd-server's Rollback sends them).
+    sources: tuple[dict, ...] = ()
+    # Sync even where auto-sync will sync the Application straight back (the user said so).
+    force: bool = False
     # Off for a rollback: Argo CD still compares with Git's HEAD, so the Application stays
     # OutOfSync; done is then our operation Succeeded, reconciled and Healthy.
     require_synced: bool = True
@@ -57,6 +62,11 @@ def sync_and_verify(
     are raised for the caller to word; `interrupted()` true after the follow skips the smoke
     checks."""
     on_phase(Phase.SYNCING, "requesting sync")
+
+    def refusal(app: AppView) -> str:
+        why = "" if target.force else autosync_undoes(app, target.revision)
+        return f"{why}; --force syncs anyway" if why else ""
+
     request = request_sync(
         conn,
         target.namespace,
@@ -64,8 +74,10 @@ def sync_and_verify(
         user=user,
         reason=target.reason,
         busy=sync_busy,
+        refuse=refusal,
         revision=target.revision,
         retry_limit=target.retry_limit,
+        sources=list(target.sources) or None,
     )
     on_requested()
 

@@ -13,8 +13,16 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
-from ncconsole.fleet.health import app_settled, at_revision, sync_busy
+from ncconsole.fleet.health import (
+    app_settled,
+    at_revision,
+    autosync_undoes,
+    clip,
+    deployed_revision,
+    sync_busy,
+)
 from ncconsole.fleet.model import FleetSnapshot, Health, TenantState
+from ncconsole.kube import revisions
 from ncconsole.kube.appset_strategy import AppSetStrategy, RollingStep
 from ncconsole.ops.promotion.model import Blocker, SmokeOutcome
 
@@ -45,12 +53,20 @@ class TenantWave:
     step_status: str = ""  # RollingSync applicationStatus status
     # The fleet's health word (fleet/health.py), what the fleet screen shows for the tenant.
     state: str = ""
+    # Argo CD cannot render the Application (a ComparisonError condition's message, clipped).
+    comparison_error: str = ""
+    # Auto-sync would sync it straight back from the target ("" when not; health.autosync_undoes).
+    autosync: str = ""
+    # What it last synced to: the newest history entry's revision key ("" when never synced).
+    deployed: str = ""
 
     def problems(self) -> list[str]:
         """Why this tenant is not settled, in words."""
         if not self.exists:
             return ["no Application"]
         out = []
+        if self.comparison_error:
+            out.append(f"ComparisonError: {self.comparison_error}")
         if self.busy:
             out.append(self.busy)
         if not self.healthy:
@@ -58,7 +74,7 @@ class TenantWave:
         if not self.synced:
             out.append(self.sync or "sync Unknown")
         elif not self.at_target:
-            out.append(f"at revision {self.revision[:12] or '?'}, not the target")
+            out.append(f"at revision {revisions.short(self.revision)}, not the target")
         return out
 
 
@@ -105,18 +121,23 @@ class WaveOverview:
 
 
 def fleet_revision(snapshot: FleetSnapshot) -> str:
-    """The revision Argo CD compares the fleet with: the most common `sync.revision`."""
+    """The revision key Argo CD compares the fleet with: the most common `sync.revision(s)`
+    (for the platform's multi-source Applications: the chart version and the values commit)."""
     counts = Counter(t.app.sync_revision for t in snapshot.tenants if t.app and t.app.sync_revision)
     return counts.most_common(1)[0][0] if counts else ""
 
 
 def resolve_revision(snapshot: FleetSnapshot, given: str) -> str:
-    """`given` (a full revision or the prefix of one the fleet knows), else the fleet's."""
-    if not given:
-        return fleet_revision(snapshot)
-    known = {t.app.sync_revision for t in snapshot.tenants if t.app and t.app.sync_revision}
-    matches = [r for r in known if r.startswith(given)]
-    return matches[0] if len(matches) == 1 else given
+    """The revision key `given` names (a key, CHART@COMMIT, a commit or its prefix, a chart
+    version; kube/revisions.resolve), looked up among what the fleet compares with and has
+    deployed; the fleet's own when `given` is empty."""
+    current = fleet_revision(snapshot)
+    known = [current]
+    for tenant in snapshot.tenants:
+        if tenant.app is not None:
+            known.append(tenant.app.sync_revision)
+            known += [entry.revision for entry in tenant.app.history]
+    return revisions.resolve(given, known, fallback=current)
 
 
 def tenant_wave(
@@ -152,6 +173,9 @@ def tenant_wave(
         step=step,
         step_status=step_status,
         state=tenant.health.value,
+        comparison_error=clip(app.comparison_error) if app else "",
+        autosync=autosync_undoes(app, revision),
+        deployed=deployed_revision(app),
     )
 
 

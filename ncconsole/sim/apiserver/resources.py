@@ -8,7 +8,7 @@ The store, the HTTP layer and the discovery documents all read these same object
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 STANDARD_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 # Built-in kinds whose registry strategy keeps metadata.generation (custom resources always do);
@@ -172,3 +172,15 @@ class Registry:
 
 
 REGISTRY = Registry()
+ESO_GROUP = "external-secrets.io"
+
+
+def registry_serving_eso(versions: tuple[str, ...]) -> Registry:
+    """The registry with External Secrets served at `versions` (in preference order): ESO
+    serves v1 from 0.16.2, v1beta1 until 0.17 (external-secrets#4840). Objects are stored
+    once whatever the version they are read at, as with a CRD's storage version."""
+    if versions == ("v1",):
+        return REGISTRY
+    others = tuple(t for t in ALL if t.group != ESO_GROUP)
+    eso = tuple(replace(t, version=v) for v in versions for t in ALL if t.group == ESO_GROUP)
+    return Registry((*others, *eso))

@@ -17,6 +17,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -64,6 +65,10 @@ class Faults:
     latency: float = 0.0  # seconds added to every request
     namespace_latency: dict[str, float] = field(default_factory=dict)  # extra, per namespace
     drop_watches_after: float | None = None  # seconds after which every watch stream ends
+    # "namespace/name" -> how many more writes to that object find it just rewritten by
+    # another writer (as Argo CD's controller rewrites an Application's status all the
+    # time), so a resourceVersion precondition read before fails with the real 409.
+    concurrent_writes: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -362,9 +367,22 @@ class ApiServer:
 
         return self.store.update(t.rt, t.namespace, name, mutate, dry_run=dry_run)
 
+    def _concurrent_write(self, t: Target) -> None:
+        """The `concurrent_writes` fault: another writer touches the object first."""
+        key = f"{t.namespace or ''}/{t.name or ''}"
+        if self.faults.concurrent_writes.get(key, 0) <= 0:
+            return
+        self.faults.concurrent_writes[key] -= 1
+
+        def touch(obj: dict) -> None:  # a status write, as Argo CD's `observedAt` (µs: new)
+            obj.setdefault("status", {})["observedAt"] = datetime.now(UTC).isoformat()
+
+        self.store.update(t.rt, t.namespace, t.name or "", touch)
+
     def _patch(
         self, content_type: str, t: Target, body: Any, dry_run: bool, strict: bool = False
     ) -> dict:
+        self._concurrent_write(t)
         accepted = list(PATCHES) if t.rt.builtin else list(PATCHES)[:2]
         if content_type not in accepted:
             raise ApiError.unsupported_media_type(

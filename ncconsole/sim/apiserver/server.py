@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from ncconsole.sim.apiserver.auth import Auth
-from ncconsole.sim.apiserver.resources import NAMESPACES
+from ncconsole.sim.apiserver.resources import NAMESPACES, REGISTRY, Registry
 from ncconsole.sim.apiserver.routes import ApiServer, Faults
 from ncconsole.sim.apiserver.store import Store
 from ncconsole.sim.apiserver.tls import Tls
@@ -62,6 +62,7 @@ class SimServer:
         store: Store | None = None,
         admin_user: str = "admin",
         admin_token: str | None = None,
+        registry: Registry = REGISTRY,
     ) -> None:
         self._requested_port = port
         self._tmp: tempfile.TemporaryDirectory | None = None
@@ -74,7 +75,7 @@ class SimServer:
         self.admin_user = admin_user
         self.admin_token = admin_token or secrets.token_urlsafe(24)
         self.auth.add_user(admin_user, self.admin_token)
-        self.api = ApiServer(self.store, self.auth, faults=Faults())
+        self.api = ApiServer(self.store, self.auth, registry=registry, faults=Faults())
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None

@@ -1,11 +1,12 @@
 """The ApplicationSet controller's RollingSync strategy.
 
 Applications are matched to the steps of `spec.strategy.rollingSync.steps` by their labels
-(`matchExpressions`, operators In/NotIn); an Application no step matches gets step "-1" and is
-never synced. Step by step, once every Application of the earlier steps is Healthy and
-Synced, the controller writes an `operation` onto the OutOfSync Applications of the step (at
-most `maxUpdate` at a time) - except in steps with `maxUpdate: 0`, which wait for someone
-else (the console) to sync them. `status.applicationStatus[]` reports each Application's
+(`matchExpressions`, operators In/NotIn; any other operator selects nothing, as in
+progressive_sync.go); an Application no step matches gets step "-1" and is never synced.
+Step by step, once every Application of the earlier steps is Healthy and Synced, the
+controller writes an `operation` onto the OutOfSync Applications of the step (at most
+`maxUpdate` at a time) - except in steps with `maxUpdate: 0`, which wait for someone else
+(the console) to sync them. `status.applicationStatus[]` reports each Application's
 step and status (Waiting | Pending | Progressing | Healthy) with Argo CD's messages.
 """
 
@@ -32,10 +33,15 @@ SYNC_REASON = "ApplicationSet RollingSync triggered a sync of this Application r
 
 
 def _matches(expressions: list[Obj], labels: dict[str, str]) -> bool:
+    """progressive_sync.go: In/NotIn only - another operator on a present label selects
+    nothing - and a missing label fails only an In."""
     for expr in expressions:
-        value, values = labels.get(expr.get("key", "")), [str(v) for v in expr.get("values") or []]
-        op = expr.get("operator", "In")
-        if (op == "In" and value not in values) or (op == "NotIn" and value in values):
+        key, op = str(expr.get("key", "")), str(expr.get("operator") or "")
+        values = [str(v) for v in expr.get("values") or []]
+        if key in labels:
+            if op not in ("In", "NotIn") or (labels[key] in values) != (op == "In"):
+                return False
+        elif op == "In":
             return False
     return True
 

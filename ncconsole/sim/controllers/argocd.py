@@ -120,8 +120,12 @@ class ArgoCdController(SyncOperations):
             await asyncio.sleep(self.state.timings.repo_poll)
             try:
                 await self.compare_with_head()
-            except Exception:  # a broken commit must not stop Argo CD for good
-                log.exception("comparing with the platform repo failed")
+            except Exception as err:  # a broken commit must not stop Argo CD for good
+                # One line; the commit is compared again at the next poll.
+                log.error(
+                    "comparing with the platform repo failed: %s: %s", type(err).__name__, err
+                )
+                log.debug("comparing with the platform repo failed", exc_info=True)
 
     async def compare_with_head(self) -> None:
         async with self._compare_lock:  # the poller and refreshes must not interleave
@@ -138,6 +142,18 @@ class ArgoCdController(SyncOperations):
             errors = await loop.run_in_executor(None, parse_errors, repo, head)
         except PlatformRepoError as err:
             desired, errors = dict(self.desired), [str(err)]
+        previous = (self.head, self.desired)
+        try:
+            await self._follow(head, desired, errors)
+        except BaseException:
+            # Not compared after all: the next poll tries this commit again instead of
+            # taking it as seen (a commit must never go unnoticed).
+            self.head, self.desired = previous
+            raise
+
+    async def _follow(self, head: str, desired: dict, errors: list[str]) -> None:
+        loop = asyncio.get_running_loop()
+        repo = self.state.repo
         self.head = head
         if errors:  # what still renders keeps its last good target
             complete = {t: v for t, v in desired.items() if v.chart_version and v.image_tag}

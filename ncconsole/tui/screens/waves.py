@@ -12,6 +12,7 @@ promotion outlives leaving it.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -38,6 +39,7 @@ from ncconsole.ops.promotion import (
 from ncconsole.ops.promotion.model import FINISHED
 from ncconsole.ops.promotion.session import WaveSession
 from ncconsole.ops.promotion.versions import promotion_change
+from ncconsole.render.cells import revision_words
 from ncconsole.tui.keys import bind
 from ncconsole.tui.ops_session import OpsSession
 from ncconsole.tui.screens import is_visible
@@ -48,8 +50,9 @@ from ncconsole.tui.widgets.table import Table
 if TYPE_CHECKING:
     from ncconsole.tui.app import NcConsoleApp
 
-WAVE_COLUMNS = (("wave", 5), ("tenants", 8), ("at target", 10), ("synced", 8),
-                ("healthy", 8), ("smoke", 7), ("step", 5), ("promote", 70))  # fmt: skip
+WAVE_COLUMNS = (("wave", 5), ("tenants", 8), ("deployed", 18), ("at target", 10),
+                ("synced", 8), ("healthy", 8), ("smoke", 7), ("step", 5),
+                ("promote", 60))  # fmt: skip
 PROGRESS_COLUMNS = (("tenant", 28), ("phase", 18), ("elapsed", 8), ("message", 70))
 PHASE_STYLE = {Phase.DONE: "green", Phase.FAILED: "bold red", Phase.SKIPPED: "yellow",
                Phase.INTERRUPTED: "yellow", Phase.QUEUED: "dim"}  # fmt: skip
@@ -68,10 +71,21 @@ def verdict(status: WaveStatus) -> Text:
     return Text(f"no{more}: {status.blockers[0]}", style="red")
 
 
+def deployed_cell(status: WaveStatus) -> Text:
+    """What the wave's tenants last synced to: "6.6.9@1f0c2ab", or the most common one
+    and "+N" others."""
+    counts = Counter(t.deployed for t in status.tenants if t.deployed)
+    if not counts:
+        return Text("–", style="dim")
+    (key, _), *others = counts.most_common()
+    return Text(revision_words(key) + (f" +{len(others)}" if others else ""))
+
+
 def wave_cells(status: WaveStatus) -> list[Text]:
     n = len(status.tenants)
     return [
-        Text(str(status.wave)), Text(str(n)), Text(f"{status.count('at_target')}/{n}"),
+        Text(str(status.wave)), Text(str(n)), deployed_cell(status),
+        Text(f"{status.count('at_target')}/{n}"),
         Text(f"{status.count('synced')}/{n}"), Text(status.health_summary()),
         Text(f"{status.smoke_passed}/{n}"), Text("-" if status.step is None else str(status.step)),
         verdict(status),
@@ -216,7 +230,7 @@ class WavesScreen(Screen[None]):
         mode = "RollingSync" if self.overview.mode == "rolling_sync" else "manual"
         title = (
             f"waves — ApplicationSet {self.overview.appset} ({mode}), target revision "
-            f"{self.overview.target_revision[:12] or '?'}, {self.concurrency} at a time (+/-)"
+            f"{revision_words(self.overview.target_revision)}, {self.concurrency} at a time (+/-)"
         )
         if self.continue_on_error:
             title += ", continue on error (c)"

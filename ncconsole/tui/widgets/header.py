@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from ncconsole.fleet.model import FleetSnapshot, KindStatus
 from ncconsole.render import cells as fmt
+from ncconsole.render.access import access_lines
 from ncconsole.render.fleet_rows import health_counts
 from ncconsole.settings import Settings
 
@@ -98,13 +99,9 @@ def banner_text(snapshot: FleetSnapshot | None, now: datetime) -> Text:
                 fmt.BAD,
             )
         )
-    forbidden = sorted(
-        kind for kind, state in snapshot.kinds.items() if state.status is KindStatus.FORBIDDEN
-    )
-    if forbidden:
-        lines.append(
-            Text(f"⊘ not allowed to read: {', '.join(forbidden)} (RBAC forbids it)", fmt.WARN)
-        )
+    for line in access_lines(snapshot):  # per-namespace reading, forbidden kinds/namespaces
+        symbol = "◑" if line.startswith("read per namespace") else "⊘"
+        lines.append(Text(f"{symbol} {line}", fmt.WARN))
     errors = sorted(
         kind for kind, state in snapshot.kinds.items() if state.status is KindStatus.ERROR
     )

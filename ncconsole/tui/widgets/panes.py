@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from ncconsole.fleet.health import deployed_revision
 from ncconsole.fleet.model import TenantState
 from ncconsole.render import cells as fmt
 
@@ -55,7 +56,8 @@ def _table(*headers: str, stretch: tuple[str, ...]) -> Table:
 
 
 def _short(revision: str) -> str:
-    return revision[:7] if revision else "–"
+    """Chart version and short commit ("6.6.9@1f0c2ab"), or "–" when unknown."""
+    return fmt.revision_words(revision) if revision else "–"
 
 
 def pods_view(tenant: TenantState, now: datetime) -> RenderableType:
@@ -89,8 +91,10 @@ def argo_view(tenant: TenantState, now: datetime) -> RenderableType:
     grid = _grid()
     grid.add_row("application", Text(f"{app.namespace}/{app.name}"))
     sync = fmt.sync_text(app.sync_status)
-    sync.append(f" at {_short(app.sync_revision)}, target {_short(app.target_revision)}")
+    sync.append(f" · runs {_short(deployed_revision(app))} · Git {_short(app.sync_revision)}")
     grid.add_row("sync", sync)
+    if app.automated:
+        grid.add_row("auto-sync", Text("on: a rollback or pinned sync is undone", fmt.WARN))
     health = Text(app.health_status)
     if app.health_message:
         health.append(f" · {app.health_message}", style=fmt.MUTED)

@@ -1,7 +1,6 @@
 import json
 import subprocess
 import sys
-import time
 
 import pytest
 import yaml
@@ -151,18 +150,12 @@ def test_unknown_revision_is_a_clear_error(tmp_path):
 
 
 @pytest.mark.timeout(60)
-def test_two_thousand_tenants_write_and_read_in_a_few_seconds(tmp_path):
+def test_two_thousand_tenants_are_written_and_read(tmp_path):
+    """(How fast: benchmarks/sim_speed.py.)"""
     scenario = default_scenario(tenants=2000, waves=4)
-    start = time.perf_counter()
     head = write_platform_repo(scenario, tmp_path)
-    written = time.perf_counter() - start
-    start = time.perf_counter()
     versions = desired_versions(tmp_path, head)
-    read = time.perf_counter() - start
     assert len(versions) == 2000
-    print(f"2000 tenants: repo written in {written:.2f}s, desired versions in {read:.2f}s")
-    # generous under a loaded CI machine; a subprocess per file would take far longer
-    assert written < 10 and read < 5, (written, read)
 
 
 @pytest.mark.parametrize(
