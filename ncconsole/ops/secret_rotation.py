@@ -96,7 +96,6 @@ def rotate_secret_keys(
             raise MissingValue(
                 f"name the keys to rotate, e.g. db-password (known: {', '.join(SECRET_KEYS)})"
             )
-        _refuse_uncoordinated(keys, given, server_changed)
         require_access(conn, Permission("update", "secrets", namespace))
         current = writes.get_or_none(conn, writes.secret_path(namespace, name))
         if current is None:
@@ -110,6 +109,9 @@ def rotate_secret_keys(
                 f"Secret {namespace}/{name} is managed by an ExternalSecret; rotate the value in "
                 f"the secret store ({settings.secret.store_kind} {settings.secret.store_name})"
             )
+        # After the ExternalSecret check: such a Secret's values are rotated in the store,
+        # whatever the key; the advice about the database or Redis would mislead there.
+        _refuse_uncoordinated(keys, given, server_changed)
         data = dict(current.get("data") or {})
         unknown = [k for k in keys if k not in data and k not in SECRET_KEYS]
         if unknown:
