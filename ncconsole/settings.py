@@ -39,6 +39,7 @@ __all__ = ["Settings", "config_file_path", "load_settings", "xdg_dir"]
 PROBE_TIMEOUT = DurationRange(0.1, 300)
 PROBE_INTERVAL = DurationRange(0.1, 86400)
 OCC_TIMEOUT = DurationRange(0.1, 86400)
+PLATFORM_INTERVAL = DurationRange(2, 86400)
 CONCURRENCY = (1, 64)
 # Probes started per second; 0 means "no limit" (the one-shot `status` read uses it).
 MAX_RATE = (0, 10_000)
@@ -177,6 +178,8 @@ class CertificateSettings(_Section):
 
 
 class PlatformSettings(_Section):
+    # Seconds between the console's readings of the components (each opens a port-forward).
+    interval: Seconds(PLATFORM_INTERVAL) = 15.0
     pgbouncer: PgBouncerSettings = Field(default_factory=PgBouncerSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     alertmanager: AlertmanagerSettings = Field(default_factory=AlertmanagerSettings)

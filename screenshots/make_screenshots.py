@@ -1,4 +1,4 @@
-"""Write the README's screenshots: screenshots/fleet.svg and screenshots/tenant.svg.
+"""Write the README's screenshots: screenshots/fleet.svg, tenant.svg and platform.svg.
 
 They show the demo fleet (tests.fixtures.demo_fleet) at a frozen moment, so re-running this
 script only changes the pictures when the console's look changes:
@@ -20,9 +20,10 @@ sys.path.insert(0, str(HERE.parent))
 SIZE = (156, 34)
 
 
-async def _shoot(target: Path, tenant: str | None) -> None:
+async def _shoot(target: Path, tenant: str | None, platform: bool = False) -> None:
     from ncconsole.settings import Settings
     from ncconsole.tui.app import make_app
+    from ncconsole.tui.screens.platform import PlatformScreen
     from ncconsole.tui.screens.tenant import TenantScreen
     from ncconsole.tui.source import FixedFleetSource
     from tests.fixtures.demo_fleet import FROZEN_NOW, demo_snapshot
@@ -36,6 +37,10 @@ async def _shoot(target: Path, tenant: str | None) -> None:
         if tenant is not None:
             app.open_tenant(tenant)
             while not isinstance(app.screen, TenantScreen):
+                await pilot.pause(0.02)
+        if platform:
+            await pilot.press("P")
+            while not isinstance(app.screen, PlatformScreen):
                 await pilot.pause(0.02)
         await pilot.wait_for_scheduled_animations()
         await pilot.pause()
@@ -78,6 +83,7 @@ def main() -> None:
     _record_demo_smoke_results()
     asyncio.run(_shoot(HERE / "fleet.svg", tenant=None))
     asyncio.run(_shoot(HERE / "tenant.svg", tenant="notaris"))
+    asyncio.run(_shoot(HERE / "platform.svg", tenant=None, platform=True))
 
 
 if __name__ == "__main__":

@@ -62,9 +62,24 @@ def cli(
 
 
 def _register() -> None:
-    from ncconsole.cli import audit, logs, occ, platform, repo, secret, sim, smoke, status, wave
+    from ncconsole.cli import (
+        audit,
+        fix,
+        inspect,
+        logs,
+        occ,
+        platform,
+        repo,
+        secret,
+        sim,
+        smoke,
+        status,
+        wave,
+    )
 
-    for module in (repo, secret, occ, smoke, audit, status, platform, wave, logs, sim):
+    for module in (
+        repo, secret, occ, smoke, audit, status, platform, wave, logs, inspect, fix, sim,
+    ):  # fmt: skip
         for command in module.COMMANDS:
             cli.add_command(command)
 

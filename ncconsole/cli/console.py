@@ -37,16 +37,19 @@ class LiveFleetOpener:
         return current.model_copy(update={"context": context})
 
     def open(self, settings: Settings) -> Any:
-        """A FleetState for the settings' cluster, not started; KubeConfigError (one line)
-        when the context cannot be used. A context with an exec credential plugin connects
-        when the fleet starts (in the console's worker), so the screen answers keys while
-        the plugin runs and says so if it fails or hangs."""
+        """A FleetState for the settings' cluster, not started, that also reads the shared
+        platform every platform.interval seconds; KubeConfigError (one line) when the context
+        cannot be used. A context with an exec credential plugin connects when the fleet
+        starts (in the console's worker), so the screen answers keys while the plugin runs
+        and says so if it fails or hangs."""
         from ncconsole.fleet.state import FleetState
         from ncconsole.kube.connection import connect, exec_plugin
+        from ncconsole.ops.platform import platform_reader
 
+        reader = platform_reader(settings)
         if exec_plugin(settings):
-            return FleetState(settings)
-        return FleetState(settings, connection=connect(settings))
+            return FleetState(settings, platform_reader=reader)
+        return FleetState(settings, connection=connect(settings), platform_reader=reader)
 
 
 class NoTerminal(NcConsoleError):
@@ -63,8 +66,12 @@ def require_terminal() -> None:
         )
 
 
-def open_console(settings: Settings, flags: dict[str, Any] | None = None) -> int:
+def open_console(
+    settings: Settings, flags: dict[str, Any] | None = None, platform_note: str = ""
+) -> int:
     """Watch the fleet described by `settings` and show it until the user quits.
+    `platform_note` replaces "not configured" for the platform components left out (the
+    demo says why).
 
     A bad kubeconfig or context fails here, as one line on the terminal, before the screen
     is taken over; losing the API later is shown inside the console."""
@@ -73,7 +80,7 @@ def open_console(settings: Settings, flags: dict[str, Any] | None = None) -> int
     from ncconsole.tui.app import make_app
 
     opener = LiveFleetOpener(flags)
-    app = make_app(opener.open(settings), settings, opener=opener)
+    app = make_app(opener.open(settings), settings, opener=opener, platform_note=platform_note)
     app.run()
     if app.crash_guard.crashed:
         click.echo(

@@ -7,6 +7,7 @@ import time
 from ncconsole.errors import NcConsoleError
 from ncconsole.fleet.model import FleetSnapshot, KindStatus
 from ncconsole.fleet.state import FleetState, FleetTimeout
+from ncconsole.ops.platform import platform_reader
 from ncconsole.settings import Settings
 
 # An API that refuses connections gets a short grace period for the retries, not the whole
@@ -15,9 +16,12 @@ LIST_TIMEOUT = 15.0
 UNREACHABLE_GRACE = 2.0
 
 
-def start_fleet(settings: Settings, *, probes: bool) -> tuple[FleetState, FleetSnapshot]:
-    """A started FleetState and its first complete snapshot. When the cluster cannot be read
-    the fleet is stopped and NcConsoleError says why in one line."""
+def start_fleet(
+    settings: Settings, *, probes: bool, platform: bool = False
+) -> tuple[FleetState, FleetSnapshot]:
+    """A started FleetState and its first complete snapshot; with `platform` it also reads
+    the shared platform (the snapshot's platform_reading, once taken). When the cluster
+    cannot be read the fleet is stopped and NcConsoleError says why in one line."""
     if probes:
         # A one-shot read wants every tenant probed once, as fast as the workers allow; the
         # rate budget is for the console's endless rounds.
@@ -27,7 +31,8 @@ def start_fleet(settings: Settings, *, probes: bool) -> tuple[FleetState, FleetS
                 "s3": settings.s3.model_copy(update={"max_rate": 0.0}),
             }
         )
-    fleet = FleetState(settings, probes=probes)
+    reader = platform_reader(settings) if platform else None
+    fleet = FleetState(settings, probes=probes, platform_reader=reader)
     fleet.start()
     started = time.monotonic()
 

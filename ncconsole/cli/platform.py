@@ -33,6 +33,7 @@ from ncconsole.ops.platform import (
     read_platform,
 )
 from ncconsole.ops.silences import (
+    SILENCE_LENGTH,
     create_tenant_silence,
     expire_silence,
     list_silences,
@@ -52,7 +53,6 @@ from ncconsole.settings import Settings
 
 ALERTS_ONLY = ("alerts",)
 EXPIRING = DurationRange(60, 3650 * 86400)  # "within 0" would show only failures
-SILENCE_LENGTH = DurationRange(60, 31 * 86400)  # Alertmanager keeps silences a while; a month
 
 
 def exit_code(verdict: Verdict) -> int:

@@ -78,6 +78,7 @@ def _external_s3(endpoint: str | None, key: str | None, secret: str | None, ca: 
 
 def _platform_servers(env_file: Path | None):
     """Real platform servers from scripts/platform-servers.sh's platform.env, if given."""
+    from ncconsole.sim.platform_load import DatabaseAccess
     from ncconsole.sim.platform_services import PlatformServers, RealServer
 
     if env_file is None:
@@ -101,6 +102,14 @@ def _platform_servers(env_file: Path | None):
             ),
             alertmanager=RealServer(
                 "127.0.0.1", int(values["NCCONSOLE_ALERTMANAGER_URL"].rsplit(":", 1)[1])
+            ),
+            database=DatabaseAccess(
+                postgres_port=int(values["NCCONSOLE_POSTGRES_PORT"]),
+                pgbouncer_port=int(values["NCCONSOLE_PGBOUNCER_PORT"]),
+                user=values["NCCONSOLE_PGBOUNCER_CLIENT_USER"],
+                password=values["NCCONSOLE_PGBOUNCER_CLIENT_PASSWORD"],
+                max_client_conn=int(values["NCCONSOLE_PGBOUNCER_MAX_CLIENT_CONN"]),
+                pool_size=int(values["NCCONSOLE_PGBOUNCER_POOL_SIZE"]),
             ),
         )  # fmt: skip
     except (KeyError, ValueError, IndexError) as err:
@@ -234,9 +243,16 @@ def sim(
     default=None,
     help="Keep the demo platform here (default: a fresh directory, removed after).",
 )
-def demo(workdir: Path | None) -> None:
+@click.option(
+    "--platform-servers/--no-platform-servers",
+    default=None,
+    help="Run the real PgBouncer, Redis and Alertmanager (scripts/platform-servers.sh) behind "
+    "the demo's platform (default: when they are installed).",
+)
+def demo(workdir: Path | None, platform_servers: bool | None) -> None:
     """Open the console on a built-in demo platform (12 tenants, a pending upgrade)."""
     from ncconsole.cli.console import open_console, require_terminal
+    from ncconsole.cli.demo_platform import start_demo_platform, stop_demo_platform
     from ncconsole.settings import load_settings
 
     require_terminal()  # before starting a simulator nobody could look at
@@ -247,23 +263,34 @@ def demo(workdir: Path | None) -> None:
         state.mkdir(parents=True, exist_ok=True)
         workdir = Path(tempfile.mkdtemp(prefix="demo-", dir=state))
     workdir.mkdir(parents=True, exist_ok=True)
-    log_path = workdir / "sim.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "ncconsole", "sim", "--scenario", "demo",
-             "--workdir", str(workdir), "--parent-pid", str(os.getpid())],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
     # A terminal that closes (SIGHUP) or a kill (SIGTERM) must still stop the simulator.
     previous = {s: signal.signal(s, _exit_on_signal) for s in (signal.SIGTERM, signal.SIGHUP)}
+    proc: subprocess.Popen | None = None
+    platform = None
     try:
+        if platform_servers is not False:
+            click.echo("ncconsole demo: starting PgBouncer, Redis and Alertmanager…", err=True)
+        platform = start_demo_platform(workdir, platform_servers)
+        extra = ["--platform-env", str(platform.env_file)] if platform.env_file else []
+        log_path = workdir / "sim.log"
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "ncconsole", "sim", "--scenario", "demo",
+                 "--workdir", str(workdir), "--parent-pid", str(os.getpid()), *extra],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            )  # fmt: skip
         _wait_ready(proc, workdir / "kubeconfig", log_path)
         os.environ["NCCONSOLE_CONFIG"] = str(workdir / "config.yaml")
         root = click.get_current_context().meta.get(ROOT_SETTINGS) or {}
         read_only = root.get("read_only")
-        code = open_console(load_settings(read_only=read_only), {"read_only": bool(read_only)})
+        code = open_console(
+            load_settings(read_only=read_only), {"read_only": bool(read_only)}, platform.note
+        )
     finally:
-        _stop(proc)
+        if proc is not None:
+            _stop(proc)
+        if platform is not None:
+            stop_demo_platform(platform)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         if owned:

@@ -2,8 +2,14 @@
 rows and the JSON records come from render/, like the console's: this module only reads the
 fleet, prints and sets the exit code.
 
-Exit codes: 0 every shown tenant is healthy, 1 at least one is not, 2 the fleet could not be
-read (bad kubeconfig, API unreachable).
+The shared platform is read with the fleet (PgBouncer, Redis, Alertmanager, certificates, as
+`ncconsole platform` reads them): its findings are in the tenants' health and reason, its
+components' line is printed under the platform line, and the JSON embeds its record.
+
+Exit codes: 0 every shown tenant is healthy, 1 at least one is not or a platform component has
+a problem (PgBouncer saturated, Redis full: it hurts tenants now), 2 the fleet could not be read
+(bad kubeconfig, API unreachable). A component that cannot be read is reported, in the table
+and the JSON, without changing the exit code; `ncconsole platform` exits 1 for it.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ from ncconsole.errors import NcConsoleError
 from ncconsole.fleet.health import unprobed, with_pending_probes
 from ncconsole.fleet.model import FleetSnapshot, Health, KindStatus
 from ncconsole.fleet.state import FleetTimeout
+from ncconsole.ops.platform import DEADLINE_MARGIN
+from ncconsole.platform.model import Verdict
 from ncconsole.render.access import access_lines
 from ncconsole.render.fleet_rows import (
     measure,
@@ -43,6 +51,7 @@ from ncconsole.render.fleet_rows import (
 )
 from ncconsole.render.layout import KEYS, fit_columns
 from ncconsole.render.platform import platform_line
+from ncconsole.render.platform_states import components_line
 from ncconsole.render.records import snapshot_record
 from ncconsole.settings import Settings
 
@@ -58,31 +67,52 @@ def _probed(snapshot: FleetSnapshot) -> int:
     return sum(2 - len(unprobed(t)) for t in snapshot.tenants if t.in_repo)
 
 
-def read_fleet(settings: Settings, probe_wait: float = 120.0) -> FleetSnapshot:
-    """Start watching, wait for the lists and every tenant's first probes, stop; the
-    snapshot, with tenants still unprobed marked pending (fleet/health.with_pending_probes).
+def platform_wait(settings: Settings) -> float:
+    """How long one reading of the shared platform may take: every component has its
+    deadline (ops/platform.py)."""
+    platform = settings.platform
+    components = (platform.pgbouncer, platform.redis, platform.alertmanager)
+    return max(c.timeout for c in components) + DEADLINE_MARGIN + 1.0
 
-    The wait ends when every tenant is probed, when no new answer came for one probe timeout
-    (+5 s), or after `probe_wait` s: at 2,000 tenants the first round takes a while, and a
-    tenant nobody has probed must not print healthy."""
-    fleet, _ = start_fleet(settings, probes=True)
+
+def read_fleet(settings: Settings, probe_wait: float = 120.0) -> FleetSnapshot:
+    """Start watching, wait for the lists, every tenant's first probes and one platform
+    reading, stop; the snapshot, with tenants still unprobed marked pending
+    (fleet/health.with_pending_probes).
+
+    The probes' wait ends when every tenant is probed, when no new answer came for one probe
+    timeout (+5 s), or after `probe_wait` s: at 2,000 tenants the first round takes a while,
+    and a tenant nobody has probed must not print healthy. The platform's ends with its first
+    reading or its components' deadlines."""
+    fleet, _ = start_fleet(settings, probes=True, platform=True)
     quiet = max(settings.web.timeout, settings.s3.timeout) + 5.0
-    deadline = time.monotonic() + probe_wait
+    started = time.monotonic()
+    deadline = started + probe_wait
+    platform_deadline = started + platform_wait(settings)
     try:
-        answered, progress_at = -1, time.monotonic()
+        answered, progress_at = -1, started
         while True:
             snapshot = fleet.snapshot
-            if snapshot.complete and probes_done(snapshot):
-                break
             now = time.monotonic()
             if _probed(snapshot) != answered:
                 answered, progress_at = _probed(snapshot), now
-            if now >= deadline or now - progress_at > quiet:
+            probes_over = (
+                (snapshot.complete and probes_done(snapshot))
+                or now >= deadline
+                or now - progress_at > quiet
+            )
+            platform_read = snapshot.platform_reading is not None
+            if probes_over and (platform_read or now >= platform_deadline):
                 break
+            until = deadline if not probes_over else platform_deadline
             with contextlib.suppress(FleetTimeout):
                 fleet.wait_for(
-                    lambda s, seen=answered: _probed(s) != seen or probes_done(s),
-                    min(1.0, max(0.01, deadline - now)),
+                    lambda s, seen=answered, read=platform_read: (
+                        _probed(s) != seen
+                        or probes_done(s)
+                        or (s.platform_reading is not None) != read
+                    ),
+                    min(1.0, max(0.01, until - now)),
                 )
     finally:
         fleet.stop()
@@ -148,6 +178,9 @@ def status(settings: Settings, wave: int | None, probe_wait: float, output_forma
             Text(f"context {snapshot.context} · {snapshot.cluster} · repo {snapshot.repo}")
         )
         console.print(platform_line(snapshot.platform))
+        components = components_line(snapshot.platform_reading, datetime.now(UTC))
+        if components.plain:
+            console.print(components)
         for kind, state in sorted(snapshot.kinds.items()):
             if state.status in (KindStatus.ERROR, KindStatus.UNAUTHORIZED):
                 console.print(Text(f"warning: {kind}: {state.status.value} {state.message}"))
@@ -166,7 +199,10 @@ def status(settings: Settings, wave: int | None, probe_wait: float, output_forma
             console.print(Text(f"warning: API unreachable — {snapshot.api_error}"))
         width = console.width if console.is_terminal else None
         print_lines(console, fleet_tables(shown, datetime.now(UTC), width))
-    if any(t.health is not Health.HEALTHY for t in tenants):
+    reading = snapshot.platform_reading
+    if any(t.health is not Health.HEALTHY for t in tenants) or (
+        reading is not None and reading.verdict is Verdict.PROBLEM
+    ):
         raise click.exceptions.Exit(1)
 
 

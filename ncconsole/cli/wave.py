@@ -34,6 +34,7 @@ from ncconsole.cli.tables import print_table
 from ncconsole.durations import DurationRange
 from ncconsole.gitops.revisions import revision_problem
 from ncconsole.ops.errors import ConfirmationRequired, Refused
+from ncconsole.ops.history import change_summary
 from ncconsole.ops.promotion import (
     GateRefused,
     Phase,
@@ -317,9 +318,14 @@ def wave_promote(
                 plan.status,
                 plan.target_revision,
             )
+            assert session.conn is not None
+            changes = change_summary(
+                session.conn, settings, names[0], revision=plan.target_revision
+            ) if names else ""  # fmt: skip
             question = (
                 f"Promote wave {wave} ({len(names)} tenants: {', '.join(names[:6])}"
                 f"{' ...' if len(names) > 6 else ''}): {change}?"
+                + (f"\n  changes for {names[0]}: {changes}" if changes else "")
             )
             if not (interactive() and click.confirm(question, default=False, err=True)):
                 raise ConfirmationRequired(f"promotion of wave {wave} not confirmed; pass --yes")
@@ -367,8 +373,12 @@ def rollback_command(
         plan = plan_rollback(session.conn, settings, tenant, to_id)
         if plan.autosync and not force:  # refused before asking: the answer would not matter
             raise Refused(f"{plan.autosync}; roll back anyway with --force")
+        changes = change_summary(session.conn, settings, tenant, history_id=plan.target_id)
         confirmed = yes or (
-            interactive() and click.confirm(f"{plan.describe()}?", default=False, err=True)
+            interactive()
+            and click.confirm(
+                f"{plan.describe()}\n  changes: {changes}\nRoll back?", default=False, err=True
+            )
         )
         display = PlainProgress()
         result = run_rollback(

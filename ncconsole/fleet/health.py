@@ -4,10 +4,11 @@ checks and the promotion gates all ask here, so they cannot give different answe
 - which Deployment is the Nextcloud app, which pods count, how many are ready, which are broken;
 - whether a sync is busy, whether the Application is settled at a revision, whether a rollout
   has settled (pods replaced and Ready);
-- the health word and its short reason: each source (Argo CD, pods, status.php, bucket) gives
-  findings, the worst health wins and the reasons at that level become the tenant's reason,
-  the most concrete first, e.g. "CrashLoopBackOff ×2 (46 restarts)"; maintenance mode is
-  its own state, planned work rather than a failure;
+- the health word and its short reason: each source (Argo CD, pods, status.php, bucket, and the
+  shared platform: PgBouncer, alerts, certificates) gives findings, the worst health wins and
+  the reasons at that level become the tenant's reason, the most concrete first, e.g.
+  "CrashLoopBackOff ×2 (46 restarts)"; maintenance mode is its own state, planned work rather
+  than a failure;
 - how old the tenant's outside-in data is.
 
 Pure functions over the views in fleet/model.py; nothing here does I/O.
@@ -24,6 +25,8 @@ from ncconsole.fleet.model import Health, KindState, TenantState
 from ncconsole.kube import revisions
 from ncconsole.kube.views import AppView, DeploymentView, PodView
 from ncconsole.kube.watch import KindStatus
+from ncconsole.platform.model import Verdict
+from ncconsole.platform.reading import TenantPlatform
 from ncconsole.probes.results import BucketProbe, StatusPhpProbe
 
 # Order of Health members is worst first; index = severity rank.
@@ -252,6 +255,23 @@ def s3_findings(s3: BucketProbe) -> list[Finding]:
     return [(Health.DEGRADED, problem)] if problem else []
 
 
+# What the platform's verdict about a tenant does to its health word: a problem (clients
+# queued at PgBouncer, a critical alert firing, a certificate expired or not Ready) hurts it
+# now; a warning (an alert of severity warning, a certificate expiring soon) is told in the
+# reason of an otherwise healthy tenant without changing its word.
+PLATFORM_HEALTH = {Verdict.PROBLEM: Health.DEGRADED, Verdict.WARNING: Health.HEALTHY}
+
+
+def platform_findings(platform: TenantPlatform) -> list[Finding]:
+    """The shared platform's findings about the tenant (platform/reading.py words), e.g.
+    "waiting for a PgBouncer connection (3 waiting)"."""
+    return [
+        (PLATFORM_HEALTH[verdict], text)
+        for verdict, text in platform.findings
+        if verdict in PLATFORM_HEALTH
+    ]
+
+
 def combine(findings: Sequence[Finding]) -> Finding:
     """The worst health among findings and its reasons (at most two, joined)."""
     if not findings:
@@ -275,11 +295,14 @@ def assess(
     kind_states: Mapping[str, KindState],
     denied: Sequence[str] = (),
     namespace: str = "",
+    platform: TenantPlatform | None = None,
 ) -> Finding:
     """The tenant's health word and reason from everything observed about it. Nothing
     observed is "unknown" ("loading" while the first lists are in flight), never healthy;
     neither is a tenant whose pods or Deployment RBAC does not let the console read
-    ("no access to nc-x: may not list pods") - an empty list there proves nothing."""
+    ("no access to nc-x: may not list pods") - an empty list there proves nothing.
+    The platform's findings come first: a tenant waiting for a PgBouncer connection names
+    that cause before the crash loop it causes."""
     findings: list[Finding] = []
     if "not deployed" in drift:
         findings.append((Health.MISSING, "not deployed"))
@@ -304,6 +327,8 @@ def assess(
         if not observed:
             loading = any(k.status == KindStatus.LOADING for k in kind_states.values())
             return Health.UNKNOWN, "loading" if loading else "nothing observed"
+    if platform is not None:
+        findings = platform_findings(platform) + findings
     return combine(findings)
 
 

@@ -1,8 +1,8 @@
 """What the cluster, the probes and the smoke record report, per kind and per tenant, and the
 join into snapshots.
 
-ObservedFleet is the WatchSink of every watcher and the heartbeat, and receives probe results
-and the smoke outcomes recorded for this cluster;
+ObservedFleet is the WatchSink of every watcher and the heartbeat, and receives probe results,
+the smoke outcomes recorded for this cluster and the shared platform's readings;
 each call runs on the reporter's thread, updates the state under one lock, marks the tenants it
 touched and calls `on_change`. `build()` joins only those tenants again.
 """
@@ -22,6 +22,7 @@ from ncconsole.fleet.model import FleetSnapshot, KindState, TenantState
 from ncconsole.fleet.smoke_record import SmokeOutcome
 from ncconsole.kube.connection import KubeConnection
 from ncconsole.kube.watch import Key, KindStatus
+from ncconsole.platform.reading import NOT_READ, PlatformReading, TenantPlatform
 from ncconsole.probes.results import BucketProbe, StatusPhpProbe
 from ncconsole.settings import Settings
 
@@ -45,6 +46,9 @@ class ObservedFleet:
         self._smoke_problem = ""
         # kind -> namespace -> why it may not be read there (the per-namespace fallback).
         self._denied: dict[str, dict[str, str]] = {}
+        self._platform: PlatformReading | None = None
+        self._platform_tenants: dict[str, TenantPlatform] = {}
+        self._platform_nobody = NOT_READ
         self._dirty: set[str] | None = _ALL
         self._cache: dict[str, TenantState] = {}
         self._api_reachable = True
@@ -226,6 +230,23 @@ class ObservedFleet:
             or namespace in self._denied.get(kind, {})
         )
 
+    def set_platform(self, reading: PlatformReading) -> None:
+        """A new reading of the shared platform: the tenants whose part of it changed (alerts,
+        silences, pools, certificates' words) are joined again, the rest keep their state."""
+        tenants, nobody = reading.by_tenant, reading.nothing_about
+        with self._lock:
+            old, old_nobody = self._platform_tenants, self._platform_nobody
+            self._platform = reading
+            self._platform_tenants, self._platform_nobody = tenants, nobody
+            if nobody != old_nobody:  # Alertmanager became (un)readable: every tenant's cell
+                self._dirty = _ALL
+            else:
+                for name in set(tenants) | set(old):
+                    before, after = old.get(name, old_nobody), tenants.get(name, nobody)
+                    if before.signature() != after.signature():
+                        self._mark(name)
+        self._on_change()
+
     def has_pending(self) -> bool:
         """Whether something not yet in a snapshot was recorded (e.g. repeated probe times)."""
         with self._lock:
@@ -260,6 +281,7 @@ class ObservedFleet:
                     s3=self._s3.get(name),
                     smoke=self._smoke.get(name),
                     denied=self._denied_kinds(namespace, kind_states),
+                    platform=self._platform_tenants.get(name, self._platform_nobody),
                 )
                 self._cache[name] = build_tenant(
                     name, inputs, self.settings, kind_states, desired.readable
@@ -287,6 +309,7 @@ class ObservedFleet:
             reachable, error, contact = self._api_reachable, self._api_error, self._last_contact
             smoke_problem = self._smoke_problem
             repo_loaded = self._repo_loaded
+            platform_reading = self._platform
         now = datetime.now(UTC)
         conn = connection
         return FleetSnapshot(
@@ -308,6 +331,7 @@ class ObservedFleet:
             appsets=appsets,
             complete=repo_loaded
             and all(k.status != KindStatus.LOADING for k in kind_states.values()),
+            platform_reading=platform_reading,
         )
 
 

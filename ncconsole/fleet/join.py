@@ -13,6 +13,7 @@ from ncconsole.fleet.model import KindState, PlatformState, TenantState
 from ncconsole.fleet.smoke_record import SmokeOutcome
 from ncconsole.kube.views import AppView, DeploymentView, EventView, PodView
 from ncconsole.kube.watch import KindStatus
+from ncconsole.platform.reading import NOT_READ, TenantPlatform
 from ncconsole.probes.results import BucketProbe, StatusPhpProbe
 from ncconsole.settings import Settings
 
@@ -43,6 +44,7 @@ class TenantInputs:
     smoke: SmokeOutcome | None = None
     # Kinds (pods, deployments, events) RBAC does not let the console read in its namespace.
     denied: tuple[str, ...] = ()
+    platform: TenantPlatform = NOT_READ
 
 
 def _label_wave(app: AppView | None, settings: Settings) -> int | None:
@@ -94,6 +96,7 @@ def build_tenant(
         kind_states=kind_states,
         denied=parts.denied,
         namespace=settings.namespace_for(name),
+        platform=parts.platform,
     )
     return TenantState(
         name=name,
@@ -114,6 +117,7 @@ def build_tenant(
         health=health,
         reason=reason,
         smoke=parts.smoke,
+        platform=parts.platform,
     )
 
 

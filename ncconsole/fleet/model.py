@@ -22,6 +22,7 @@ from ncconsole.kube.views import (
     SyncHistoryEntry,
 )
 from ncconsole.kube.watch import KindStatus
+from ncconsole.platform.reading import NOT_READ, PlatformReading, TenantPlatform
 from ncconsole.probes.results import BucketProbe, StatusPhpProbe
 
 # The views and probe results are re-exported: the layers above the fleet (ops, render, cli,
@@ -36,11 +37,13 @@ __all__ = [
     "Health",
     "KindState",
     "KindStatus",
+    "PlatformReading",
     "PlatformState",
     "PodView",
     "SmokeOutcome",
     "StatusPhpProbe",
     "SyncHistoryEntry",
+    "TenantPlatform",
     "TenantState",
 ]
 
@@ -91,6 +94,9 @@ class TenantState:
     reason: str = ""
     # The last smoke checks recorded for this tenant on this cluster (fleet/smoke_record.py).
     smoke: SmokeOutcome | None = None
+    # What the shared platform's last reading says about it: alerts, silences, certificates,
+    # PgBouncer pools (platform/reading.py).
+    platform: TenantPlatform = NOT_READ
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +128,9 @@ class FleetSnapshot:
     appsets: tuple[AppSetView, ...] = ()
     # True once every kind has been listed (or found forbidden) at least once.
     complete: bool = False
+    # The last reading of the shared platform's components (PgBouncer, Redis, Alertmanager,
+    # certificates); None while none was taken (not read by this fleet, or not yet).
+    platform_reading: PlatformReading | None = None
 
     def waves(self) -> list[int | None]:
         """Waves in rollout order: canary (0) first, tenants without a wave last."""

@@ -2,7 +2,9 @@
 and the last smoke checks recorded for this cluster.
 
 Watchers (kube/) and probes (probes/) report into its ObservedFleet (inputs.py) from their
-own threads, the repo and the smoke record are re-read when their files change; a publisher
+own threads, the repo and the smoke record are re-read when their files change, the shared
+platform is read every `platform.interval` seconds when a reader is given
+(platform_poller.py); a publisher
 thread coalesces bursts (~100 ms) into one new immutable FleetSnapshot and hands it to
 subscribers on that background thread. Only tenants touched
 since the last snapshot are joined again, so a burst in one namespace costs one tenant.
@@ -23,11 +25,13 @@ from ncconsole.fleet import watches as kinds
 from ncconsole.fleet.desired import DesiredFleet, load_desired, repo_signature
 from ncconsole.fleet.inputs import ObservedFleet
 from ncconsole.fleet.model import FleetSnapshot
+from ncconsole.fleet.platform_poller import PlatformPoller
 from ncconsole.fleet.smoke_record import SmokeOutcome, SmokeRecord, SmokeResults, for_cluster
 from ncconsole.kube.connection import KubeConnection, connect
 from ncconsole.kube.secrets import TenantSecretReader
 from ncconsole.kube.watch import Heartbeat, KindWatcher, WatchTiming
 from ncconsole.kube.writes import eso_api
+from ncconsole.platform.reading import PlatformReading
 from ncconsole.probes.scheduler import FleetProbes
 from ncconsole.settings import Settings
 
@@ -36,6 +40,8 @@ __all__ = ["DesiredFleet", "FleetState", "FleetTimeout", "load_desired", "repo_s
 
 log = logging.getLogger(__name__)
 Callback = Callable[[FleetSnapshot], None]
+# Reads the shared platform through the fleet's connection (ops/platform.read_platform).
+PlatformReaderFactory = Callable[[KubeConnection], PlatformReading]
 
 
 class FleetTimeout(NcConsoleError, TimeoutError):
@@ -59,6 +65,7 @@ class FleetState:
         coalesce: float = 0.1,
         repo_poll: float = 3.0,
         smoke_record: SmokeRecord | None = None,
+        platform_reader: PlatformReaderFactory | None = None,
     ) -> None:
         self.settings = settings
         self.connection = connection
@@ -83,6 +90,8 @@ class FleetState:
         self._watchers: list[KindWatcher] = []
         self._heartbeat: Heartbeat | None = None
         self._probes: FleetProbes | None = None
+        self._platform_reader = platform_reader
+        self._platform: PlatformPoller | None = None
         self._publisher = threading.Thread(target=self._publish_loop, name="fleet", daemon=True)
         self._repo_watcher = threading.Thread(target=self._poll_repo, name="repo", daemon=True)
         self._snapshot = FleetSnapshot(0, datetime.now(UTC), "", "", str(settings.repo), ())
@@ -117,6 +126,12 @@ class FleetState:
             self._probes = FleetProbes(self.settings, self.observed.probe_result, secrets)
             self._probes.set_tenants(self._probe_targets())
             self._probes.start()
+        if self._platform_reader is not None:
+            reader, conn = self._platform_reader, self.connection
+            self._platform = PlatformPoller(
+                lambda: reader(conn), self.observed.set_platform, self.settings.platform.interval
+            )
+            self._platform.start()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -127,6 +142,8 @@ class FleetState:
             watcher.stop()
         if self._probes is not None:
             self._probes.stop()
+        if self._platform is not None:
+            self._platform.stop()
         if self._publisher.is_alive():
             self._publisher.join(2.0)
 
@@ -161,6 +178,15 @@ class FleetState:
         self.observed.set_desired(load_desired(self.settings.repo))
         if self._probes is not None:
             self._probes.set_tenants(self._probe_targets())
+
+    def read_platform_now(self) -> None:
+        """Read the shared platform again now (e.g. after a silence was created or expired)."""
+        if self._platform is not None:
+            self._platform.read_now()
+
+    @property
+    def reads_platform(self) -> bool:
+        return self._platform_reader is not None
 
     def _probe_targets(self) -> list[tuple[str, str, str, str]]:
         return [

@@ -73,6 +73,7 @@ def request_sync(
     retry_limit: int = 2,
     sources: list[Obj] | None = None,
     refuse: Callable[[AppView], str] | None = None,
+    prune: bool = False,
 ) -> SyncRequest:
     """Patch `operation` onto the Application; SyncRefused when `busy` (the caller's rule for
     why a sync may not be requested now) gives a reason on the Application as read, when
@@ -98,7 +99,7 @@ def request_sync(
                     {"name": "Reason", "value": reason},
                     {"name": "RequestID", "value": request_id},
                 ],
-                "sync": _sync_block(app, name, revision, sources),
+                "sync": _sync_block(app, name, revision, sources, prune),
                 "retry": {"limit": retry_limit},
             },
         }
@@ -119,8 +120,10 @@ def request_sync(
     )
 
 
-def _sync_block(app: Obj, name: str, revision: str, sources: list[Obj] | None) -> Obj:
-    sync: Obj = {"prune": False, "syncStrategy": {"hook": {}}, "syncOptions": []}
+def _sync_block(
+    app: Obj, name: str, revision: str, sources: list[Obj] | None, prune: bool = False
+) -> Obj:
+    sync: Obj = {"prune": prune, "syncStrategy": {"hook": {}}, "syncOptions": []}
     spec = app.get("spec") or {}
     multi = bool(sources) if sources is not None else bool(spec.get("sources"))
     if sources:
@@ -141,6 +144,32 @@ def _sync_block(app: Obj, name: str, revision: str, sources: list[Obj] | None) -
     else:
         sync["revision"] = revision
     return sync
+
+
+class NothingToTerminate(NcConsoleError):
+    """No operation is in progress on the Application."""
+
+
+def terminate_operation(conn: KubeConnection, namespace: str, name: str) -> Obj:
+    """What `argocd app terminate-op` does (server/application TerminateOperation): with an
+    operation in progress, set status.operationState.phase to Terminating and update the
+    Application, retrying a conflicting update up to 10 times; the controller then stops the
+    sync and ends it Failed ("Operation terminated"). NothingToTerminate otherwise."""
+    for _ in range(10):
+        app = get_app(conn, namespace, name)
+        op_state = (app.get("status") or {}).get("operationState")
+        if not app.get("operation") or not op_state:
+            raise NothingToTerminate(
+                f"Application {name}: no operation is in progress (Argo CD: Unable to "
+                "terminate operation. No operation is in progress)"
+            )
+        op_state["phase"] = "Terminating"
+        try:
+            return conn.request_json("PUT", app_path(namespace, name), None, app)
+        except ApiStatusError as err:
+            if err.status != 409:
+                raise
+    raise SyncRefused(f"Application {name} kept changing; terminate not recorded, try again")
 
 
 def request_refresh(conn: KubeConnection, namespace: str, name: str, hard: bool = False) -> None:

@@ -84,6 +84,9 @@ class AppView:
     images: tuple[str, ...] = ()
     conditions: tuple[tuple[str, str], ...] = ()
     history: tuple[SyncHistoryEntry, ...] = ()
+    # The last operation's resource results: (kind/name, status, message), e.g.
+    # ("Deployment/nextcloud", "SyncFailed", "admission webhook ... denied the request").
+    operation_resources: tuple[tuple[str, str, str], ...] = ()
     # spec.sources is set (HasMultipleSources); then spec.source is ignored.
     multi_source: bool = False
     # spec.syncPolicy.automated is on: Argo CD syncs OutOfSync by itself (undoes a rollback).
@@ -249,6 +252,15 @@ def parse_app(obj: dict[str, Any]) -> AppView:
         operation_message=_str(op_state.get("message")),
         operation_started=parse_time(op_state.get("startedAt")),
         operation_finished=parse_time(op_state.get("finishedAt")),
+        operation_resources=tuple(
+            (
+                f"{_str(r.get('kind'))}/{_str(r.get('name'))}",
+                _str(r.get("status")),
+                _str(r.get("message")),
+            )
+            for r in _list(_dict(op_state.get("syncResult")).get("resources"))
+            if isinstance(r, dict)
+        ),
         operation_revision=revision_key(_dict(op_state.get("syncResult")), multi),
         reconciled_at=parse_time(status.get("reconciledAt")),
         images=tuple(_str(i) for i in _list(_dict(status.get("summary")).get("images"))),

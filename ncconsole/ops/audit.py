@@ -17,7 +17,6 @@ import contextlib
 import getpass
 import json
 import os
-import re
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -29,10 +28,10 @@ from ncconsole.errors import NcConsoleError
 from ncconsole.kube.connection import ApiStatusError, ApiUnreachable, KubeConnection, context_user
 from ncconsole.kube.events import record_event
 from ncconsole.locations import audit_log_path
+from ncconsole.masking import MASK, SECRET_NAME
 from ncconsole.ops.errors import Refused
 from ncconsole.settings import Settings
 
-MASK = "********"
 # Less free space than this on the state directory's file system refuses changes up front.
 MIN_FREE_BYTES = 16 * 1024
 
@@ -41,16 +40,13 @@ class AuditUnavailable(Refused):
     """The audit log cannot be written, so a state-changing action is not started."""
 
 
-_SECRET_NAME = re.compile(r"(secret|password|passwd|token|access.?key|credential)", re.I)
-
-
 def mask(args: Mapping[str, Any]) -> dict[str, Any]:
     """`args` with the value of every secret-looking key replaced by ********."""
     out: dict[str, Any] = {}
     for key, value in args.items():
         if isinstance(value, Mapping):
             out[key] = mask(value)
-        elif _SECRET_NAME.search(key) and value not in (None, "", False):
+        elif SECRET_NAME.search(key) and value not in (None, "", False):
             out[key] = MASK
         else:
             out[key] = value

@@ -249,6 +249,16 @@ def read_platform(
         name: handle.result(deadline - (time.monotonic() - started))
         for name, (handle, deadline) in handles.items()
     }
-    return PlatformReading(read_at=now, **{
+    return PlatformReading(read_at=now, duration=round(time.monotonic() - started, 3), **{
         {ALERTS: "alerts"}.get(name, name): value for name, value in results.items()
     })  # fmt: skip
+
+
+def platform_reader(settings: Settings) -> Callable[[KubeConnection], PlatformReading]:
+    """How the live fleet reads the platform through its own connection, every component
+    (fleet/platform_poller.py calls it every platform.interval seconds)."""
+
+    def read(conn: KubeConnection) -> PlatformReading:
+        return read_platform(settings, conn)
+
+    return read

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from ncconsole.durations import DurationRange
 from ncconsole.kube.connection import KubeConnection
 from ncconsole.ops.audit import Auditor
 from ncconsole.ops.errors import MissingValue, OpsError, Refused
@@ -19,6 +20,8 @@ from ncconsole.platform.alertmanager import AlertmanagerError, Matcher, Silence,
 from ncconsole.settings import Settings
 
 MAX_SILENCE = timedelta(days=31)
+# What `silence --for` and the console's silence dialog accept: a minute to a month.
+SILENCE_LENGTH = DurationRange(60, MAX_SILENCE.total_seconds())
 _TENANT = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 

@@ -110,6 +110,8 @@ def haystack(tenant: TenantState, smoke: SmokeOutcome | None) -> str:
         words.append("maintenance")
     words.extend(tenant.drift)
     words.append(f"smoke {_smoke_word(smoke)}")
+    words.extend(f"alert {alert.name}" for alert in tenant.platform.firing)
+    words.extend(tenant.platform.problems)  # "waiting for a PgBouncer connection", ...
     return " · ".join(words).lower()
 
 

@@ -23,6 +23,7 @@ from ncconsole.fleet.smoke_record import SmokeOutcome
 from ncconsole.render import cells as fmt
 from ncconsole.render.filter import matches, parse_query
 from ncconsole.render.layout import KEYS, SPECS, Column, content_widths, full_columns
+from ncconsole.render.platform_states import alerts_cell
 
 # Every column at its cap: the layout of a wide terminal, and the order cells come in.
 COLUMNS: tuple[Column, ...] = tuple(
@@ -165,6 +166,7 @@ def tenant_cells(tenant: TenantState, now: datetime, flat: bool = False) -> tupl
         fmt.cell(wave, fmt.MUTED),
         fmt.health_text(tenant.health),
         reason_text(tenant),
+        alerts_cell(tenant.platform),
         fmt.sync_text(tenant.app.sync_status if tenant.app else None),
         fmt.smoke_text(tenant.smoke, now, deployed_revision(tenant.app)),
         fmt.pods_text(tenant),

@@ -1,9 +1,9 @@
 """Which fleet columns fit a terminal, and how wide each is, as k9s does it: every column is
 as wide as its widest cell (within a cap), REASON takes the room that is left, and when the
 terminal is too narrow the least needed columns go first - never TENANT, HEALTH or REASON.
-At 80 columns the reason stays readable; at 140 every column of the demo fleet fits. Drift
-(orphan, wave mismatch) is told in the REASON cell, not a column of its own that is mostly
-empty.
+At 80 columns the reason stays readable; at 140 every column of the demo fleet fits but
+PROBED, the first to go (ALERTS took its room). Drift (orphan, wave mismatch) is told in the
+REASON cell, not a column of its own that is mostly empty.
 """
 
 from __future__ import annotations
@@ -30,10 +30,12 @@ class ColumnSpec:
 # In the order shown. REASON is the flexible one.
 SPECS: tuple[ColumnSpec, ...] = (
     ColumnSpec("tenant", "TENANT", 40, 0),
-    ColumnSpec("wave", "WAVE", 5, 10),  # only when sorted across waves (no wave lines then)
+    ColumnSpec("wave", "WAVE", 5, 11),  # only when sorted across waves (no wave lines then)
     ColumnSpec("health", "HEALTH", 14, 0),
     ColumnSpec("reason", "REASON", 0, 0),
-    ColumnSpec("sync", "SYNC", 14, 9),
+    # How many Alertmanager alerts fire on the tenant (render/platform_states.alerts_cell).
+    ColumnSpec("alerts", "ALERTS", 11, 9),
+    ColumnSpec("sync", "SYNC", 14, 10),
     ColumnSpec("smoke", "SMOKE", 11, 6),
     ColumnSpec("pods", "PODS", 7, 8),
     ColumnSpec("restarts", "RST", 5, 7),

@@ -12,6 +12,7 @@ from typing import Any
 from ncconsole.fleet.health import data_checked_at, pods_ready
 from ncconsole.fleet.model import DeploymentView, FleetSnapshot, TenantState
 from ncconsole.render.access import unreadable_namespaces
+from ncconsole.render.platform import alert_record, platform_record
 
 
 def tenant_record(t: TenantState) -> dict[str, Any]:
@@ -41,6 +42,10 @@ def tenant_record(t: TenantState) -> dict[str, Any]:
         "s3_bytes": s3.bytes_used if s3 else None,
         "smoke": t.smoke.as_dict() if t.smoke else None,
         "checked_at": checked.isoformat() if checked else None,
+        # From the shared platform's reading: None when Alertmanager was not read.
+        "alerts_firing": len(t.platform.firing) if t.platform.alerts_known else None,
+        "alerts": [alert_record(a) for a in t.platform.alerts],
+        "platform_problems": t.platform.problems,
     }
 
 
@@ -51,8 +56,11 @@ def _deployment(view: DeploymentView | None) -> dict[str, Any] | None:
 
 
 def snapshot_record(snapshot: FleetSnapshot, tenants: list[TenantState]) -> dict[str, Any]:
-    """Where the fleet was read, what could not be read, the platform and `tenants`."""
+    """Where the fleet was read, what could not be read, the platform (its Deployments, and
+    the reading of its components as `ncconsole platform --format json` gives it) and
+    `tenants`."""
     platform = snapshot.platform
+    reading = snapshot.platform_reading
     return {
         "context": snapshot.context,
         "cluster": snapshot.cluster,
@@ -69,5 +77,8 @@ def snapshot_record(snapshot: FleetSnapshot, tenants: list[TenantState]) -> dict
         },
         "repo_problems": list(snapshot.repo_problems),
         "smoke_problem": snapshot.smoke_problem or None,
+        "platform_reading": (
+            platform_record(reading, [t.name for t in tenants]) if reading is not None else None
+        ),
         "tenants": [tenant_record(t) for t in tenants],
     }

@@ -17,6 +17,7 @@ from typing import Any
 
 from ncconsole.sim.apiserver.store import Store
 from ncconsole.sim.controllers.state import PLATFORM_NAMESPACE
+from ncconsole.sim.platform_load import DatabaseAccess
 from ncconsole.sim.scenario import TenantSpec
 
 Obj = dict[str, Any]
@@ -46,6 +47,9 @@ class PlatformServers:
     pgbouncer: RealServer | None = None
     redis: RealServer | None = None
     alertmanager: RealServer | None = None
+    # The tenants' own client login to PgBouncer (and PostgreSQL for their databases): with
+    # it the simulated tenants are PgBouncer clients (platform_load.py).
+    database: DatabaseAccess | None = None
 
     def of(self, component: str) -> RealServer | None:
         return getattr(self, component, None)

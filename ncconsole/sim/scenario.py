@@ -60,6 +60,9 @@ class TenantFaults(_Model):
     # Its TLS Certificate (cert-manager) expires in this many days (default: 60, renewed in 30).
     certificate_expires_in: float | None = None
     certificate_failing: bool = False  # issuance failed: Ready False, Issuing False (Failed)
+    # Its PgBouncer pool is held and its clients queue up to max_client_conn (only with real
+    # platform servers, `sim --platform-env`; platform_load.py).
+    pgbouncer_saturated: bool = False
 
     def any(self) -> bool:
         return self != TenantFaults()
@@ -305,7 +308,13 @@ _DEMO_TENANTS = (
     ("ggd-hollands-midden", 1, "accept", 2, {}),
     ("bibliotheek-utrecht", 1, "prod", 2, {}),
     ("gemeente-leiden", 2, "prod", 3, {}),
-    ("omgevingsdienst-haaglanden", 2, "prod", 2, {"stale_crashloop": True}),
+    (
+        "omgevingsdienst-haaglanden",
+        2,
+        "prod",
+        2,
+        {"stale_crashloop": True, "pgbouncer_saturated": True},
+    ),
     ("gemeente-deventer", 2, "prod", 3, {}),
     ("veiligheidsregio-twente", 2, "prod", 2, {}),
     ("gemeente-amersfoort", 3, "prod", 3, {}),

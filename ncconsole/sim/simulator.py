@@ -46,6 +46,8 @@ from ncconsole.sim.controllers.state import (
 from ncconsole.sim.faults import FAULTS, switch_fault
 from ncconsole.sim.nextcloud.instance import NextcloudInstance, version_from_image_tag
 from ncconsole.sim.nextcloud.web import NextcloudWeb
+from ncconsole.sim.platform_alerts import PrometheusAlerts, firing_now
+from ncconsole.sim.platform_load import PlatformLoad
 from ncconsole.sim.platform_repo.files import default_replicas as repo_default_replicas
 from ncconsole.sim.platform_repo.files import release_files
 from ncconsole.sim.platform_repo.repo import commit_change, desired_versions, write_platform_repo
@@ -97,6 +99,8 @@ class Simulator:
         self._controllers: list[Any] = []
         self.kubelet: Kubelet | None = None
         self.argocd: ArgoCdController | None = None
+        self.platform_load: PlatformLoad | None = None
+        self.prometheus: PrometheusAlerts | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> Simulator:
@@ -149,8 +153,32 @@ class Simulator:
         self.server.call(self._seed, head, initial, desired, deployed, timeout=600)
         self.server.call(self._start_controllers, head, desired, deployed)
         self._start_web()
+        self._start_platform_load()
+        self._start_platform_alerts()
         self._write_config()
         self.server.write_kubeconfig(self.kubeconfig)
+
+    def _start_platform_load(self) -> None:
+        """With real platform servers, the tenants become PgBouncer clients."""
+        access = self.platform_servers.database
+        if access is None:
+            return
+        tenants = self.scenario.tenants
+        saturated = [t.name for t in tenants if t.faults.pgbouncer_saturated]
+        self.platform_load = PlatformLoad(access, [t.name for t in tenants], saturated).start()
+
+    def _start_platform_alerts(self) -> None:
+        """With a real Alertmanager, the simulated cluster's troubles become its alerts, as
+        Prometheus would send them (platform_alerts.py)."""
+        server = self.platform_servers.alertmanager
+        if server is None:
+            return
+
+        def rules() -> list:
+            queued = self.platform_load.queued if self.platform_load is not None else 0
+            return self.call(firing_now, self.store, self.state, queued)
+
+        self.prometheus = PrometheusAlerts(f"http://{server.host}:{server.port}", rules).start()
 
     def _configure_api(self) -> None:
         assert self.server is not None
@@ -268,12 +296,16 @@ class Simulator:
 
     def stop(self) -> None:
         """Stop everything; the working directory stays (repo, config, kubeconfig removed)."""
+        if self.prometheus is not None:
+            self.prometheus.stop()
         server = self.server
         if server is not None and server._thread is not None and server._thread.is_alive():
             with contextlib.suppress(Exception):  # stopping goes on whatever the loop's state
                 server.call(self._stop_in_loop, timeout=10)
         if server is not None:
             server.stop()
+        if self.platform_load is not None:
+            self.platform_load.stop()
         self.s3.stop()
         self.kubeconfig.unlink(missing_ok=True)
 

@@ -27,11 +27,15 @@ from ncconsole.tui.keymap_check import keymap_conflicts
 from ncconsole.tui.keys import bind, binding_ids
 from ncconsole.tui.messages import ClusterOpened, SnapshotPublished
 from ncconsole.tui.ops_session import OpsSession
+from ncconsole.tui.platform_actions import PlatformActions
 from ncconsole.tui.screens.audit import AuditScreen
+from ncconsole.tui.screens.copy import CopyScreen, copy_choices
 from ncconsole.tui.screens.fleet import FleetScreen
 from ncconsole.tui.screens.help import HelpScreen
 from ncconsole.tui.screens.logs import LogScreen
 from ncconsole.tui.screens.occ import OccScreen
+from ncconsole.tui.screens.platform import PlatformScreen
+from ncconsole.tui.screens.silence import SilenceScreen
 from ncconsole.tui.screens.smoke import SmokeScreen
 from ncconsole.tui.screens.tenant import TenantScreen
 from ncconsole.tui.screens.waves import WavesScreen
@@ -46,7 +50,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class NcConsoleApp(App[None]):
+class NcConsoleApp(PlatformActions, App[None]):
     TITLE = "ncconsole"
     CSS_PATH = "app.tcss"  # each screen carries its own (screens/*.tcss)
     COMMANDS = App.COMMANDS | {FleetCommands}
@@ -62,7 +66,10 @@ class NcConsoleApp(App[None]):
         bind("audit", "audit"),
         bind("logs", "logs(False)"),
         bind("logs_previous_run", "logs(True)"),
+        bind("copy", "copy"),
         bind("waves", "waves"),
+        bind("platform", "platform"),
+        bind("silence", "silence"),
     ]
 
     # The newest snapshot; screens watch it. Each published snapshot is a new object.
@@ -74,11 +81,13 @@ class NcConsoleApp(App[None]):
         settings: Settings,
         clock: Clock = utc_now,
         opener: FleetOpener | None = None,
+        platform_note: str = "",
     ) -> None:
         super().__init__()
         self.source = source
         self.settings = settings
         self.opener = opener
+        self.platform_note = platform_note
         self._clock = clock
         self._unsubscribe: Callable[[], None] | None = None
         self.ops = OpsSession(settings, source)
@@ -213,6 +222,7 @@ class NcConsoleApp(App[None]):
         if self.is_screen_installed("waves"):
             self.uninstall_screen("waves")
         self.source, self.settings = message.source, message.settings
+        self.platform_note = ""  # it described the cluster left behind
         self.ops.close()
         self.ops = OpsSession(message.settings, message.source)
         self._stop_old_source(old)
@@ -247,6 +257,19 @@ class NcConsoleApp(App[None]):
             self.pop_screen()
         self.push_screen(TenantScreen(name))
 
+    def tenant_action(self, tenant: str, action: str) -> None:
+        """Run one of the tenant screen's actions (by its action name) on `tenant`, opening
+        its detail first (from the command palette)."""
+        if action in ("logs", "previous_logs"):
+            self.action_logs(action == "previous_logs", tenant)
+            return
+        if action == "copy":
+            self.action_copy(tenant)
+            return
+        self.open_tenant(tenant)
+        screen = self.screen
+        self.call_after_refresh(screen.run_action, action)
+
     def show_fleet(self, query: str | None = None) -> None:
         """Back to the fleet screen, optionally filtered by `query`."""
         while len(self.screen_stack) > 1 and not isinstance(self.screen, FleetScreen):
@@ -255,16 +278,22 @@ class NcConsoleApp(App[None]):
             self.screen.apply_filter(query)
 
     def selected_tenant(self) -> str | None:
-        """The tenant under the fleet cursor, or the one whose detail is shown."""
-        if isinstance(self.screen, TenantScreen):
-            return self.screen.tenant_name
-        if isinstance(self.screen, FleetScreen):
-            return self.screen.table.cursor_tenant
+        """The tenant under the fleet cursor, or the one whose detail is shown (under a modal
+        such as the command palette: the screen beneath it)."""
+        screen = next((s for s in reversed(self.screen_stack) if not s.is_modal), self.screen)
+        if isinstance(screen, TenantScreen):
+            return screen.tenant_name
+        if isinstance(screen, FleetScreen):
+            return screen.table.cursor_tenant
         return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("occ", "smoke", "logs"):
+        if action in ("occ", "smoke", "logs", "copy"):
             return isinstance(self.screen, FleetScreen | TenantScreen)
+        if action == "silence":  # hidden in read-only mode (ops/ refuses it anyway)
+            return (
+                isinstance(self.screen, FleetScreen | TenantScreen) and not self.settings.read_only
+            )
         return True
 
     def wave_tenants(self, tenant: str) -> tuple[list[str], str]:
@@ -299,6 +328,24 @@ class NcConsoleApp(App[None]):
             return
         self.push_screen(LogScreen(self.ops, tenant, previous=previous))
 
+    def action_copy(self, tenant: str | None = None) -> None:
+        """Choose a name or value of the tenant and copy it to the clipboard (OSC 52)."""
+        tenant = tenant or self.selected_tenant()
+        state = self.snapshot.tenant(tenant) if self.snapshot and tenant else None
+        if state is None:
+            self.notify("put the cursor on a tenant first", severity="warning")
+            return
+        selected = getattr(self.screen, "selected_pod", None)
+
+        def chosen(choice: tuple[str, str] | None) -> None:
+            if choice is None:
+                return
+            what, value = choice
+            self.copy_to_clipboard(value)
+            self.notify(f"copied {what}: {value}", title="clipboard (OSC 52)")
+
+        self.push_screen(CopyScreen(state.name, copy_choices(state, selected)), chosen)
+
     def action_audit(self) -> None:
         if not isinstance(self.screen, AuditScreen):
             self.push_screen(AuditScreen())
@@ -326,6 +373,11 @@ class NcConsoleApp(App[None]):
 
 def binding_scopes() -> dict[str, list[BindingType]]:
     """The bindings active together, per screen (the app's own are added by the checker)."""
+    from ncconsole.tui.screens.diff import DiffScreen
+    from ncconsole.tui.screens.events import EventsScreen
+    from ncconsole.tui.screens.history import HistoryScreen
+    from ncconsole.tui.screens.inspect import ObjectScreen
+
     return {
         "fleet screen": [*FleetScreen.BINDINGS, *FleetTable.BINDINGS],
         "tenant screen": list(TenantScreen.BINDINGS),
@@ -334,6 +386,14 @@ def binding_scopes() -> dict[str, list[BindingType]]:
         "smoke screen": list(SmokeScreen.BINDINGS),
         "audit screen": list(AuditScreen.BINDINGS),
         "waves screen": list(WavesScreen.BINDINGS),
+        "platform screen": list(PlatformScreen.BINDINGS),
+        "silence dialog": list(SilenceScreen.BINDINGS),
+        "log screen": list(LogScreen.BINDINGS),
+        "describe/YAML screen": list(ObjectScreen.BINDINGS),
+        "events screen": list(EventsScreen.BINDINGS),
+        "history screen": list(HistoryScreen.BINDINGS),
+        "diff screen": list(DiffScreen.BINDINGS),
+        "copy screen": list(CopyScreen.BINDINGS),
     }
 
 
@@ -342,7 +402,9 @@ def make_app(
     settings: Settings,
     clock: Clock = utc_now,
     opener: FleetOpener | None = None,
+    platform_note: str = "",
 ) -> NcConsoleApp:
     """The console on `source`; `clock` gives "now" for the ages shown (frozen in pictures);
-    `opener` lets it switch cluster (`:ctx`)."""
-    return NcConsoleApp(source, settings, clock, opener)
+    `opener` lets it switch cluster (`:ctx`); `platform_note` is said instead of "not
+    configured" for the platform components this setup leaves out (the demo's)."""
+    return NcConsoleApp(source, settings, clock, opener, platform_note)

@@ -1,7 +1,8 @@
 """The command palette (`:` or ctrl+p): jump to a tenant, filter the fleet, help, switch
 cluster (`:ctx`, as in k9s: each profile of the config file, then the kubeconfig's contexts).
 
-Tenant actions (occ, smoke checks, audit) are here too; wave promotion adds its own."""
+Tenant actions (occ, smoke checks, audit, silencing a tenant whose alerts fire) are here too,
+and the platform screen; wave promotion adds its own."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ def fleet_commands(app: NcConsoleApp) -> Iterator[Command]:
             partial(app.show_fleet, health.value),
         )
     yield from cluster_commands(app)
+    yield from tenant_commands(app)
     for theme in ("default", "high-contrast"):
         if theme != app.theme_name:
             yield Command(
@@ -48,6 +50,10 @@ def fleet_commands(app: NcConsoleApp) -> Iterator[Command]:
     yield Command(
         "Waves: show and promote", "Waves with their counts; promote one, canary first",
         app.action_waves,
+    )  # fmt: skip
+    yield Command(
+        "Platform: PgBouncer, Redis, alerts, silences, certificates",
+        "The shared components as last read; expire a silence, read again", app.action_platform,
     )  # fmt: skip
     snapshot = app.snapshot
     if snapshot is not None:
@@ -63,6 +69,16 @@ def fleet_commands(app: NcConsoleApp) -> Iterator[Command]:
                 f"occ: wave {wave}", f"Run occ on every tenant of wave {wave}",
                 partial(app.action_occ, True, first),
             )  # fmt: skip
+        if not app.settings.read_only:
+            for tenant in snapshot.tenants:
+                firing = tenant.platform.firing
+                if firing:  # the tenants someone may want to silence now
+                    yield Command(
+                        f"Silence: alerts of {tenant.name}",
+                        f"{len(firing)} firing ({', '.join(a.name for a in firing[:3])}); "
+                        "silence them in Alertmanager",
+                        partial(app.action_silence, tenant.name),
+                    )
         for tenant in sorted(snapshot.tenants, key=lambda tenant: tenant.name):
             wave = "no wave" if tenant.wave is None else f"wave {tenant.wave}"
             yield Command(
@@ -70,6 +86,38 @@ def fleet_commands(app: NcConsoleApp) -> Iterator[Command]:
                 f"Open the detail of {tenant.name} ({wave}, {tenant.health.value})",
                 partial(app.open_tenant, tenant.name),
             )
+
+
+# (title, what it does, TenantScreen action): the tenant screen's keys, by name.
+TENANT_ACTIONS = (
+    ("Logs", "the Nextcloud pods' logs, interleaved", "logs"),
+    ("Previous logs", "what the crashed runs wrote", "previous_logs"),
+    ("Describe", "describe the selected pod (tab: Deployment, Application, Secret)",
+     "inspect('describe')"),
+    ("YAML", "YAML of the selected pod (tab: Deployment, Application, Secret)",
+     "inspect('yaml')"),
+    ("Events", "every Event of the tenant, newest first", "events"),
+    ("Restart", "rollout restart of its Deployment, followed until Ready", "restart"),
+    ("Delete pod", "delete the selected pod; its replacement is followed", "delete_pod"),
+    ("Sync", "sync its Application like a promotion", "sync"),
+    ("Terminate operation", "stop Argo CD's running operation", "terminate"),
+    ("Hard refresh", "Argo CD compares with Git now", "hard_refresh"),
+    ("History", "the Application's sync history", "history"),
+    ("Rollback", "choose a history entry to go back to", "rollback"),
+    ("Diff", "what a sync would change in its values", "diff"),
+    ("Copy", "hostname, namespace, a pod name, ... to the clipboard", "copy"),
+)  # fmt: skip
+
+
+def tenant_commands(app: NcConsoleApp) -> Iterator[Command]:
+    """The tenant screen's actions for the tenant shown (or under the fleet cursor)."""
+    tenant = app.selected_tenant()
+    if tenant is None:
+        return
+    for title, what, action in TENANT_ACTIONS:
+        yield Command(
+            f"{title}: {tenant}", f"{what} ({tenant})", partial(app.tenant_action, tenant, action)
+        )
 
 
 def cluster_commands(app: NcConsoleApp) -> Iterator[Command]:

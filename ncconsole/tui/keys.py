@@ -34,8 +34,9 @@ KEYS: dict[str, Key] = {
     "logs": Key("l", "Logs", show=False),
     "logs_previous_run": Key("p", "Previous logs", show=False),
     "waves": Key("w", "Waves", show=False),
-    # tenant screen
-    "tenant_rollback": Key("R", "Roll back"),
+    "platform": Key("P", "Platform", show=False),
+    "silence": Key("m", "Silence alerts", show=False),
+    "copy": Key("c", "Copy", show=False),
     # fleet screen
     "filter": Key("slash", "Filter"),
     "open": Key("enter", "Open"),
@@ -43,10 +44,39 @@ KEYS: dict[str, Key] = {
     "sort_problems": Key("H", "Problems first"),
     "sort_restarts": Key("R", "Sort by restarts", show=False),
     "sort_version": Key("V", "Sort by version", show=False),
-    "sort_pods": Key("P", "Sort by pods ready", show=False),
+    "sort_pods": Key("Y", "Sort by pods ready", show=False),
     "sort_env": Key("E", "Sort by environment", show=False),
     "sort_name": Key("N", "Sort by name", show=False),
     "sort_waves": Key("W", "Within/across waves", show=False),
+    # tenant screen: see why, fix it
+    "pod_next": Key("j,down", "Next pod", show=False),
+    "pod_previous": Key("k,up", "Previous pod", show=False),
+    "describe": Key("d", "Describe"),
+    "yaml": Key("y", "YAML"),
+    "events": Key("e", "Events", show=False),
+    "restart": Key("r", "Restart"),
+    "delete_pod": Key("ctrl+k", "Delete pod", show=False),
+    "sync": Key("S", "Sync"),
+    "terminate": Key("T", "Terminate operation", show=False),
+    "hard_refresh": Key("ctrl+r", "Hard refresh", show=False),
+    "history": Key("h", "History", show=False),
+    "rollback": Key("R", "Rollback", show=False),
+    "diff": Key("D", "Diff", show=False),
+    # describe/YAML, events, history screens
+    "inspect_next": Key("tab", "Next object"),
+    "inspect_previous": Key("shift+tab", "Previous object", show=False),
+    "inspect_describe": Key("d", "Describe"),
+    "inspect_yaml": Key("y", "YAML"),
+    "inspect_managed_fields": Key("m", "managedFields"),
+    "inspect_search": Key("slash", "Search"),
+    "inspect_next_match": Key("n", "Next match", show=False),
+    "inspect_previous_match": Key("N", "Previous match", show=False),
+    "inspect_reload": Key("ctrl+r", "Reload"),
+    "events_warnings": Key("w", "Warnings only"),
+    "events_reload": Key("ctrl+r", "Reload"),
+    "history_rollback": Key("R", "Roll back to this"),
+    "history_diff": Key("D", "Diff against deployed"),
+    "copy_back": Key("escape", "Back"),
     # confirmations and choices
     "confirm_yes": Key("y", "Yes"),
     "confirm_no": Key("n,escape", "No"),
@@ -67,6 +97,10 @@ KEYS: dict[str, Key] = {
     "waves_smoke": Key("s", "Smoke again"),
     "waves_continue": Key("c", "Continue on error"),
     "wave_force": Key("F", "Force"),
+    # platform screen and the silence dialog
+    "platform_read_now": Key("r", "Read now"),
+    "silence_expire": Key("x", "Expire silence"),
+    "silence_cancel": Key("escape", "Cancel"),
     # logs screen
     "logs_follow": Key("s,space", "Pause/follow"),
     "logs_previous": Key("p", "Previous/current"),
@@ -80,11 +114,16 @@ KEYS: dict[str, Key] = {
 }
 
 
-def bind(binding_id: str, action: str, description: str = "") -> Binding:
+def bind(binding_id: str, action: str, description: str = "", *, priority: bool = False) -> Binding:
     """The Binding for table entry `binding_id` doing `action` on this screen; `description`
-    only where the screen's word differs (the fleet's escape clears the filter)."""
+    only where the screen's word differs (the fleet's escape clears the filter); `priority`
+    where the screen's key must win over the focused widget's (the tenant screen's pod
+    selection over its scrolling body)."""
     key = KEYS[binding_id]
-    return Binding(key.keys, action, description or key.description, show=key.show, id=binding_id)
+    return Binding(
+        key.keys, action, description or key.description, show=key.show, id=binding_id,
+        priority=priority,
+    )  # fmt: skip
 
 
 def binding_ids() -> set[str]:

@@ -17,6 +17,7 @@ from ncconsole.fleet.smoke_record import SmokeOutcome, SmokeRecord
 from ncconsole.fleet.state import FleetState
 from ncconsole.kube.connection import connect
 from ncconsole.kube.watch import WatchTiming
+from ncconsole.ops.platform import platform_reader
 from ncconsole.render.fleet_rows import tenant_key
 from ncconsole.settings import load_settings
 from ncconsole.sim.apiserver.resources import NAMESPACES, PODS
@@ -106,6 +107,8 @@ def expected_cells(record: dict) -> dict[str, str]:
         "tenant": record["name"],
         "health": f"{SYMBOL.get(record['health'], '?')} {record['health']}",
         "reason": record["reason"],
+        # The simulator without real platform servers leaves Alertmanager unconfigured.
+        "alerts": "– n/a" if record["alerts_firing"] is None else f"{record['alerts_firing']}",
         "sync": {"Synced": "✔ synced", "OutOfSync": "↻ out of sync"}[record["sync"]],
         "smoke": f"{smoke_symbol[smoke['status']]} {smoke['status']} 10m" if smoke else "–",
         "pods": f"{record['pods_ready']}/{record['pods_desired']}",
@@ -129,7 +132,9 @@ async def test_status_json_table_and_console_row_agree(cluster, capsys) -> None:
     assert records["smoked"]["smoke"]["status"] == "pass" and records["rolling"]["smoke"] is None
 
     settings = load_settings()
-    app = make_app(FleetState(settings, timing=FAST), settings)
+    # As `ncconsole` opens it: reading the shared platform too.
+    fleet = FleetState(settings, timing=FAST, platform_reader=platform_reader(settings))
+    app = make_app(fleet, settings)
     async with app.run_test(size=(250, 40)) as pilot:
         table = app.screen.query_one(FleetTable)
 

@@ -79,7 +79,7 @@ async def test_columns_fit_the_terminal_and_the_reason_stays(source, size, hidde
         if size[0] == 140:
             assert keys[-1] == "checked"  # every column, the last one whole
             assert table.get_cell("tenant:notaris", "reason").plain.startswith(
-                "CrashLoopBackOff (7 restarts)"
+                "waiting for a PgBouncer connection"  # the platform cause first
             )
 
 

@@ -1,7 +1,8 @@
 """A multi-source fleet end to end in the console: the waves screen shows the target and what
 each wave runs as chart version @ short values commit, the canary is promoted, and R on its
-detail screen rolls it back (the history entry's revisions and sources, as Argo CD's own
-rollback sends them) - or says first that auto-sync would undo it."""
+detail screen opens the history on the newest entry at other revisions and rolls it back to it
+(the history entry's revisions and sources, as Argo CD's own rollback sends them) - or says
+first that auto-sync would undo it."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from ncconsole.ops.promotion.session import WaveSession
 from ncconsole.sim.apiserver.resources import APPLICATIONS
 from ncconsole.sim.simulator import Simulator
 from ncconsole.tui.screens.confirm import ConfirmScreen
+from ncconsole.tui.screens.history import HistoryScreen
 from ncconsole.tui.screens.tenant import TenantScreen
 from ncconsole.tui.widgets.panes import Pane
 from tests.ops.waves_helpers import UPGRADE, head, sim_settings
@@ -30,6 +32,14 @@ pytestmark = pytest.mark.timeout(90)
 @pytest.fixture(autouse=True)
 def _state_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
+async def choose_default_entry(pilot, app, entries: int) -> None:
+    """R opens the history; enter takes the entry the cursor starts on."""
+    await pilot.press("R")
+    await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen), 10)
+    await wait_for(pilot, lambda: len(app.screen.entries) == entries, 10)
+    await pilot.press("enter")
 
 
 def action_line(app) -> str:
@@ -62,13 +72,13 @@ async def test_promote_then_roll_back_the_canary_with_revisions_shown(tmp_path: 
             await pilot.press("escape")
             app.open_tenant("canary")
             await wait_for(pilot, lambda: isinstance(app.screen, TenantScreen))
-            await pilot.press("R")
+            await choose_default_entry(pilot, app, 2)
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), 10)
             question = app.screen.question
             assert f"roll nc-canary back from history 1 ({new}) to history 0 ({old})" in question
             assert "auto-sync" not in question
             await pilot.press("y")
-            await wait_for(pilot, lambda: "rollback done" in action_line(app), 30)
+            await wait_for(pilot, lambda: "rollback: done" in action_line(app), 30)
             assert f"rolled back to {old}; smoke checks passed" in action_line(app)
         line = [e for e in read_audit() if e["action"] == "rollback"][-1]
         assert line["result"] == "ok" and line["args"]["history_id"] == 0
@@ -91,7 +101,7 @@ async def test_rollback_under_auto_sync_says_it_will_not_last(tmp_path: Path) ->
             await wait_for(pilot, lambda: isinstance(app.screen, TenantScreen))
             await wait_for(pilot, lambda: "auto-sync" in plain_argo(app), 10)
             plain_argo_text = plain_argo(app)
-            await pilot.press("R")
+            await choose_default_entry(pilot, app, 2)
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), 10)
             assert "nc-canary has auto-sync on (syncPolicy.automated)" in app.screen.question
             await pilot.press("n")

@@ -103,11 +103,11 @@ async def test_current_logs_follow_pause_and_redraw(sim) -> None:
         # The scrollback stays bounded by the setting.
         await wait_for(pilot, lambda: len(screen.buffer) >= 20, timeout=20)
         assert len(screen.buffer) <= 100
+        await pilot.press("w")  # wrapped by default; one log line per row now
+        await wait_for(pilot, lambda: "· no wrap" in title(screen))
         await pilot.press("t")
         await wait_for(pilot, lambda: "time stamps" in title(screen))
         assert shown(screen).splitlines()[-1].split(" ")[1].endswith("Z")
-        await pilot.press("w")
-        await wait_for(pilot, lambda: "· wrap" in title(screen))
 
 
 async def test_container_and_pod_choosers(sim) -> None:

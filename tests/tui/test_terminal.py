@@ -1,4 +1,5 @@
-"""`ncconsole demo` in a real terminal (tmux): what a new user sees, read off the screen."""
+"""`ncconsole demo` in a real terminal (tmux): what a new user sees, read off the screen, with
+the real platform servers behind it when they are installed (scripts/platform-servers.sh)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from ncconsole.sim.scenario import demo_scenario
@@ -27,9 +29,13 @@ class Terminal:
         self.socket = socket
 
     def tmux(self, *args: str) -> subprocess.CompletedProcess[str]:
+        # os.environ, not the process's C-level environment: under pytest the latter carries
+        # COLUMNS=80/LINES=24, which the console would take over the pane's real size.
+        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
         return subprocess.run(
-            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10
-        )
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10,
+            env=env,
+        )  # fmt: skip
 
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p", "-t", "console").stdout
@@ -110,13 +116,16 @@ def wait_for_the_demo(terminal: Terminal) -> None:
                   "the maintenance state (from status.php)")  # fmt: skip
 
 
-def test_demo_at_140x42_every_column_fits_with_the_reasons_and_sorts(terminal, tmp_path):
+def test_demo_at_140x42_the_columns_fit_with_the_reasons_and_sorts(terminal, tmp_path):
     start_demo(terminal, tmp_path, (140, 42))
     wait_for_the_demo(terminal)
     screen = terminal.screen()
     header = line_of(screen, "TENANT").split()
-    assert header == ["TENANT", "HEALTH", "REASON", "SYNC", "SMOKE", "PODS", "RST", "VER", "S3",
-                      "ENV", "PROBED"], screen  # fmt: skip
+    # Every column but PROBED, the first to go: the ALERTS column took its room beside the
+    # demo's 29-character tenant names.
+    columns = ["TENANT", "HEALTH", "REASON", "ALERTS", "SYNC", "SMOKE", "PODS", "RST", "VER",
+               "S3", "ENV"]  # fmt: skip
+    assert header in (columns, [*columns, "PROBED"]), screen
     assert all(len(line) <= 140 for line in screen.splitlines())
     maintenance = line_of(screen, MAINTENANCE)
     assert "⚠ maintenance" in maintenance and "maintenance on" in maintenance
@@ -132,7 +141,8 @@ def test_demo_at_140x42_every_column_fits_with_the_reasons_and_sorts(terminal, t
     terminal.keys("/", *"wave:9", "Enter")
     terminal.wait(lambda: "no tenant matches 'wave:9'" in terminal.screen(), 5, "no match")
     terminal.keys("Escape")
-    terminal.wait(lambda: DEGRADED in terminal.screen(), 5, "the fleet again")
+    # Its row, not the platform strip's line that names it too.
+    terminal.wait(lambda: line_of(terminal.screen(), DEGRADED), 5, "the fleet again")
     terminal.keys("q")
     terminal.wait(lambda: not terminal.running(), 30, "the console quitting")
 
@@ -166,3 +176,115 @@ def test_demo_at_80x24_read_only_with_no_color_stays_readable(terminal, tmp_path
     assert len(pods) == 2 and not any("…" in line[:22] for line in pods)  # names never cut
     terminal.keys("q")
     terminal.wait(lambda: not terminal.running(), 30, "the console quitting")
+
+
+def test_demo_with_the_real_platform_shows_pgbouncer_saturated_an_alert_and_a_silence(
+    terminal, tmp_path
+):
+    """With the real PgBouncer, Redis and Alertmanager installed, the demo's broken tenant
+    queues at PgBouncer, its crash loop is alerted, and a silence made with `m` reaches the
+    Alertmanager and mutes the tenant's ALERTS cell."""
+    from ncconsole.cli.demo_platform import servers_installed
+
+    if not servers_installed():
+        if os.environ.get("CI") == "true":
+            pytest.fail("the platform servers must be installed in CI (.ci/run installs them)")
+        pytest.skip("needs the platform servers: sudo scripts/platform-servers.sh install")
+    env = {"XDG_CONFIG_HOME": tmp_path / "config", "XDG_STATE_HOME": tmp_path / "state"}
+    workdir = tmp_path / "demo"
+    command = f"{sys.executable} -m ncconsole demo --workdir {workdir}"
+    terminal.tmux(
+        "new-session", "-d", "-s", "console", "-x", "140", "-y", "34",
+        *(f"-e{key}={value}" for key, value in env.items()), command,
+    )  # fmt: skip
+    broken = next(t.name for t in demo_scenario().tenants if t.faults.pgbouncer_saturated)
+
+    def line_of(name: str) -> str:
+        """The tenant's row (the strip names the tenant too)."""
+        rows = terminal.screen().splitlines()
+        return next((line for line in rows if line.startswith(f"{name} ")), "")
+
+    terminal.wait(lambda: "PgBouncer saturated" in terminal.screen(), 60, "PgBouncer saturated")
+    terminal.wait(lambda: f"waiting ({broken})" in terminal.screen(), 10, "who waits")
+    terminal.wait(lambda: "max_client_conn 30/30" in terminal.screen(), 30, "max_client_conn")
+    # Its pods crash-loop, so the simulator's Prometheus rules fire KubePodCrashLooping on it.
+    terminal.wait(lambda: "firing" in line_of(broken), 60, f"an alert on {broken}")
+
+    terminal.keys("/", *broken[:12], "Enter")
+    terminal.wait(lambda: "gemeente-" not in terminal.screen(), 5, "the filtered fleet")
+    terminal.keys("m")
+    terminal.wait(lambda: f'namespace="nc-{broken}"' in terminal.screen(), 10, "the matchers")
+    terminal.keys("-l", "on call: pgbouncer pool held")
+    terminal.keys("Enter")
+    terminal.wait(lambda: "muted" in line_of(broken), 30, "the silenced alerts")
+
+    values = dict(
+        line.split("=", 1)
+        for line in (workdir / "platform-servers" / "platform.env").read_text().splitlines()
+        if "=" in line
+    )
+    silences = httpx.get(f"{values['NCCONSOLE_ALERTMANAGER_URL']}/api/v2/silences", timeout=10)
+    ours = [s for s in silences.json() if s["comment"] == "on call: pgbouncer pool held"]
+    assert [m["value"] for m in ours[0]["matchers"]] == [f"nc-{broken}"]
+
+    terminal.keys("q")
+    terminal.wait(lambda: not terminal.running(), 30, "the console quitting")
+    assert not (workdir / "platform-servers" / "platform.env").exists()  # servers stopped
+
+
+@pytest.mark.timeout(180)
+def test_demo_find_the_degraded_tenant_read_its_previous_logs_restart_it_see_it_ready(
+    terminal, tmp_path
+):
+    env = {"XDG_CONFIG_HOME": tmp_path / "config", "XDG_STATE_HOME": tmp_path / "state"}
+    command = f"{sys.executable} -m ncconsole demo --workdir {tmp_path / 'demo'}"
+    terminal.tmux(
+        "new-session", "-d", "-s", "console", "-x", "140", "-y", "42",
+        *(f"-e{key}={value}" for key, value in env.items()), command,
+    )  # fmt: skip
+    crashing = next(t.name for t in demo_scenario().tenants if t.faults.stale_crashloop)
+
+    def row() -> str:
+        return next((line for line in terminal.screen().splitlines() if crashing in line), "")
+
+    # Find it: degraded on the fleet, then its detail through the palette.
+    terminal.wait(lambda: "✖ degraded" in row(), 40, f"{crashing} degraded")
+    terminal.keys(":")
+    terminal.wait(lambda: "Search for commands" in terminal.screen() or ">" in terminal.screen(),
+                  5, "the command palette")  # fmt: skip
+    terminal.keys(*crashing[:10])
+    terminal.wait(lambda: f"Tenant: {crashing}" in terminal.screen(), 10, "the tenant command")
+    terminal.keys("Enter")
+    terminal.wait(lambda: f"namespace nc-{crashing}" in terminal.screen(), 10, "its detail")
+    terminal.wait(lambda: "CrashLoopBackOff" in terminal.screen(), 20, "the crash-looping pods")
+
+    # Why: the previous run's log says PgBouncer refused the connection.
+    terminal.keys("p")
+    terminal.wait(lambda: "max_client_conn" in terminal.screen(), 20, "the previous logs")
+    assert "previous run" in terminal.screen()
+    terminal.keys("Escape")
+    terminal.wait(lambda: f"namespace nc-{crashing}" in terminal.screen(), 10, "the detail")
+
+    # Fix: restart, confirm, follow until the new pods are Ready.
+    terminal.keys("r")
+    terminal.wait(lambda: f"Restart tenant {crashing}?" in terminal.screen(), 15, "the question")
+    terminal.keys("y")
+    terminal.wait(
+        lambda: "successfully rolled out" in terminal.screen(), 90, "the rollout finished"
+    )
+
+    def pod_rows() -> list[str]:
+        return [
+            line for line in terminal.screen().splitlines()
+            if line.strip("│ ").startswith("nextcloud-")
+        ]  # fmt: skip
+
+    terminal.wait(
+        lambda: len(pod_rows()) == 2 and all("✔ yes" in line for line in pod_rows()),
+        30, "both new pods Ready",
+    )  # fmt: skip
+    # The pods no longer crash (the Alerts and events panes may still remember that they did).
+    assert not any("CrashLoopBackOff" in line for line in pod_rows())
+
+    terminal.keys("q")
+    terminal.wait(lambda: not terminal.running(), 20, "the console quitting")

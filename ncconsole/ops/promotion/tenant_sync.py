@@ -43,6 +43,7 @@ class SyncTarget:
     # OutOfSync; done is then our operation Succeeded, reconciled and Healthy.
     require_synced: bool = True
     done_text: str = ""  # the DONE message before "; smoke checks passed" ("" = Argo CD's)
+    prune: bool = False  # delete resources Git no longer has (Argo CD's sync --prune)
 
 
 def sync_and_verify(
@@ -77,6 +78,7 @@ def sync_and_verify(
         refuse=refusal,
         revision=target.revision,
         retry_limit=target.retry_limit,
+        prune=target.prune,
         sources=list(target.sources) or None,
     )
     on_requested()

@@ -38,6 +38,9 @@ from ncconsole.sim.platform_repo.repo import DesiredVersion, desired_versions
 
 Obj = dict[str, Any]
 COMPONENT = "argocd-application-controller"
+TERMINATING = "Terminating"
+# gitops-engine sync_context Terminate(): the phase goes Failed with this message, no retry.
+TERMINATED = "Operation terminated"
 
 
 def resolve_revision(repo: Path, revision: str) -> str | None:
@@ -138,6 +141,9 @@ class SyncOperations:
         message = f"Initiated {who} to {shown}" if automated else f"{who} to {shown}"
         self.events.record(app, "OperationStarted", message, component=COMPONENT)
         await asyncio.sleep(self.state.timings.sync)
+        if self._terminating(name):
+            self._finish(name, "Failed", TERMINATED)
+            return
         current = self.store.try_get(APPLICATIONS, ARGOCD_NAMESPACE, name) or app
         for condition in (current.get("status") or {}).get("conditions") or []:
             if condition.get("type") == "ComparisonError":  # nothing to apply
@@ -182,8 +188,20 @@ class SyncOperations:
             # Argo CD's retry backoff: still Running, but with finishedAt set.
             self._retrying(name, attempt, failure)
             await asyncio.sleep(self.state.timings.sync)
+            if self._terminating(name):
+                self._finish(name, "Failed", TERMINATED)
+                return
         if tenant in self.state.sync_fails:
-            self._finish(name, "Failed", failure)
+            namespace = app["spec"]["destination"]["namespace"]
+            rejected = {
+                "group": "apps", "version": "v1", "kind": "Deployment", "namespace": namespace,
+                "name": "nextcloud", "status": "SyncFailed", "syncPhase": "Sync",
+                "message": failure.split("reason: ", 1)[-1],
+            }  # fmt: skip
+            self._finish(
+                name, "Failed", failure, SyncTarget(target.multi, resolved, target.sources),
+                resources=[rejected],
+            )  # fmt: skip
             return
         self._apply(tenant, version)
         self.deployed[tenant] = version
@@ -192,11 +210,19 @@ class SyncOperations:
             SyncTarget(target.multi, resolved, target.sources), version,
         )  # fmt: skip
 
+    def _terminating(self, name: str) -> bool:
+        """Whether someone asked to stop the running operation (`argocd app terminate-op`
+        sets operationState.phase to Terminating; the controller then ends it Failed)."""
+        app = self.store.try_get(APPLICATIONS, ARGOCD_NAMESPACE, name) or {}
+        return ((app.get("status") or {}).get("operationState") or {}).get("phase") == TERMINATING
+
     def _retrying(self, name: str, attempt: int, failure: str) -> None:
         stamp = now_iso()
 
         def mutate(obj: Obj) -> None:
             op_state = obj.setdefault("status", {}).setdefault("operationState", {})
+            if op_state.get("phase") == TERMINATING:
+                return  # the terminate wins; the next check ends the operation
             op_state.update(
                 phase="Running",
                 message=f"Retrying attempt #{attempt} at {stamp[11:19]}. {failure}",
@@ -238,6 +264,7 @@ class SyncOperations:
         message: str,
         done: SyncTarget | None = None,
         version: DesiredVersion | None = None,
+        resources: list[Obj] | None = None,
     ) -> None:
         finished = now_iso()
         app_now = self.store.get(APPLICATIONS, ARGOCD_NAMESPACE, name)
@@ -270,6 +297,11 @@ class SyncOperations:
                     )
                 )  # fmt: skip
                 del history[:-10]  # Argo CD's default revisionHistoryLimit
+            elif done is not None and resources:  # what failed to apply, and why
+                op_state["syncResult"] = {
+                    **sync_result(done.multi, done.wanted, done.sources),
+                    "resources": resources,
+                }
             st["operationState"] = op_state
             obj.pop("operation", None)
             conditions = [c for c in st.get("conditions") or [] if c.get("type") != "SyncError"]

@@ -1,7 +1,7 @@
 """The home screen: the platform strip, then every tenant grouped by wave, live.
 
 The columns fit the terminal (render/layout.py: REASON stays, the least needed go first);
-shift+letter sorts as k9s does (H problems first, R restarts, V version, P pods, E env,
+shift+letter sorts as k9s does (H problems first, R restarts, V version, Y pods ready, E env,
 N name; again reverses) and W lists across waves instead of within them; `/` filters by the
 words shown or by fields (render/filter.py) and says so when nothing matches."""
 
@@ -119,8 +119,11 @@ class FleetScreen(Screen[None]):
             return
         settings = self.app.settings
         self.platform.show(
-            snapshot.platform, settings.platform_namespace, settings.secret.store_name
-        )
+            snapshot, now, namespace=settings.platform_namespace,
+            store=settings.secret.store_name,
+            reads_platform=self.app.reads_platform,  # type: ignore[attr-defined]
+            note=self.app.platform_note,  # type: ignore[attr-defined]
+        )  # fmt: skip
         layout = self._fit(snapshot, now)
         cursor = self.table.cursor_key
         if self.table.set_layout(layout):

@@ -92,7 +92,8 @@ class LogScreen(Screen[None]):
         self.container = "nextcloud"
         self.pod = pod  # "" = every pod
         self.following = True
-        self.wrap = False
+        # Wrapped by default: a crash's cause is at the end of a long line (w: no wrap).
+        self.wrap = True
         self.timestamps = False
         self.search = ""
         self.status = "reading…"
@@ -106,7 +107,7 @@ class LogScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="logs-title")
-        yield RichLog(id="logs-view", max_lines=self.scrollback, wrap=False, markup=False)
+        yield RichLog(id="logs-view", max_lines=self.scrollback, wrap=True, markup=False)
         yield Input(placeholder="search: text to keep (esc clears)", id="logs-search")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -234,7 +235,8 @@ class LogScreen(Screen[None]):
         colour = self._colours.setdefault(line.pod, POD_COLOURS[len(self._colours) % 7])
         text = Text()
         if not self.pod:
-            text.append(line.pod, style=colour)
+            # The Deployment's name is the same on every pod; the rest tells them apart.
+            text.append(line.pod.removeprefix("nextcloud-"), style=colour)
             text.append(" ")
         if self.timestamps and line.at is not None:
             text.append(line.at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z ", style="dim")

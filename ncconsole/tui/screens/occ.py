@@ -1,7 +1,8 @@
 """Run occ on one tenant (output streamed, exit-code badge) or on a wave (results table).
 
 State-changing commands ask first; read-only mode refuses them (in ops/). Typed commands are
-remembered per tenant (up/down browse them) and common commands complete as you type.
+remembered per tenant (up/down browse them) and common commands complete as you type. After
+`maintenance:mode --on` the console offers to silence the tenants' alerts.
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ from ncconsole.tui.keys import bind
 from ncconsole.tui.ops_session import OccHistory, OpsSession
 from ncconsole.tui.screens.confirm import ConfirmScreen
 from ncconsole.tui.widgets.table import Table
+
+
+def starts_maintenance(args: tuple[str, ...] | list[str]) -> bool:
+    """`occ maintenance:mode --on`: the tenant's users are locked out on purpose."""
+    return bool(args) and args[0] == "maintenance:mode" and "--on" in args[1:]
+
 
 # Scrollback of the output pane: a command printing megabytes must not fill the memory.
 OUTPUT_LINES = 5000
@@ -202,6 +209,7 @@ class OccScreen(Screen[None]):
                 self.output.write(Text(rest, style="red" if channel == "stderr" else ""))
             self._partial[channel] = ""
         self.last_runs = runs
+        self._offer_silence(runs)
         if self.fleet:
             failed = sum(not r.ok for r in runs)
             style = "on red" if failed else "on green"
@@ -218,6 +226,20 @@ class OccScreen(Screen[None]):
             problem = end_problem(run)
             if problem:
                 self.output.write(Text(f"⚠ {problem}", style="bold red"))
+
+    def _offer_silence(self, runs: list[OccRun]) -> None:
+        """A tenant just put into maintenance will raise alerts nobody needs to hear about:
+        offer to silence them (the dialog says for how long and why; esc declines)."""
+        settings = self.session.settings
+        tenants = [run.tenant for run in runs if run.ok and starts_maintenance(run.args)]
+        if not tenants or settings.read_only or not settings.platform.alertmanager.configured:
+            return
+        who = f"tenant {tenants[0]}" if len(tenants) == 1 else f"{len(tenants)} tenants"
+        self.app.offer_silence(  # type: ignore[attr-defined]
+            tenants,
+            heading=f"{who} in maintenance mode now.",
+            comment="maintenance (occ maintenance:mode --on)",
+        )
 
     def _refused(self, message: str) -> None:
         self.badge.update(Text(" refused ", style="on red"))

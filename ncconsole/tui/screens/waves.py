@@ -13,6 +13,7 @@ promotion outlives leaving it.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -25,6 +26,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from ncconsole.errors import NcConsoleError
 from ncconsole.fleet.model import FleetSnapshot
+from ncconsole.ops.history import change_summary
 from ncconsole.ops.promotion import (
     GateRefused,
     Phase,
@@ -347,7 +349,23 @@ class WavesScreen(Screen[None]):
             if yes:
                 self._start(status.wave)
 
-        self.app.push_screen(ConfirmScreen(self._question(status, force=False)), answered)
+        self._ask_promote(status, False, answered)
+
+    @work(thread=True, group="waves-question", exclusive=True, exit_on_error=False)
+    def _ask_promote(
+        self, status: WaveStatus, force: bool, answered: Callable[[bool | None], None]
+    ) -> None:
+        """The question, with what changes for the wave's first tenant (read from the local
+        repo off the UI thread), e.g. "6.6.4 → 6.6.9, values: 2 lines in common.yaml"."""
+        question = self._question(status, force)
+        target = self.overview.target_revision if self.overview else ""
+        first = status.tenants[0].tenant if status.tenants else ""
+        if first:
+            changes = change_summary(
+                self.session.cluster().conn, self.session.settings, first, revision=target
+            )
+            question += f"\n\nChanges for {first}: {changes}"
+        self.app.call_from_thread(self.app.push_screen, ConfirmScreen(question), answered)
 
     def action_force(self) -> None:
         """Promote past the gates, with the CLI's --force confirmation: type the wave number
@@ -363,7 +381,7 @@ class WavesScreen(Screen[None]):
 
         def typed(ok: bool | None) -> None:
             if ok:
-                self.app.push_screen(ConfirmScreen(self._question(status, force=True)), confirmed)
+                self._ask_promote(status, True, confirmed)
             else:
                 self.notify(f"force not confirmed: type {wave} or 'force'", severity="warning")
 

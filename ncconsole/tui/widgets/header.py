@@ -13,6 +13,7 @@ from ncconsole.fleet.model import FleetSnapshot, KindStatus
 from ncconsole.render import cells as fmt
 from ncconsole.render.access import access_lines
 from ncconsole.render.fleet_rows import health_counts
+from ncconsole.render.platform_states import platform_problem
 from ncconsole.settings import Settings
 
 # Badges are reverse video, so they stand out with NO_COLOR too; PROD in the warning colour.
@@ -75,6 +76,9 @@ def header_text(
         text.append(" · ● live", style=fmt.GOOD)
     else:
         text.append(f" · data {data_age(snapshot, now)} old", style=fmt.BAD)
+    problem = platform_problem(snapshot.platform_reading)
+    if problem is not None:  # a shared component hurting many tenants at once
+        text.append(" · ").append_text(problem)
     if note:
         text.append(f" · {note}", style="bold")
     return text

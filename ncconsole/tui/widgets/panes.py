@@ -1,5 +1,6 @@
-"""The tenant detail panes: pods, Argo CD, S3, Nextcloud, events. Each renders one part of a
-TenantState as a Rich renderable; `Pane` is the bordered box that shows it."""
+"""The tenant detail panes: pods, Argo CD, S3, Nextcloud, events, alerts, shared platform.
+Each renders one part of a TenantState as a Rich renderable; `Pane` is the bordered box that
+shows it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from textual.widgets import Static
 from ncconsole.fleet.health import deployed_revision
 from ncconsole.fleet.model import TenantState
 from ncconsole.render import cells as fmt
+from ncconsole.render.platform_states import tenant_alerts_view, tenant_platform_view
 
 
 class Pane(Static):
@@ -60,7 +62,8 @@ def _short(revision: str) -> str:
     return fmt.revision_words(revision) if revision else "–"
 
 
-def pods_view(tenant: TenantState, now: datetime) -> RenderableType:
+def pods_view(tenant: TenantState, now: datetime, selected: str | None = None) -> RenderableType:
+    """The pods table; `selected` (a pod name) is shown in reverse, the pod the keys act on."""
     if not tenant.pods:
         return Text("no pods", style=fmt.MUTED)
     table = _table("NAME", "STATUS", "READY", "RST", "AGE", "NODE", "IMAGE", stretch=("IMAGE",))
@@ -73,7 +76,7 @@ def pods_view(tenant: TenantState, now: datetime) -> RenderableType:
         status = "Terminating" if pod.deleting else (pod.reason or pod.phase)
         healthy = pod.ready and not pod.reason
         table.add_row(
-            Text(pod.name),
+            Text(pod.name, style="reverse" if pod.name == selected else ""),
             Text(status, style="" if healthy else fmt.BAD),
             fmt.labelled("✔", "yes", fmt.GOOD) if pod.ready else fmt.labelled("✖", "no", fmt.BAD),
             fmt.restarts_text(pod.restarts),
@@ -108,6 +111,13 @@ def argo_view(tenant: TenantState, now: datetime) -> RenderableType:
         elif app.operation_started:
             operation.append(f" · started {fmt.age(now, app.operation_started)} ago", fmt.MUTED)
         grid.add_row("operation", operation)
+    failed = [r for r in app.operation_resources if r[1] not in ("Synced", "PruneSkipped")]
+    for name, status, message in failed[:CONDITIONS_SHOWN]:
+        grid.add_row("resource", Text(f"✖ {name} {status}: {_cut(message)}", style=fmt.BAD))
+    if app.operation_resources and not failed:
+        count = len(app.operation_resources)
+        names = ", ".join(r[0] for r in app.operation_resources[:3])
+        grid.add_row("resources", Text(f"✔ {count} synced ({names})", style=fmt.MUTED))
     for kind, message in app.conditions[:CONDITIONS_SHOWN]:
         grid.add_row("condition", Text(f"⚠ {kind}: {_cut(message)}", style=fmt.WARN))
     if len(app.conditions) > CONDITIONS_SHOWN:
@@ -191,6 +201,16 @@ def events_view(tenant: TenantState, now: datetime) -> RenderableType:
             Text(event.message),
         )
     return table
+
+
+def alerts_view(tenant: TenantState, now: datetime) -> RenderableType:
+    """Its alerts in Alertmanager (name, severity, state, since, summary) and its silences."""
+    return tenant_alerts_view(tenant.platform, now)
+
+
+def platform_view(tenant: TenantState, now: datetime) -> RenderableType:
+    """Its PgBouncer pools and its TLS certificates."""
+    return tenant_platform_view(tenant.platform, now)
 
 
 def summary_view(tenant: TenantState) -> RenderableType:

@@ -115,7 +115,8 @@ def test_faults_500_503_and_slow(loop, fleet):
 
         def fetch_slow():
             started = time.perf_counter()
-            slow.append((get(server, hosts[3]).status_code, time.perf_counter() - started))
+            answer = get(server, hosts[3], timeout=15)
+            slow.append((answer.status_code, time.perf_counter() - started))
 
         fleet[hosts[3]].web_delay = 5.0  # long enough that nothing else can outlast it
         worker = threading.Thread(target=fetch_slow)
