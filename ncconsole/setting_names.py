@@ -24,6 +24,8 @@ OTHER_VARIABLES = {
     "NCCONSOLE_CONFIG": "the config file to read",
     "NCCONSOLE_S3_ACCESS_KEY": "a tenant's S3 access key for `secret create`",
     "NCCONSOLE_S3_SECRET_KEY": "a tenant's S3 secret key for `secret create`",
+    "NCCONSOLE_DB_PASSWORD": "the new db-password for `secret rotate`",
+    "NCCONSOLE_REDIS_PASSWORD": "the new redis-password for `secret rotate`",
     "NCCONSOLE_SIM_S3_ACCESS_KEY": "the simulator's external S3 access key",
     "NCCONSOLE_SIM_S3_SECRET_KEY": "the simulator's external S3 secret key",
 }

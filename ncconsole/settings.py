@@ -217,6 +217,9 @@ class Settings(BaseSettings):
     platform: PlatformSettings = Field(default_factory=PlatformSettings)
     logs: LogsSettings = Field(default_factory=LogsSettings)
     read_only: bool = False
+    # The console's colours: "high-contrast" for bright terminals, projectors, weak eyes.
+    # NO_COLOR (any value) always wins: attributes only, no colours.
+    theme: Literal["default", "high-contrast"] = "default"
     # How long a kubeconfig's exec credential plugin may take (kube/credentials.py).
     credential_plugin_timeout: PluginTimeout = 30.0
     # A production cluster: the console shows a PROD badge in a warning colour (per profile).

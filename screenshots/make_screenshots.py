@@ -28,7 +28,9 @@ async def _shoot(target: Path, tenant: str | None, platform: bool = False) -> No
     from ncconsole.tui.source import FixedFleetSource
     from tests.fixtures.demo_fleet import FROZEN_NOW, demo_snapshot
 
-    app = make_app(FixedFleetSource(demo_snapshot()), Settings(), clock=lambda: FROZEN_NOW)
+    # The production profile's badges (profile name, PROD) as the header shows them.
+    settings = Settings().model_copy(update={"profile": "prod", "production": True})
+    app = make_app(FixedFleetSource(demo_snapshot()), settings, clock=lambda: FROZEN_NOW)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         app.screen.select_tenant("notaris")

@@ -3,33 +3,26 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 import click
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from ncconsole.cli.options import DurationParam, format_option, warn
+from ncconsole.cli.tables import print_table
 from ncconsole.durations import DurationRange, format_seconds
 from ncconsole.ops.audit import load_audit
+from ncconsole.render.cells import local_time
 
 # From a second to ten years back.
 SINCE = DurationRange(1, 3650 * 86400)
 
 
-def _short_time(value: Any) -> str:
-    try:
-        return datetime.fromisoformat(str(value)).astimezone().strftime("%m-%d %H:%M:%S")
-    except ValueError:
-        return str(value or "")
-
-
 @click.command("audit")
 @click.option("--since", type=DurationParam(SINCE), default=None,
               help="Only actions started within DURATION (30m, 2h, 7d).")  # fmt: skip
-@format_option("table", "json")
+@format_option("table", "json", "tsv")
 def audit_command(since: float | None, output_format: str) -> int:
     """Show the audit trail of this machine's console actions (newest last)."""
     trail = load_audit(since=timedelta(seconds=since) if since else None)
@@ -50,7 +43,7 @@ def audit_command(since: float | None, output_format: str) -> int:
         style = "green" if result in ("ok", "dry-run") else "red"
         code = entry.get("exit_code")
         table.add_row(
-            Text(_short_time(entry.get("start"))), Text(str(user)),
+            Text(local_time(entry.get("start"))), Text(str(user)),
             Text(str(entry.get("action", ""))),
             Text(result, style=style), Text("" if code is None else str(code)),
             Text(str(entry.get("target", ""))), Text(str(entry.get("message", ""))),
@@ -60,7 +53,7 @@ def audit_command(since: float | None, output_format: str) -> int:
             "no audited actions" + (f" in the last {format_seconds(since)}" if since else "")
         )
     else:
-        Console(soft_wrap=False).print(table)
+        print_table(table, output_format)
     return 0
 
 

@@ -28,6 +28,7 @@ from ncconsole.cli.options import (
     sigterm_interrupts,
     with_settings,
 )
+from ncconsole.cli.tables import PIPED_WIDTH, print_table, stdout_console
 from ncconsole.gitops.naming import tenant_name_problem
 from ncconsole.ops.guard import is_read_only_occ, reads_secret
 from ncconsole.ops.occ import OccRun, end_problem, run_occ, run_occ_fleet
@@ -125,7 +126,7 @@ def split_words(words: tuple[str, ...], fleet: bool) -> tuple[str | None, list[s
               help="Tenants at a time (fleet runs; default: setting occ.concurrency).")  # fmt: skip
 @click.option("--timeout", type=DurationParam(OCC_TIMEOUT), default=None,
               help="Per tenant, e.g. 90s, 10m (default: setting occ.timeout).")  # fmt: skip
-@format_option("text", "json")
+@format_option("text", "json", "tsv")
 @common_options
 @with_settings
 def occ_command(
@@ -201,8 +202,10 @@ def occ_command(
         )  # fmt: skip
     if output_format == "json":
         click.echo(json.dumps([_run_record(r) for r in runs], indent=2))
+    elif output_format == "tsv":
+        print_table(_fleet_table(runs, PIPED_WIDTH), "tsv")
     else:
-        out = Console(soft_wrap=False)
+        out = stdout_console(soft_wrap=False)
         out.print(_fleet_table(runs, out.width))
     return 0 if all(r.ok for r in runs) else 1
 

@@ -11,7 +11,6 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import click
-from rich.console import Console
 
 from ncconsole.cli.options import (
     TENANT,
@@ -23,6 +22,7 @@ from ncconsole.cli.options import (
     sigterm_interrupts,
     with_settings,
 )
+from ncconsole.cli.tables import stdout_console
 from ncconsole.durations import DurationRange, format_seconds
 from ncconsole.errors import NcConsoleError
 from ncconsole.ops.audit import Auditor
@@ -72,7 +72,7 @@ def platform_command(settings: Settings, output_format: str) -> int:
     if output_format == "json":
         click.echo(json.dumps(platform_record(reading), indent=2))
     else:
-        Console(highlight=False, soft_wrap=False).print(platform_report(reading))
+        stdout_console(highlight=False, soft_wrap=False).print(platform_report(reading))
     return exit_code(reading.verdict)
 
 
@@ -121,7 +121,7 @@ def certs_command(settings: Settings, expiring: float | None, output_format: str
             else "no certificates in tenant namespaces"
         )
     else:
-        Console(highlight=False, soft_wrap=False).print(certificate_table(shown))
+        stdout_console(highlight=False, soft_wrap=False).print(certificate_table(shown))
     return 1 if any(c.verdict is not Verdict.OK for c in shown) else 0
 
 
@@ -202,7 +202,9 @@ def silence_list(
     elif not silences:
         click.echo("no silences" + (f" for tenant {tenant}" if tenant else ""))
     else:
-        Console(highlight=False, soft_wrap=False).print(silence_table(silences, datetime.now(UTC)))
+        stdout_console(highlight=False, soft_wrap=False).print(
+            silence_table(silences, datetime.now(UTC))
+        )
     return 0
 
 

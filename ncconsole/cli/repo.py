@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from ncconsole.cli.options import TENANT, WAVE, format_option, repo_option, with_settings
+from ncconsole.cli.tables import print_table
 from ncconsole.gitops import (
     RULES,
     Finding,
@@ -106,7 +106,7 @@ def _tenant_table(rows: list[dict[str, Any]]) -> Table:
 @click.command("tenants")
 @repo_option
 @click.option("--wave", type=WAVE, default=None, help="Only this wave.")
-@format_option("table", "json")
+@format_option("table", "json", "tsv")
 @with_settings
 def tenants_command(settings: Settings, wave: int | None, output_format: str) -> None:
     """List tenants by wave, canary first, with their namespace and Application."""
@@ -125,10 +125,7 @@ def tenants_command(settings: Settings, wave: int | None, output_format: str) ->
     elif not rows:
         click.echo("no tenants" + (f" in wave {wave}" if wave is not None else ""), err=True)
     else:
-        console = Console()
-        if not console.is_terminal:
-            console = Console(width=1000)  # piped: never truncate hostnames to 80 columns
-        console.print(_tenant_table(rows))
+        print_table(_tenant_table(rows), output_format)
 
 
 @click.command("new-tenant")

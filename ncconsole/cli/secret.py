@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import click
 
@@ -17,7 +18,7 @@ from ncconsole.cli.options import (
     with_settings,
 )
 from ncconsole.durations import DurationRange
-from ncconsole.ops.secret_rotation import rotate_secret_keys
+from ncconsole.ops.secret_rotation import SERVER_PASSWORDS, rotate_secret_keys
 from ncconsole.ops.secrets import (
     ACCESS_KEY_ENV,
     SECRET_KEY_ENV,
@@ -56,6 +57,7 @@ def _secret_report(result: SecretResult, output_format: str, verb: str) -> None:
                     "keys": list(result.keys),
                     "ready": result.ready,
                     "message": result.message,
+                    "notes": list(result.notes),
                     "object": result.masked_object if result.dry_run else None,
                 },
                 indent=2,
@@ -74,6 +76,8 @@ def _secret_report(result: SecretResult, output_format: str, verb: str) -> None:
         )
         if result.ready is not None:
             click.echo(result.message if result.ready else f"NOT READY: {result.message}")
+        for note in result.notes:
+            click.echo(f"  {note}")
 
 
 @secret_group.command("create")
@@ -133,6 +137,23 @@ def secret_create(
 @secret_group.command("rotate")
 @click.argument("tenant", type=TENANT)
 @click.argument("keys", nargs=-1, required=True)
+@click.option(
+    "--s3-access-key",
+    default=None,
+    help=f"New S3 access key when rotating s3-access-key (or ${ACCESS_KEY_ENV}).",
+)
+@click.option(
+    "--s3-secret-key",
+    default=None,
+    help=f"New S3 secret key when rotating s3-secret-key (or ${SECRET_KEY_ENV}).",
+)
+@click.option(
+    "--i-have-changed-the-server",
+    "server_changed",
+    is_flag=True,
+    help="db-password / redis-password: the database role or Redis already has the new "
+    "value, given in NCCONSOLE_DB_PASSWORD / NCCONSOLE_REDIS_PASSWORD.",
+)
 @click.option("--dry-run", is_flag=True, help="Ask the API server (dryRun=All); store nothing.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @format_option("text", "json")
@@ -142,20 +163,46 @@ def secret_rotate(
     settings: Settings,
     tenant: str,
     keys: tuple[str, ...],
+    s3_access_key: str | None,
+    s3_secret_key: str | None,
+    server_changed: bool,
     dry_run: bool,
     yes: bool,
     output_format: str,
 ) -> int:
-    """Give KEYS of TENANT's Secret new random values; other keys stay as they are."""
+    """Give KEYS of TENANT's Secret new values; other keys stay as they are.
+
+    Generated: nextcloud-password (also set in Nextcloud with occ user:resetpassword) and
+    nextcloud-secret. Given: the S3 keys (flags or NCCONSOLE_S3_ACCESS_KEY /
+    NCCONSOLE_S3_SECRET_KEY), and db-password / redis-password, which are refused unless the
+    server already has the new value (--i-have-changed-the-server, the value in
+    NCCONSOLE_DB_PASSWORD / NCCONSOLE_REDIS_PASSWORD: never on the command line).
+    """
+    given = _given_values(keys, s3_access_key, s3_secret_key)
     if not dry_run and not confirmer(yes)(f"Rotate {', '.join(keys)} of tenant {tenant}?"):
         raise click.ClickException("not confirmed; pass --yes to rotate without a terminal")
     session = open_cluster(settings)
     conn, auditor = session.conn, session.auditor
     report_audit_problems(auditor)
     with sigterm_interrupts():
-        result = rotate_secret_keys(conn, settings, tenant, keys, auditor=auditor, dry_run=dry_run)
+        result = rotate_secret_keys(
+            conn, settings, tenant, keys, auditor=auditor, given=given, dry_run=dry_run,
+            server_changed=server_changed,
+        )  # fmt: skip
     _secret_report(result, output_format, "Rotated keys of")
     return 0
+
+
+def _given_values(
+    keys: tuple[str, ...], access_key: str | None, secret_key: str | None
+) -> dict[str, str]:
+    """New values for the keys that are given, not generated: flags, else the environment."""
+    sources = {
+        "s3-access-key": access_key or os.environ.get(ACCESS_KEY_ENV),
+        "s3-secret-key": secret_key or os.environ.get(SECRET_KEY_ENV),
+        **{key: os.environ.get(env) for key, (_, env) in SERVER_PASSWORDS.items()},
+    }
+    return {key: value for key in keys if (value := sources.get(key))}
 
 
 COMMANDS = [secret_group]

@@ -25,6 +25,7 @@ from ncconsole.cli.options import (
     warn,
     with_settings,
 )
+from ncconsole.cli.tables import stdout_console
 from ncconsole.fleet.smoke_record import SmokeRecord
 from ncconsole.ops.smoke import FAIL, PASS, SKIP, WARN, SmokeReport, run_smoke_checks
 from ncconsole.ops.targets import select_tenants
@@ -111,7 +112,7 @@ def smoke_command(
     try:
         states = [s for name in chosen if (s := snapshot.tenant(name)) is not None]
         assert fleet.connection is not None
-        console = Console(soft_wrap=False)
+        console = stdout_console(soft_wrap=False)
         started = time.monotonic()
         reports = run_smoke_checks(
             fleet.connection, settings, states, concurrency=concurrency, record=record

@@ -21,7 +21,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import click
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -34,6 +33,7 @@ from ncconsole.cli.options import (
     repo_option,
     with_settings,
 )
+from ncconsole.cli.tables import print_lines, print_tsv, stdout_console
 from ncconsole.durations import DurationRange
 from ncconsole.errors import NcConsoleError
 from ncconsole.fleet.health import unprobed, with_pending_probes
@@ -42,7 +42,14 @@ from ncconsole.fleet.state import FleetTimeout
 from ncconsole.ops.platform import DEADLINE_MARGIN
 from ncconsole.platform.model import Verdict
 from ncconsole.render.access import access_lines
-from ncconsole.render.fleet_rows import COLUMNS, REASON, fitted_cells, reason_text, wave_groups
+from ncconsole.render.fleet_rows import (
+    measure,
+    project,
+    tenant_cells,
+    wave_groups,
+    whole_columns,
+)
+from ncconsole.render.layout import KEYS, fit_columns
 from ncconsole.render.platform import platform_line
 from ncconsole.render.platform_states import components_line
 from ncconsole.render.records import snapshot_record
@@ -112,32 +119,21 @@ def read_fleet(settings: Settings, probe_wait: float = 120.0) -> FleetSnapshot:
     return replace(snapshot, tenants=tuple(with_pending_probes(t) for t in snapshot.tenants))
 
 
-def fleet_tables(snapshot: FleetSnapshot, now: datetime) -> list[Text | Table]:
-    """Per wave (canary first) its line and a table of its tenants: the console's fleet
-    rows, with the health reason added; columns line up across waves."""
-    groups = wave_groups(snapshot)
-    columns = (*COLUMNS, REASON)
-    rows = {
-        t.name: (*fitted_cells(t, now), reason_text(t)) for group in groups for t in group.tenants
-    }
-    widths = [
-        max([len(column.label), *(cells[i].cell_len for cells in rows.values())])
-        for i, column in enumerate(columns)
-    ]
+def fleet_tables(snapshot: FleetSnapshot, now: datetime, width: int | None) -> list[Text | Table]:
+    """Per wave (canary first) its line and a table of its tenants: the console's fleet rows
+    and columns, fitted to `width` like the console's, or every column whole (None)."""
+    widths = measure(snapshot, now)
+    layout = whole_columns(snapshot, now) if width is None else fit_columns(width, widths)
     out: list[Text | Table] = []
-    for index, group in enumerate(groups):
+    for index, group in enumerate(wave_groups(snapshot)):
         out.append(group.summary)
-        table = Table(box=None, header_style="bold", pad_edge=False, show_header=index == 0)
-        for i, column in enumerate(columns):
-            last = i == len(columns) - 1
-            table.add_column(
-                column.label,
-                no_wrap=not last,
-                overflow="fold" if last else "ellipsis",
-                min_width=None if last else widths[i],
-            )
+        table = Table(
+            box=None, header_style="bold", pad_edge=False, padding=0, show_header=index == 0
+        )
+        for column in layout:
+            table.add_column(column.label, no_wrap=True, width=column.width)
         for t in group.tenants:
-            table.add_row(*rows[t.name])
+            table.add_row(*project(tenant_cells(t, now), layout))
         out.append(table)
     return out
 
@@ -149,7 +145,7 @@ def fleet_tables(snapshot: FleetSnapshot, now: datetime) -> list[Text | Table]:
     help="At most this long for every tenant's first status.php and S3 answer "
     "(tenants still unprobed then are 'pending').",
 )  # fmt: skip
-@format_option("table", "json")
+@format_option("table", "json", "tsv")
 @repo_option
 @cluster_options
 @with_settings
@@ -164,8 +160,20 @@ def status(settings: Settings, wave: int | None, probe_wait: float, output_forma
     shown = replace(snapshot, tenants=tuple(tenants))
     if output_format == "json":
         click.echo(json.dumps(snapshot_record(snapshot, tenants), indent=2))
+    elif output_format == "tsv":
+        # One table, the wave as a column: what `cut`/`awk` want; warnings go to --format json.
+        now = datetime.now(UTC)
+        layout = [c for c in whole_columns(shown, now) if c.key != "wave"]
+        keys = [c.key for c in layout]
+        rows = [
+            ["" if group.wave is None else group.wave,
+             *(cell for key, cell in zip(KEYS, tenant_cells(t, now), strict=True) if key in keys)]
+            for group in wave_groups(shown)
+            for t in group.tenants
+        ]  # fmt: skip
+        print_tsv(["WAVE", *(column.label for column in layout)], rows)
     else:
-        console = Console(highlight=False)
+        console = stdout_console(highlight=False)
         console.print(
             Text(f"context {snapshot.context} · {snapshot.cluster} · repo {snapshot.repo}")
         )
@@ -189,8 +197,8 @@ def status(settings: Settings, wave: int | None, probe_wait: float, output_forma
                 console.print(Text(f"warning: {problem}"))
         if not snapshot.api_reachable:
             console.print(Text(f"warning: API unreachable — {snapshot.api_error}"))
-        for part in fleet_tables(shown, datetime.now(UTC)):
-            console.print(part)
+        width = console.width if console.is_terminal else None
+        print_lines(console, fleet_tables(shown, datetime.now(UTC), width))
     reading = snapshot.platform_reading
     if any(t.health is not Health.HEALTHY for t in tenants) or (
         reading is not None and reading.verdict is Verdict.PROBLEM

@@ -30,6 +30,7 @@ from ncconsole.cli.options import (
     with_settings,
 )
 from ncconsole.cli.progress import PHASE_STYLE, PlainProgress, RichProgress
+from ncconsole.cli.tables import print_table
 from ncconsole.durations import DurationRange
 from ncconsole.gitops.revisions import revision_problem
 from ncconsole.ops.errors import ConfirmationRequired, Refused
@@ -45,6 +46,7 @@ from ncconsole.ops.promotion import (
     run_rollback,
 )
 from ncconsole.ops.promotion.session import WaveSession
+from ncconsole.ops.promotion.versions import promotion_change
 from ncconsole.render.cells import revision_words
 from ncconsole.settings import CONCURRENCY, Settings
 
@@ -94,6 +96,7 @@ def _overview_json(overview: WaveOverview) -> dict[str, Any]:
                     "at_target": w.count("at_target"),
                     "synced": w.count("synced"),
                     "healthy": w.count("healthy"),
+                    "maintenance": sum(1 for t in w.tenants if t.state == "maintenance"),
                     "smoke_passed": w.smoke_passed,
                 },
                 "tenants": [
@@ -152,7 +155,7 @@ def _overview_table(overview: WaveOverview) -> Table:
         row = [
             Text(str(w.wave)), Text(f"{n}: {names}", overflow="ellipsis"),
             Text(_deployed(w), overflow="ellipsis"), Text(f"{w.count('at_target')}/{n}"),
-            Text(f"{w.count('synced')}/{n}"), Text(f"{w.count('healthy')}/{n}"),
+            Text(f"{w.count('synced')}/{n}"), Text(w.health_summary()),
             Text(f"{w.smoke_passed}/{n}"),
         ]  # fmt: skip
         if overview.mode == "rolling_sync":
@@ -171,7 +174,7 @@ def _target_words(key: str) -> str:
 
 @wave_group.command("list")
 @click.option("--revision", default="", help="Target revision (default: what Argo CD compares).")
-@format_option("table", "json")
+@format_option("table", "json", "tsv")
 @common_options
 @with_settings
 def wave_list(settings: Settings, revision: str, output_format: str) -> int:
@@ -184,13 +187,16 @@ def wave_list(settings: Settings, revision: str, output_format: str) -> int:
     if output_format == "json":
         click.echo(json.dumps(_overview_json(overview), indent=2))
         return 0
+    if output_format == "tsv":
+        print_table(_overview_table(overview), "tsv")
+        return 0
     mode = "RollingSync" if overview.mode == "rolling_sync" else "manual (the console syncs)"
     click.echo(
         f"ApplicationSet {overview.appset}: {mode}; "
         f"target revision {revision_words(overview.target_revision)}"
         f"{_target_words(overview.target_revision)}"
     )
-    Console(soft_wrap=False).print(_overview_table(overview))
+    print_table(_overview_table(overview))
     for w in overview.waves:
         if w.blockers and not w.settled:
             click.echo(f"wave {w.wave} may not be promoted:")
@@ -222,7 +228,7 @@ def _report_text(report: PromotionReport) -> None:
             Text(t.tenant), Text(str(t.phase), style=style), Text(f"{t.elapsed:.1f}s"),
             Text(t.message),
         )  # fmt: skip
-    Console(soft_wrap=False).print(table)
+    print_table(table)
     click.echo(
         f"wave {report.wave} ({report.mode}) to {revision_words(report.revision)}: {report.message}"
     )
@@ -306,14 +312,19 @@ def wave_promote(
         names = plan.tenants()
         # A wave the gates will refuse anyway is refused without asking first.
         if not dry_run and not yes and (force or not plan.status.blockers):
+            change = promotion_change(
+                settings,
+                session.fleet.snapshot if session.fleet else None,
+                plan.status,
+                plan.target_revision,
+            )
             assert session.conn is not None
             changes = change_summary(
                 session.conn, settings, names[0], revision=plan.target_revision
             ) if names else ""  # fmt: skip
             question = (
                 f"Promote wave {wave} ({len(names)} tenants: {', '.join(names[:6])}"
-                f"{' ...' if len(names) > 6 else ''}) to "
-                f"{revision_words(plan.target_revision)}?"
+                f"{' ...' if len(names) > 6 else ''}): {change}?"
                 + (f"\n  changes for {names[0]}: {changes}" if changes else "")
             )
             if not (interactive() and click.confirm(question, default=False, err=True)):

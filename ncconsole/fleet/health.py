@@ -6,7 +6,9 @@ checks and the promotion gates all ask here, so they cannot give different answe
   has settled (pods replaced and Ready);
 - the health word and its short reason: each source (Argo CD, pods, status.php, bucket, and the
   shared platform: PgBouncer, alerts, certificates) gives findings, the worst health wins and
-  the reasons at that level become the tenant's reason, e.g. "2 pods CrashLoopBackOff";
+  the reasons at that level become the tenant's reason, the most concrete first, e.g.
+  "CrashLoopBackOff ×2 (46 restarts)"; maintenance mode is its own state, planned work rather
+  than a failure;
 - how old the tenant's outside-in data is.
 
 Pure functions over the views in fleet/model.py; nothing here does I/O.
@@ -221,13 +223,16 @@ def app_findings(app: AppView) -> list[Finding]:
 
 
 def pod_findings(pods: Sequence[PodView], deployment: DeploymentView | None) -> list[Finding]:
-    broken: dict[str, int] = {}
+    broken: dict[str, list[PodView]] = {}
     for pod in broken_pods(pods):
-        broken[pod.reason] = broken.get(pod.reason, 0) + 1
-    found: list[Finding] = [
-        (Health.DEGRADED, f"{count} pod{'s' if count > 1 else ''} {reason}")
-        for reason, count in sorted(broken.items())
-    ]
+        broken.setdefault(pod.reason, []).append(pod)
+    found: list[Finding] = []
+    for reason, group in sorted(broken.items()):
+        # The state first (a cut cell still says it), then how many pods and restarts.
+        restarts = sum(pod.restarts for pod in group)
+        times = f" ×{len(group)}" if len(group) > 1 else ""
+        counted = f" ({restarts} restart{'s' if restarts != 1 else ''})" if restarts else ""
+        found.append((Health.DEGRADED, f"{reason}{times}{counted}"))
     if deployment is not None and deployment.replicas == 0:
         found.append((Health.DEGRADED, "scaled to 0"))
         return found
@@ -241,7 +246,7 @@ def web_findings(web: StatusPhpProbe) -> list[Finding]:
     if web.ok:
         return []
     if web.maintenance:
-        return [(Health.DEGRADED, "maintenance mode")]
+        return [(Health.MAINTENANCE, "maintenance on")]
     return [(Health.DEGRADED, f"status.php: {web.error or 'not healthy'}")]
 
 
@@ -301,14 +306,13 @@ def assess(
     findings: list[Finding] = []
     if "not deployed" in drift:
         findings.append((Health.MISSING, "not deployed"))
-    if app is not None:
-        findings += app_findings(app)
     blind = [kind for kind in (kinds.PODS, kinds.DEPLOYMENTS) if kind in denied]
     if blind:
         where = namespace or "its namespace"
         findings.append(
             (Health.UNKNOWN, f"no access to {where}: may not list {' or '.join(blind)}")
         )
+    # The most concrete sources first: their reasons lead (the REASON column shows the start).
     pods_read = kind_states[kinds.PODS].status in (KindStatus.LIVE, KindStatus.PER_NAMESPACE)
     if pods_read and not blind and (app or pods or deployment):
         findings += pod_findings(pods, deployment)
@@ -316,6 +320,8 @@ def assess(
         findings += web_findings(web)
     if s3 is not None:
         findings += s3_findings(s3)
+    if app is not None:
+        findings += app_findings(app)
     if not findings:
         observed = app is not None or pods or web is not None
         if not observed:

@@ -54,6 +54,8 @@ class Health(StrEnum):
     DEGRADED = "degraded"
     FAILED = "failed"
     MISSING = "missing"
+    # Nextcloud's maintenance mode is on: planned work, not a failure (warning, not error).
+    MAINTENANCE = "maintenance"
     PROGRESSING = "progressing"
     UNKNOWN = "unknown"
     # Nothing wrong seen, but the first status.php or S3 probe has not answered yet.

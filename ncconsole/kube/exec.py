@@ -146,15 +146,19 @@ def exec_in_pod(
     on_stdout: Output | None = None,
     on_stderr: Output | None = None,
     should_stop: Callable[[], bool] | None = None,
+    stdin: str | None = None,
 ) -> ExecResult:
-    """Run `argv` (no shell is added) and stream its output to the callbacks as it comes."""
+    """Run `argv` (no shell is added) and stream its output to the callbacks as it comes.
+    `stdin` is written to the command's standard input: how a secret reaches a command
+    without appearing in its argv (which the API server logs with the exec request)."""
     # stream() swaps the ApiClient's request method while it opens the WebSocket: on the
     # shared client, requests from other threads would go out as WebSocket upgrades.
     api = k8s_client.ApiClient(conn.api.configuration)
     try:
         return _exec(
-            api, namespace, pod, container, argv, timeout, on_stdout, on_stderr, should_stop
-        )
+            api, namespace, pod, container, argv, timeout, on_stdout, on_stderr, should_stop,
+            stdin,
+        )  # fmt: skip
     finally:
         api.close()
 
@@ -169,6 +173,7 @@ def _exec(
     on_stdout: Output | None,
     on_stderr: Output | None,
     should_stop: Callable[[], bool] | None,
+    stdin: str | None = None,
 ) -> ExecResult:
     core = k8s_client.CoreV1Api(api)
     started = time.monotonic()
@@ -181,7 +186,7 @@ def _exec(
             container=container,
             stdout=True,
             stderr=True,
-            stdin=False,
+            stdin=stdin is not None,
             tty=False,
             _preload_content=False,
             _request_timeout=(5.0, timeout),
@@ -193,6 +198,8 @@ def _exec(
     # The client also copies all output into a buffer for read_all(), which we never call: it
     # would grow with the output. stream() has no way to pass its capture_all=False.
     ws._all = _Discarded()
+    if stdin is not None:
+        ws.write_stdin(stdin)
     out: list[str] = []
     err_out: list[str] = []
     kept = {id(out): 0, id(err_out): 0}

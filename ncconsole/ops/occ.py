@@ -215,6 +215,35 @@ def _run(
     return run
 
 
+def set_user_password(
+    conn: KubeConnection, settings: Settings, tenant: str, user: str, password: str
+) -> OccRun:
+    """`occ user:resetpassword --password-from-env USER` in a Ready pod. The password goes
+    through the exec's stdin into OC_PASS (`read -r`), never into the argv, which the API
+    server logs with the exec request; the run's args name the command only."""
+    namespace = settings.namespace_for(tenant)
+    php = ["php", OCC_PATH, "user:resetpassword", "--password-from-env", user]
+    script = f"read -r OC_PASS && export OC_PASS && exec {shlex.join(php)}"
+    argv = (
+        ["su", "-s", "/bin/sh", "www-data", "-c", script]
+        if settings.occ.form == "su"
+        else ["sh", "-c", script]
+    )
+    run = OccRun(tenant, namespace, tuple(php[2:]))
+    require_access(conn, *exec_permissions(namespace))
+    pod, why = pick_ready_pod(conn, namespace, settings.occ.container)
+    if pod is None:
+        raise PodNotReady(f"tenant {tenant}: {why}; setting the password in Nextcloud needs one")
+    run.pod = pod
+    result = exec_in_pod(
+        conn, namespace, pod, settings.occ.container, argv,
+        timeout=settings.occ.timeout, stdin=password + "\n",
+    )  # fmt: skip
+    run.exit_code, run.stdout, run.stderr = result.exit_code, result.stdout, result.stderr
+    run.duration, run.timed_out = result.duration, result.timed_out
+    return run
+
+
 def run_occ_fleet(
     conn: KubeConnection,
     settings: Settings,

@@ -74,6 +74,8 @@ class SecretResult:
     message: str = ""
     # What went wrong recording the action (audit line, Event); the action itself stands.
     audit_problem: str = ""
+    # What else the change means, per key (restart needed or not, set in Nextcloud too).
+    notes: tuple[str, ...] = ()
 
 
 def s3_keys(access_key: str | None, secret_key: str | None) -> tuple[str, str]:

@@ -1,9 +1,16 @@
-"""States as a symbol plus a word plus a colour, so they read without colour (NO_COLOR, light
-terminals, screen readers) and the colour only reinforces them."""
+"""States as a symbol plus a word plus a style, so they read without colour (NO_COLOR, light
+terminals, screen readers) and the colour only reinforces them.
+
+The styles come from a palette: colours by default; under NO_COLOR attributes only (reverse
+video for errors, underline for warnings), because Textual turns colours into shades of grey
+there and bold red became dark grey on dark grey; a high-contrast one on request. The console
+picks it at start (`use_palette`); the CLI keeps the default (Rich drops colours by itself).
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from rich.text import Text
@@ -13,35 +20,66 @@ from ncconsole.fleet.model import BucketProbe, Health, StatusPhpProbe, TenantSta
 from ncconsole.fleet.smoke_record import SmokeOutcome
 from ncconsole.kube import revisions
 
-GOOD = "green"
-BAD = "bold red"
-WARN = "yellow"
-BUSY = "cyan"
-MUTED = "dim"
+
+@dataclass(frozen=True)
+class Palette:
+    name: str
+    good: str
+    bad: str
+    warn: str
+    busy: str
+    muted: str
+
+
+COLOUR = Palette("colour", "green", "bold red", "yellow", "cyan", "dim")
+NO_COLOUR = Palette("no-color", "", "bold reverse", "underline", "italic", "dim")
+HIGH_CONTRAST = Palette(
+    "high-contrast", "bold bright_green", "bold bright_white on red",
+    "bold black on bright_yellow", "bold bright_cyan", "",
+)  # fmt: skip
+PALETTES = {p.name: p for p in (COLOUR, NO_COLOUR, HIGH_CONTRAST)}
+
+# The palette in use, as style strings (read at call time, so use_palette changes them).
+GOOD, BAD, WARN, BUSY, MUTED = COLOUR.good, COLOUR.bad, COLOUR.warn, COLOUR.busy, COLOUR.muted
+
+
+def use_palette(palette: Palette) -> None:
+    """Render every later cell with `palette`'s styles."""
+    global GOOD, BAD, WARN, BUSY, MUTED
+    GOOD, BAD, WARN, BUSY, MUTED = (
+        palette.good, palette.bad, palette.warn, palette.busy, palette.muted
+    )  # fmt: skip
+
+
+def style(kind: str) -> str:
+    """The current style of a kind: "good", "bad", "warn", "busy", "muted"."""
+    return {"good": GOOD, "bad": BAD, "warn": WARN, "busy": BUSY, "muted": MUTED}[kind]
+
 
 _HEALTH: dict[Health, tuple[str, str]] = {
-    Health.HEALTHY: ("✔", GOOD),
-    Health.DEGRADED: ("✖", BAD),
-    Health.FAILED: ("✖", BAD),
-    Health.MISSING: ("⊘", BAD),
-    Health.PROGRESSING: ("◐", BUSY),
-    Health.UNKNOWN: ("?", MUTED),
-    Health.PENDING: ("…", MUTED),
+    Health.HEALTHY: ("✔", "good"),
+    Health.DEGRADED: ("✖", "bad"),
+    Health.FAILED: ("✖", "bad"),
+    Health.MISSING: ("⊘", "bad"),
+    Health.MAINTENANCE: ("⚠", "warn"),
+    Health.PROGRESSING: ("◐", "busy"),
+    Health.UNKNOWN: ("?", "muted"),
+    Health.PENDING: ("…", "muted"),
 }
 
 _SYNC: dict[str, tuple[str, str, str]] = {
-    "Synced": ("✔", "synced", GOOD),
-    "OutOfSync": ("↻", "out of sync", WARN),
+    "Synced": ("✔", "synced", "good"),
+    "OutOfSync": ("↻", "out of sync", "warn"),
 }
 
 _S3: dict[str, tuple[str, str]] = {
-    "ok": ("✔", GOOD),
-    "missing": ("✖", BAD),
-    "denied": ("✖", BAD),
-    "timeout": ("⧗", WARN),
-    "unreachable": ("✖", BAD),
-    "error": ("✖", BAD),
-    "no-credentials": ("?", WARN),
+    "ok": ("✔", "good"),
+    "missing": ("✖", "bad"),
+    "denied": ("✖", "bad"),
+    "timeout": ("⧗", "warn"),
+    "unreachable": ("✖", "bad"),
+    "error": ("✖", "bad"),
+    "no-credentials": ("?", "warn"),
 }
 
 
@@ -55,19 +93,19 @@ def labelled(symbol: str, word: str, style: str) -> Text:
 
 
 def health_style(health: Health) -> str:
-    return _HEALTH[health][1]
+    return style(_HEALTH[health][1])
 
 
 def health_text(health: Health) -> Text:
-    symbol, style = _HEALTH[health]
-    return labelled(symbol, health.value, style)
+    symbol, kind = _HEALTH[health]
+    return labelled(symbol, health.value, style(kind))
 
 
 def sync_text(status: str | None) -> Text:
     if status is None:
         return labelled("–", "no app", MUTED)
-    symbol, word, style = _SYNC.get(status, ("?", status.lower() or "unknown", MUTED))
-    return labelled(symbol, word, style)
+    symbol, word, kind = _SYNC.get(status, ("?", status.lower() or "unknown", "muted"))
+    return labelled(symbol, word, style(kind))
 
 
 _S3_WORDS = {"no-credentials": "no keys"}
@@ -76,8 +114,8 @@ _S3_WORDS = {"no-credentials": "no keys"}
 def s3_text(probe: BucketProbe | None) -> Text:
     if probe is None:
         return labelled("…", "pending", MUTED)
-    symbol, style = _S3.get(probe.state, ("?", MUTED))
-    return labelled(symbol, _S3_WORDS.get(probe.state, probe.state), style)
+    symbol, kind = _S3.get(probe.state, ("?", "muted"))
+    return labelled(symbol, _S3_WORDS.get(probe.state, probe.state), style(kind))
 
 
 def maintenance_text(probe: StatusPhpProbe | None) -> Text:
@@ -135,18 +173,35 @@ def age(now: datetime, then: datetime | None) -> str:
     return f"{seconds // 86400}d"
 
 
-_SMOKE: dict[str, tuple[str, str]] = {"pass": ("✔", GOOD), "warn": ("!", WARN), "fail": ("✖", BAD)}
+_SMOKE: dict[str, tuple[str, str]] = {
+    "pass": ("✔", "good"), "warn": ("!", "warn"), "fail": ("✖", "bad"),
+}  # fmt: skip
 
 
 def smoke_text(outcome: SmokeOutcome | None, now: datetime, revision: str = "") -> Text:
-    """The last smoke result and its age ("✔ pass 3m"); dimmed when it was taken at another
-    revision than the tenant's current one, so it no longer vouches for what runs."""
+    """The last smoke result and its age ("✔ pass 3m"), "–" when there is none; dimmed when
+    it was taken at another revision than the tenant's current one, so it no longer vouches
+    for what runs."""
     if outcome is None:
-        return labelled("–", "none", MUTED)
-    symbol, style = _SMOKE.get(outcome.result, ("?", MUTED))
+        return cell("–", MUTED)
+    symbol, kind = _SMOKE.get(outcome.result, ("?", "muted"))
     if revision and outcome.revision and outcome.revision != revision:
-        style = MUTED
-    return labelled(symbol, f"{outcome.result} {age(now, outcome.checked_at)}", style)
+        kind = "muted"
+    return labelled(symbol, f"{outcome.result} {age(now, outcome.checked_at)}", style(kind))
+
+
+def local_time(moment: datetime | str | None) -> str:
+    """A moment in the local time zone with date and offset: 2026-12-04 19:34:38 +01:00
+    (audit trails are read across days and by colleagues elsewhere)."""
+    if moment is None or moment == "":
+        return ""
+    try:
+        value = moment if isinstance(moment, datetime) else datetime.fromisoformat(str(moment))
+    except ValueError:
+        return str(moment)
+    local = value.astimezone()
+    offset = local.strftime("%z")
+    return local.strftime("%Y-%m-%d %H:%M:%S ") + f"{offset[:3]}:{offset[3:]}"
 
 
 def revision_words(key: str) -> str:

@@ -2,56 +2,38 @@
 same columns, words and symbols for the console and `ncconsole status`.
 
 Pure functions, so the console's table widget only diffs what they return. Row keys are
-stable: "wave:<n>" (or "wave:none") and "tenant:<name>". `wave_groups` and `fitted_cells` give
-the same content to a one-shot printer.
+stable: "wave:<n>" (or "wave:none", "wave:all") and "tenant:<name>". Which columns show and
+how wide is a layout (render/layout.py: fitted to the terminal, or every column whole for
+`status`); the order is a SortOrder (wave then name by default, problems first, a column);
+the filter is render/filter.py's.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from rich.text import Text
 
-from ncconsole.fleet.health import data_checked_at, deployed_revision
+from ncconsole.fleet.health import data_checked_at, deployed_revision, pods_ready
 from ncconsole.fleet.model import FleetSnapshot, Health, TenantState
 from ncconsole.fleet.smoke_record import SmokeOutcome
 from ncconsole.render import cells as fmt
+from ncconsole.render.filter import matches, parse_query
+from ncconsole.render.layout import KEYS, SPECS, Column, content_widths, full_columns
 from ncconsole.render.platform_states import alerts_cell
 
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    key: str
-    label: str
-    width: int
-
-
-# Widths include one trailing space: the table has no cell padding so that wave lines can
-# run across columns (see `_spread`).
-COLUMNS: tuple[Column, ...] = (
-    Column("tenant", "TENANT", 30),
-    Column("health", "HEALTH", 14),
-    Column("alerts", "ALERTS", 11),
-    Column("sync", "SYNC", 14),
-    Column("smoke", "SMOKE", 12),
-    Column("pods", "PODS", 6),
-    Column("restarts", "RST", 5),
-    Column("version", "VERSION", 9),
-    Column("maint", "MAINT", 7),
-    Column("s3", "S3", 14),
-    Column("env", "ENV", 8),
-    Column("age", "AGE", 6),
-    Column("drift", "DRIFT", 28),
-)
-
-# `ncconsole status` has no detail screen to open, so its table adds the health reason.
-REASON = Column("reason", "REASON", 0)
+# Every column at its cap: the layout of a wide terminal, and the order cells come in.
+COLUMNS: tuple[Column, ...] = tuple(
+    Column(s.key, s.label, (s.cap or 60) + 1) for s in SPECS
+)  # fmt: skip
+_INDEX = {key: i for i, key in enumerate(KEYS)}
 
 WAVE_PREFIX = "wave:"
 TENANT_PREFIX = "tenant:"
+ALL_WAVES = None  # the group of a flat (across waves) order
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +72,9 @@ def health_counts(tenants: Iterable[TenantState]) -> Text:
     return text
 
 
-def wave_summary(wave: int | None, tenants: list[TenantState]) -> Text:
+def wave_summary(title: str, tenants: Sequence[TenantState]) -> Text:
     noun = "tenant" if len(tenants) == 1 else "tenants"
-    text = Text(f"▼ {wave_title(wave)}", style="bold")
+    text = Text(f"▼ {title}", style="bold")
     text.append(f" · {len(tenants)} {noun} · ")
     text.append_text(health_counts(tenants))
     # A rollout in progress shows as Applications out of sync with the repo.
@@ -103,67 +85,140 @@ def wave_summary(wave: int | None, tenants: list[TenantState]) -> Text:
 
 
 def tenant_matches(tenant: TenantState, query: str) -> bool:
-    """The `/` filter: a case-insensitive part of the name, or a state word (health, sync,
-    S3, maintenance, drift, "smoke fail", "alert" or an alert's name, "pgbouncer")."""
-    query = query.strip().lower()
-    if not query:
-        return True
-    words = [tenant.name, tenant.health.value, tenant.environment]
-    if tenant.app is not None:
-        words.append(tenant.app.sync_status)
-    if tenant.s3 is not None:
-        words.append(f"s3 {tenant.s3.state}")
-    if tenant.web is not None and tenant.web.maintenance:
-        words.append("maintenance")
-    words.extend(tenant.drift)
-    if tenant.smoke is not None:
-        words.append(f"smoke {tenant.smoke.result}")
-    words.extend(f"alert {alert.name}" for alert in tenant.platform.firing)
-    words.extend(tenant.platform.problems)  # "waiting for a PgBouncer connection", ...
-    return any(query in word.lower() for word in words)
+    """The `/` filter (render/filter.py): words the row shows, fields, negation."""
+    return matches(tenant, parse_query(query), tenant.smoke)
 
 
-def tenant_cells(tenant: TenantState, now: datetime) -> tuple[Text, ...]:
+# -- the order ----------------------------------------------------------------------------------
+
+_SEVERITY = {health: rank for rank, health in enumerate(Health)}
+
+
+def _restarts(t: TenantState) -> int:
+    return sum(pod.restarts for pod in t.pods)
+
+
+def _version_key(t: TenantState) -> tuple[int, ...]:
+    text = (t.web.versionstring or t.web.version or "") if t.web is not None else ""
+    return tuple(int(part) for part in text.split(".") if part.isdigit()) or (10**9,)
+
+
+def _ready_share(t: TenantState) -> float:
+    ready, desired = pods_ready(t.pods, t.deployment)
+    return ready / desired if desired else 1.0
+
+
+# key -> (what the header says, sort key ascending, the natural direction is descending)
+SORTS: dict[str, tuple[str, Callable[[TenantState], object], bool]] = {
+    "name": ("name", lambda t: t.name, False),
+    "health": ("problems first", lambda t: (_SEVERITY[t.health], -_restarts(t)), False),
+    "restarts": ("restarts", _restarts, True),
+    "version": ("version", _version_key, False),
+    "pods": ("pods ready", _ready_share, False),
+    "env": ("environment", lambda t: t.environment, False),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SortOrder:
+    key: str = "name"
+    reverse: bool = False  # against the key's natural direction
+    by_wave: bool = True  # within each wave (False: one list across waves)
+
+    def describe(self) -> str:
+        label, _, descending = SORTS[self.key]
+        arrow = "" if self.key in ("name", "health") else (" ↓" if descending else " ↑")
+        if self.reverse:
+            arrow = {" ↓": " ↑", " ↑": " ↓", "": " (reversed)"}[arrow]
+        return f"sort: {label}{arrow}, {'within waves' if self.by_wave else 'across waves'}"
+
+    def sorted(self, tenants: Iterable[TenantState]) -> list[TenantState]:
+        _, key, descending = SORTS[self.key]
+        by_name = sorted(tenants, key=lambda t: t.name)
+        return sorted(by_name, key=key, reverse=descending != self.reverse)  # type: ignore[arg-type]
+
+
+DEFAULT_ORDER = SortOrder()
+
+
+# -- the cells ----------------------------------------------------------------------------------
+
+
+def reason_text(tenant: TenantState) -> Text:
+    """The health reason, then what drifted between repo and cluster (⚑ orphan, ⚑ wave
+    mismatch) unless the reason says it already."""
+    text = fmt.cell(tenant.reason, fmt.MUTED if tenant.health is Health.HEALTHY else "")
+    drift = [fmt.drift_word(item) for item in tenant.drift]
+    drift = [item for item in drift if item not in tenant.reason]
+    if drift:
+        if text.plain:
+            text.append("; ")
+        text.append(f"⚑ {', '.join(drift)}", style=fmt.WARN)
+    return text
+
+
+def tenant_cells(tenant: TenantState, now: datetime, flat: bool = False) -> tuple[Text, ...]:
+    """Every column's cell (in layout.KEYS order), uncut."""
     name = fmt.cell(tenant.name, "bold" if tenant.health is not Health.HEALTHY else "")
+    wave = "" if not flat else "-" if tenant.wave is None else str(tenant.wave)
     return (
         name,
+        fmt.cell(wave, fmt.MUTED),
         fmt.health_text(tenant.health),
+        reason_text(tenant),
         alerts_cell(tenant.platform),
         fmt.sync_text(tenant.app.sync_status if tenant.app else None),
         fmt.smoke_text(tenant.smoke, now, deployed_revision(tenant.app)),
         fmt.pods_text(tenant),
-        fmt.restarts_text(sum(pod.restarts for pod in tenant.pods)),
+        fmt.restarts_text(_restarts(tenant)),
         fmt.version_text(tenant.web),
-        fmt.maintenance_text(tenant.web),
         fmt.s3_text(tenant.s3),
         fmt.cell(tenant.environment),
         fmt.cell(fmt.age(now, data_checked_at(tenant)), fmt.MUTED),
-        fmt.drift_text(tenant.drift),
     )
 
 
-def reason_text(tenant: TenantState) -> Text:
-    return fmt.cell(tenant.reason)
+def project(cells: tuple[Text, ...], layout: Sequence[Column]) -> tuple[Text, ...]:
+    """The layout's columns of `cells`, each cut one short of its width (the space that
+    separates columns stays), with … where cut."""
+    out = []
+    for column in layout:
+        text = cells[_INDEX[column.key]]
+        if text.cell_len >= column.width:
+            first = text.plain.find("; ")
+            room = column.width - 1
+            if column.key == "reason" and 0 < first <= room:
+                # Whole reasons rather than half of the second: "A; B" -> "A …" (or "A").
+                text = text[:first] + Text(" …", end="") if first + 2 <= room else text[:first]
+            else:
+                text = text.copy()
+                text.truncate(column.width - 1, overflow="ellipsis")
+        out.append(text)
+    return tuple(out)
 
 
 def fitted_cells(tenant: TenantState, now: datetime) -> tuple[Text, ...]:
-    """The tenant's cells, each cut to its column's width."""
-    return _fit(tenant_cells(tenant, now))
+    """The tenant's cells in the default layout (COLUMNS)."""
+    return project(tenant_cells(tenant, now), COLUMNS)
 
 
-def _fit(cells: tuple[Text, ...]) -> tuple[Text, ...]:
-    """Cut each cell one short of its column, keeping the space that separates columns."""
-    for text, column in zip(cells, COLUMNS, strict=True):
-        if text.cell_len >= column.width:
-            text.truncate(column.width - 1, overflow="ellipsis")
-    return cells
+def measure(snapshot: FleetSnapshot, now: datetime, flat: bool = False) -> dict[str, int]:
+    """The widest cell per column among the snapshot's tenants, for layout.fit_columns."""
+    return content_widths(
+        [tuple(c.plain for c in tenant_cells(t, now, flat)) for t in snapshot.tenants]
+    )
 
 
-def _spread(text: Text) -> tuple[Text, ...]:
+def whole_columns(snapshot: FleetSnapshot, now: datetime) -> tuple[Column, ...]:
+    """Every column with content, wide enough for every cell: output without a width."""
+    return full_columns(measure(snapshot, now))
+
+
+def _spread(text: Text, layout: Sequence[Column]) -> tuple[Text, ...]:
     """Cut one line into per-column pieces so it reads as a single line across the table."""
     offsets = []
     position = 0
-    for column in COLUMNS[:-1]:
+    for column in layout[:-1]:
         position += column.width
         offsets.append(position)
     padded = text.copy()
@@ -180,22 +235,29 @@ class RowCache:
     changed again (the others keep the same immutable TenantState object), so a tenant whose
     state object and age texts are unchanged keeps its cells: a one-second tick or a
     snapshot touching a few tenants does not rebuild thousands of rows (see
-    benchmarks/RESULTS.md)."""
+    benchmarks/RESULTS.md). A new layout or order starts over."""
 
     def __init__(self) -> None:
         self._entries: dict[str, _Cached] = {}
         self._next: dict[str, _Cached] = {}
+        self._shape: tuple[object, ...] = ()
 
-    def cells(self, tenant: TenantState, now: datetime) -> tuple[Text, ...]:
+    def cells(
+        self, tenant: TenantState, now: datetime, layout: Sequence[Column], flat: bool = False
+    ) -> tuple[Text, ...]:
+        shape = (tuple(layout), flat)
+        if shape != self._shape:
+            self._entries, self._shape = {}, shape
         entry = self._entries.get(tenant.name)
         if entry is not None and entry.state is tenant:
             ages = (fmt.age(now, entry.checked), _smoke_age(now, tenant.smoke))
             if ages != entry.ages:
-                entry = _Cached(tenant, entry.checked, ages, _fit(tenant_cells(tenant, now)))
+                cells = project(tenant_cells(tenant, now, flat), layout)
+                entry = _Cached(tenant, entry.checked, ages, cells)
         else:
             checked = data_checked_at(tenant)
             ages = (fmt.age(now, checked), _smoke_age(now, tenant.smoke))
-            entry = _Cached(tenant, checked, ages, _fit(tenant_cells(tenant, now)))
+            entry = _Cached(tenant, checked, ages, project(tenant_cells(tenant, now, flat), layout))
         self._next[tenant.name] = entry
         return entry.cells
 
@@ -220,21 +282,35 @@ def _smoke_age(now: datetime, smoke: SmokeOutcome | None) -> str:
 class WaveGroup:
     wave: int | None
     summary: Text  # "▼ wave 1 · 4 tenants · 3 healthy · 1 degraded"
-    tenants: tuple[TenantState, ...]  # those matching the filter, by name
+    tenants: tuple[TenantState, ...]  # those matching the filter, in the order asked for
+    key: str = ""  # the row key of its line
 
 
-def wave_groups(snapshot: FleetSnapshot, query: str = "") -> list[WaveGroup]:
+def wave_groups(
+    snapshot: FleetSnapshot, query: str = "", order: SortOrder = DEFAULT_ORDER
+) -> list[WaveGroup]:
     """The waves in rollout order (canary first), each with its line and its matching
-    tenants; a wave with none matching is left out. The line counts every member."""
+    tenants in `order`; a wave with none matching is left out. The line counts every
+    member. Across waves: one group of every matching tenant."""
+    terms = parse_query(query)
+
+    def shown(members: Iterable[TenantState]) -> tuple[TenantState, ...]:
+        return tuple(order.sorted(t for t in members if matches(t, terms, t.smoke)))
+
+    if not order.by_wave:
+        everyone = shown(snapshot.tenants)
+        if not everyone:
+            return []
+        title = f"all waves, {order.describe().removeprefix('sort: ')}"
+        return [WaveGroup(ALL_WAVES, wave_summary(title, snapshot.tenants), everyone,
+                          f"{WAVE_PREFIX}all")]  # fmt: skip
     groups = []
     for wave in snapshot.waves():
-        members = sorted(
-            (tenant for tenant in snapshot.tenants if tenant.wave == wave),
-            key=lambda tenant: tenant.name,
-        )
-        shown = tuple(t for t in members if tenant_matches(t, query))
-        if shown:
-            groups.append(WaveGroup(wave, wave_summary(wave, members), shown))
+        members = [tenant for tenant in snapshot.tenants if tenant.wave == wave]
+        matching = shown(members)
+        if matching:
+            summary = wave_summary(wave_title(wave), members)
+            groups.append(WaveGroup(wave, summary, matching, wave_key(wave)))
     return groups
 
 
@@ -243,14 +319,22 @@ def build_rows(
     now: datetime,
     query: str = "",
     cache: RowCache | None = None,
+    layout: Sequence[Column] = COLUMNS,
+    order: SortOrder = DEFAULT_ORDER,
 ) -> list[Row]:
-    """Every row to show, in order: each wave's line, then its matching tenants by name.
-    With a `cache`, unchanged tenants reuse the cells of the previous build."""
-    cells = cache.cells if cache is not None else fitted_cells
+    """Every row to show, in order: each wave's line, then its matching tenants. With a
+    `cache`, unchanged tenants reuse the cells of the previous build."""
+    flat = not order.by_wave
     rows: list[Row] = []
-    for group in wave_groups(snapshot, query):
-        rows.append(Row(wave_key(group.wave), _spread(group.summary)))
-        rows.extend(Row(tenant_key(t.name), cells(t, now)) for t in group.tenants)
+    for group in wave_groups(snapshot, query, order):
+        rows.append(Row(group.key, _spread(group.summary, layout)))
+        for t in group.tenants:
+            cells = (
+                cache.cells(t, now, layout, flat)
+                if cache is not None
+                else project(tenant_cells(t, now, flat), layout)
+            )
+            rows.append(Row(tenant_key(t.name), cells))
     if cache is not None:
         cache.finish()
     return rows

@@ -19,21 +19,28 @@ from ncconsole.platform.model import Verdict
 from ncconsole.platform.pgbouncer import PgBouncerReading
 from ncconsole.platform.reading import PlatformReading
 from ncconsole.platform.redis_info import RedisReading
-from ncconsole.render.cells import BAD, GOOD, MUTED, WARN
+from ncconsole.render import cells as fmt
 
-VERDICT_STYLE = {
-    Verdict.OK: ("✔", GOOD),
-    Verdict.WARNING: ("▲", WARN),
-    Verdict.PROBLEM: ("✖", BAD),
-    Verdict.UNKNOWN: ("?", MUTED),
-    Verdict.NOT_CONFIGURED: ("–", MUTED),
+# Kinds, not styles: the palette is chosen at start (NO_COLOR, high contrast), after import.
+_VERDICT_MARK = {
+    Verdict.OK: ("✔", "good"),
+    Verdict.WARNING: ("▲", "warn"),
+    Verdict.PROBLEM: ("✖", "bad"),
+    Verdict.UNKNOWN: ("?", "muted"),
+    Verdict.NOT_CONFIGURED: ("–", "muted"),
 }
 TITLES = {"pgbouncer": "PgBouncer", "redis": "Redis", "alerts": "Alertmanager",
           "certificates": "Certificates"}  # fmt: skip
 
 
+def verdict_mark(verdict: Verdict) -> tuple[str, str]:
+    """A verdict's symbol and its style in the palette in use."""
+    symbol, kind = _VERDICT_MARK[verdict]
+    return symbol, fmt.style(kind)
+
+
 def verdict_text(verdict: Verdict) -> Text:
-    symbol, style = VERDICT_STYLE[verdict]
+    symbol, style = verdict_mark(verdict)
     return Text(f"{symbol} {verdict.value}", style=style)
 
 
@@ -79,8 +86,8 @@ def _headline(name: str, verdict: Verdict, detail: str) -> Text:
 def _findings(findings: tuple[str, ...], reason: str) -> list[RenderableType]:
     out: list[RenderableType] = []
     if reason and reason not in ("not configured",):
-        out.append(Text(f"  {reason}", style=MUTED))
-    out.extend(Text(f"  ! {finding}", style=WARN) for finding in findings)
+        out.append(Text(f"  {reason}", style=fmt.MUTED))
+    out.extend(Text(f"  ! {finding}", style=fmt.WARN) for finding in findings)
     return out
 
 
@@ -97,7 +104,7 @@ def pgbouncer_lines(reading: PgBouncerReading) -> list[RenderableType]:
     if reading.pools:
         table = _table("  DATABASE", "TENANT", "ACTIVE", "WAITING", "SERVERS", "MAX WAIT")
         for pool in reading.pools:
-            style = BAD if pool.clients_waiting else ""
+            style = fmt.BAD if pool.clients_waiting else ""
             table.add_row(
                 Text(f"  {pool.database}"), Text(pool.tenant or "-"),
                 Text(str(pool.clients_active)), Text(str(pool.clients_waiting), style=style),
@@ -133,11 +140,11 @@ def redis_lines(reading: RedisReading, now: datetime) -> list[RenderableType]:
 def alert_table(alerts: tuple[Alert, ...], now: datetime) -> Table:
     table = _table("  TENANT", "ALERT", "SEVERITY", "STATE", "SINCE", "SUMMARY")
     for alert in alerts:
-        style = VERDICT_STYLE[alert.verdict][1]
+        style = verdict_mark(alert.verdict)[1]
         table.add_row(
             Text(f"  {alert.tenant or '(platform)'}"), Text(alert.name),
             Text(alert.severity or "-", style=style),
-            Text("silenced" if not alert.firing else "firing", style="" if alert.firing else MUTED),
+            Text("silenced" if not alert.firing else "firing", style="" if alert.firing else fmt.MUTED),
             Text(ago(alert.since, now)), Text(alert.summary),
         )  # fmt: skip
     return table
@@ -147,7 +154,7 @@ def silence_table(silences: list[Silence] | tuple[Silence, ...], now: datetime) 
     """Two lines per silence (ids are long): id, state, tenant, end; then matchers and why."""
     lines: list[RenderableType] = []
     for s in silences:
-        style = MUTED if s.state == "expired" else ""
+        style = fmt.MUTED if s.state == "expired" else ""
         head = Text(f"{s.id}  ", style=style or "bold")
         head.append(f"{s.state:<8} {s.tenant or '(no tenant)'}  ends {ago(s.ends, now)}", style)
         lines.append(head)
@@ -197,7 +204,7 @@ def certificate_table(states: tuple[CertificateState, ...] | list[CertificateSta
         line.append(" " * max(1, 11 - len(verdict.value) - 2) + f"{not_after:<12}{renewal}")
         lines.append(line)
         if problem:
-            lines.append(Text(f"    {problem}", style=VERDICT_STYLE[verdict][1]))
+            lines.append(Text(f"    {problem}", style=verdict_mark(verdict)[1]))
     return Group(*lines)
 
 
@@ -310,9 +317,9 @@ def platform_record(reading: PlatformReading, tenants: list[str] | None = None) 
 
 def _deployment_text(label: str, deployment: DeploymentView | None) -> Text:
     if deployment is None:
-        return Text(f"? {label} not found", style=MUTED)
+        return Text(f"? {label} not found", style=fmt.MUTED)
     ready = deployment.ready_replicas >= deployment.replicas > 0
-    symbol, style = ("✔", GOOD) if ready else ("✖", BAD)
+    symbol, style = ("✔", fmt.GOOD) if ready else ("✖", fmt.BAD)
     word = "ready" if ready else "not ready"
     counts = f"{deployment.ready_replicas}/{deployment.replicas}"
     return Text(f"{symbol} {label} {counts} {word}", style)
@@ -327,10 +334,10 @@ def platform_line(platform: PlatformState) -> Text:
     text.append_text(_deployment_text("pgbouncer", platform.pgbouncer))
     text.append(" · ")
     if platform.secret_store_ready is None:
-        text.append("? secret store unknown", style=MUTED)
+        text.append("? secret store unknown", style=fmt.MUTED)
     elif platform.secret_store_ready:
-        text.append("✔ secret store ready", style=GOOD)
+        text.append("✔ secret store ready", style=fmt.GOOD)
     else:
         message = f": {platform.secret_store_message}" if platform.secret_store_message else ""
-        text.append(f"✖ secret store not ready{message}", style=BAD)
+        text.append(f"✖ secret store not ready{message}", style=fmt.BAD)
     return text

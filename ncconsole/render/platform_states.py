@@ -22,7 +22,7 @@ from ncconsole.platform.pgbouncer import PgBouncerReading
 from ncconsole.platform.reading import PlatformReading, TenantPlatform
 from ncconsole.platform.redis_info import RedisReading
 from ncconsole.render import cells as fmt
-from ncconsole.render.platform import VERDICT_STYLE, ago
+from ncconsole.render.platform import ago, verdict_mark
 
 SHORT_TITLES = {"pgbouncer": "PgBouncer", "redis": "Redis", "alerts": "Alerts",
                 "certificates": "Certs"}  # fmt: skip
@@ -38,12 +38,8 @@ def short_reason(reason: str) -> str:
     return f"unreachable ({cause})"
 
 
-def _mark(verdict: Verdict) -> tuple[str, str]:
-    return VERDICT_STYLE[verdict]
-
-
 def _state(name: str, verdict: Verdict, words: str, note: str) -> Text:
-    symbol, style = _mark(verdict)
+    symbol, style = verdict_mark(verdict)
     text = Text(f"{SHORT_TITLES[name]} ", style="bold")
     if verdict is Verdict.NOT_CONFIGURED:
         return text.append(f"{symbol} {note or 'not configured'}", style=fmt.MUTED)
@@ -186,7 +182,7 @@ def tenant_alerts_view(platform: TenantPlatform, now: datetime) -> RenderableTyp
             table.add_column(header, no_wrap=not wide, ratio=1 if wide else None,
                              overflow="fold" if wide else "ellipsis")  # fmt: skip
         for alert in platform.alerts:
-            style = _mark(alert.verdict)[1] if alert.firing else fmt.MUTED
+            style = verdict_mark(alert.verdict)[1] if alert.firing else fmt.MUTED
             state = "firing" if alert.firing else "silenced"
             table.add_row(
                 Text(alert.name, style="bold" if alert.firing else fmt.MUTED),
@@ -220,7 +216,7 @@ def tenant_platform_view(platform: TenantPlatform, now: datetime) -> RenderableT
     if not platform.pools:
         lines.append(Text("PgBouncer: no pool for this tenant (no clients now)", style=fmt.MUTED))
     for cert in platform.certificates:
-        symbol, style = _mark(cert.verdict)
+        symbol, style = verdict_mark(cert.verdict)
         line = Text(f"certificate {cert.view.name}: ", style="bold")
         line.append(f"{symbol} {cert.problem or 'valid'}", style=style)
         not_after = cert.view.not_after

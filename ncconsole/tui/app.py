@@ -40,6 +40,7 @@ from ncconsole.tui.screens.smoke import SmokeScreen
 from ncconsole.tui.screens.tenant import TenantScreen
 from ncconsole.tui.screens.waves import WavesScreen
 from ncconsole.tui.source import FleetOpener, FleetSource
+from ncconsole.tui.theme import apply_theme, initial_theme, install_readable_no_color
 from ncconsole.tui.widgets.fleet_table import FleetTable
 
 Clock = Callable[[], datetime]
@@ -90,10 +91,20 @@ class NcConsoleApp(PlatformActions, App[None]):
         self._clock = clock
         self._unsubscribe: Callable[[], None] | None = None
         self.ops = OpsSession(settings, source)
+        self.theme_name = initial_theme(settings)
+        apply_theme(self, self.theme_name)
+        if self.no_color:
+            install_readable_no_color(self)
         self.crash_guard = CrashGuard(self)
 
     def now(self) -> datetime:
         return self._clock()
+
+    # The fleet screen as the default mode, not get_default_screen(): Textual loads a screen's
+    # own CSS_PATH (screens/fleet.tcss: the hidden filter input, the no-match line) for a
+    # mode's screen and pushed ones, but not for the one get_default_screen() returns.
+    MODES: ClassVar[dict[str, Callable[[], Screen[None]]]] = {"fleet": FleetScreen}
+    DEFAULT_MODE = "fleet"
 
     def _handle_exception(self, error: Exception) -> None:
         # Textual's hook for every unhandled exception; see tui/crash_guard.py.
@@ -116,6 +127,8 @@ class NcConsoleApp(PlatformActions, App[None]):
         return self.return_code or (1 if self.crash_guard.crashed else 0)
 
     def get_default_screen(self) -> Screen[None]:
+        # Only the crash guard asks for one (a fresh fleet screen pushed over a stopped one);
+        # the console starts on MODES' fleet screen.
         return FleetScreen()
 
     def on_mount(self) -> None:
@@ -343,6 +356,15 @@ class NcConsoleApp(PlatformActions, App[None]):
             self.install_screen(WavesScreen(self.ops), "waves")
         if not isinstance(self.screen, WavesScreen):
             self.push_screen("waves")
+
+    def switch_theme(self, name: str) -> None:
+        """Another theme for the cells and widgets; screens repaint their rows."""
+        self.theme_name = name
+        apply_theme(self, name)
+        for screen in self.screen_stack:
+            repaint = getattr(screen, "repaint", None)
+            if repaint is not None:
+                repaint()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -39,6 +39,12 @@ def fleet_commands(app: NcConsoleApp) -> Iterator[Command]:
         )
     yield from cluster_commands(app)
     yield from tenant_commands(app)
+    for theme in ("default", "high-contrast"):
+        if theme != app.theme_name:
+            yield Command(
+                f"Theme: {theme}", f"Show the console in the {theme} theme",
+                partial(app.switch_theme, theme),
+            )  # fmt: skip
     yield Command("Help: keys", "List every key binding of this screen", app.action_help)
     yield Command("Audit: show the trail", "Actions done from this machine", app.action_audit)
     yield Command(

@@ -40,6 +40,14 @@ KEYS: dict[str, Key] = {
     # fleet screen
     "filter": Key("slash", "Filter"),
     "open": Key("enter", "Open"),
+    # the order: shift+letter as k9s does; the same key again reverses
+    "sort_problems": Key("H", "Problems first"),
+    "sort_restarts": Key("R", "Sort by restarts", show=False),
+    "sort_version": Key("V", "Sort by version", show=False),
+    "sort_pods": Key("Y", "Sort by pods ready", show=False),
+    "sort_env": Key("E", "Sort by environment", show=False),
+    "sort_name": Key("N", "Sort by name", show=False),
+    "sort_waves": Key("W", "Within/across waves", show=False),
     # tenant screen: see why, fix it
     "pod_next": Key("j,down", "Next pod", show=False),
     "pod_previous": Key("k,up", "Previous pod", show=False),
@@ -86,6 +94,9 @@ KEYS: dict[str, Key] = {
     "waves_refresh": Key("r", "Refresh"),
     "waves_more": Key("plus", "More at once"),
     "waves_fewer": Key("minus", "Fewer"),
+    "waves_smoke": Key("s", "Smoke again"),
+    "waves_continue": Key("c", "Continue on error"),
+    "wave_force": Key("F", "Force"),
     # platform screen and the silence dialog
     "platform_read_now": Key("r", "Read now"),
     "silence_expire": Key("x", "Expire silence"),

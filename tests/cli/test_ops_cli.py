@@ -104,12 +104,32 @@ def test_read_only_flag_refuses_secret_creation(env: OccCluster, capsys) -> None
     assert code == 2 and "read-only mode" in capsys.readouterr().err
 
 
-def test_secret_rotate(env: OccCluster, capsys) -> None:
+def test_secret_rotate(env: OccCluster, capsys, monkeypatch) -> None:
     assert run_guarded(cli, create_alpha_secret()) == 0
-    assert run_guarded(cli, ["secret", "rotate", "alpha", "db-password", "--yes"]) == 0
-    assert (
-        "Rotated keys of Secret nc-alpha/nextcloud-secrets (db-password)" in capsys.readouterr().out
-    )
+    assert run_guarded(cli, ["secret", "rotate", "alpha", "nextcloud-secret", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "Rotated keys of Secret nc-alpha/nextcloud-secrets (nextcloud-secret)" in out
+    assert "no restart needed" in out
+    # S3 keys by flags (or the environment, as `create` takes them).
+    args = ["secret", "rotate", "alpha", "s3-access-key", "s3-secret-key", "--yes"]
+    assert run_guarded(cli, [*args, "--s3-access-key", "NEWKEY"]) == 2
+    assert "--s3-secret-key (or NCCONSOLE_S3_SECRET_KEY)" in capsys.readouterr().err
+    monkeypatch.setenv("NCCONSOLE_S3_SECRET_KEY", "from-env-secret")
+    assert run_guarded(cli, [*args, "--s3-access-key", "NEWKEY"]) == 0
+    out = capsys.readouterr().out
+    assert "rollout restart" in out and "from-env-secret" not in out
+    # db-password: refused in one line, then accepted once the server has the value.
+    assert run_guarded(cli, ["secret", "rotate", "alpha", "db-password", "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--i-have-changed-the-server" in err
+    monkeypatch.setenv("NCCONSOLE_DB_PASSWORD", "set-on-the-server")
+    args = ["secret", "rotate", "alpha", "db-password", "--i-have-changed-the-server", "--yes"]
+    assert run_guarded(cli, args) == 0
+    assert "set-on-the-server" not in capsys.readouterr().out
+    # nextcloud-password reaches Nextcloud as well.
+    assert run_guarded(cli, ["secret", "rotate", "alpha", "nextcloud-password", "--yes"]) == 0
+    assert "set in Nextcloud too" in capsys.readouterr().out
+    assert list(env.instances["nc-alpha"].passwords) == ["admin"]
 
 
 def test_occ_single_tenant_streams_and_exits_with_occs_code(env: OccCluster, capsys) -> None:

@@ -89,7 +89,7 @@ def test_json_reports_unhealthy_tenant_and_exits_1(env, capsys) -> None:
     data = json.loads(capsys.readouterr().out)
     assert code == 1
     alpha = next(t for t in data["tenants"] if t["name"] == "alpha")
-    assert alpha["health"] == "degraded" and alpha["reason"] == "1 pod CrashLoopBackOff"
+    assert alpha["health"] == "degraded" and alpha["reason"] == "CrashLoopBackOff (3 restarts)"
     assert alpha["restarts"] == 3 and alpha["pods_ready"] == 0
     canary = next(t for t in data["tenants"] if t["name"] == "canary")
     assert canary["s3"] == "ok" and canary["s3_objects"] == 7 and canary["version"] == "30.0.6"
@@ -151,7 +151,7 @@ def test_every_fault_of_the_platform_gets_its_reason(platform, monkeypatch, caps
     expected = {
         "canary": ("healthy", ""),
         "fine": ("healthy", ""),
-        "sleepy": ("degraded", "maintenance mode"),
+        "sleepy": ("maintenance", "maintenance on"),
         "bucketless": ("degraded", "bucket missing"),
         "broken": ("degraded", "status.php: HTTP 500"),
     }

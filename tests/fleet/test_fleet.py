@@ -106,7 +106,7 @@ def test_crash_looping_pod_and_degraded_app_show_up(sim: SimServer, fleet: Fleet
     crashed = pod("alpha", "nextcloud-alpha-0", ready=False, waiting="CrashLoopBackOff")
     sim.call(sim.store.update, PODS, "nc-alpha", "nextcloud-alpha-0", lambda _: crashed)
     snap = fleet.wait_for(lambda s: s.tenant("alpha").health is Health.DEGRADED, 5)
-    assert snap.tenant("alpha").reason == "1 pod CrashLoopBackOff"
+    assert snap.tenant("alpha").reason == "CrashLoopBackOff (3 restarts)"
     assert snap.tenant("alpha").pods[0].restarts == 3
 
     degraded = app("canary", 0, health="Degraded")
@@ -247,7 +247,7 @@ def test_health_words_and_reasons() -> None:
     assert (_assess(healthy).health, _assess(healthy).reason) == (Health.HEALTHY, "")
     maintenance = replace(healthy.web, ok=False, maintenance=True, error="maintenance mode")
     tenant = _assess(_parts(web=maintenance))
-    assert (tenant.health, tenant.reason) == (Health.DEGRADED, "maintenance mode")
+    assert (tenant.health, tenant.reason) == (Health.MAINTENANCE, "maintenance on")
     tenant = _assess(_parts(s3=BucketProbe(healthy.s3.checked_at, 1.0, "missing")))
     assert (tenant.health, tenant.reason) == (Health.DEGRADED, "bucket missing")
     tenant = _assess(_parts(s3=BucketProbe(healthy.s3.checked_at, 1.0, "no-credentials")))

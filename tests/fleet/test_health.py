@@ -63,8 +63,8 @@ def test_one_list_of_broken_pods_for_the_health_word_and_the_smoke_check() -> No
     assert unready_pods(pods) == [oom, pulling, starting]
     found = pod_findings(pods, _deployment(4))
     assert found == [
-        (Health.DEGRADED, "1 pod ImagePullBackOff"),
-        (Health.DEGRADED, "1 pod OOMKilled"),
+        (Health.DEGRADED, "ImagePullBackOff"),
+        (Health.DEGRADED, "OOMKilled"),
     ]
 
 
@@ -88,3 +88,13 @@ def test_a_rollout_is_settled_once_the_old_pods_are_gone() -> None:
     assert not rollout_settled(replace(settled, deployment=replace(deployment, generation=3)))
     assert not rollout_settled(replace(settled, deployment=None))
     assert not rollout_settled(None)
+
+
+def test_broken_pods_of_one_kind_are_counted_with_their_restarts() -> None:
+    crashing = [
+        _pod(f"nextcloud-{i}", ready=False, reason="CrashLoopBackOff", restarts=23)
+        for i in range(2)
+    ]
+    assert pod_findings(crashing, _deployment(2)) == [
+        (Health.DEGRADED, "CrashLoopBackOff ×2 (46 restarts)")
+    ]

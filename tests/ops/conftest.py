@@ -13,6 +13,7 @@ from ncconsole.kube.connection import KubeConnection, connect
 from ncconsole.settings import Settings
 from ncconsole.sim.apiserver.exec_ws import ExecRequest
 from ncconsole.sim.apiserver.server import SimServer
+from ncconsole.sim.nextcloud.fleet import first_stdin_line, reads_stdin
 from ncconsole.sim.nextcloud.instance import NextcloudInstance
 from ncconsole.sim.nextcloud.occ import run_occ
 from ncconsole.sim.scenario import TenantFaults, TenantSpec
@@ -42,7 +43,8 @@ class OccCluster:
             return 127
         if self.delays.get(req.namespace):
             await asyncio.sleep(self.delays[req.namespace])
-        result = run_occ(instance, req.command)
+        stdin = await first_stdin_line(req) if reads_stdin(req.command) else b""
+        result = run_occ(instance, req.command, stdin=stdin)
         await req.write_stdout(result.stdout)
         await req.write_stderr(result.stderr)
         return result.exit_code
@@ -68,7 +70,14 @@ def _isolated_xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.delenv("NCCONSOLE_CONFIG", raising=False)
-    for var in ("NCCONSOLE_S3_ACCESS_KEY", "NCCONSOLE_S3_SECRET_KEY", "NCCONSOLE_READ_ONLY"):
+    for var in (
+        "NCCONSOLE_S3_ACCESS_KEY",
+        "NCCONSOLE_S3_SECRET_KEY",
+        "NCCONSOLE_READ_ONLY",
+        "NCCONSOLE_DB_PASSWORD",
+        "NCCONSOLE_REDIS_PASSWORD",
+        "NCCONSOLE_PROFILE",
+    ):
         monkeypatch.delenv(var, raising=False)
 
 

@@ -16,12 +16,13 @@ from ncconsole.ops.errors import (
     MissingValue,
     OpsError,
     ReadOnlyRefused,
+    Refused,
     SecretExists,
 )
 from ncconsole.ops.secret_rotation import rotate_secret_keys
-from ncconsole.ops.secrets import SecretRequest, create_tenant_secret
+from ncconsole.ops.secrets import SecretRequest, SecretResult, create_tenant_secret
 from ncconsole.sim.apiserver.auth import DenyRule
-from ncconsole.sim.apiserver.resources import EVENTS, EXTERNALSECRETS, SECRETS
+from ncconsole.sim.apiserver.resources import EVENTS, EXTERNALSECRETS, PODS, SECRETS
 from tests.ops.conftest import OccCluster
 
 pytestmark = pytest.mark.timeout(30)
@@ -168,20 +169,85 @@ def test_external_secret_created_and_waited_for(cluster: OccCluster) -> None:
     assert read_audit()[-1]["result"] == "not-ready"
 
 
+def rotate(cluster: OccCluster, keys: list[str], **kwargs) -> SecretResult:
+    settings = cluster.settings(**kwargs.pop("settings", {}))
+    conn = cluster.connect()
+    return rotate_secret_keys(conn, settings, "alpha", keys, auditor=Auditor(settings, conn),
+                              **kwargs)  # fmt: skip
+
+
 def test_rotation_replaces_only_named_keys(cluster: OccCluster) -> None:
     cluster.add("alpha")
     create(cluster, "alpha", **KEYS)
     before = decoded(stored_secret(cluster, "nc-alpha"))
-    settings = cluster.settings()
-    conn = cluster.connect()
-    rotate_secret_keys(conn, settings, "alpha", ["db-password"], auditor=Auditor(settings, conn))
+    result = rotate(cluster, ["nextcloud-secret"])
     after = decoded(stored_secret(cluster, "nc-alpha"))
-    assert after["db-password"] != before["db-password"]
-    assert {k: v for k, v in after.items() if k != "db-password"} == {
-        k: v for k, v in before.items() if k != "db-password"
+    assert after["nextcloud-secret"] != before["nextcloud-secret"]
+    assert {k: v for k, v in after.items() if k != "nextcloud-secret"} == {
+        k: v for k, v in before.items() if k != "nextcloud-secret"
     }
+    assert result.notes == (
+        "nextcloud-secret: no restart needed: pods read it only at the first install; the "
+        "installed Nextcloud keeps its own 'secret'",
+    )
     assert read_audit()[-1]["action"] == "secret.rotate"
-    assert read_audit()[-1]["args"]["keys"] == ["db-password"]
+    assert read_audit()[-1]["args"]["keys"] == ["nextcloud-secret"]
+
+
+def test_s3_keys_take_the_given_values_and_say_a_restart_is_needed(cluster: OccCluster) -> None:
+    cluster.add("alpha")
+    create(cluster, "alpha", **KEYS)
+    with pytest.raises(MissingValue) as err:
+        rotate(cluster, ["s3-access-key"])
+    assert "give its new value with --s3-access-key (or NCCONSOLE_S3_ACCESS_KEY)" in str(err.value)
+    given = {"s3-access-key": "NEWACCESS", "s3-secret-key": "new-secret-value"}
+    result = rotate(cluster, ["s3-access-key", "s3-secret-key"], given=given)
+    after = decoded(stored_secret(cluster, "nc-alpha"))
+    assert (after["s3-access-key"], after["s3-secret-key"]) == ("NEWACCESS", "new-secret-value")
+    assert "new-secret-value" not in str(result.masked_object)
+    assert result.notes[0] == (
+        "s3-access-key: pods read it at start: restart them "
+        "(kubectl -n nc-alpha rollout restart deployment)"
+    )
+
+
+def test_db_and_redis_passwords_need_the_server_changed_first(cluster: OccCluster) -> None:
+    cluster.add("alpha")
+    create(cluster, "alpha", **KEYS)
+    before = decoded(stored_secret(cluster, "nc-alpha"))
+    for key in ("db-password", "redis-password"):
+        with pytest.raises(Refused) as err:
+            rotate(cluster, [key])
+        assert "breaks the tenant at its next pod start" in str(err.value)
+        assert "--i-have-changed-the-server" in str(err.value)
+    assert read_audit()[-1]["result"] == "refused"
+    with pytest.raises(MissingValue, match="in NCCONSOLE_DB_PASSWORD"):
+        rotate(cluster, ["db-password"], server_changed=True)
+    assert decoded(stored_secret(cluster, "nc-alpha")) == before
+    rotate(cluster, ["db-password"], server_changed=True, given={"db-password": "set-on-pg"})
+    assert decoded(stored_secret(cluster, "nc-alpha"))["db-password"] == "set-on-pg"
+    assert read_audit()[-1]["args"]["server_changed"] is True
+
+
+def test_nextcloud_password_is_also_set_in_nextcloud(cluster: OccCluster) -> None:
+    instance = cluster.add("alpha")
+    create(cluster, "alpha", **KEYS)
+    result = rotate(cluster, ["nextcloud-password"])
+    new = decoded(stored_secret(cluster, "nc-alpha"))["nextcloud-password"]
+    assert instance.passwords == {"admin": new}  # through stdin, never in the exec argv
+    assert "set in Nextcloud too" in result.notes[0] and "no restart needed" in result.notes[0]
+    assert all(new not in str(line) for line in read_audit())
+
+
+def test_nextcloud_password_without_a_ready_pod_changes_nothing(cluster: OccCluster) -> None:
+    instance = cluster.add("alpha")
+    create(cluster, "alpha", **KEYS)
+    before = decoded(stored_secret(cluster, "nc-alpha"))
+    cluster.server.call(cluster.server.store.delete, PODS, "nc-alpha", "nextcloud-alpha-0")
+    with pytest.raises(Refused) as err:
+        rotate(cluster, ["nextcloud-password"])
+    assert "needs a Ready pod; nothing was changed" in str(err.value)
+    assert decoded(stored_secret(cluster, "nc-alpha")) == before and not instance.passwords
 
 
 def test_rotation_of_a_missing_secret_points_to_create(cluster: OccCluster) -> None:
@@ -190,7 +256,7 @@ def test_rotation_of_a_missing_secret_points_to_create(cluster: OccCluster) -> N
     conn = cluster.connect()
     with pytest.raises(OpsError) as err:
         rotate_secret_keys(
-            conn, settings, "alpha", ["db-password"], auditor=Auditor(settings, conn)
+            conn, settings, "alpha", ["nextcloud-secret"], auditor=Auditor(settings, conn)
         )
     assert "ncconsole secret create alpha" in str(err.value)
 

@@ -161,7 +161,10 @@ def test_interrupt_releases_the_lease_and_is_audited(tmp_path: Path) -> None:
 
 def test_halt_finishes_the_running_tenant_and_starts_no_more(tmp_path: Path) -> None:
     fleet = tenants(("canary", 0, {}), ("zulu", 0, {}))
-    with platform(tmp_path, fleet, pending_upgrade=UPGRADE, timings={"sync": 1}) as (_, s):
+    # Single-source until the fleet's views read multi-source revisions (issue 11).
+    single = {"sources": "single"}
+    extra = {"pending_upgrade": UPGRADE, "timings": {"sync": 1}, "applicationset": single}
+    with platform(tmp_path, fleet, **extra) as (_, s):
         promotion = s.promotion(
             PromotionOptions(wave=0, concurrency=1),
             lambda p: p.phase == Phase.SYNCING and promotion.halt(),
@@ -170,8 +173,10 @@ def test_halt_finishes_the_running_tenant_and_starts_no_more(tmp_path: Path) -> 
         phases = {t.tenant: t.phase for t in report.tenants}
         assert phases == {"canary": Phase.DONE, "zulu": Phase.SKIPPED}
         assert report.outcome == "halted" and report.exit_code == 1
-        results = [e["result"] for e in read_audit() if e["action"] == "wave promote"]
-        assert "halted" in results
+        wave_lines = [e for e in read_audit() if e["target"] == "wave 0"]
+        # The start, the halt, then the end: "halted", never "failed".
+        assert [e["result"] for e in wave_lines] == ["started", "halted", "halted"]
+        assert wave_lines[-1]["message"] == "halted before every tenant was promoted"
 
 
 def test_a_tenant_that_takes_too_long_times_out(tmp_path: Path) -> None:

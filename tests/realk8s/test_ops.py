@@ -14,7 +14,7 @@ from ncconsole.kube.connection import ApiStatusError
 from ncconsole.kube.events import record_event
 from ncconsole.kube.lease import LeaseHeld, PromotionLease
 from ncconsole.ops.audit import Auditor, read_audit
-from ncconsole.ops.errors import AccessDenied, SecretExists
+from ncconsole.ops.errors import AccessDenied, Refused, SecretExists
 from ncconsole.ops.occ import OccRun, run_occ, run_occ_fleet
 from ncconsole.ops.secret_rotation import rotate_secret_keys
 from ncconsole.ops.secrets import SecretRequest, create_tenant_secret
@@ -72,15 +72,23 @@ def test_secret_dry_run_create_refusal_and_rotation(real_cluster, user="engineer
     assert before["s3-secret-key"] == "real-k8s-secret-value"
     with pytest.raises(SecretExists):
         create_tenant_secret(conn, settings, SecretRequest("rk-secrets", **KEYS), auditor=auditor)
-    rotate_secret_keys(conn, settings, "rk-secrets", ["db-password"], auditor=auditor)
+    # The database role's password is refused unless the server already has the new one.
+    with pytest.raises(Refused, match="--i-have-changed-the-server"):
+        rotate_secret_keys(conn, settings, "rk-secrets", ["db-password"], auditor=auditor)
+    assert decoded(secret_of(real_cluster, ns)) == before
+    rotate_secret_keys(
+        conn, settings, "rk-secrets", ["db-password"], auditor=auditor,
+        given={"db-password": "changed-on-the-server"}, server_changed=True,
+    )  # fmt: skip
     after = decoded(secret_of(real_cluster, ns))
-    assert after["db-password"] != before["db-password"]
+    assert after["db-password"] == "changed-on-the-server"
     assert {k: v for k, v in after.items() if k != "db-password"} == {
         k: v for k, v in before.items() if k != "db-password"
     }
     lines = read_audit()
-    assert [line["action"] for line in lines] == [
-        "secret.create", "secret.create", "secret.create", "secret.rotate",
+    assert [(line["action"], line["result"]) for line in lines] == [
+        ("secret.create", "dry-run"), ("secret.create", "ok"), ("secret.create", "refused"),
+        ("secret.rotate", "refused"), ("secret.rotate", "ok"),
     ]  # fmt: skip
     assert "real-k8s-secret-value" not in json.dumps(lines)
 

@@ -34,7 +34,7 @@ def publish_from_thread(source, snapshot) -> None:
 
 async def test_every_tenant_is_listed_under_its_wave_canary_first(source):
     app = build_app(source)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(160, 40)) as pilot:
         table = app.screen.query_one(FleetTable)
         await wait_for(pilot, lambda: len(table.row_keys) == 16)
         keys = table.row_keys
@@ -54,7 +54,8 @@ async def test_every_tenant_is_listed_under_its_wave_canary_first(source):
         wave0 = "".join(cell.plain for cell in table.get_row("wave:0")).strip()
         assert wave0 == "▼ wave 0 (canary) · 1 tenant · 1 healthy"
         assert health_cell(table, "notaris") == "✖ degraded"
-        assert table.get_cell("tenant:zorggroep", "drift").plain == "⚑ not deployed"
+        reason = table.get_cell("tenant:zorggroep", "reason").plain
+        assert reason == "no Application nc-zorggroep; ⚑ not deployed"
 
 
 async def test_a_tenant_turning_degraded_updates_its_row_and_keeps_the_cursor(source):
@@ -201,8 +202,8 @@ async def test_drift_markers_for_orphan_and_wave_mismatch(source):
     async with app.run_test(size=(120, 40)) as pilot:
         table = app.screen.query_one(FleetTable)
         await wait_for(pilot, lambda: "tenant:ghost" in table.row_keys)
-        assert table.get_cell("tenant:ghost", "drift").plain == "⚑ orphan"
-        assert table.get_cell("tenant:sportclub", "drift").plain == "⚑ wave mismatch (label 1)"
+        assert table.get_cell("tenant:ghost", "reason").plain == "⚑ orphan"
+        assert table.get_cell("tenant:sportclub", "reason").plain == "⚑ wave mismatch (label 1)"
         await pilot.press("slash", *"orphan", "enter")
         await wait_for(pilot, lambda: table.row_keys == ["wave:3", "tenant:ghost"])
 

@@ -38,7 +38,7 @@ def test_row_shows_symbol_word_and_age_or_none() -> None:
         "✔ pass 3m",
         "✖ fail 70s",
         "! warn 5h",
-        "– none",
+        "–",
     ]
 
 
@@ -56,7 +56,7 @@ def test_result_from_another_revision_is_dimmed() -> None:
 
 def test_cached_rows_follow_a_new_result_and_its_age() -> None:
     snapshot, cache = demo_snapshot(), RowCache()
-    assert smoke_cells(build_rows(snapshot, FROZEN_NOW, cache=cache), "acme") == ["– none"]
+    assert smoke_cells(build_rows(snapshot, FROZEN_NOW, cache=cache), "acme") == ["–"]
     failed = demo_snapshot(smoke={"acme": SmokeOutcome(False, ("x",), FROZEN_NOW, OLD_REV)})
     assert smoke_cells(build_rows(failed, FROZEN_NOW, cache=cache), "acme") == ["✖ fail 0s"]
     later = FROZEN_NOW + timedelta(minutes=4)
@@ -85,7 +85,7 @@ async def test_corrupt_record_is_one_notice_and_the_fleet_still_shows(source) ->
     async with app.run_test(size=(120, 40), notifications=True, message_hook=record) as pilot:
         await wait_for(pilot, lambda: bool(shown))
         table = app.screen.query_one(FleetTable)
-        assert table.get_cell(tenant_key("canary"), "smoke").plain == "– none"
+        assert table.get_cell(tenant_key("canary"), "smoke").plain == "–"
         for _ in range(3):  # later refreshes (the 1 s tick) do not repeat it
             app.screen._show_snapshot(app.snapshot)
         await pilot.pause()

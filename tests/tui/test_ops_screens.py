@@ -132,7 +132,7 @@ async def test_smoke_screen_shows_the_failing_tenant_with_a_reason(tmp_path: Pat
             await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen))
             fleet_table = app.screen.query_one(FleetTable)
             assert fleet_table.get_cell("tenant:sleepy", "smoke").plain.startswith("✖ fail ")
-            assert fleet_table.get_cell("tenant:canary", "smoke").plain == "– none"
+            assert fleet_table.get_cell("tenant:canary", "smoke").plain == "–"
             assert not SmokeRecord().load()["sleepy"].passed
 
             await pilot.press("A")

@@ -61,7 +61,10 @@ async def test_promote_then_roll_back_the_canary_with_revisions_shown(tmp_path: 
             assert old.startswith("6.6.4@") and old != new
             await pilot.press("p")
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-            assert f"Promote wave 0 to {new}?" in app.screen.question
+            # What changes in people's words, then the revisions (chart@values commit).
+            question = app.screen.question
+            assert "Promote wave 0: chart 6.6.4 → 6.6.9, Nextcloud 30.0.6 → 30.0.8" in question
+            assert f"({old} → {new})?" in question
             await pilot.press("y")
             await wait_for(pilot, lambda: "promoted" in status_text(screen), 30)
             await wait_for(pilot, lambda: cell(screen.table, "0", "deployed") == new, 10)

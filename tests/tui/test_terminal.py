@@ -87,6 +87,101 @@ def test_demo_shows_the_fleet_with_its_degraded_tenant_and_quits_on_q(terminal, 
     terminal.wait(lambda: not terminal.running(), 15, "the console quitting")
 
 
+def start_demo(terminal: Terminal, tmp_path: Path, size: tuple[int, int], *flags: str,
+               env: dict[str, str] | None = None) -> None:  # fmt: skip
+    # COLUMNS and LINES as the window is: the test process may carry others (80x24 from a
+    # plugin), and a console that believes them lays out for the wrong terminal.
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_STATE_HOME": str(tmp_path / "state"),
+           "COLUMNS": str(size[0]), "LINES": str(size[1]), **(env or {})}  # fmt: skip
+    command = f"{sys.executable} -m ncconsole {' '.join(flags)} demo --workdir {tmp_path / 'w'}"
+    terminal.tmux(
+        "new-session", "-d", "-s", "console", "-x", str(size[0]), "-y", str(size[1]),
+        *(f"-e{key}={value}" for key, value in env.items()), command,
+    )  # fmt: skip
+
+
+def line_of(screen: str, name: str) -> str:
+    return next((line for line in screen.splitlines() if line.startswith(name)), "")
+
+
+DEGRADED = next(t.name for t in demo_scenario().tenants if t.faults.stale_crashloop)
+MAINTENANCE = next(t.name for t in demo_scenario().tenants if t.faults.maintenance)
+
+
+def wait_for_the_demo(terminal: Terminal) -> None:
+    """Until the crash loop's reason and the probed maintenance mode are on the screen."""
+    terminal.wait(lambda: "CrashLoopBackOff" in line_of(terminal.screen(), DEGRADED), 40,
+                  "the crash loop's reason")  # fmt: skip
+    terminal.wait(lambda: "⚠ maintenance" in line_of(terminal.screen(), MAINTENANCE), 30,
+                  "the maintenance state (from status.php)")  # fmt: skip
+
+
+def test_demo_at_140x42_the_columns_fit_with_the_reasons_and_sorts(terminal, tmp_path):
+    start_demo(terminal, tmp_path, (140, 42))
+    wait_for_the_demo(terminal)
+    screen = terminal.screen()
+    header = line_of(screen, "TENANT").split()
+    # Every column but PROBED, the first to go: the ALERTS column took its room beside the
+    # demo's 29-character tenant names.
+    columns = ["TENANT", "HEALTH", "REASON", "ALERTS", "SYNC", "SMOKE", "PODS", "RST", "VER",
+               "S3", "ENV"]  # fmt: skip
+    assert header in (columns, [*columns, "PROBED"]), screen
+    assert all(len(line) <= 140 for line in screen.splitlines())
+    maintenance = line_of(screen, MAINTENANCE)
+    assert "⚠ maintenance" in maintenance and "maintenance on" in maintenance
+    assert " ncconsole-sim " in screen.splitlines()[0]  # the context badge
+    assert "1 degraded · 1 maintenance" in screen.splitlines()[1]
+
+    terminal.keys("H")  # problems first: the crash loop heads its wave
+    terminal.wait(lambda: "sort: problems first" in terminal.screen(), 5, "the sort")
+    lines = terminal.screen().splitlines()
+    wave = next(i for i, line in enumerate(lines) if line.startswith("▼ wave 2"))
+    assert lines[wave + 1].startswith(DEGRADED)
+
+    terminal.keys("/", *"wave:9", "Enter")
+    terminal.wait(lambda: "no tenant matches 'wave:9'" in terminal.screen(), 5, "no match")
+    terminal.keys("Escape")
+    # Its row, not the platform strip's line that names it too.
+    terminal.wait(lambda: line_of(terminal.screen(), DEGRADED), 5, "the fleet again")
+    terminal.keys("q")
+    terminal.wait(lambda: not terminal.running(), 30, "the console quitting")
+
+
+def test_demo_at_80x24_read_only_with_no_color_stays_readable(terminal, tmp_path):
+    start_demo(terminal, tmp_path, (80, 24), "--read-only", env={"NO_COLOR": "1"})
+    wait_for_the_demo(terminal)
+    screen = terminal.screen()
+    assert "READ-ONLY" in screen.splitlines()[0]
+    assert line_of(screen, "TENANT").split() == ["TENANT", "HEALTH", "REASON"]
+    # Errors in reverse video, warnings underlined; no colour at all.
+    coloured = terminal.tmux("capture-pane", "-p", "-e", "-t", "console").stdout
+    plain = screen.splitlines()
+    degraded = coloured.splitlines()[plain.index(line_of(screen, DEGRADED))]
+    assert "\x1b[1;7m✖ degraded" in degraded and "38;5;237" not in degraded
+    # The platform strip's problem too (it named its styles before NO_COLOR was read).
+    strip = next(line for line in coloured.splitlines() if "PgBouncer" in line)
+    assert "7m✖" in strip and "237m✖" not in strip
+    maintenance = next(line for line in coloured.splitlines() if MAINTENANCE in line)
+    assert "\x1b[4m⚠ maintenance" in maintenance
+
+    terminal.keys("w")  # read-only: no key that would be refused
+    terminal.wait(lambda: "r Refresh" in terminal.screen(), 10, "the waves screen's footer")
+    footer = next(line for line in terminal.screen().splitlines() if "r Refresh" in line)
+    assert "Promote" not in footer and "Force" not in footer and "Halt" not in footer
+
+    terminal.keys("Escape")  # alone: ESC right before another key reads as alt+key
+    terminal.wait(lambda: "H Problems first" in terminal.screen(), 5, "the fleet again")
+    terminal.keys("/", *DEGRADED[:8], "Enter")
+    terminal.wait(lambda: line_of(terminal.screen(), "TENANT") and terminal.screen().count(
+        "▼ wave") == 1, 5, "the filtered fleet")  # fmt: skip
+    terminal.keys("Enter")
+    terminal.wait(lambda: "Pods" in terminal.screen(), 10, "the tenant's detail")
+    pods = [line for line in terminal.screen().splitlines() if line.startswith("│ nextcloud-")]
+    assert len(pods) == 2 and not any("…" in line[:22] for line in pods)  # names never cut
+    terminal.keys("q")
+    terminal.wait(lambda: not terminal.running(), 30, "the console quitting")
+
+
 def test_demo_with_the_real_platform_shows_pgbouncer_saturated_an_alert_and_a_silence(
     terminal, tmp_path
 ):

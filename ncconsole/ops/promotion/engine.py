@@ -355,7 +355,10 @@ class WavePromotion:
             n = len(self.progress)
             outcome, message = "promoted", f"{n} tenant{'s' if n != 1 else ''} promoted"
         report = self._report(outcome, message, forced)
-        result = {"promoted": "ok", "interrupted": "interrupted"}.get(outcome, "failed")
+        # A halt is the user's choice, audited as such; only a failure is "failed".
+        result = {"promoted": "ok", "interrupted": "interrupted", "halted": "halted"}.get(
+            outcome, "failed"
+        )
         self._note(result, message, exit_code=report.exit_code)
         return report
 

@@ -126,7 +126,9 @@ def earlier_wave_blockers(earlier: list[TenantWave]) -> list[Blocker]:
             out.append(Blocker(row.tenant, f"wave {row.wave}: " + ", ".join(problems)))
         elif row.smoke_fresh and row.smoke is not None and not row.smoke.passed:
             reasons = "; ".join(row.smoke.reasons) or "failed"
-            out.append(Blocker(row.tenant, f"wave {row.wave}: smoke checks failed: {reasons}"))
+            out.append(
+                Blocker(row.tenant, f"wave {row.wave}: smoke checks failed: {reasons}", True)
+            )
     return out
 
 
@@ -202,6 +204,6 @@ def check_gates(
             if not outcome.passed:
                 reasons = "; ".join(outcome.reasons) or "failed"
                 blockers.append(
-                    Blocker(row.tenant, f"wave {row.wave}: smoke checks failed: {reasons}")
+                    Blocker(row.tenant, f"wave {row.wave}: smoke checks failed: {reasons}", True)
                 )
     return blockers, ran

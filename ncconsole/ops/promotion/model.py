@@ -69,6 +69,8 @@ class Blocker:
 
     tenant: str
     reason: str
+    # A failed smoke result blocks: running the tenant's smoke checks again may clear it.
+    smoke: bool = False
 
     def __str__(self) -> str:
         return f"{self.tenant}: {self.reason}" if self.tenant else self.reason

@@ -21,7 +21,7 @@ from ncconsole.fleet.health import (
     deployed_revision,
     sync_busy,
 )
-from ncconsole.fleet.model import FleetSnapshot, TenantState
+from ncconsole.fleet.model import FleetSnapshot, Health, TenantState
 from ncconsole.kube import revisions
 from ncconsole.kube.appset_strategy import AppSetStrategy, RollingStep
 from ncconsole.ops.promotion.model import Blocker, SmokeOutcome
@@ -51,6 +51,8 @@ class TenantWave:
     settled: bool = False
     step: int | None = None  # RollingSync step (1-based; -1 = no step), None in manual mode
     step_status: str = ""  # RollingSync applicationStatus status
+    # The fleet's health word (fleet/health.py), what the fleet screen shows for the tenant.
+    state: str = ""
     # Argo CD cannot render the Application (a ComparisonError condition's message, clipped).
     comparison_error: str = ""
     # Auto-sync would sync it straight back from the target ("" when not; health.autosync_undoes).
@@ -91,6 +93,14 @@ class WaveStatus:
 
     def count(self, attr: str) -> int:
         return sum(1 for t in self.tenants if getattr(t, attr))
+
+    def health_summary(self) -> str:
+        """ "4/5 ⚠1": healthy as the fleet screen says it, and how many are in maintenance
+        (planned, counted apart, so the two screens agree)."""
+        healthy = sum(1 for t in self.tenants if t.state == Health.HEALTHY.value)
+        maintenance = sum(1 for t in self.tenants if t.state == Health.MAINTENANCE.value)
+        text = f"{healthy}/{len(self.tenants)}"
+        return f"{text} ⚠{maintenance}" if maintenance else text
 
     @property
     def smoke_passed(self) -> int:
@@ -162,6 +172,7 @@ def tenant_wave(
         settled=app_settled(app, revision),
         step=step,
         step_status=step_status,
+        state=tenant.health.value,
         comparison_error=clip(app.comparison_error) if app else "",
         autosync=autosync_undoes(app, revision),
         deployed=deployed_revision(app),

@@ -4,6 +4,8 @@ the log provider behind `kubectl logs`."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 from datetime import datetime
 from typing import Any
 
@@ -66,12 +68,34 @@ class NextcloudFleet:
         instance = self.for_namespace(req.namespace)
         if instance is None or req.container not in NEXTCLOUD_CONTAINERS:
             return await command_not_found(req)
-        result = run_occ(instance, req.command, uid=run_as_user(req.pod, req.container))
+        stdin = await first_stdin_line(req) if reads_stdin(req.command) else b""
+        uid = run_as_user(req.pod, req.container)
+        result = run_occ(instance, req.command, uid=uid, stdin=stdin)
         if result.stdout:
             await req.write_stdout(result.stdout)
         if result.stderr:
             await req.write_stderr(result.stderr)
         return result.exit_code
+
+
+def reads_stdin(command: list[str]) -> bool:
+    """Whether the command's shell reads stdin (`read -r NAME`)."""
+    return any(re.search(r"(^|[;&|]\s*)read\b", word) for word in command)
+
+
+async def first_stdin_line(req: ExecRequest, timeout: float = 10.0) -> bytes:
+    """Stdin up to its first newline: what `read` consumes. A v4 client cannot close stdin,
+    so waiting for its end would wait forever."""
+    data = b""
+    while b"\n" not in data:
+        try:
+            chunk = await asyncio.wait_for(req.read_stdin(), timeout)
+        except TimeoutError:
+            break
+        if chunk is None:
+            break
+        data += chunk
+    return data
 
 
 def run_as_user(pod: dict[str, Any], container: str) -> int:

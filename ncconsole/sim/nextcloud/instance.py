@@ -105,6 +105,8 @@ class NextcloudInstance:
     runs_as_www_data: bool = False
     apps: dict[str, tuple[str, bool]] = field(default_factory=dict)  # id -> (version, enabled)
     users: dict[str, str] = field(default_factory=dict)  # uid -> display name
+    # Passwords set with `occ user:resetpassword` (uid -> password), for tests to check.
+    passwords: dict[str, str] = field(default_factory=dict)
     background_jobs: list[tuple[int, str, float, str]] = field(default_factory=list)
     missing_indices: list[tuple[str, str]] = field(default_factory=list)
     extra_checks: list[SetupCheck] = field(default_factory=list)

@@ -4,7 +4,9 @@
 `php occ ...` and `php /var/www/html/occ ...` run occ as the pod's user, which is root (and occ
 refuses to run) unless the pod runs as uid 33; `su -s /bin/sh www-data -c "php occ ..."` runs
 it as www-data through a shell, which splits the -c string as sh would. Unknown programs fail as
-the container runtime (exit 127) or the shell (`sh: 1: X: not found`, 127) does.
+the container runtime (exit 127) or the shell (`sh: 1: X: not found`, 127) does. The shell
+knows `read -r NAME` (one line of the exec's stdin), `export NAME` and `exec`, so a secret
+can reach occ through the environment (`user:resetpassword --password-from-env`).
 """
 
 from __future__ import annotations
@@ -39,9 +41,20 @@ def _result(stdout: str = "", stderr: str = "", code: int = 0) -> OccResult:
     return OccResult(stdout.encode(), stderr.encode(), code)
 
 
-def run_occ(instance: NextcloudInstance, argv: list[str], uid: int | None = None) -> OccResult:
+@dataclass
+class _Process:
+    """What the commands of one exec share: the environment and the unread stdin lines."""
+
+    env: dict[str, str]
+    stdin: list[str]
+
+
+def run_occ(
+    instance: NextcloudInstance, argv: list[str], uid: int | None = None, stdin: bytes = b""
+) -> OccResult:
     """Run `argv` in the instance's nextcloud container (no shell unless argv starts one), as
     `uid` (the pod's runAsUser) or, when None, as the instance's pods run."""
+    proc = _Process({}, stdin.decode(errors="replace").splitlines())
     if uid is None:
         uid = WWW_DATA_UID if instance.runs_as_www_data else 0
     if not argv:
@@ -50,7 +63,7 @@ def run_occ(instance: NextcloudInstance, argv: list[str], uid: int | None = None
         )
     program = argv[0]
     if program in PHP_PATHS or program in SHELLS or program in ("su", "/bin/su"):
-        return _run_program(instance, argv, uid, shell=False)
+        return _run_program(instance, argv, uid, shell=False, proc=proc)
     known = _simple_program(argv, uid)
     if known is not None:
         return known
@@ -61,16 +74,18 @@ def run_occ(instance: NextcloudInstance, argv: list[str], uid: int | None = None
     )
 
 
-def _run_program(instance: NextcloudInstance, argv: list[str], uid: int, shell: bool) -> OccResult:
+def _run_program(
+    instance: NextcloudInstance, argv: list[str], uid: int, shell: bool, proc: _Process
+) -> OccResult:
     program, args = argv[0], argv[1:]
     if program in PHP_PATHS:
-        return _php(instance, args, uid)
+        return _php(instance, args, uid, proc.env)
     if program in SHELLS:
         if len(args) >= 2 and args[0] == "-c":
-            return _shell(instance, args[1], uid)
+            return _shell(instance, args[1], uid, proc)
         return _result(stderr=f"{program}: simulated shell only runs -c COMMAND\n", code=2)
     if program in ("su", "/bin/su"):
-        return _su(instance, args)
+        return _su(instance, args, proc)
     known = _simple_program(argv, uid)
     if known is not None:
         return known
@@ -95,8 +110,9 @@ def _simple_program(argv: list[str], uid: int) -> OccResult | None:
     return None
 
 
-def _shell(instance: NextcloudInstance, command: str, uid: int) -> OccResult:
-    """`sh -c COMMAND`: simple commands joined by &&, || or ;, with `cd` and `exit`."""
+def _shell(instance: NextcloudInstance, command: str, uid: int, proc: _Process) -> OccResult:
+    """`sh -c COMMAND`: simple commands joined by &&, || or ;, with `cd`, `exit`, `read`,
+    `export` and `exec`."""
     lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
     lexer.whitespace_split = True
     try:
@@ -118,7 +134,13 @@ def _shell(instance: NextcloudInstance, command: str, uid: int) -> OccResult:
             if words[0] == "exit":
                 code = int(words[1]) if len(words) > 1 and words[1].isdigit() else code
                 break
-            result = _builtin_cd(words) or _run_program(instance, words, uid, shell=True)
+            if words[0] == "exec" and len(words) > 1:
+                words = words[1:]
+            result = (
+                _builtin_cd(words)
+                or _builtin_env(words, proc)
+                or _run_program(instance, words, uid, shell=True, proc=proc)
+            )
             stdout, stderr, code = stdout + result.stdout, stderr + result.stderr, result.exit_code
         operator = next_op or ";"
     return OccResult(stdout, stderr, code)
@@ -133,7 +155,26 @@ def _builtin_cd(words: list[str]) -> OccResult | None:
     return _result(stderr=f"sh: 1: cd: can't cd to {target}\n", code=2)
 
 
-def _su(instance: NextcloudInstance, args: list[str]) -> OccResult:
+def _builtin_env(words: list[str], proc: _Process) -> OccResult | None:
+    """`read [-r] NAME` takes a line of stdin (exit 1 at its end); `export NAME[=VALUE]`."""
+    if words[0] == "read":
+        names = [w for w in words[1:] if not w.startswith("-")]
+        if not proc.stdin:
+            return _result(code=1)
+        line = proc.stdin.pop(0)
+        if names:
+            proc.env[names[0]] = line
+        return _result()
+    if words[0] == "export":
+        for word in words[1:]:
+            name, eq, value = word.partition("=")
+            if eq:
+                proc.env[name] = value
+        return _result()
+    return None
+
+
+def _su(instance: NextcloudInstance, args: list[str], proc: _Process) -> OccResult:
     user, command, shell, i = "root", None, None, 0
     while i < len(args):
         arg = args[i]
@@ -158,10 +199,12 @@ def _su(instance: NextcloudInstance, args: list[str]) -> OccResult:
         return _result("This account is currently not available.\n", code=1)
     if command is None:
         return _result(stderr="su: simulated su needs -c COMMAND\n", code=1)
-    return _shell(instance, command, WWW_DATA_UID if user == "www-data" else 0)
+    return _shell(instance, command, WWW_DATA_UID if user == "www-data" else 0, proc)
 
 
-def _php(instance: NextcloudInstance, args: list[str], uid: int) -> OccResult:
+def _php(
+    instance: NextcloudInstance, args: list[str], uid: int, env: dict[str, str] | None = None
+) -> OccResult:
     if not args or args[0] not in OCC_PATHS:
         script = args[0] if args else ""
         return _result(f"Could not open input file: {script}\n", code=1)
@@ -175,7 +218,7 @@ def _php(instance: NextcloudInstance, args: list[str], uid: int) -> OccResult:
             " to the docker command (without the single quotes)\n",
             code=1,
         )
-    return occ(instance, args[1:])
+    return occ(instance, args[1:], env)
 
 
 # -- occ itself ------------------------------------------------------------------------------
@@ -225,8 +268,10 @@ def _parse(spec: CommandSpec, tokens: list[str]) -> CommandInput:
     return CommandInput(args, opts)
 
 
-def occ(instance: NextcloudInstance, tokens: list[str]) -> OccResult:
-    """`php occ <tokens>` as www-data."""
+def occ(
+    instance: NextcloudInstance, tokens: list[str], env: dict[str, str] | None = None
+) -> OccResult:
+    """`php occ <tokens>` as www-data, with the environment `env`."""
     commands = available_commands(instance)
     names = [t for t in tokens if not t.startswith("-")]
     if any(t in ("-V", "--version") for t in tokens) and not names:
@@ -239,6 +284,7 @@ def occ(instance: NextcloudInstance, tokens: list[str]) -> OccResult:
         if names:
             rest.remove(name)
         given = _parse(spec, rest)
+        given.env = dict(env or {})
     except OccFail as err:
         return _result(stderr=out.error_block(str(err)), code=1)
     warnings = "" if given.opts.get("no-warnings") else state_warnings(instance, resolved)

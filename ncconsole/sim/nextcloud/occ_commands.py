@@ -19,6 +19,7 @@ class OccFail(Exception):
 class CommandInput:
     args: list[str]
     opts: dict[str, str | bool]
+    env: dict[str, str] = field(default_factory=dict)  # the process environment
 
     @property
     def output(self) -> str:
@@ -121,6 +122,25 @@ def _config_system_get(nc: NextcloudInstance, given: CommandInput) -> tuple[str,
     return out.php_json(value) + "\n", 0
 
 
+def _user_resetpassword(nc: NextcloudInstance, given: CommandInput) -> tuple[str, int]:
+    """core/Command/User/ResetPassword.php: never interactive here (no TTY)."""
+    if not given.args:
+        raise OccFail('Not enough arguments (missing: "user").')
+    user = given.args[0]
+    if user not in nc.users:
+        return "User does not exist\n", 1
+    if not given.opts.get("password-from-env"):
+        return (
+            "Interactive input or --password-from-env is needed for entering a new password!\n",
+            1,
+        )
+    password = given.env.get("OC_PASS", "")
+    if not password:
+        return "--password-from-env given, but OC_PASS is empty!\n", 1
+    nc.passwords[user] = password
+    return f"Successfully reset password for {user}\n", 0
+
+
 def _background_job_list(nc: NextcloudInstance, given: CommandInput) -> tuple[str, int]:
     wanted = given.opts.get("class")
     limit = int(given.opts.get("limit", 10) or 10)
@@ -214,6 +234,9 @@ COMMANDS: dict[str, CommandSpec] = {
     "user:list": CommandSpec("list configured users", _user_list,
                              {"limit": True, "offset": True, "info": False, "disabled": False},
                              {"l": "limit", "o": "offset", "i": "info"}),
+    "user:resetpassword": CommandSpec("Resets the password of the named user",
+                                      _user_resetpassword, {"password-from-env": False},
+                                      base=False),
     "config:system:get": CommandSpec("Get a system config value", _config_system_get,
                                      {"default-value": True}),
     "background-job:list": CommandSpec("List background jobs", _background_job_list,

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -13,15 +12,9 @@ from textual.widgets import DataTable, Footer, Static
 
 from ncconsole.errors import NcConsoleError
 from ncconsole.ops.audit import load_audit
+from ncconsole.render.cells import local_time
 from ncconsole.tui.keys import bind
 from ncconsole.tui.widgets.table import Table
-
-
-def _when(value: Any) -> str:
-    try:
-        return datetime.fromisoformat(str(value)).astimezone().strftime("%m-%d %H:%M:%S")
-    except ValueError:
-        return str(value or "")
 
 
 class AuditScreen(Screen[None]):
@@ -37,7 +30,7 @@ class AuditScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.table = self.query_one("#audit-table", DataTable)
-        for label, width in (("start", 14), ("who", 18), ("action", 14), ("target", 36),
+        for label, width in (("start", 27), ("who", 18), ("action", 14), ("target", 36),
                              ("result", 11), ("exit", 4), ("message", 60)):  # fmt: skip
             self.table.add_column(label, key=label, width=width)
         self.action_reload()
@@ -55,7 +48,7 @@ class AuditScreen(Screen[None]):
             result = str(entry.get("result", ""))
             code = entry.get("exit_code")
             self.table.add_row(
-                Text(_when(entry.get("start"))),
+                Text(local_time(entry.get("start"))),
                 Text(str(who.get("cluster_user") or who.get("os_user") or "?")),
                 Text(str(entry.get("action", ""))), Text(str(entry.get("target", ""))),
                 Text(result, style="green" if result in ("ok", "dry-run") else "red"),

@@ -1,17 +1,33 @@
-"""The home screen: the platform strip, then every tenant grouped by wave, live."""
+"""The home screen: the platform strip, then every tenant grouped by wave, live.
+
+The columns fit the terminal (render/layout.py: REASON stays, the least needed go first);
+shift+letter sorts as k9s does (H problems first, R restarts, V version, Y pods ready, E env,
+N name; again reverses) and W lists across waves instead of within them; `/` filters by the
+words shown or by fields (render/filter.py) and says so when nothing matches."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import DataTable, Footer, Input, Static
 
-from ncconsole.fleet.model import FleetSnapshot
-from ncconsole.render.fleet_rows import RowCache, build_rows, tenant_key, tenant_of
+from ncconsole.fleet.model import FleetSnapshot, TenantState
+from ncconsole.render.filter import describe
+from ncconsole.render.fleet_rows import (
+    DEFAULT_ORDER,
+    RowCache,
+    SortOrder,
+    build_rows,
+    tenant_cells,
+    tenant_key,
+    tenant_of,
+)
+from ncconsole.render.layout import KEYS, Column, fit_columns
 from ncconsole.tui.keys import bind
 from ncconsole.tui.screens import is_visible
 from ncconsole.tui.widgets.fleet_table import FleetTable
@@ -32,21 +48,35 @@ class FleetScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         bind("filter", "filter"),
         bind("back", "clear_filter", "Clear filter"),
+        bind("sort_problems", "sort('health')"),
+        bind("sort_restarts", "sort('restarts')"),
+        bind("sort_version", "sort('version')"),
+        bind("sort_pods", "sort('pods')"),
+        bind("sort_env", "sort('env')"),
+        bind("sort_name", "sort('name')"),
+        bind("sort_waves", "across_waves"),
     ]
+    # Keep this many cells for a scrollbar when the rows overflow, so it cuts no column.
+    SCROLLBAR = 2
 
     def __init__(self) -> None:
         super().__init__()
         self.query_text = ""
+        self.order: SortOrder = DEFAULT_ORDER
         self._row_cache = RowCache()
         self._smoke_problem = ""
+        # Per tenant: the state and order its cells were measured for, and their widths.
+        self._measured: dict[str, tuple[TenantState, bool, tuple[int, ...]]] = {}
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="fleet-header")
         yield Banner(id="banner")
         yield PlatformStrip(id="platform")
         yield FleetTable(id="fleet-table")
+        yield Static("", id="no-match")
         yield Input(
-            placeholder="filter: part of a name, or a state (degraded, outofsync…)",
+            placeholder="filter: words shown (out of sync, 30.0.6, prod) or fields "
+            "(wave:3 env:prod health:degraded smoke:fail, ! to negate)",
             id="filter",
             compact=True,
         )
@@ -58,6 +88,7 @@ class FleetScreen(Screen[None]):
         self.platform = self.query_one(PlatformStrip)
         self.table = self.query_one(FleetTable)
         self.filter_input = self.query_one("#filter", Input)
+        self.no_match = self.query_one("#no-match", Static)
         self.watch(self.app, "snapshot", self._show_snapshot)
         self.set_interval(1.0, self._tick)
 
@@ -68,6 +99,12 @@ class FleetScreen(Screen[None]):
     def _tick(self) -> None:
         self._show_snapshot(self.fleet)
 
+    def repaint(self) -> None:
+        """Every row again, e.g. in another theme's styles."""
+        self._row_cache = RowCache()
+        self.table.set_layout(self.table.layout_columns, force=True)
+        self._show_snapshot(self.fleet)
+
     def on_screen_resume(self) -> None:
         self._show_snapshot(self.fleet)
 
@@ -75,7 +112,8 @@ class FleetScreen(Screen[None]):
         if not is_visible(self):
             return  # hidden under the detail or help: catch up in on_screen_resume
         now = self.app.now()
-        self.header.show(snapshot, now)
+        note = self.order.describe() if self.order != DEFAULT_ORDER else ""
+        self.header.show(snapshot, now, note)
         self.banner.show(snapshot, now)
         if snapshot is None:
             return
@@ -86,14 +124,74 @@ class FleetScreen(Screen[None]):
             reads_platform=self.app.reads_platform,  # type: ignore[attr-defined]
             note=self.app.platform_note,  # type: ignore[attr-defined]
         )  # fmt: skip
-        rows = build_rows(snapshot, now, self.query_text, self._row_cache)
+        layout = self._fit(snapshot, now)
+        cursor = self.table.cursor_key
+        if self.table.set_layout(layout):
+            self.log(f"fleet columns: {', '.join(c.key for c in layout)}")
+        rows = build_rows(snapshot, now, self.query_text, self._row_cache, layout, self.order)
         self.table.show_rows(rows)
+        if cursor is not None and self.table.cursor_key != cursor:
+            self.table.move_to(cursor)
+        self._say_no_match(not rows and bool(self.query_text.strip()))
         if snapshot.smoke_problem != self._smoke_problem:
             self._smoke_problem = snapshot.smoke_problem
             if snapshot.smoke_problem:
                 self.notify(
                     snapshot.smoke_problem, title="smoke record", severity="warning", timeout=15
                 )
+
+    # --- columns and order ----------------------------------------------------------------
+
+    def _fit(self, snapshot: FleetSnapshot, now: datetime) -> tuple[Column, ...]:
+        """The columns for the table's width, from the widest cells of the tenants shown now
+        (each tenant measured again only when its state changed)."""
+        flat = not self.order.by_wave
+        measured = {}
+        for tenant in snapshot.tenants:
+            known = self._measured.get(tenant.name)
+            if known is None or known[0] is not tenant or known[1] != flat:
+                cells = tenant_cells(tenant, now, flat)
+                known = (tenant, flat, tuple(text.cell_len for text in cells))
+            measured[tenant.name] = known
+        self._measured = measured
+        widths = dict.fromkeys(KEYS, 0)
+        for _, _, lengths in measured.values():
+            for key, length in zip(KEYS, lengths, strict=True):
+                if length > widths[key]:
+                    widths[key] = length
+        lines = len(snapshot.tenants) + len(snapshot.waves()) + 1
+        scrollbar = self.SCROLLBAR if lines > (self.table.size.height or 1) else 0
+        available = (self.table.size.width or self.app.size.width) - scrollbar
+        return fit_columns(max(available, 40), widths)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.call_after_refresh(self._show_snapshot, self.fleet)
+
+    def action_sort(self, key: str) -> None:
+        """Sort by `key`; the same key again reverses (as in k9s)."""
+        order = self.order
+        if order.key == key:
+            self.order = SortOrder(key, not order.reverse, order.by_wave)
+        else:
+            self.order = SortOrder(key, False, order.by_wave)
+        self._reordered()
+
+    def action_across_waves(self) -> None:
+        order = self.order
+        self.order = SortOrder(order.key, order.reverse, not order.by_wave)
+        self._measured.clear()
+        self._reordered()
+
+    def _reordered(self) -> None:
+        self.notify(self.order.describe(), timeout=2)
+        self._show_snapshot(self.fleet)
+
+    def _say_no_match(self, empty: bool) -> None:
+        self.no_match.set_class(empty, "-visible")
+        if empty:
+            self.no_match.update(
+                f"no tenant matches {describe(self.query_text)!r} — esc clears the filter"
+            )
 
     # --- filter -------------------------------------------------------------------------
 

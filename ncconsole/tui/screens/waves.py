@@ -1,14 +1,19 @@
 """The waves screen: each wave with its counts and whether it may be promoted, and a live
 promotion view (per tenant: phase, elapsed, message) with halt.
 
-`p` promotes the wave under the cursor after a confirmation; the gates are checked again by
-the engine before anything moves. `h` halts: running tenants finish, no new ones start.
-The screen is installed once by the app, so a running promotion outlives leaving it.
+`p` promotes the wave under the cursor after a confirmation naming the chart and Nextcloud
+versions; the gates are checked again by the engine before anything moves. `F` promotes past
+the gates after the wave number is typed (as `wave promote --force` asks), `c` toggles
+continue-on-error, `s` runs the failed smoke checks that block the wave again. `h` halts:
+running tenants finish, no new ones start. The blockers of the wave under the cursor are
+listed, wrapped, under the table. The screen is installed once by the app, so a running
+promotion outlives leaving it.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -35,11 +40,13 @@ from ncconsole.ops.promotion import (
 )
 from ncconsole.ops.promotion.model import FINISHED
 from ncconsole.ops.promotion.session import WaveSession
+from ncconsole.ops.promotion.versions import promotion_change
 from ncconsole.render.cells import revision_words
 from ncconsole.tui.keys import bind
 from ncconsole.tui.ops_session import OpsSession
 from ncconsole.tui.screens import is_visible
-from ncconsole.tui.screens.confirm import ConfirmScreen
+from ncconsole.tui.screens.confirm import ConfirmScreen, TypedConfirmScreen
+from ncconsole.tui.screens.smoke import SmokeScreen
 from ncconsole.tui.widgets.table import Table
 
 if TYPE_CHECKING:
@@ -60,9 +67,10 @@ def verdict(status: WaveStatus) -> Text:
         return Text("done: every tenant at the target", style="green")
     if status.promotable:
         return Text("yes (p to promote)", style="bold green")
-    reasons = "; ".join(str(b) for b in status.blockers[:2])
-    more = f" (+{len(status.blockers) - 2})" if len(status.blockers) > 2 else ""
-    return Text(f"no: {reasons}{more}", style="red")
+    # The first reason; every one is listed, wrapped, under the table for the wave under the
+    # cursor, so a narrow terminal cuts nothing that is not also shown whole.
+    more = f" (+{len(status.blockers) - 1} more)" if len(status.blockers) > 1 else ""
+    return Text(f"no{more}: {status.blockers[0]}", style="red")
 
 
 def deployed_cell(status: WaveStatus) -> Text:
@@ -80,7 +88,7 @@ def wave_cells(status: WaveStatus) -> list[Text]:
     return [
         Text(str(status.wave)), Text(str(n)), deployed_cell(status),
         Text(f"{status.count('at_target')}/{n}"),
-        Text(f"{status.count('synced')}/{n}"), Text(f"{status.count('healthy')}/{n}"),
+        Text(f"{status.count('synced')}/{n}"), Text(status.health_summary()),
         Text(f"{status.smoke_passed}/{n}"), Text("-" if status.step is None else str(status.step)),
         verdict(status),
     ]  # fmt: skip
@@ -106,12 +114,19 @@ class WavesScreen(Screen[None]):
         bind("waves_refresh", "refresh"),
         bind("waves_more", "concurrency(1)"),
         bind("waves_fewer", "concurrency(-1)"),
+        bind("waves_smoke", "smoke_again"),
+        bind("waves_continue", "continue_on_error"),
+        bind("wave_force", "force"),
     ]
+    # Hidden (and refused) in read-only mode.
+    CHANGING = ("promote", "halt", "concurrency", "continue_on_error", "force")
 
     def __init__(self, session: OpsSession) -> None:
         super().__init__()
         self.session = session
         self.concurrency = 4  # Applications synced at a time
+        self.continue_on_error = False  # keep starting tenants after one failed
+        self._placed = False  # the cursor was put on the first wave still to promote
         # The console's wave session once it is open: its strategy is read once and then
         # every STRATEGY_EVERY seconds while the screen shows.
         self.waves: WaveSession | None = None
@@ -155,7 +170,7 @@ class WavesScreen(Screen[None]):
         # Read-only: keys for what would be refused are hidden from the footer and the help
         # (and do nothing), as k9s does; ops/ refuses them anyway.
         read_only = self.app.settings.read_only
-        return not (read_only and action in ("promote", "halt", "concurrency"))
+        return not (read_only and action in self.CHANGING)
 
     def stop_promotion(self) -> None:
         """The console is going away: follow nothing further, release the Lease."""
@@ -219,6 +234,8 @@ class WavesScreen(Screen[None]):
             f"waves — ApplicationSet {self.overview.appset} ({mode}), target revision "
             f"{revision_words(self.overview.target_revision)}, {self.concurrency} at a time (+/-)"
         )
+        if self.continue_on_error:
+            title += ", continue on error (c)"
         if self.overview.steps:
             title += "\nRollingSync steps: " + "; ".join(self.overview.steps)
         if self.overview.unmatched:
@@ -238,6 +255,12 @@ class WavesScreen(Screen[None]):
                     self.table.add_row(*cells, key=key)
             for key in [k.value for k in self.table.rows if k.value not in seen]:
                 self.table.remove_row(key)
+        if not self._placed and self.overview.waves:
+            # Start on the next wave to promote: its blockers are what one came to read.
+            self._placed = True
+            upcoming = next((w for w in self.overview.waves if not w.settled), None)
+            if upcoming is not None:
+                self.select_wave(upcoming.wave)
         self._show_detail()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -261,6 +284,8 @@ class WavesScreen(Screen[None]):
             text.append(f"\n  • {blocker}", style="red")
         if len(blockers) > DETAIL_BLOCKERS:
             text.append(f"\n  … and {len(blockers) - DETAIL_BLOCKERS} more", style="red")
+        if any(b.smoke for b in blockers):
+            text.append("\n  s: run the failed smoke checks again", style="bold")
         self.detail.update(text)
 
     def selected_wave(self) -> WaveStatus | None:
@@ -276,55 +301,115 @@ class WavesScreen(Screen[None]):
         return True
 
     # -- promoting ------------------------------------------------------------------------
-    def action_promote(self) -> None:
-        if self.promotion is not None and self.report is None:
+    def _promotable(self) -> WaveStatus | None:
+        """The wave under the cursor if a promotion may be asked for (else say why)."""
+        if self.running:
             self.notify("a promotion is running; halt it (h) or wait", severity="warning")
-            return
+            return None
         status = self.selected_wave()
         if status is None:
             self.notify("no wave under the cursor", severity="warning")
-            return
+            return None
         if status.settled:
             self.notify(f"wave {status.wave}: every tenant is already at the target")
+            return None
+        return status
+
+    def _question(self, status: WaveStatus, force: bool) -> str:
+        target = self.overview.target_revision if self.overview else ""
+        snapshot = self.app.snapshot
+        change = promotion_change(self.session.settings, snapshot, status, target)
+        names = ", ".join(t.tenant for t in status.tenants[:8])
+        more = " …" if len(status.tenants) > 8 else ""
+        question = (
+            f"Promote wave {status.wave}: {change}?\n\n"
+            f"{len(status.tenants)} tenant(s): {names}{more}\n\n"
+        )
+        if force:
+            listed = "; ".join(str(b) for b in status.blockers) or "none now"
+            question += f"FORCED past the gates: {listed}\n"
+        else:
+            question += "The gates are checked again first; "
+        question += "h halts (running tenants finish, no new ones start)."
+        if self.continue_on_error:
+            question += " Continue on error: a failed tenant does not stop the others."
+        return question
+
+    def action_promote(self) -> None:
+        status = self._promotable()
+        if status is None:
             return
         if status.blockers:
             listed = "\n".join(f"• {b}" for b in status.blockers[:8])
-            self.notify(f"wave {status.wave} may not be promoted:\n{listed}", severity="error",
-                        timeout=15)  # fmt: skip
+            self.notify(f"wave {status.wave} may not be promoted:\n{listed}\n(F forces)",
+                        severity="error", timeout=15)  # fmt: skip
             return
-        names = ", ".join(t.tenant for t in status.tenants[:8])
-        target = revision_words(self.overview.target_revision) if self.overview else "?"
-        question = (
-            f"Promote wave {status.wave} to {target}?\n\n{len(status.tenants)} tenant(s): {names}"
-            f"{' …' if len(status.tenants) > 8 else ''}\n\nThe gates are checked again first; "
-            "h halts (running tenants finish, no new ones start)."
-        )
 
-        self._ask_promote(status, question, self.overview.target_revision if self.overview else "")
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._start(status.wave)
+
+        self._ask_promote(status, False, answered)
 
     @work(thread=True, group="waves-question", exclusive=True, exit_on_error=False)
-    def _ask_promote(self, status: WaveStatus, question: str, target: str) -> None:
+    def _ask_promote(
+        self, status: WaveStatus, force: bool, answered: Callable[[bool | None], None]
+    ) -> None:
         """The question, with what changes for the wave's first tenant (read from the local
         repo off the UI thread), e.g. "6.6.4 → 6.6.9, values: 2 lines in common.yaml"."""
+        question = self._question(status, force)
+        target = self.overview.target_revision if self.overview else ""
         first = status.tenants[0].tenant if status.tenants else ""
         if first:
             changes = change_summary(
                 self.session.cluster().conn, self.session.settings, first, revision=target
             )
             question += f"\n\nChanges for {first}: {changes}"
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._start(status.wave)
-
         self.app.call_from_thread(self.app.push_screen, ConfirmScreen(question), answered)
 
-    def _start(self, wave: int) -> None:
+    def action_force(self) -> None:
+        """Promote past the gates, with the CLI's --force confirmation: type the wave number
+        (or 'force'), then the usual yes/no naming what is forced past."""
+        status = self._promotable()
+        if status is None:
+            return
+        wave = status.wave
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._start(wave, force=True)
+
+        def typed(ok: bool | None) -> None:
+            if ok:
+                self._ask_promote(status, True, confirmed)
+            else:
+                self.notify(f"force not confirmed: type {wave} or 'force'", severity="warning")
+
+        prompt = f"Force skips the gates of wave {wave}. Type {wave} (or 'force') to go on."
+        self.app.push_screen(TypedConfirmScreen(prompt, (str(wave), "force")), typed)
+
+    def action_continue_on_error(self) -> None:
+        self.continue_on_error = not self.continue_on_error
+        state = "on" if self.continue_on_error else "off"
+        self.notify(f"continue on error: {state} for the next promotion", timeout=3)
+        self._show_snapshot(self.app.snapshot)
+
+    def action_smoke_again(self) -> None:
+        """Run again the smoke checks whose failed result blocks the wave under the cursor."""
+        status = self.selected_wave()
+        tenants = sorted({b.tenant for b in status.blockers if b.smoke}) if status else []
+        if not tenants:
+            self.notify("no failed smoke check blocks this wave", severity="warning")
+            return
+        label = f"blocking wave {status.wave}" if status else ""
+        self.app.push_screen(SmokeScreen(self.session, tenants, label))
+
+    def _start(self, wave: int, force: bool = False) -> None:
         self.report = None
         self.progress = {}
         self.progress_table.clear()
         self.status_line.update(Text(f"wave {wave}: checking the gates…", style="italic"))
-        self._promote(wave)
+        self._promote(wave, force)
 
     class Progressed(Message):
         """A tenant of the running promotion moved on (posted from the worker thread)."""
@@ -343,10 +428,15 @@ class WavesScreen(Screen[None]):
 
     # Messages, not call_from_thread: the worker must never block on a console that has quit.
     @work(thread=True, exclusive=True, group="promotion", exit_on_error=False)
-    def _promote(self, wave: int) -> None:
+    def _promote(self, wave: int, force: bool = False) -> None:
         try:
             self.promotion = self.session.waves().promotion(
-                PromotionOptions(wave=wave, concurrency=self.concurrency),
+                PromotionOptions(
+                    wave=wave,
+                    concurrency=self.concurrency,
+                    force=force,
+                    continue_on_error=self.continue_on_error,
+                ),
                 lambda p: self.post_message(self.Progressed(p)),
             )
             if self._closing_down:

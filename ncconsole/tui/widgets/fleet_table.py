@@ -2,7 +2,8 @@
 
 Rows are keyed by stable ids; a new snapshot changes only the cells whose text changed, adds
 and removes rows as tenants come and go, and keeps the cursor on the same row, so a live
-table neither flickers nor jumps.
+table neither flickers nor jumps. Its columns are a layout (render/layout.py) that the screen
+fits to the terminal; a new layout rebuilds the table once.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from ncconsole.render.fleet_rows import COLUMNS, Row, tenant_of
+from ncconsole.render.layout import Column
 from ncconsole.tui.keys import bind
 
 
@@ -35,10 +37,27 @@ class FleetTable(DataTable[Text]):
         # RowCache hit) means nothing to compare.
         self._diffed: dict[str, tuple[Text, ...]] = {}
         self._order: list[str] = []
+        self.layout_columns: tuple[Column, ...] = COLUMNS
 
     def on_mount(self) -> None:
-        for column in COLUMNS:
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        for column in self.layout_columns:
             self.add_column(Text(column.label, style="bold"), width=column.width, key=column.key)
+
+    def set_layout(self, layout: tuple[Column, ...], force: bool = False) -> bool:
+        """Show these columns from now on (the next show_rows fills them); False when they
+        are the ones shown already (and not `force`d, e.g. for a new theme)."""
+        if layout == self.layout_columns and not force:
+            return False
+        self.layout_columns = layout
+        self.clear(columns=True)
+        self._cells.clear()
+        self._diffed.clear()
+        self._order = []
+        self._add_columns()
+        return True
 
     @property
     def cursor_key(self) -> str | None:
@@ -103,12 +122,12 @@ class FleetTable(DataTable[Text]):
                     self._cells[row.key] = row.cells
                     continue
                 kept = []
-                for column, before, after in zip(COLUMNS, old, row.cells, strict=True):
-                    if before != after:
+                for column, before, after in zip(self.layout_columns, old, row.cells, strict=True):
+                    if not _same(before, after):
                         self._set_cell(row.key, column.key, after)
                         if not changed or changed[-1] != row.key:
                             changed.append(row.key)
-                    kept.append(after if before != after else before)
+                    kept.append(before if _same(before, after) else after)
                 self._cells[row.key] = tuple(kept)
             order = [row.key for row in rows]
             if order != self._order:
@@ -152,3 +171,13 @@ class FleetTable(DataTable[Text]):
         index = self.get_row_index(target)
         if index != self.cursor_row:
             self.move_cursor(row=index, animate=False)
+
+
+def _same(before: Text, after: Text) -> bool:
+    """Same text and look: Text's == compares the words and spans only, not the cell's own
+    style (a smoke result dimmed, a theme switched)."""
+    return (
+        before.plain == after.plain
+        and before.style == after.style
+        and (before.spans == after.spans)
+    )

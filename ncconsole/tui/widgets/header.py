@@ -18,7 +18,10 @@ from ncconsole.settings import Settings
 
 # Badges are reverse video, so they stand out with NO_COLOR too; PROD in the warning colour.
 BADGE = "bold reverse"
-PROD_BADGE = f"bold reverse {fmt.WARN}"
+
+
+def prod_badge() -> str:
+    return f"{BADGE} {fmt.WARN}" if fmt.WARN else BADGE
 
 
 def data_age(snapshot: FleetSnapshot, now: datetime) -> str:
@@ -33,17 +36,21 @@ def badges(settings: Settings | None, snapshot: FleetSnapshot | None) -> Text:
         return text
     name = settings.profile or (snapshot.context if snapshot else "") or settings.context
     if name:
-        text.append(f" {name} ", style=PROD_BADGE if settings.production else BADGE)
+        text.append(f" {name} ", style=prod_badge() if settings.production else BADGE)
     if settings.production:
-        text.append(" ").append(" PROD ", style=PROD_BADGE)
+        text.append(" ").append(" PROD ", style=prod_badge())
     if settings.read_only:
         text.append(" ").append(" READ-ONLY ", style=BADGE)
     return text
 
 
 def header_text(
-    snapshot: FleetSnapshot | None, now: datetime, settings: Settings | None = None
+    snapshot: FleetSnapshot | None,
+    now: datetime,
+    settings: Settings | None = None,
+    note: str = "",
 ) -> Text:
+    """Line 1: badges and where; line 2: the fleet's counts, liveness and `note` (the sort)."""
     text = Text("ncconsole", style="bold")
     marks = badges(settings, snapshot)
     if marks:
@@ -72,6 +79,8 @@ def header_text(
     problem = platform_problem(snapshot.platform_reading)
     if problem is not None:  # a shared component hurting many tenants at once
         text.append(" · ").append_text(problem)
+    if note:
+        text.append(f" · {note}", style="bold")
     return text
 
 
@@ -117,10 +126,10 @@ class FleetHeader(Static):
 
     _shown: Text | None = None
 
-    def show(self, snapshot: FleetSnapshot | None, now: datetime) -> None:
+    def show(self, snapshot: FleetSnapshot | None, now: datetime, note: str = "") -> None:
         # Only when the text changed, and without a layout pass (the height is fixed): an
         # update lays out and repaints the whole screen, table included (benchmarks/).
-        text = header_text(snapshot, now, getattr(self.app, "settings", None))
+        text = header_text(snapshot, now, getattr(self.app, "settings", None), note)
         if text != self._shown:
             self._shown = text
             self.update(text, layout=False)

@@ -68,7 +68,9 @@ def pods_view(tenant: TenantState, now: datetime, selected: str | None = None) -
         return Text("no pods", style=fmt.MUTED)
     table = _table("NAME", "STATUS", "READY", "RST", "AGE", "NODE", "IMAGE", stretch=("IMAGE",))
     table.columns[0].ratio, table.columns[0].min_width = 2, 16
-    table.columns[0].overflow = "ellipsis"
+    # Never cut: two pods differ only at the end of their names. A narrow pane folds the
+    # name onto a second line instead.
+    table.columns[0].no_wrap, table.columns[0].overflow = False, "fold"
     for pod in tenant.pods:
         # Like k9s: the phase, or why the pod is not running normally.
         status = "Terminating" if pod.deleting else (pod.reason or pod.phase)

@@ -267,3 +267,23 @@ def test_status_exit_code_writes_nothing_to_stdout_unless_verbose():
     out, _, code = run(make(maintenance=True), "status", "-e", "-v")
     assert code == 1 and "  - maintenance: true" in out
     assert run(make(), "status")[0].startswith("  - installed: true")
+
+
+def test_resetpassword_reads_oc_pass_that_the_shell_read_from_stdin():
+    # core/Command/User/ResetPassword.php: texts and exit codes.
+    nc = make()
+    script = "read -r OC_PASS && export OC_PASS && exec php occ user:resetpassword {}"
+    argv = ["su", "-s", "/bin/sh", "www-data", "-c", script.format("--password-from-env admin")]
+    result = run_occ(nc, argv, stdin=b"n3w-pass\n")
+    assert (result.stdout, result.exit_code) == (b"Successfully reset password for admin\n", 0)
+    assert nc.passwords == {"admin": "n3w-pass"}
+    empty = run_occ(nc, argv, stdin=b"")  # `read` fails at the end of input: occ never runs
+    assert empty.exit_code == 1 and empty.stdout == b""
+    no_env = run_occ(nc, [*argv[:-1], "php occ user:resetpassword --password-from-env admin"])
+    assert no_env.stdout == b"--password-from-env given, but OC_PASS is empty!\n"
+    assert run(nc, "user:resetpassword", "admin")[0] == (
+        "Interactive input or --password-from-env is needed for entering a new password!\n"
+    )
+    assert run(nc, "user:resetpassword", "nobody", "--password-from-env")[:2] == (
+        "User does not exist\n", "",
+    )  # fmt: skip
