@@ -141,10 +141,11 @@ def alert_table(alerts: tuple[Alert, ...], now: datetime) -> Table:
     table = _table("  TENANT", "ALERT", "SEVERITY", "STATE", "SINCE", "SUMMARY")
     for alert in alerts:
         style = verdict_mark(alert.verdict)[1]
+        state = Text("firing") if alert.firing else Text("silenced", style=fmt.MUTED)
         table.add_row(
             Text(f"  {alert.tenant or '(platform)'}"), Text(alert.name),
             Text(alert.severity or "-", style=style),
-            Text("silenced" if not alert.firing else "firing", style="" if alert.firing else fmt.MUTED),
+            state,
             Text(ago(alert.since, now)), Text(alert.summary),
         )  # fmt: skip
     return table
