@@ -1,24 +1,40 @@
-"""The console side of the benchmark: FleetState + the Textual app (headless) in this process.
+"""The console side of the benchmark: FleetState + the Textual app (headless) in one process.
 
-`run_console(...)` starts the app first (empty, idle), then the live FleetState under it, and
-measures, in order: state complete -> full paint, RSS after load, an idle window (CPU of this
-process, API requests sent), a churn window (the driver in its own process changes the fleet
-at `rate` changes/s; change -> row painted latencies; RSS during and after).
+    NCCONSOLE_CONFIG=DIR/config.yaml python benchmarks/console_run.py --tenants N [--probes]
+        --workdir DIR --sim-pid PID [--idle 60] [--churn-seconds 600] ...
+
+Run as its own process by fleet.py (one per mode, so one run's heap never shows in the next's
+RSS); prints one JSON line of ConsoleFigures. `run_console(...)` starts the app first (empty,
+idle), then the live FleetState under it, and measures, in order: state complete -> full
+paint, RSS after load, how fast keys are answered; with probes on, the first probe round and
+then a steady window (CPU of this process, the age of every tenant's status.php and S3 data);
+an idle window (CPU, API requests sent); a churn window (the driver in its own process
+changes the fleet at `rate` changes/s; change -> row painted latencies; RSS during and after).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
 import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from coldstart import fleet_loaded
-from measure import CpuWindow, count_requests, load_average, percentile, rss_mb
+from measure import (
+    CpuWindow,
+    count_requests,
+    load_average,
+    percentile,
+    process_cpu_seconds,
+    rss_mb,
+)
 from screen_watch import (
     DeferredSource,
     PaintObserver,
@@ -29,7 +45,7 @@ from screen_watch import (
 
 from ncconsole.fleet.state import FleetState
 from ncconsole.kube.connection import connect
-from ncconsole.settings import Settings
+from ncconsole.settings import Settings, load_settings
 from ncconsole.tui.app import make_app
 
 HERE = Path(__file__).resolve().parent
@@ -60,6 +76,20 @@ class ConsoleFigures:
     rss_churn_max: float | None = None
     # RSS every ~10 % of the churn window (MB), to tell growth from a plateau.
     rss_churn_samples: list[float] = field(default_factory=list)
+    # Probes on: the first round (every tenant answered once), then the steady window.
+    probes: bool = False
+    probe_first_round_s: float | None = None
+    probe_cpu_pct: float | None = None
+    probe_window_s: float = 0.0
+    # Ages of each tenant's data in the steady window (pooled samples): p50, p90, p99, max.
+    web_age_s: tuple[float, float, float, float] | None = None
+    s3_age_s: tuple[float, float, float, float] | None = None
+    probes_started_per_s: float | None = None
+    kept_connections: int | None = None
+    # Keys: ms from a key press to the app having handled it (cursor moved, filter shown).
+    key_p50_ms: float | None = None
+    key_max_ms: float | None = None
+    filter_ms: float | None = None
     load: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -84,9 +114,10 @@ async def run_console(
     settle: float,
     probes: bool,
     focus_share: float = 0.0,
+    probe_window: float = 60.0,
     size: tuple[int, int] = (200, 60),
 ) -> ConsoleFigures:
-    figures = ConsoleFigures()
+    figures = ConsoleFigures(probes=probes)
     connection = connect(settings)
     counter = count_requests(connection)
     state = FleetState(settings, connection=connection, probes=probes)
@@ -108,7 +139,7 @@ async def run_console(
         began = time.monotonic()
         # start() reads the repo synchronously; the app itself runs it in a worker thread.
         await asyncio.to_thread(source.begin)
-        await _until(lambda: observer.full_paint_at is not None, 180, "full paint")
+        await _until(lambda: observer.full_paint_at is not None, 600, "full paint")
         assert observer.full_paint_at is not None
         figures.in_app_cold_start = loaded_at[0] - began
         figures.paint = observer.full_paint_at - loaded_at[0]
@@ -116,6 +147,11 @@ async def run_console(
 
         await asyncio.sleep(settle)  # the first probes of the watches settle
         figures.rss_load = rss_mb()
+        if tenants > 40:  # room for a filter that leaves few rows
+            await _keys(figures, pilot, app)
+
+        if probes:
+            await _probe_window(figures, state, began, probe_window, tenants, settings)
 
         # (5)+(6) idle: nothing changes in the simulator.
         requests0, shown0, sim0 = counter.count, observer.snapshots_shown, sim_cpu()
@@ -143,6 +179,76 @@ async def run_console(
             )
         figures.load["churn"] = load_average()
     return figures
+
+
+async def _keys(figures: ConsoleFigures, pilot: Any, app: Any) -> None:
+    """Whether keys answer with the whole fleet loaded: cursor down and up through the table,
+    then a filter typed. Each press is timed until the app has handled it (Pilot waits for
+    that), so the figures include the test harness's own wait (~60 ms a key at any size)."""
+    table = app.screen.table
+    times = []
+    for key in ["j"] * 15 + ["k"] * 15 + ["slash", *"tenant-0001"]:
+        began = time.monotonic()
+        await pilot.press(key)
+        times.append(1000 * (time.monotonic() - began))
+    began = time.monotonic()
+    await _until(lambda: len(table.row_keys) < 30, 30, "filtered rows")
+    figures.filter_ms = 1000 * (time.monotonic() - began)
+    figures.key_p50_ms = percentile(times, 50)
+    figures.key_max_ms = max(times)
+    await pilot.press("escape")
+    await _until(lambda: len(table.row_keys) > 30, 30, "all rows again")
+
+
+async def _probe_window(
+    figures: ConsoleFigures,
+    state: FleetState,
+    began: float,
+    seconds: float,
+    tenants: int,
+    settings: Settings,
+) -> None:
+    """Wait for the first probe round, then measure CPU and the data's age for `seconds`."""
+    every_due = max(settings.web.interval, settings.s3.interval)
+    budget = tenants / max(1.0, min(settings.web.max_rate, settings.s3.max_rate)) + 120
+    await _until(lambda: _probed(state.snapshot) >= tenants, budget + every_due, "probe round")
+    figures.probe_first_round_s = time.monotonic() - began
+    # One interval more: the first round's bursts (never-probed tenants go first) settle.
+    await asyncio.sleep(every_due)
+    probes = state._probes  # the benchmark reads the schedulers' counters
+    started0 = (probes._web.started + probes._s3.started) if probes else 0
+    web_ages: list[float] = []
+    s3_ages: list[float] = []
+    window = CpuWindow().start()
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        await asyncio.sleep(min(5.0, max(0.0, end - time.monotonic())))
+        now = datetime.now(UTC)
+        for tenant in state.snapshot.tenants:
+            if tenant.web is not None:
+                web_ages.append((now - tenant.web.checked_at).total_seconds())
+            if tenant.s3 is not None:
+                s3_ages.append((now - tenant.s3.checked_at).total_seconds())
+    figures.probe_cpu_pct = window.stop()
+    figures.probe_window_s = window.wall
+    if probes is not None:
+        started = probes._web.started + probes._s3.started - started0
+        figures.probes_started_per_s = started / window.wall
+        figures.kept_connections = probes.web.pool.kept
+    figures.web_age_s = _spread(web_ages)
+    figures.s3_age_s = _spread(s3_ages)
+    figures.load["probes"] = load_average()
+
+
+def _probed(snapshot: Any) -> int:
+    return sum(1 for t in snapshot.tenants if t.web is not None and t.s3 is not None)
+
+
+def _spread(values: list[float]) -> tuple[float, float, float, float] | None:
+    if not values:
+        return None
+    p50, p90, p99 = (percentile(values, p) or 0.0 for p in (50, 90, 99))
+    return (p50, p90, p99, max(values))
 
 
 async def _churn(
@@ -207,3 +313,43 @@ async def _churn(
         figures.notes.append(f"churn driver exit {proc.returncode}: {' '.join(tail)}")
     figures.rss_churn = rss_mb()
     figures.rss_churn_max = max([peak, figures.rss_churn, *figures.rss_churn_samples])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tenants", type=int, required=True)
+    parser.add_argument("--workdir", type=Path, required=True)
+    parser.add_argument("--sim-pid", type=int, required=True)
+    parser.add_argument("--probes", action="store_true")
+    parser.add_argument("--probe-interval", type=float, default=None)
+    parser.add_argument("--probe-window", type=float, default=60.0)
+    parser.add_argument("--idle", type=float, default=60.0)
+    parser.add_argument("--churn-seconds", type=float, default=0.0)
+    parser.add_argument("--rate", type=float, default=50.0)
+    parser.add_argument("--settle", type=float, default=3.0)
+    parser.add_argument("--focus-share", type=float, default=0.0)
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    if args.probe_interval:
+        interval = {"interval": args.probe_interval}
+        settings = settings.model_copy(
+            update={
+                "web": settings.web.model_copy(update=interval),
+                "s3": settings.s3.model_copy(update=interval),
+            }
+        )
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    figures = asyncio.run(
+        run_console(
+            settings, args.tenants, workdir=args.workdir,
+            sim_cpu=lambda: process_cpu_seconds(args.sim_pid), idle_seconds=args.idle,
+            churn_seconds=args.churn_seconds, rate=args.rate, settle=args.settle,
+            probes=args.probes, focus_share=args.focus_share, probe_window=args.probe_window,
+        )
+    )  # fmt: skip
+    print(json.dumps(asdict(figures)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

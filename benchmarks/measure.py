@@ -30,6 +30,13 @@ def cpu_seconds() -> float:
     return times.user + times.system
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process `pid` so far (e.g. the simulator's)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def load_average() -> float:
     """The 1-minute load average: how busy the (shared) machine was around a figure."""
     with open("/proc/loadavg", encoding="ascii") as fh:

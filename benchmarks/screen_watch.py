@@ -50,6 +50,9 @@ class DeferredSource:
     def subscribe(self, callback: Any) -> Any:
         return self.state.subscribe(callback)
 
+    def focus(self, names: Any) -> None:
+        self.state.focus(names)
+
 
 class Timeline:
     """tenant -> when each restart total was first seen (in time order)."""

@@ -1,5 +1,6 @@
-"""The fleet benchmark keeps working: at N = 50 with tiny windows it runs to the end and
-prints, per size, its table and a JSON line with every metric. Not a timed test."""
+"""The fleet benchmark keeps working: at N = 50 with tiny windows, probes on, it runs to the
+end and prints, per size, its table, its targets and a JSON line with every metric. Not a
+timed test: no figure is compared with a target here."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_fleet_benchmark_runs_at_50_tenants_and_reports_every_metric(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "fleet.py"), "--tenants", "50", "--quick",
-         "--workdir", str(tmp_path)],
+         "--probes", "--no-promotion", "--workdir", str(tmp_path)],
         capture_output=True, text=True, timeout=220, cwd=ROOT, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
@@ -39,6 +40,12 @@ def test_fleet_benchmark_runs_at_50_tenants_and_reports_every_metric(tmp_path: P
     assert result["churn_changes"] > 0
     assert result["churn_missing"] == 0
     assert result["promotion_overhead_s"] is not None or result["promotion_note"]
+    # With probes: every tenant's data has an age, status printed every tenant probed, and
+    # every target got a verdict.
+    assert result["web_age_s"] and result["s3_age_s"] and result["status_unprobed"] == 0
+    assert isinstance(result["floor_s"], float) and isinstance(result["probe_cpu_pct"], float)
+    assert {item["verdict"] for item in result["targets"]} <= {"met", "missed"}
+    assert "issue 17 targets at 50 tenants" in done.stdout
 
 
 @pytest.mark.timeout(240)

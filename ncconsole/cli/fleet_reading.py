@@ -14,6 +14,9 @@ from ncconsole.settings import Settings
 # list timeout.
 LIST_TIMEOUT = 15.0
 UNREACHABLE_GRACE = 2.0
+# Probe workers of a one-shot read: each tenant is probed once, so what bounds the wait is
+# how many answers may be outstanding at once (each within its own timeout).
+ONE_SHOT_CONCURRENCY = 64
 
 
 def start_fleet(
@@ -23,16 +26,11 @@ def start_fleet(
     the shared platform (the snapshot's platform_reading, once taken). When the cluster
     cannot be read the fleet is stopped and NcConsoleError says why in one line."""
     if probes:
-        # A one-shot read wants every tenant probed once, as fast as the workers allow; the
-        # rate budget is for the console's endless rounds.
-        settings = settings.model_copy(
-            update={
-                "web": settings.web.model_copy(update={"max_rate": 0.0}),
-                "s3": settings.s3.model_copy(update={"max_rate": 0.0}),
-            }
-        )
+        settings = one_shot_probes(settings)
     reader = platform_reader(settings) if platform else None
     fleet = FleetState(settings, probes=probes, platform_reader=reader)
+    if probes:
+        fleet.lazy_period = fleet.coalesce  # every answer reaches a snapshot at once
     fleet.start()
     started = time.monotonic()
 
@@ -59,3 +57,24 @@ def start_fleet(
         fleet.stop()
         raise
     return fleet, snapshot
+
+
+def one_shot_probes(settings: Settings) -> Settings:
+    """Probe settings for reading the fleet once: every tenant probed once, as fast as the
+    workers allow (the rate budget is for the console's endless rounds), and no connection
+    kept for a next round that does not come."""
+    web, s3 = settings.web, settings.s3
+    return settings.model_copy(
+        update={
+            "web": web.model_copy(
+                update={
+                    "max_rate": 0.0,
+                    "keepalive": 0,
+                    "concurrency": max(web.concurrency, ONE_SHOT_CONCURRENCY),
+                }
+            ),
+            "s3": s3.model_copy(
+                update={"max_rate": 0.0, "concurrency": max(s3.concurrency, ONE_SHOT_CONCURRENCY)}
+            ),
+        }
+    )

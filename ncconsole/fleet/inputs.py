@@ -9,7 +9,6 @@ touched and calls `on_change`. `build()` joins only those tenants again.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -18,12 +17,12 @@ from typing import Any
 from ncconsole.fleet import watches as kinds
 from ncconsole.fleet.desired import DesiredFleet
 from ncconsole.fleet.join import EPOCH, TenantInputs, build_tenant, platform_state
-from ncconsole.fleet.model import FleetSnapshot, KindState, TenantState
+from ncconsole.fleet.model import FleetSnapshot, Health, KindState, TenantState
 from ncconsole.fleet.smoke_record import SmokeOutcome
 from ncconsole.kube.connection import KubeConnection
 from ncconsole.kube.watch import Key, KindStatus
 from ncconsole.platform.reading import NOT_READ, PlatformReading, TenantPlatform
-from ncconsole.probes.results import BucketProbe, StatusPhpProbe
+from ncconsole.probes.results import BucketProbe, StatusPhpProbe, same_answer
 from ncconsole.settings import Settings
 
 _ALL = None  # "every tenant is dirty"
@@ -51,6 +50,8 @@ class ObservedFleet:
         self._platform_nobody = NOT_READ
         self._dirty: set[str] | None = _ALL
         self._cache: dict[str, TenantState] = {}
+        # Tenants not healthy as of the last build: their probes go first.
+        self.unhealthy: frozenset[str] = frozenset()
         self._api_reachable = True
         self._api_error = ""
         self._last_contact: datetime | None = None
@@ -60,6 +61,10 @@ class ObservedFleet:
     @property
     def desired(self) -> DesiredFleet:
         return self._desired
+
+    @property
+    def repo_loaded(self) -> bool:
+        return self._repo_loaded
 
     def set_desired(self, desired: DesiredFleet) -> None:
         with self._lock:
@@ -193,7 +198,7 @@ class ObservedFleet:
             results = self._web if kind == "web" else self._s3
             previous = results.get(tenant)
             # A first answer that says "fine" is news nobody waits for either.
-            urgent = _answer(previous) != _answer(result) and not (
+            urgent = not same_answer(previous, result) and not (
                 previous is None and _is_good(result)
             )
             results[tenant] = result
@@ -247,6 +252,13 @@ class ObservedFleet:
                         self._mark(name)
         self._on_change()
 
+    def loading(self) -> bool:
+        """Whether the repo or a kind's first list is still to come."""
+        with self._lock:
+            return not self._repo_loaded or any(
+                state.status is KindStatus.LOADING for state in self._kinds.values()
+            )
+
     def has_pending(self) -> bool:
         """Whether something not yet in a snapshot was recorded (e.g. repeated probe times)."""
         with self._lock:
@@ -288,6 +300,7 @@ class ObservedFleet:
                 )
             for name in dirty - names:
                 self._cache.pop(name, None)
+            self._note_unhealthy(dirty)
             tenants = (
                 ()
                 if not self._repo_loaded
@@ -334,12 +347,17 @@ class ObservedFleet:
             platform_reading=platform_reading,
         )
 
-
-def _answer(result: Any) -> Any:
-    """A probe result without its timing, to tell a new answer from a repeated one."""
-    if result is None:
-        return None
-    return dataclasses.replace(result, checked_at=EPOCH, latency_ms=0.0)
+    def _note_unhealthy(self, rebuilt: set[str]) -> None:
+        """Keep `unhealthy` current for the tenants just rebuilt (lock held)."""
+        unhealthy = set(self.unhealthy)
+        for name in rebuilt:
+            tenant = self._cache.get(name)
+            if tenant is not None and tenant.health is not Health.HEALTHY:
+                unhealthy.add(name)
+            else:
+                unhealthy.discard(name)
+        if unhealthy != self.unhealthy:
+            self.unhealthy = frozenset(unhealthy)
 
 
 def _is_good(result: Any) -> bool:

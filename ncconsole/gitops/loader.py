@@ -50,16 +50,7 @@ def load_repo(root: Path) -> Repo:
     Raises RepoError only when `root` is not a readable platform repository.
     """
     root = Path(root).expanduser()
-    tenants_dir = root / TENANTS_DIR
-    if not root.is_dir():
-        raise RepoError(
-            f"{root}: repository path does not exist; pass --repo PATH or set 'repo' in the config"
-        )
-    if not tenants_dir.is_dir():
-        raise RepoError(
-            f"{root}: not a platform repository (no {TENANTS_DIR}/ directory); "
-            "pass --repo with the GitOps repository's path"
-        )
+    tenants_dir = tenants_dir_of(root)
     try:
         entries = sorted(tenants_dir.rglob("*.yaml"))
     except OSError as err:
@@ -88,6 +79,27 @@ def load_repo(root: Path) -> Repo:
     )
 
 
+def tenants_dir_of(root: Path) -> Path:
+    """`root`'s tenant directory; RepoError when `root` is not a platform repository."""
+    root = Path(root).expanduser()
+    tenants_dir = root / TENANTS_DIR
+    if not root.is_dir():
+        raise RepoError(
+            f"{root}: repository path does not exist; pass --repo PATH or set 'repo' in the config"
+        )
+    if not tenants_dir.is_dir():
+        raise RepoError(
+            f"{root}: not a platform repository (no {TENANTS_DIR}/ directory); "
+            "pass --repo with the GitOps repository's path"
+        )
+    return tenants_dir
+
+
+def is_tenant_file_name(name: str) -> bool:
+    """tenant-*.yaml: the files ncconsole reads as tenants (directly in the tenant dir)."""
+    return name.startswith("tenant-") and name.endswith(".yaml")
+
+
 def relative(root: Path, path: Path) -> str:
     try:
         return path.relative_to(root).as_posix()
@@ -97,7 +109,7 @@ def relative(root: Path, path: Path) -> str:
 
 def _load_tenant_file(root: Path, path: Path) -> TenantFile:
     rel = relative(root, path)
-    is_tenant_file = path.parent == root / TENANTS_DIR and path.name.startswith("tenant-")
+    is_tenant_file = path.parent == root / TENANTS_DIR and is_tenant_file_name(path.name)
     doc = load_yaml(path)
     entry = TenantFile(rel=rel, doc=doc, is_tenant_file=is_tenant_file)
     if is_tenant_file:
@@ -107,13 +119,10 @@ def _load_tenant_file(root: Path, path: Path) -> TenantFile:
 
 def build_tenant(rel: str, doc: YamlDoc) -> Tenant | None:
     """A typed Tenant when every required field is present with the right type, else None."""
-    if not isinstance(doc.data, dict):
+    fields = required_fields(doc.data)
+    if fields is None:
         return None
-    name, environment, raw_wave, hostname, bucket = (doc.get(p) for p in REQUIRED_FIELDS)
-    wave = parse_wave(raw_wave)
-    texts = (name, environment, hostname, bucket)
-    if wave is None or not all(isinstance(v, str) and v for v in texts):
-        return None
+    name, environment, wave, hostname, bucket = fields
     return Tenant(
         name=name,
         environment=environment,
@@ -127,6 +136,25 @@ def build_tenant(rel: str, doc: YamlDoc) -> Tenant | None:
         lines=dict(doc.lines),
         values=doc.data,
     )
+
+
+def required_fields(data: Any) -> tuple[str, str, int, str, str] | None:
+    """(name, environment, wave, hostname, bucket) of a tenant file's data when every
+    required field is there with the right type — what makes a tenant file usable."""
+    if not isinstance(data, dict):
+        return None
+    values = []
+    for dotted in REQUIRED_FIELDS:
+        node: Any = data
+        for step in dotted.split("."):
+            node = node.get(step) if isinstance(node, dict) else None
+        values.append(node)
+    name, environment, raw_wave, hostname, bucket = values
+    wave = parse_wave(raw_wave)
+    texts = (name, environment, hostname, bucket)
+    if wave is None or not all(isinstance(v, str) and v for v in texts):
+        return None
+    return name, environment, wave, hostname, bucket
 
 
 def text_items(value: Any) -> list[str]:

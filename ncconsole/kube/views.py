@@ -8,6 +8,7 @@ subresource, controllers write it piecemeal) gives defaults, never a KeyError.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,7 +28,6 @@ class PodView:
     image: str
     # Why a pod is not ready, e.g. CrashLoopBackOff, from the container state.
     reason: str = ""
-    labels: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     deleting: bool = False
 
 
@@ -152,8 +152,14 @@ def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _shared(value: Any) -> str:
+    """A string many objects repeat (namespace, image, phase, revision, label): one copy for
+    all of them instead of one per object the JSON decoder made (RSS per tenant)."""
+    return sys.intern(value) if isinstance(value, str) else ""
+
+
 def _labels(meta: dict[str, Any]) -> dict[str, str]:
-    return {str(k): str(v) for k, v in _dict(meta.get("labels")).items()}
+    return {_shared(str(k)): _shared(str(v)) for k, v in _dict(meta.get("labels")).items()}
 
 
 def container_image(spec: dict[str, Any], container: str) -> str:
@@ -175,16 +181,15 @@ def parse_pod(obj: dict[str, Any], container: str = "nextcloud") -> PodView:
         for c in _list(status.get("conditions"))
     )
     return PodView(
-        namespace=_str(meta.get("namespace")),
+        namespace=_shared(meta.get("namespace")),
         name=_str(meta.get("name")),
-        phase=_str(status.get("phase")) or "Unknown",
+        phase=_shared(status.get("phase")) or "Unknown",
         ready=ready,
         restarts=sum(_int(s.get("restartCount")) for s in statuses),
         created=parse_time(meta.get("creationTimestamp")),
-        node=_str(spec.get("nodeName")),
-        image=container_image(spec, container),
-        reason=_pod_reason(status, statuses),
-        labels=_labels(meta),
+        node=_shared(spec.get("nodeName")),
+        image=_shared(container_image(spec, container)),
+        reason=_shared(_pod_reason(status, statuses)),
         deleting=bool(meta.get("deletionTimestamp")),
     )
 
@@ -208,13 +213,13 @@ def parse_deployment(obj: dict[str, Any], container: str = "nextcloud") -> Deplo
     status = _dict(obj.get("status"))
     replicas = spec.get("replicas")
     return DeploymentView(
-        namespace=_str(meta.get("namespace")),
+        namespace=_shared(meta.get("namespace")),
         name=_str(meta.get("name")),
         replicas=1 if replicas is None else _int(replicas),
         ready_replicas=_int(status.get("readyReplicas")),
         updated_replicas=_int(status.get("updatedReplicas")),
         available_replicas=_int(status.get("availableReplicas")),
-        image=container_image(_dict(_dict(spec.get("template")).get("spec")), container),
+        image=_shared(container_image(_dict(_dict(spec.get("template")).get("spec")), container)),
         generation=_int(meta.get("generation")),
         observed_generation=_int(status.get("observedGeneration")),
     )
@@ -234,21 +239,21 @@ def parse_app(obj: dict[str, Any]) -> AppView:
     sync_status = _str(sync.get("status"))
     return AppView(
         name=_str(meta.get("name")),
-        namespace=_str(meta.get("namespace")),
+        namespace=_shared(meta.get("namespace")),
         resource_version=_str(meta.get("resourceVersion")),
         labels=_labels(meta),
-        sync_status=sync_status if sync_status in APP_SYNC else "Unknown",
-        sync_revision=revision_key(sync, multi),
-        target_revision=revisions.join(
-            _str(_dict(s).get("targetRevision")) or "HEAD" for s in sources
+        sync_status=_shared(sync_status) if sync_status in APP_SYNC else "Unknown",
+        sync_revision=_shared(revision_key(sync, multi)),
+        target_revision=_shared(
+            revisions.join(_str(_dict(s).get("targetRevision")) or "HEAD" for s in sources)
         ),
-        health_status=health_status if health_status in APP_HEALTH else "Unknown",
+        health_status=_shared(health_status) if health_status in APP_HEALTH else "Unknown",
         health_message=_str(health.get("message")),
         operation_requested=bool(obj.get("operation")),
         operation_initiator=_str(
             _dict(_dict(obj.get("operation")).get("initiatedBy")).get("username")
         ),
-        operation_phase=_str(op_state.get("phase")),
+        operation_phase=_shared(op_state.get("phase")),
         operation_message=_str(op_state.get("message")),
         operation_started=parse_time(op_state.get("startedAt")),
         operation_finished=parse_time(op_state.get("finishedAt")),
@@ -261,9 +266,9 @@ def parse_app(obj: dict[str, Any]) -> AppView:
             for r in _list(_dict(op_state.get("syncResult")).get("resources"))
             if isinstance(r, dict)
         ),
-        operation_revision=revision_key(_dict(op_state.get("syncResult")), multi),
+        operation_revision=_shared(revision_key(_dict(op_state.get("syncResult")), multi)),
         reconciled_at=parse_time(status.get("reconciledAt")),
-        images=tuple(_str(i) for i in _list(_dict(status.get("summary")).get("images"))),
+        images=tuple(_shared(i) for i in _list(_dict(status.get("summary")).get("images"))),
         conditions=tuple(
             (_str(c.get("type")), _str(c.get("message")))
             for c in _list(status.get("conditions"))
@@ -272,7 +277,7 @@ def parse_app(obj: dict[str, Any]) -> AppView:
         history=tuple(
             SyncHistoryEntry(
                 id=_int(h.get("id")),
-                revision=revision_key(h, multi),
+                revision=_shared(revision_key(h, multi)),
                 deployed_at=parse_time(h.get("deployedAt")),
                 initiated_by=_initiator(h.get("initiatedBy")),
             )
@@ -305,7 +310,7 @@ def _initiator(value: Any) -> str:
     item = _dict(value)
     if item.get("automated"):
         return "automated"
-    return _str(item.get("username"))
+    return _shared(item.get("username"))
 
 
 def parse_appset(obj: dict[str, Any]) -> AppSetView:

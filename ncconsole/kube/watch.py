@@ -93,6 +93,8 @@ class WatchTiming:
     # Per-namespace fallback: lists running at once, and how often the namespace set is read.
     namespace_lists: int = 8
     namespace_refresh: float = 2.0
+    # Objects per list request (kubectl's default chunk size).
+    list_page: int = 500
 
 
 class _Relist(Exception):
@@ -134,6 +136,7 @@ class KindWatcher:
         self.resource_version: str | None = None
         # Requests made so far, for diagnostics and the request-count budget.
         self.lists = 0
+        self.list_requests = 0  # a list in pages makes several
         self.streams_opened = 0
         # Per namespace: the first list (or refusal) is in, and the state it last reported.
         self.answered = threading.Event()
@@ -245,22 +248,49 @@ class KindWatcher:
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
     def _list(self) -> None:
+        """List the kind in pages of `timing.list_page` objects, as kubectl does: each page is
+        parsed into views and dropped before the next comes, so the process never holds the
+        whole list's JSON (tens of MB at thousands of tenants) as objects at once; the heap
+        that held it stayed allocated for the life of the console."""
         self.lists += 1
         if self._list_slots is None:
-            data = self.conn.get_list(self.path, self._query())
+            items, meta = self._read_pages()
         else:
             with self._list_slots:  # the per-namespace fallback's bound on concurrent lists
-                data = self.conn.get_list(self.path, self._query())
-        items: dict[Key, Any] = {}
-        for obj in data.get("items") or ():
-            view = self.spec.parse(obj)
-            if self._accepts(view):
-                items[_key(obj)] = view
-        self.resource_version = (data.get("metadata") or {}).get("resourceVersion") or ""
+                items, meta = self._read_pages()
+        self.resource_version = meta.get("resourceVersion") or ""
         self.sink.contact(True)
         self.sink.replace(self.spec.kind, items, self.namespace)
         self._status(KindStatus.LIVE)
         self.answered.set()
+
+    def _read_pages(self) -> tuple[dict[Key, Any], dict[str, Any]]:
+        """Every page of the list as views, and the last page's list metadata."""
+        items: dict[Key, Any] = {}
+        token: str | None = None
+        whole = False
+        while True:
+            query = self._query()
+            if not whole:
+                query |= {"limit": self.timing.list_page, "continue": token}
+            self.list_requests += 1
+            try:
+                data = self.conn.get_list(self.path, query)
+            except ApiStatusError as err:
+                if err.status != 410 or not token:
+                    raise
+                # The continue token expired (a slow read of a busy kind): read it whole.
+                items.clear()
+                token, whole = None, True
+                continue
+            for obj in data.get("items") or ():
+                view = self.spec.parse(obj)
+                if self._accepts(view):
+                    items[_key(obj)] = view
+            meta = data.get("metadata") or {}
+            token = meta.get("continue") or None
+            if not token:
+                return items, meta
 
     # -- the per-namespace fallback ------------------------------------------------------------
 

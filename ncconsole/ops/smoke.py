@@ -126,6 +126,7 @@ class SmokeChecker:
 
     def close(self) -> None:
         self.web.close()
+        self.s3.close()
 
     def check(self, tenant: TenantState) -> SmokeReport:
         report = SmokeReport(tenant.name, revision=_revision(tenant), cluster=self.conn.cluster)

@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
 from ncconsole.errors import NcConsoleError
 from ncconsole.platform.model import Verdict, unreachable, worst
 from ncconsole.platform.tenants import tenant_of_labels
@@ -201,9 +199,12 @@ class AlertmanagerClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.via = via or self.base_url
+        import httpx  # here, not at import: the console starts ~30 ms and some MB lighter
+
         self._http = httpx.Client(
             base_url=self.base_url + "/api/v2", timeout=timeout, auth=auth, verify=verify
         )
+        self._errors: type[Exception] = httpx.HTTPError
 
     def close(self) -> None:
         self._http.close()
@@ -217,7 +218,7 @@ class AlertmanagerClient:
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             response = self._http.request(method, path, **kwargs)
-        except httpx.HTTPError as err:
+        except self._errors as err:
             raise AlertmanagerError(f"Alertmanager at {self.via}: {unreachable(err)}") from None
         if response.status_code >= 400:
             detail = response.text.strip().splitlines()[0][:200] if response.text.strip() else ""

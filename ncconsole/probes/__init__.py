@@ -1,4 +1,5 @@
-"""Outside-in checks: Nextcloud's status.php over httpx, the tenant bucket over boto3."""
+"""Outside-in checks: Nextcloud's status.php and the tenant's bucket (a signed HeadBucket), over
+kept-alive connections (connections.py)."""
 
 from ncconsole.probes.s3 import BucketProber
 from ncconsole.probes.scheduler import FleetProbes, ProbeScheduler

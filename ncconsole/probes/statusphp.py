@@ -7,43 +7,60 @@ Host header and TLS SNI, and the certificate is verified for the tenant's hostna
 
 from __future__ import annotations
 
+import http.client
 import json
+import socket
 import ssl
 import time
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
+from ncconsole.probes.connections import Answer, ConnectFailed, HttpPool
 from ncconsole.probes.results import StatusPhpProbe
 from ncconsole.settings import WebSettings
 
+HEADERS = {"Accept": "application/json", "User-Agent": "ncconsole"}
 
-def _verify(web: WebSettings) -> ssl.SSLContext | bool:
+
+def _context(web: WebSettings) -> ssl.SSLContext | None:
+    if web.scheme != "https":
+        return None
     if web.insecure:
-        return False
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
     if web.ca_file is not None:
         return ssl.create_default_context(cafile=str(web.ca_file))
-    return True
+    return ssl.create_default_context()
+
+
+def _address(target: str, scheme: str) -> tuple[str, int]:
+    """host:port (or [v6]:port) → (host, port), the scheme's port by default."""
+    default = 443 if scheme == "https" else 80
+    if target.startswith("["):
+        host, _, rest = target[1:].partition("]")
+        return host, int(rest[1:]) if rest.startswith(":") else default
+    host, sep, port = target.rpartition(":")
+    if sep and port.isdigit() and ":" not in host:
+        return host, int(port)
+    return target, default
 
 
 class StatusPhpProber:
-    """Thread-safe; one instance serves every tenant. Close it when done."""
+    """Thread-safe; one instance serves every tenant, each over its own kept-alive connection
+    (ncconsole.probes.connections). Close it when done."""
 
     def __init__(self, web: WebSettings) -> None:
         self.web = web
-        # No keep-alive: with connect_to every tenant shares one origin, and a pooled
-        # connection would carry another tenant's SNI and certificate check.
-        self._client = httpx.Client(
-            verify=_verify(web),
-            timeout=web.timeout,
-            follow_redirects=False,
-            limits=httpx.Limits(max_keepalive_connections=0),
-            headers={"Accept": "application/json", "User-Agent": "ncconsole"},
-        )
+        self._pool = HttpPool(_context(web), web.timeout, web.keepalive)
+
+    @property
+    def pool(self) -> HttpPool:
+        return self._pool
 
     def close(self) -> None:
-        self._client.close()
+        self._pool.close()
 
     def url_for(self, hostname: str) -> str:
         return f"{self.web.scheme}://{self.web.connect_to or hostname}/status.php"
@@ -56,27 +73,28 @@ class StatusPhpProber:
             latency = (time.perf_counter() - started) * 1000
             return StatusPhpProbe(checked_at=checked_at, latency_ms=latency, **fields)
 
-        headers: dict[str, str] = {}
-        extensions: dict[str, Any] = {}
-        if self.web.connect_to:
-            headers["Host"] = hostname
-            if self.web.scheme == "https":
-                extensions["sni_hostname"] = hostname
+        target = self.web.connect_to or hostname
         try:
-            response = self._client.get(
-                self.url_for(hostname), headers=headers, extensions=extensions
+            answer = self._pool.request(
+                "GET",
+                _address(target, self.web.scheme),
+                "/status.php",
+                server_name=hostname,
+                headers={"Host": hostname, **HEADERS},
             )
-        except httpx.TimeoutException:
+        except ConnectFailed as err:
+            if not isinstance(err.cause, TimeoutError):
+                return result(ok=False, error=_connect_error(err.cause, target))
             return result(ok=False, error=f"timeout after {self.web.timeout:g} s")
-        except httpx.ConnectError as err:
-            return result(ok=False, error=_connect_error(err, self.web.connect_to or hostname))
-        except httpx.HTTPError as err:
+        except TimeoutError:
+            return result(ok=False, error=f"timeout after {self.web.timeout:g} s")
+        except (OSError, http.client.HTTPException) as err:
             return result(ok=False, error=f"request failed: {_first_line(err)}")
-        return _interpret(response, result)
+        return _interpret(answer, result)
 
 
-def _interpret(response: httpx.Response, result: Any) -> StatusPhpProbe:
-    status = response.status_code
+def _interpret(response: Answer, result: Any) -> StatusPhpProbe:
+    status = response.status
     body = _json_body(response)
     if status == 400 and isinstance(body, dict) and body.get("code") == 15:
         return result(ok=False, http_status=status, error="trusted domain error: host not trusted")
@@ -107,9 +125,11 @@ def _interpret(response: httpx.Response, result: Any) -> StatusPhpProbe:
     )
 
 
-def _json_body(response: httpx.Response) -> Any:
+def _json_body(response: Answer) -> Any:
+    if not response.complete:
+        return None
     try:
-        return json.loads(response.content)
+        return json.loads(response.body)
     except ValueError:
         return None
 
@@ -118,16 +138,14 @@ def _bool(value: Any) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
-def _connect_error(err: httpx.ConnectError, target: str) -> str:
-    text = _first_line(err)
-    lowered = text.lower()
-    if "refused" in lowered:
+def _connect_error(err: OSError, target: str) -> str:
+    if isinstance(err, ConnectionRefusedError):
         return f"connection refused by {target}"
-    if "certificate" in lowered or "ssl" in lowered or "tls" in lowered:
-        return f"TLS error: {text}"
-    if "name or service" in lowered or "nodename" in lowered or "resolution" in lowered:
+    if isinstance(err, ssl.SSLError):
+        return f"TLS error: {_first_line(err)}"
+    if isinstance(err, socket.gaierror):
         return f"cannot resolve {target}"
-    return f"cannot connect to {target}: {text}"
+    return f"cannot connect to {target}: {_first_line(err)}"
 
 
 def _first_line(err: Exception) -> str:

@@ -173,6 +173,22 @@ def age(now: datetime, then: datetime | None) -> str:
     return f"{seconds // 86400}d"
 
 
+def coarse_age(now: datetime, then: datetime | None) -> str:
+    """An age for a live table: whole tens of seconds under a minute (<10s, 10s, … 50s), then
+    like `age`. Probe data is refreshed every 15-60 s, so seconds would only make the text
+    change every second for every tenant on screen, with nothing new to read."""
+    if then is None:
+        return "–"
+    seconds = max(0, int((now - then).total_seconds()))
+    if seconds < 10:
+        return "<10s"
+    if seconds < 60:
+        return f"{seconds // 10 * 10}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    return age(now, then)
+
+
 _SMOKE: dict[str, tuple[str, str]] = {
     "pass": ("✔", "good"), "warn": ("!", "warn"), "fail": ("✖", "bad"),
 }  # fmt: skip
@@ -187,7 +203,7 @@ def smoke_text(outcome: SmokeOutcome | None, now: datetime, revision: str = "") 
     symbol, kind = _SMOKE.get(outcome.result, ("?", "muted"))
     if revision and outcome.revision and outcome.revision != revision:
         kind = "muted"
-    return labelled(symbol, f"{outcome.result} {age(now, outcome.checked_at)}", style(kind))
+    return labelled(symbol, f"{outcome.result} {coarse_age(now, outcome.checked_at)}", style(kind))
 
 
 def local_time(moment: datetime | str | None) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from rich.text import Text
@@ -20,6 +20,7 @@ from rich.text import Text
 from ncconsole.fleet.health import data_checked_at, deployed_revision, pods_ready
 from ncconsole.fleet.model import FleetSnapshot, Health, TenantState
 from ncconsole.fleet.smoke_record import SmokeOutcome
+from ncconsole.probes.results import same_answer
 from ncconsole.render import cells as fmt
 from ncconsole.render.filter import matches, parse_query
 from ncconsole.render.layout import KEYS, SPECS, Column, content_widths, full_columns
@@ -168,33 +169,55 @@ def tenant_cells(tenant: TenantState, now: datetime, flat: bool = False) -> tupl
         reason_text(tenant),
         alerts_cell(tenant.platform),
         fmt.sync_text(tenant.app.sync_status if tenant.app else None),
-        fmt.smoke_text(tenant.smoke, now, deployed_revision(tenant.app)),
+        smoke_cell(tenant, now),
         fmt.pods_text(tenant),
         fmt.restarts_text(_restarts(tenant)),
         fmt.version_text(tenant.web),
         fmt.s3_text(tenant.s3),
         fmt.cell(tenant.environment),
-        fmt.cell(fmt.age(now, data_checked_at(tenant)), fmt.MUTED),
+        age_cell(tenant, now),
     )
+
+
+def smoke_cell(tenant: TenantState, now: datetime, flat: bool = False) -> Text:
+    return fmt.smoke_text(tenant.smoke, now, deployed_revision(tenant.app))
+
+
+def age_cell(tenant: TenantState, now: datetime, flat: bool = False) -> Text:
+    """How old the tenant's outside-in (probe) data is."""
+    return fmt.cell(fmt.coarse_age(now, data_checked_at(tenant)), fmt.MUTED)
+
+
+# The cells whose text depends on the clock, by column: the only ones that change between
+# snapshots, and the only ones a probe repeating its answer changes.
+TIME_CELLS: dict[str, Callable[[TenantState, datetime, bool], Text]] = {
+    "smoke": smoke_cell, "checked": age_cell,
+}  # fmt: skip
+
+
+def time_texts(tenant: TenantState, now: datetime) -> tuple[str, str]:
+    """What the clock-dependent cells say at `now`: when it changes, they are redrawn."""
+    return (fmt.coarse_age(now, data_checked_at(tenant)), _smoke_age(now, tenant.smoke))
 
 
 def project(cells: tuple[Text, ...], layout: Sequence[Column]) -> tuple[Text, ...]:
     """The layout's columns of `cells`, each cut one short of its width (the space that
     separates columns stays), with … where cut."""
-    out = []
-    for column in layout:
-        text = cells[_INDEX[column.key]]
-        if text.cell_len >= column.width:
-            first = text.plain.find("; ")
-            room = column.width - 1
-            if column.key == "reason" and 0 < first <= room:
-                # Whole reasons rather than half of the second: "A; B" -> "A …" (or "A").
-                text = text[:first] + Text(" …", end="") if first + 2 <= room else text[:first]
-            else:
-                text = text.copy()
-                text.truncate(column.width - 1, overflow="ellipsis")
-        out.append(text)
-    return tuple(out)
+    return tuple(cut(cells[_INDEX[column.key]], column) for column in layout)
+
+
+def cut(text: Text, column: Column) -> Text:
+    """One cell cut one short of its column's width, with … where cut."""
+    if text.cell_len < column.width:
+        return text
+    first = text.plain.find("; ")
+    room = column.width - 1
+    if column.key == "reason" and 0 < first <= room:
+        # Whole reasons rather than half of the second: "A; B" -> "A …" (or "A").
+        return text[:first] + Text(" …", end="") if first + 2 <= room else text[:first]
+    text = text.copy()
+    text.truncate(column.width - 1, overflow="ellipsis")
+    return text
 
 
 def fitted_cells(tenant: TenantState, now: datetime) -> tuple[Text, ...]:
@@ -231,51 +254,84 @@ def _spread(text: Text, layout: Sequence[Column]) -> tuple[Text, ...]:
 
 
 class RowCache:
-    """Tenant cells kept from one build to the next. FleetState joins only the tenants that
-    changed again (the others keep the same immutable TenantState object), so a tenant whose
-    state object and age texts are unchanged keeps its cells: a one-second tick or a
-    snapshot touching a few tenants does not rebuild thousands of rows (see
-    benchmarks/RESULTS.md). A new layout or order starts over."""
+    """Tenant cells kept from one build to the next, so that work follows what changed, not
+    the fleet's size (benchmarks/RESULTS.md):
+    - FleetState joins only the tenants that changed again; the others keep the same
+      immutable TenantState object and so their cells, without even a look at the clock;
+    - a tenant rebuilt only because a probe repeated its answer at a later time keeps every
+      cell but the clock-dependent ones (TIME_CELLS);
+    - those are redrawn by `refresh`, which the console calls each second for the rows in
+      view only, when their text (coarse ages) changed.
+    A new layout or order starts over.
+    """
 
     def __init__(self) -> None:
         self._entries: dict[str, _Cached] = {}
         self._next: dict[str, _Cached] = {}
-        self._shape: tuple[object, ...] = ()
+        self._shape: tuple[tuple[Column, ...], bool] | None = None
 
     def cells(
         self, tenant: TenantState, now: datetime, layout: Sequence[Column], flat: bool = False
     ) -> tuple[Text, ...]:
+        """The cells for a build (see `finish`)."""
         shape = (tuple(layout), flat)
         if shape != self._shape:
             self._entries, self._shape = {}, shape
         entry = self._entries.get(tenant.name)
-        if entry is not None and entry.state is tenant:
-            ages = (fmt.age(now, entry.checked), _smoke_age(now, tenant.smoke))
-            if ages != entry.ages:
-                cells = project(tenant_cells(tenant, now, flat), layout)
-                entry = _Cached(tenant, entry.checked, ages, cells)
-        else:
-            checked = data_checked_at(tenant)
-            ages = (fmt.age(now, checked), _smoke_age(now, tenant.smoke))
-            entry = _Cached(tenant, checked, ages, project(tenant_cells(tenant, now, flat), layout))
+        if entry is None or entry.state is not tenant:
+            entry = self._entry(entry, tenant, now)
         self._next[tenant.name] = entry
+        return entry.cells
+
+    def refresh(self, tenant: TenantState, now: datetime) -> tuple[Text, ...]:
+        """The cells of a tenant on screen at `now`: the same object when nothing changed."""
+        entry = self._entries.get(tenant.name)
+        if entry is None or entry.state is not tenant or entry.ages != time_texts(tenant, now):
+            entry = self._entry(entry, tenant, now)
+            self._entries[tenant.name] = entry
         return entry.cells
 
     def finish(self) -> None:
         """End of a build: keep only the tenants it showed."""
         self._entries, self._next = self._next, {}
 
+    def _entry(self, entry: _Cached | None, tenant: TenantState, now: datetime) -> _Cached:
+        layout, flat = self._shape or (COLUMNS, False)
+        ages = time_texts(tenant, now)
+        if entry is None or not _same_but_probe_times(entry.state, tenant):
+            return _Cached(tenant, ages, project(tenant_cells(tenant, now, flat), layout))
+        if ages == entry.ages:
+            return _Cached(tenant, ages, entry.cells)
+        cells = list(entry.cells)
+        for index, column in enumerate(layout):
+            make = TIME_CELLS.get(column.key)
+            if make is not None:
+                cells[index] = cut(make(tenant, now, flat), column)
+        return _Cached(tenant, ages, tuple(cells))
+
+
+# TenantState fields besides the probe results; equal in both and the same probe answers
+# mean the same cells except the clock-dependent ones.
+_STATE_FIELDS = tuple(f.name for f in fields(TenantState) if f.name not in ("web", "s3"))
+
+
+def _same_but_probe_times(old: TenantState, new: TenantState) -> bool:
+    for name in _STATE_FIELDS:
+        before, after = getattr(old, name), getattr(new, name)
+        if before is not after and before != after:
+            return False
+    return same_answer(old.web, new.web) and same_answer(old.s3, new.s3)
+
 
 @dataclass(frozen=True, slots=True)
 class _Cached:
     state: TenantState
-    checked: datetime | None  # when the tenant's probe data was taken
-    ages: tuple[str, str]  # the age texts the cells show: data, smoke result
+    ages: tuple[str, str]  # what the clock-dependent cells say (time_texts)
     cells: tuple[Text, ...]
 
 
 def _smoke_age(now: datetime, smoke: SmokeOutcome | None) -> str:
-    return fmt.age(now, smoke.checked_at) if smoke is not None else ""
+    return fmt.coarse_age(now, smoke.checked_at) if smoke is not None else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,9 +360,12 @@ def wave_groups(
         title = f"all waves, {order.describe().removeprefix('sort: ')}"
         return [WaveGroup(ALL_WAVES, wave_summary(title, snapshot.tenants), everyone,
                           f"{WAVE_PREFIX}all")]  # fmt: skip
+    by_wave: dict[int | None, list[TenantState]] = {}
+    for tenant in snapshot.tenants:  # one pass: this runs for every snapshot
+        by_wave.setdefault(tenant.wave, []).append(tenant)
     groups = []
-    for wave in snapshot.waves():
-        members = [tenant for tenant in snapshot.tenants if tenant.wave == wave]
+    for wave in sorted(by_wave, key=lambda wave: (wave is None, wave or 0)):
+        members = by_wave[wave]
         matching = shown(members)
         if matching:
             summary = wave_summary(wave_title(wave), members)

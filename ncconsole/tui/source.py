@@ -10,7 +10,7 @@ it is not a LiveFleet, so the console says actions need the live fleet instead o
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol, runtime_checkable
 
 from ncconsole.fleet.model import FleetSnapshot, SmokeOutcome
@@ -27,6 +27,7 @@ class FleetSource(Protocol):
     - `snapshot` is the newest snapshot (or None before the first one exists).
     - `subscribe(callback)` calls `callback(snapshot)` for every new snapshot, possibly on a
       background thread and possibly coalesced; it returns a function that unsubscribes.
+    - `focus(names)` says which tenants are on screen (a live source refreshes them first).
     """
 
     def start(self) -> None: ...
@@ -37,6 +38,8 @@ class FleetSource(Protocol):
     def snapshot(self) -> FleetSnapshot | None: ...
 
     def subscribe(self, callback: SnapshotCallback) -> Callable[[], None]: ...
+
+    def focus(self, names: Iterable[str]) -> None: ...
 
 
 class FleetOpener(Protocol):
@@ -103,6 +106,9 @@ class FixedFleetSource:
                     self._callbacks.remove(callback)
 
         return unsubscribe
+
+    def focus(self, names: Iterable[str]) -> None:
+        """Nothing to refresh: the snapshots are fixed."""
 
     def publish(self, snapshot: FleetSnapshot) -> None:
         """Make `snapshot` the current one and tell every subscriber."""

@@ -216,3 +216,15 @@ def test_a_tenant_not_probed_within_the_wait_is_pending_not_healthy(
         assert "… pending" in alpha and "pending: status.php not probed yet" in alpha
         assert "✔ healthy" in next(line for line in out.splitlines() if line.startswith("canary"))
         assert "warning: 1 tenant(s) pending: not probed within the wait" in out
+
+
+def test_a_one_shot_read_probes_each_tenant_once_as_fast_as_64_workers_allow() -> None:
+    from ncconsole.cli.fleet_reading import one_shot_probes
+    from ncconsole.settings import Settings
+
+    settings = one_shot_probes(Settings())
+    # Unpaced, 64 at a time: 2,000 tenants in well under the wait, not 10 probes a second.
+    assert settings.web.concurrency == settings.s3.concurrency == 64
+    assert settings.web.max_rate == settings.s3.max_rate == 0
+    # One round per tenant: nothing is kept for a next round.
+    assert settings.web.keepalive == 0

@@ -137,6 +137,25 @@ def test_a_tenant_file_added_to_the_repo_shows_up_as_not_deployed(
         state.stop()
 
 
+def test_a_tenant_file_edited_in_place_is_read_again(sim: SimServer, tmp_path: Path) -> None:
+    settings = settings_for(sim, tmp_path)
+    # repo_poll is how soon a change is noticed; file events tell the console, not polling.
+    state = FleetState(settings, timing=FAST, probes=False, repo_poll=0.1)
+    state.start()
+    try:
+        state.wait_for(complete, 10)
+        tenant_file = settings.repo / "values/tenants/tenant-alpha.yaml"
+        with open(tenant_file, "r+", encoding="utf-8") as fh:  # same file, new content
+            text = fh.read()
+            fh.seek(0)
+            fh.write(text.replace("environment: prod", "environment: test"))
+            fh.truncate()
+        snap = state.wait_for(lambda s: s.tenant("alpha").environment == "test", 5)
+        assert snap.tenant("alpha").environment == "test"
+    finally:
+        state.stop()
+
+
 def test_subscribers_get_coalesced_snapshots_on_a_background_thread(
     sim: SimServer, fleet: FleetState
 ) -> None:

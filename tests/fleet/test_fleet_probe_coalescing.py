@@ -50,3 +50,22 @@ def test_repeated_answers_wait_for_the_next_snapshot_changed_ones_publish_now(tm
     assert len(changes) == 2  # maintenance switched on: published at once
     fleet.probe_result("web", "zwolle", probe(45))
     assert len(changes) == 3  # and off again: published at once too
+
+
+def test_unhealthy_tenants_are_known_after_each_build_for_the_probes_to_go_first(tmp_path) -> None:
+    from ncconsole.fleet.desired import DesiredFleet
+    from ncconsole.fleet.join import DesiredTenant
+
+    fleet = ObservedFleet(Settings(repo=tmp_path), lambda: None)
+    tenants = {
+        name: DesiredTenant(name, 1, "prod", f"{name}.example.com", f"nextcloud-{name}")
+        for name in ("zwolle", "leiden")
+    }
+    fleet.set_desired(DesiredFleet(tenants, (), readable=True))
+    fleet.probe_result("web", "zwolle", probe(0))
+    fleet.probe_result("web", "leiden", probe(0, maintenance=True))
+    fleet.build(1, None)
+    assert "leiden" in fleet.unhealthy
+    fleet.probe_result("web", "leiden", probe(15))
+    fleet.build(2, None)
+    assert "leiden" not in fleet.unhealthy

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -146,5 +147,21 @@ def test_missing_resource_type_is_reported_not_raised(conn: KubeConnection) -> N
     watcher.start()
     try:
         sink.wait_until(lambda: KindStatus.ERROR in sink.statuses)
+    finally:
+        watcher.stop()
+
+
+def test_a_list_comes_in_pages_and_arrives_whole(sim: SimServer, conn: KubeConnection) -> None:
+    for i in range(12):
+        sim.call(sim.store.create, SECRETS, secret(f"s{i:02d}"))
+    sink = RecordingSink()
+    watcher = KindWatcher(conn, NAMES, sink, replace(FAST, list_page=5))
+    watcher.start()
+    try:
+        sink.wait_until(lambda: sink.replaces == 1)
+        assert len(sink.items) == 12  # one replace with every page's objects
+        assert (watcher.lists, watcher.list_requests) == (1, 3)
+        sim.call(sim.store.create, SECRETS, secret("after"))  # watched from the list's version
+        sink.wait_until(lambda: ("nc-a", "after") in sink.items)
     finally:
         watcher.stop()

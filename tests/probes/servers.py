@@ -19,15 +19,31 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class ServerThread:
-    def __init__(self, respond: Respond, ssl_context: ssl.SSLContext | None = None) -> None:
+    """`keep_alive` answers HTTP/1.1 and keeps connections open, closing one after
+    `idle_timeout` s without a request; `connections` records, per request, the client's
+    (address, port) and whether its TLS session was resumed."""
+
+    def __init__(
+        self,
+        respond: Respond,
+        ssl_context: ssl.SSLContext | None = None,
+        keep_alive: bool = False,
+        idle_timeout: float | None = None,
+    ) -> None:
         self.requests: list[tuple[str, str, dict[str, str], str]] = []
+        self.connections: list[tuple[tuple[str, int], bool]] = []
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+            timeout = idle_timeout
+
             def _serve(self) -> None:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 sni = getattr(self.connection, "server_hostname", None) or ""
                 outer.requests.append((self.command, self.path, headers, sni))
+                resumed = bool(getattr(self.connection, "session_reused", False))
+                outer.connections.append((self.client_address, resumed))
                 status, out_headers, body = respond(self.command, self.path, headers)
                 self.send_response(status)
                 for key, value in out_headers.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -123,5 +124,54 @@ def test_a_new_tenant_is_probed_before_the_rest_of_a_paced_round() -> None:
         with got:
             assert got.wait_for(lambda: len(order) >= 6, 5)
         assert order[5] == "new"
+    finally:
+        scheduler.stop()
+
+
+def test_prioritized_tenants_go_first_when_everything_is_due() -> None:
+    order: list[str] = []
+    got = threading.Condition()
+
+    def deliver(name: str, result: str) -> None:
+        with got:
+            order.append(name)
+            got.notify_all()
+
+    scheduler = ProbeScheduler[str]("test", 60.0, 1, lambda t: t, deliver, max_rate=100.0)
+    scheduler.set_targets({f"t{i}": f"t{i}" for i in range(10)})
+    scheduler.prioritize({"t7", "t3"})
+    scheduler.start()
+    try:
+        with got:
+            assert got.wait_for(lambda: len(order) == 10, 5)
+        scheduler.run_now()  # all ten due at once: the prioritized two lead
+        with got:
+            assert got.wait_for(lambda: len(order) >= 12, 5)
+        assert set(order[10:12]) == {"t7", "t3"}
+    finally:
+        scheduler.stop()
+
+
+def test_each_target_is_probed_again_an_interval_after_its_last_start() -> None:
+    starts: dict[str, list[float]] = {}
+    lock = threading.Lock()
+    enough = threading.Event()
+
+    def run(target: str) -> str:
+        with lock:
+            starts.setdefault(target, []).append(time.monotonic())
+            if all(len(times) >= 3 for times in starts.values()) and len(starts) == 4:
+                enough.set()
+        return target
+
+    scheduler = ProbeScheduler[str]("test", 0.3, 2, run, lambda n, r: None)
+    scheduler.set_targets({f"t{i}": f"t{i}" for i in range(4)})
+    scheduler.start()
+    try:
+        assert enough.wait(5)
+        with lock:
+            for times in starts.values():
+                gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+                assert min(gaps) >= 0.3 * 0.9  # not sooner than the interval
     finally:
         scheduler.stop()

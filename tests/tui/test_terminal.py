@@ -150,6 +150,7 @@ def test_demo_at_140x42_the_columns_fit_with_the_reasons_and_sorts(terminal, tmp
 def test_demo_at_80x24_read_only_with_no_color_stays_readable(terminal, tmp_path):
     start_demo(terminal, tmp_path, (80, 24), "--read-only", env={"NO_COLOR": "1"})
     wait_for_the_demo(terminal)
+    terminal.wait(lambda: "PgBouncer ✖" in terminal.screen(), 30, "the platform strip")
     screen = terminal.screen()
     assert "READ-ONLY" in screen.splitlines()[0]
     assert line_of(screen, "TENANT").split() == ["TENANT", "HEALTH", "REASON"]

@@ -20,6 +20,7 @@ from ncconsole.fleet.model import FleetSnapshot, TenantState
 from ncconsole.render.filter import describe
 from ncconsole.render.fleet_rows import (
     DEFAULT_ORDER,
+    Row,
     RowCache,
     SortOrder,
     build_rows,
@@ -67,6 +68,11 @@ class FleetScreen(Screen[None]):
         self._smoke_problem = ""
         # Per tenant: the state and order its cells were measured for, and their widths.
         self._measured: dict[str, tuple[TenantState, bool, tuple[int, ...]]] = {}
+        # The tenants of the snapshot the table shows, by name (built when first needed): the
+        # tick brings those rows up to the clock; a newer snapshot is for _show_snapshot, which
+        # also redraws the wave lines and the order.
+        self._by_name: tuple[FleetSnapshot | None, dict[str, TenantState]] = (None, {})
+        self._in_view: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="fleet-header")
@@ -97,7 +103,39 @@ class FleetScreen(Screen[None]):
         return self.app.snapshot
 
     def _tick(self) -> None:
-        self._show_snapshot(self.fleet)
+        """Each second only what depends on the clock: the header's data age and the
+        clock-dependent cells of the rows in view (a full rebuild, every row every second,
+        was most of the console's CPU at 2,000 tenants)."""
+        if not is_visible(self):
+            return
+        snapshot, now = self.fleet, self.app.now()
+        self.header.show(snapshot, now, self._order_note())
+        self.banner.show(snapshot, now)
+        self._refresh_in_view()
+
+    def _order_note(self) -> str:
+        return self.order.describe() if self.order != DEFAULT_ORDER else ""
+
+    @on(FleetTable.ViewChanged)
+    def _refresh_in_view(self) -> None:
+        """Bring the rows in view up to the clock, and tell the source which tenants are on
+        screen (their probes go first)."""
+        snapshot = self._by_name[0]
+        if snapshot is None or not is_visible(self):
+            return
+        if not self._by_name[1]:
+            self._by_name = (snapshot, {tenant.name: tenant for tenant in snapshot.tenants})
+        tenants, now = self._by_name[1], self.app.now()
+        rows, names = [], []
+        for key in self.table.keys_in_view():
+            tenant = tenants.get(tenant_of(key) or "")
+            if tenant is not None:
+                rows.append(Row(key, self._row_cache.refresh(tenant, now)))
+                names.append(tenant.name)
+        self.table.update_rows(rows)
+        if names != self._in_view:
+            self._in_view = names
+            self.app.source.focus(names)
 
     def repaint(self) -> None:
         """Every row again, e.g. in another theme's styles."""
@@ -112,8 +150,7 @@ class FleetScreen(Screen[None]):
         if not is_visible(self):
             return  # hidden under the detail or help: catch up in on_screen_resume
         now = self.app.now()
-        note = self.order.describe() if self.order != DEFAULT_ORDER else ""
-        self.header.show(snapshot, now, note)
+        self.header.show(snapshot, now, self._order_note())
         self.banner.show(snapshot, now)
         if snapshot is None:
             return
@@ -130,9 +167,12 @@ class FleetScreen(Screen[None]):
             self.log(f"fleet columns: {', '.join(c.key for c in layout)}")
         rows = build_rows(snapshot, now, self.query_text, self._row_cache, layout, self.order)
         self.table.show_rows(rows)
+        if self._by_name[0] is not snapshot:
+            self._by_name = (snapshot, {})
         if cursor is not None and self.table.cursor_key != cursor:
             self.table.move_to(cursor)
         self._say_no_match(not rows and bool(self.query_text.strip()))
+        self._refresh_in_view()
         if snapshot.smoke_problem != self._smoke_problem:
             self._smoke_problem = snapshot.smoke_problem
             if snapshot.smoke_problem:
@@ -165,7 +205,8 @@ class FleetScreen(Screen[None]):
         return fit_columns(max(available, 40), widths)
 
     def on_resize(self, event: events.Resize) -> None:
-        self.call_after_refresh(self._show_snapshot, self.fleet)
+        # The snapshot newest when it runs: one captured now could be older by then.
+        self.call_after_refresh(lambda: self._show_snapshot(self.fleet))
 
     def action_sort(self, key: str) -> None:
         """Sort by `key`; the same key again reverses (as in k9s)."""

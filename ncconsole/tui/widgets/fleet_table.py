@@ -11,7 +11,10 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.binding import BindingType
+from textual.cache import LRUCache
+from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -19,8 +22,18 @@ from ncconsole.render.fleet_rows import COLUMNS, Row, tenant_of
 from ncconsole.render.layout import Column
 from ncconsole.tui.keys import bind
 
+# More rows than this gone at once (and most of the table): rebuilt rather than removed.
+MASS_REMOVAL = 100
+# Render cache sizes: about four screens of a tall terminal.
+ROWS_CACHED = 400
+CELLS_CACHED = ROWS_CACHED * len(COLUMNS)
+
 
 class FleetTable(DataTable[Text]):
+    class ViewChanged(Message):
+        """Other rows came into view (scrolled, resized): cells that depend on the clock are
+        only kept current for rows in view, so these may need redrawing."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         bind("open", "select_cursor"),
         bind("cursor_down", "cursor_down"),
@@ -38,6 +51,14 @@ class FleetTable(DataTable[Text]):
         self._diffed: dict[str, tuple[Text, ...]] = {}
         self._order: list[str] = []
         self.layout_columns: tuple[Column, ...] = COLUMNS
+        # DataTable's render caches are sized for a table that rarely changes (10,000 cells).
+        # Here every change bumps `_update_count`, which is in every key, so old entries are
+        # never hit again: a few screens' worth keeps what is reused without growing RSS by
+        # tens of MB under churn.
+        self._cell_render_cache = LRUCache(CELLS_CACHED)
+        self._row_render_cache = LRUCache(ROWS_CACHED)
+        self._row_renderable_cache = LRUCache(ROWS_CACHED)
+        self._line_cache = LRUCache(ROWS_CACHED)
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -107,34 +128,68 @@ class FleetTable(DataTable[Text]):
         cursor_key = self.cursor_key
         wanted = {row.key: row.cells for row in rows}
         changed: list[str] = []
+        gone = [key for key in self._cells if key not in wanted]
         with self.app.batch_update():
-            for key in [key for key in self._cells if key not in wanted]:
+            if len(gone) > MASS_REMOVAL and 2 * len(gone) > len(self._cells):
+                # DataTable.remove_row renumbers every row: removing thousands one by one (a
+                # filter typed over a large fleet) took seconds. Start over instead.
+                self.clear()
+                self._cells.clear()
+                self._diffed.clear()
+                self._order = []
+                gone = []
+            for key in gone:
                 self.remove_row(key)
                 del self._cells[key]
                 self._diffed.pop(key, None)
             for row in rows:
-                if self._diffed.get(row.key) is row.cells:
-                    continue
-                self._diffed[row.key] = row.cells
-                old = self._cells.get(row.key)
-                if old is None:
-                    self.add_row(*row.cells, key=row.key)
-                    self._cells[row.key] = row.cells
-                    continue
-                kept = []
-                for column, before, after in zip(self.layout_columns, old, row.cells, strict=True):
-                    if not _same(before, after):
-                        self._set_cell(row.key, column.key, after)
-                        if not changed or changed[-1] != row.key:
-                            changed.append(row.key)
-                    kept.append(before if _same(before, after) else after)
-                self._cells[row.key] = tuple(kept)
+                self._update_row(row, changed)
             order = [row.key for row in rows]
             if order != self._order:
                 self._reorder(order)
             self._order = order
             self._repaint_in_view(changed)
             self._restore_cursor(cursor_key, order, first_fill)
+
+    def update_rows(self, rows: list[Row]) -> None:
+        """Change the cells of rows already shown (e.g. those in view, each second)."""
+        changed: list[str] = []
+        for row in rows:
+            if row.key in self._cells:
+                self._update_row(row, changed)
+        self._repaint_in_view(changed)
+
+    def keys_in_view(self) -> list[str]:
+        """Keys of the rows in the viewport, top to bottom."""
+        top = int(self.scroll_y)
+        return self._order[top : top + self.size.height]
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if int(old_value) != int(new_value):
+            self.post_message(self.ViewChanged())
+
+    def on_resize(self, _: events.Resize) -> None:
+        self.post_message(self.ViewChanged())
+
+    def _update_row(self, row: Row, changed: list[str]) -> None:
+        """Diff one row against what is shown; new rows are appended (see _reorder)."""
+        if self._diffed.get(row.key) is row.cells:
+            return
+        self._diffed[row.key] = row.cells
+        old = self._cells.get(row.key)
+        if old is None:
+            self.add_row(*row.cells, key=row.key)
+            self._cells[row.key] = row.cells
+            return
+        kept = []
+        for column, before, after in zip(self.layout_columns, old, row.cells, strict=True):
+            if not _same(before, after):
+                self._set_cell(row.key, column.key, after)
+                if not changed or changed[-1] != row.key:
+                    changed.append(row.key)
+            kept.append(before if _same(before, after) else after)
+        self._cells[row.key] = tuple(kept)
 
     def _set_cell(self, row_key: str, column_key: str, value: Text) -> None:
         """`update_cell` without its repaint of the whole widget (`_repaint_in_view` repaints
@@ -150,7 +205,7 @@ class FleetTable(DataTable[Text]):
         if not keys:
             return
         top = int(self.scroll_y)
-        index = {key: top + i for i, key in enumerate(self._order[top : top + self.size.height])}
+        index = {key: top + i for i, key in enumerate(self.keys_in_view())}
         for key in keys:
             if key in index:
                 self.refresh_row(index[key])
