@@ -442,6 +442,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Python {info['python']}; load {load_average():.2f}; "
         f"command: {' '.join(sys.argv)}"
     )
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ncconsole-bench-", dir=args.workdir) as tmp:
         for tenants in sizes:
             result = bench_one(tenants, args, Path(tmp))

@@ -14,7 +14,6 @@ and the JSON, without changing the exit code; `ncconsole platform` exits 1 for i
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 from dataclasses import replace
@@ -36,9 +35,8 @@ from ncconsole.cli.options import (
 from ncconsole.cli.tables import print_lines, print_tsv, stdout_console
 from ncconsole.durations import DurationRange
 from ncconsole.errors import NcConsoleError
-from ncconsole.fleet.health import unprobed, with_pending_probes
+from ncconsole.fleet.health import with_pending_probes
 from ncconsole.fleet.model import FleetSnapshot, Health, KindStatus
-from ncconsole.fleet.state import FleetTimeout
 from ncconsole.ops.platform import DEADLINE_MARGIN
 from ncconsole.platform.model import Verdict
 from ncconsole.render.access import access_lines
@@ -57,14 +55,16 @@ from ncconsole.settings import Settings
 
 # How long `status` waits at most for every tenant's first status.php and S3 answer.
 PROBE_WAIT = DurationRange(1, 3600)
-
-
-def probes_done(snapshot: FleetSnapshot) -> bool:
-    return not any(unprobed(t) for t in snapshot.tenants)
+POLL = 0.05
 
 
 def _probed(snapshot: FleetSnapshot) -> int:
-    return sum(2 - len(unprobed(t)) for t in snapshot.tenants if t.in_repo)
+    """First answers in so far: status.php and S3 of every tenant in the repo."""
+    return sum((t.web is not None) + (t.s3 is not None) for t in snapshot.tenants if t.in_repo)
+
+
+def _wanted(snapshot: FleetSnapshot) -> int:
+    return 2 * sum(1 for t in snapshot.tenants if t.in_repo)
 
 
 def platform_wait(settings: Settings) -> float:
@@ -94,26 +94,22 @@ def read_fleet(settings: Settings, probe_wait: float = 120.0) -> FleetSnapshot:
         while True:
             snapshot = fleet.snapshot
             now = time.monotonic()
-            if _probed(snapshot) != answered:
-                answered, progress_at = _probed(snapshot), now
+            probed = _probed(snapshot)
+            if probed != answered:
+                answered, progress_at = probed, now
             probes_over = (
-                (snapshot.complete and probes_done(snapshot))
+                (snapshot.complete and probed == _wanted(snapshot))
                 or now >= deadline
                 or now - progress_at > quiet
             )
             platform_read = snapshot.platform_reading is not None
             if probes_over and (platform_read or now >= platform_deadline):
                 break
+            # Looked at every POLL s, not at every snapshot: while 4,000 first answers come
+            # in, a look over every tenant per snapshot took a fifth of the CPU the probes
+            # needed (benchmarks/RESULTS.md).
             until = deadline if not probes_over else platform_deadline
-            with contextlib.suppress(FleetTimeout):
-                fleet.wait_for(
-                    lambda s, seen=answered, read=platform_read: (
-                        _probed(s) != seen
-                        or probes_done(s)
-                        or (s.platform_reading is not None) != read
-                    ),
-                    min(1.0, max(0.01, until - now)),
-                )
+            time.sleep(min(POLL, max(0.01, until - now)))
     finally:
         fleet.stop()
     return replace(snapshot, tenants=tuple(with_pending_probes(t) for t in snapshot.tenants))
