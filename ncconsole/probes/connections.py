@@ -4,13 +4,16 @@ A probe over a new TCP + TLS connection spent three quarters of its CPU on setti
 connection up. Here a connection is kept after its answer and reused by the next request to
 the same address with the same SNI, and only that: another tenant's name gets its own
 connection, so its certificate is checked for its own name. When a connection has to be
-opened again (the server closed it, it sat idle too long, it was over the budget) the TLS
-session of the previous one to that (address, name) is offered, so the server may resume it.
+opened again (the server closed it, it sat idle too long, it was over the budget) it is a new
+TLS handshake. TLS sessions are not kept for resumption: taking them from the socket
+(`SSLSocket.session`) grew the process's native memory by ~20 MB a minute at 1,000 tenants over
+a budget of 200, without end, and cost more CPU than the resumed handshakes saved (measured
+against the simulator, benchmarks/RESULTS.md).
 
 Built on http.client rather than httpx: on a kept-alive connection a request costs 0.11 ms of
 CPU against httpx's 0.55 ms (measured against the simulator), and the probes make a few
 hundred a second at fleet scale. Kept connections cost memory (~30 kB each, OpenSSL's buffers),
-so their number is bounded; tenants over the budget reconnect, resuming their TLS session.
+so their number is bounded; tenants over the budget reconnect.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ import socket
 import ssl
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 # Servers drop idle connections after a while (nginx and aiohttp: 75 s, Apache: 5 s); one
@@ -72,12 +74,10 @@ class _Connection(http.client.HTTPConnection):
         key: Key,
         context: ssl.SSLContext | None,
         timeout: float,
-        session: ssl.SSLSession | None,
     ) -> None:
         super().__init__(key[0], key[1], timeout=timeout)
         self.key = key
         self.context = context
-        self.offered_session = session
         self.idle_since = 0.0
 
     def connect(self) -> None:
@@ -85,19 +85,13 @@ class _Connection(http.client.HTTPConnection):
             sock = socket.create_connection((self.host, self.port), self.timeout)
             if self.context is not None:
                 try:
-                    sock = self.context.wrap_socket(
-                        sock, server_hostname=self.key[2], session=self.offered_session
-                    )
+                    sock = self.context.wrap_socket(sock, server_hostname=self.key[2])
                 except BaseException:
                     sock.close()
                     raise
         except OSError as err:
             raise ConnectFailed(err) from err
         self.sock = sock
-
-    def session(self) -> ssl.SSLSession | None:
-        sock = self.sock
-        return sock.session if isinstance(sock, ssl.SSLSocket) else None
 
     def dropped(self) -> bool:
         """Whether the server closed (or wrote to) this idle connection: either makes it
@@ -115,8 +109,7 @@ class _Connection(http.client.HTTPConnection):
 class HttpPool:
     """Thread-safe requests over kept-alive connections; see the module docstring.
 
-    `max_idle` bounds the connections kept between requests (and the TLS sessions kept for
-    names without one). Close the pool when done.
+    `max_idle` bounds the connections kept between requests. Close the pool when done.
     """
 
     def __init__(
@@ -133,7 +126,6 @@ class HttpPool:
         self._lock = threading.Lock()
         self._idle: dict[Key, list[_Connection]] = {}
         self._idle_count = 0
-        self._sessions: OrderedDict[Key, ssl.SSLSession] = OrderedDict()
         self._swept = time.monotonic()
         # For tests and the benchmark: how requests found their connection.
         self.reused = 0
@@ -172,16 +164,13 @@ class HttpPool:
             idle = [conn for conns in self._idle.values() for conn in conns]
             self._idle.clear()
             self._idle_count = 0
-            self._sessions.clear()
         for conn in idle:
             conn.close()
 
     # -- internals ----------------------------------------------------------------------------
 
     def _open(self, key: Key) -> _Connection:
-        with self._lock:
-            session = self._sessions.pop(key, None)
-        conn = _Connection(key, self.ssl_context, self.timeout, session)
+        conn = _Connection(key, self.ssl_context, self.timeout)
         conn.connect()
         self.opened += 1
         return conn
@@ -220,7 +209,7 @@ class HttpPool:
             if now - conn.idle_since < self.idle_expiry and not conn.dropped():
                 self.reused += 1
                 return conn
-            self._discard(conn)
+            conn.close()
 
     def _checkin(self, conn: _Connection, reusable: bool) -> None:
         now = time.monotonic()
@@ -232,21 +221,9 @@ class HttpPool:
                     self._idle_count += 1
                     conn = None  # type: ignore[assignment]
         if conn is not None:
-            self._discard(conn)
+            conn.close()
         if now - self._swept > self.idle_expiry:
             self._sweep(now)
-
-    def _discard(self, conn: _Connection) -> None:
-        """Close `conn`, keeping its TLS session for the next connection to its name."""
-        session = conn.session()
-        conn.close()
-        if session is None or self.max_idle == 0:
-            return
-        with self._lock:
-            self._sessions[conn.key] = session
-            self._sessions.move_to_end(conn.key)
-            while len(self._sessions) > self.max_idle:
-                self._sessions.popitem(last=False)
 
     def _sweep(self, now: float) -> None:
         """Close connections idle past the expiry (tenants no longer probed, for one)."""
