@@ -33,19 +33,20 @@ def test_sim_writes_repo_and_config_then_kubeconfig_and_stops_on_sigterm(
     )  # fmt: skip
     try:
         kubeconfig = workdir / "kubeconfig"
-        seen_before_ready: set[str] = set()
+        # The first listing of the workdir that holds the kubeconfig (one readdir: what was
+        # there at one moment). The kubeconfig is written last, so the rest is there already.
+        first_with_kubeconfig: set[str] = set()
 
         def ready() -> bool:
-            if kubeconfig.exists():
+            names = {p.name for p in workdir.iterdir()} if workdir.exists() else set()
+            if "kubeconfig" in names:
+                first_with_kubeconfig.update(names)
                 return True
-            seen_before_ready.update(
-                p.name for p in workdir.glob("*")
-            ) if workdir.exists() else None
             assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
             return False
 
         wait_until(ready, timeout=60, what="the kubeconfig")
-        assert "kubeconfig" not in seen_before_ready
+        assert {"config.yaml", "platform", "tls"} <= first_with_kubeconfig
         assert (workdir / "config.yaml").is_file() and (workdir / "platform" / ".git").is_dir()
         line = proc.stdout.readline() if proc.stdout else ""
         assert line.startswith("ncconsole sim: 3 tenants at https://127.0.0.1:")
