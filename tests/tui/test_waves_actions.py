@@ -11,7 +11,6 @@ from textual.widgets import Input, Static
 
 from ncconsole.fleet.smoke_record import SmokeOutcome, SmokeRecord
 from ncconsole.fleet.state import FleetState
-from ncconsole.kube.watch import WatchTiming
 from ncconsole.ops.audit import read_audit
 from ncconsole.sim.simulator import Simulator
 from ncconsole.tui.app import make_app
@@ -23,9 +22,9 @@ from tests.ops.waves_helpers import UPGRADE, sim_settings
 from tests.sim.sim_helpers import scenario
 
 from .conftest import plain, wait_for
+from .waves_console import FAST, cell, console
 
 pytestmark = pytest.mark.timeout(90)
-FAST = WatchTiming(watch_seconds=30, backoff_base=0.05, backoff_max=0.3, forbidden_retry=0.3)
 # Single-source until the fleet's views read multi-source revisions (issue 11).
 SINGLE = {"sources": "single"}
 TENANTS = [
@@ -39,18 +38,6 @@ def _state_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
-def console(sim: Simulator):
-    settings = sim_settings(sim)
-    return make_app(FleetState(settings, timing=FAST, probes=False), settings)
-
-
-def cell(screen: WavesScreen, row: str, column: str) -> str:
-    try:
-        return screen.table.get_cell(row, column).plain
-    except Exception:  # the row is not there yet
-        return ""
-
-
 def detail(screen: WavesScreen) -> str:
     return plain(screen.query_one("#waves-detail", Static).render(), 80)
 
@@ -59,7 +46,7 @@ async def open_waves(pilot, app) -> WavesScreen:
     await pilot.press("w")
     await wait_for(pilot, lambda: isinstance(app.screen, WavesScreen))
     screen = app.screen
-    await wait_for(pilot, lambda: cell(screen, "0", "promote").startswith("yes"), 15)
+    await wait_for(pilot, lambda: cell(screen.table, "0", "promote").startswith("yes"), 15)
     return screen
 
 
@@ -75,7 +62,7 @@ async def test_promote_names_versions_then_s_reruns_a_failed_smoke_check(tmp_pat
             question = app.screen.question
             assert "chart 6.6.4 → 6.6.9, Nextcloud 30.0.6 → 30.0.8" in question
             await pilot.press("y")
-            await wait_for(pilot, lambda: cell(screen, "1", "promote").startswith("yes"), 30)
+            await wait_for(pilot, lambda: cell(screen.table, "1", "promote").startswith("yes"), 30)
 
             # The promotion is over and has recorded the canary's passing smoke checks...
             await wait_for(pilot, lambda: screen.report is not None, 30)
@@ -87,7 +74,7 @@ async def test_promote_names_versions_then_s_reruns_a_failed_smoke_check(tmp_pat
                                   cluster=app.snapshot.cluster)  # fmt: skip
             SmokeRecord().save("canary", failed)
             screen.action_refresh()
-            await wait_for(pilot, lambda: cell(screen, "1", "promote").startswith("no"), 30)
+            await wait_for(pilot, lambda: cell(screen.table, "1", "promote").startswith("no"), 30)
             assert screen.select_wave(1)
             blocker = "• canary: wave 0: smoke checks failed: status.php: HTTP 503"
             await wait_for(pilot, lambda: blocker in detail(screen), 10)
@@ -98,7 +85,7 @@ async def test_promote_names_versions_then_s_reruns_a_failed_smoke_check(tmp_pat
             assert app.screen.tenants == ["canary"]
             await wait_for(pilot, lambda: "canary" in app.screen.reports, 30)
             await pilot.press("escape")
-            await wait_for(pilot, lambda: cell(screen, "1", "promote").startswith("yes"), 30)
+            await wait_for(pilot, lambda: cell(screen.table, "1", "promote").startswith("yes"), 30)
 
 
 async def test_force_asks_for_the_wave_number_and_is_audited_as_forced(tmp_path: Path):
@@ -164,4 +151,4 @@ async def test_maintenance_is_its_own_state_on_the_fleet_and_the_waves_screen(tm
             await pilot.press("w")
             await wait_for(pilot, lambda: isinstance(app.screen, WavesScreen))
             screen = app.screen
-            await wait_for(pilot, lambda: cell(screen, "0", "healthy") == "1/2 ⚠1", 15)
+            await wait_for(pilot, lambda: cell(screen.table, "0", "healthy") == "1/2 ⚠1", 15)

@@ -7,40 +7,25 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
-from ncconsole.fleet.state import FleetState
 from ncconsole.kube.lease import lease_holder
-from ncconsole.kube.watch import WatchTiming
 from ncconsole.ops.audit import read_audit
 from ncconsole.sim.simulator import Simulator
-from ncconsole.tui.app import make_app
 from ncconsole.tui.screens.confirm import ConfirmScreen
 from ncconsole.tui.screens.waves import WavesScreen
-from tests.ops.waves_helpers import UPGRADE, sim_settings
+from tests.ops.waves_helpers import UPGRADE
 from tests.sim.sim_helpers import scenario, wait_until
 
 from .conftest import plain, wait_for
+from .waves_console import cell, console
 
 pytestmark = pytest.mark.timeout(60)
-FAST = WatchTiming(watch_seconds=30, backoff_base=0.05, backoff_max=0.3, forbidden_retry=0.3)
 
 
 @pytest.fixture(autouse=True)
 def _state_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-
-
-def console(sim: Simulator):
-    settings = sim_settings(sim)
-    return make_app(FleetState(settings, timing=FAST, probes=False), settings)
-
-
-def cell(table: DataTable, row: str, column: str) -> str:
-    try:
-        return table.get_cell(row, column).plain
-    except Exception:  # the row is not there yet
-        return ""
 
 
 async def waves_screen(pilot, app) -> WavesScreen:
