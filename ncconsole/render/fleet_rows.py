@@ -179,18 +179,18 @@ def tenant_cells(tenant: TenantState, now: datetime, flat: bool = False) -> tupl
     )
 
 
-def smoke_cell(tenant: TenantState, now: datetime, flat: bool = False) -> Text:
+def smoke_cell(tenant: TenantState, now: datetime) -> Text:
     return fmt.smoke_text(tenant.smoke, now, deployed_revision(tenant.app))
 
 
-def age_cell(tenant: TenantState, now: datetime, flat: bool = False) -> Text:
+def age_cell(tenant: TenantState, now: datetime) -> Text:
     """How old the tenant's outside-in (probe) data is."""
     return fmt.cell(fmt.coarse_age(now, data_checked_at(tenant)), fmt.MUTED)
 
 
 # The cells whose text depends on the clock, by column: the only ones that change between
 # snapshots, and the only ones a probe repeating its answer changes.
-TIME_CELLS: dict[str, Callable[[TenantState, datetime, bool], Text]] = {
+TIME_CELLS: dict[str, Callable[[TenantState, datetime], Text]] = {
     "smoke": smoke_cell, "checked": age_cell,
 }  # fmt: skip
 
@@ -306,7 +306,7 @@ class RowCache:
         for index, column in enumerate(layout):
             make = TIME_CELLS.get(column.key)
             if make is not None:
-                cells[index] = cut(make(tenant, now, flat), column)
+                cells[index] = cut(make(tenant, now), column)
         return _Cached(tenant, ages, tuple(cells))
 
 
