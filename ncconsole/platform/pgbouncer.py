@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 ADMIN_DATABASE = "pgbouncer"
 # Share of max_client_conn in use from which the reading warns.
 CLIENTS_WARNING_SHARE = 0.9
+# Seconds the oldest waiting client of a pool has waited from which its clients queue.
+QUEUE_AFTER = 1.0
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,13 @@ class PoolStats:
     pool_size: int | None  # the database's pool size (None: unknown)
 
     @property
-    def saturated(self) -> bool:
-        return self.clients_waiting > 0
+    def queueing(self) -> bool:
+        """Clients queue for a server connection: some wait and the oldest has waited at least
+        QUEUE_AFTER. A client is counted in cl_waiting for the moment PgBouncer opens a server
+        connection for it too (after server_idle_timeout closed the last one); that is not a
+        queue. PgBouncer's doc/usage.md on maxwait: 'If this starts increasing, then the
+        current pool of servers does not handle requests quickly enough.'"""
+        return self.clients_waiting > 0 and self.max_wait >= QUEUE_AFTER
 
 
 @dataclass(frozen=True)
@@ -72,14 +79,15 @@ class PgBouncerReading:
 
     @property
     def clients_waiting(self) -> int:
-        return sum(p.clients_waiting for p in self.pools)
+        """Clients queued for a server connection, over the pools that queue."""
+        return sum(p.clients_waiting for p in self.pools if p.queueing)
 
     @property
     def waiting_tenants(self) -> tuple[str, ...]:
         """Tenants with clients waiting for a server connection, most waiting first."""
         waiting: dict[str, int] = {}
         for pool in self.pools:
-            if pool.tenant and pool.clients_waiting:
+            if pool.tenant and pool.queueing:
                 waiting[pool.tenant] = waiting.get(pool.tenant, 0) + pool.clients_waiting
         return tuple(sorted(waiting, key=lambda t: (-waiting[t], t)))
 
@@ -217,7 +225,7 @@ def judge(
         verdicts.append(Verdict.WARNING)
         findings.append(f"clients near max_client_conn ({clients_used}/{max_client_conn})")
     for pool in sorted(pools, key=lambda p: (-p.clients_waiting, p.database)):
-        if pool.clients_waiting:
+        if pool.queueing:
             verdicts.append(Verdict.PROBLEM)
             who = f"tenant {pool.tenant}" if pool.tenant else f"database {pool.database}"
             findings.append(

@@ -68,7 +68,7 @@ def tenant_findings(
 ) -> tuple[tuple[Verdict, str], ...]:
     """The platform's findings about one tenant from its pools, alerts and certificates."""
     out: list[tuple[Verdict, str]] = []
-    waiting = sum(p.clients_waiting for p in pools)
+    waiting = sum(p.clients_waiting for p in pools if p.queueing)
     if waiting:
         out.append((Verdict.PROBLEM, f"{PGBOUNCER_WAITING} ({waiting} waiting)"))
     for alert in alerts:

@@ -104,7 +104,7 @@ def pgbouncer_lines(reading: PgBouncerReading) -> list[RenderableType]:
     if reading.pools:
         table = _table("  DATABASE", "TENANT", "ACTIVE", "WAITING", "SERVERS", "MAX WAIT")
         for pool in reading.pools:
-            style = fmt.BAD if pool.clients_waiting else ""
+            style = fmt.BAD if pool.queueing else ""
             table.add_row(
                 Text(f"  {pool.database}"), Text(pool.tenant or "-"),
                 Text(str(pool.clients_active)), Text(str(pool.clients_waiting), style=style),

@@ -204,7 +204,7 @@ def tenant_platform_view(platform: TenantPlatform, now: datetime) -> RenderableT
     """The tenant detail's shared-platform pane: its PgBouncer pools and its certificates."""
     lines: list[RenderableType] = []
     for pool in platform.pools:
-        style = fmt.BAD if pool.clients_waiting else ""
+        style = fmt.BAD if pool.queueing else ""
         line = Text(f"PgBouncer {pool.database}: ", style="bold")
         line.append(
             f"{pool.clients_active} active, {pool.clients_waiting} waiting · servers "

@@ -12,7 +12,8 @@ import psycopg
 import pytest
 
 from ncconsole.platform.model import Endpoint, Verdict
-from ncconsole.platform.pgbouncer import PgBouncerReading, read_pgbouncer
+from ncconsole.platform.pgbouncer import PgBouncerReading, judge, read_pgbouncer
+from ncconsole.platform.reading import PGBOUNCER_WAITING, tenant_findings
 from ncconsole.platform.tenants import tenant_of_database
 
 pytestmark = pytest.mark.timeout(300)  # may be the first test to wait for the session's servers
@@ -142,3 +143,36 @@ def test_database_names_map_to_tenants():
     assert tenant_of_database("nextcloud_alpha_db", "nextcloud_{tenant}_db") == "alpha"
     assert tenant_of_database("pgbouncer", "nc_{tenant}") is None
     assert tenant_of_database("keycloak", "nc_{tenant}") is None
+
+
+def test_a_client_waiting_only_while_its_server_connection_opens_is_no_queue():
+    """cl_waiting counts a client for the moment PgBouncer logs in a server connection for it;
+    only a wait that lasts (maxwait, the oldest client's) makes the tenant's clients queue."""
+
+    def pool(database: str, waiting: int, maxwait: int, maxwait_us: int) -> dict[str, object]:
+        return {"database": database, "user": "nextcloud", "cl_active": 1,
+                "cl_waiting": waiting, "sv_active": 1, "sv_idle": 0, "sv_used": 0,
+                "maxwait": maxwait, "maxwait_us": maxwait_us,
+                "pool_mode": "transaction"}  # fmt: skip
+
+    def judged(*pools: dict[str, object]) -> PgBouncerReading:
+        tenant_of = lambda name: tenant_of_database(name, "nc_{tenant}")  # noqa: E731
+        config = {"max_client_conn": "100", "default_pool_size": "2"}
+        return judge(config, list(pools), {}, [], {"used_clients": 3}, "1.23", tenant_of)
+
+    opening = judged(pool("nc_alpha", 1, 0, 4_000))
+    assert opening.verdict is Verdict.OK and opening.findings == ()
+    assert opening.waiting_tenants == () and opening.clients_waiting == 0
+    assert opening.pools_of("alpha")[0].clients_waiting == 1  # the pool table still shows it
+
+    queued = judged(pool("nc_alpha", 1, 0, 4_000), pool("nc_bravo", 3, 2, 500_000))
+    assert queued.verdict is Verdict.PROBLEM
+    assert queued.waiting_tenants == ("bravo",) and queued.clients_waiting == 3
+    assert queued.findings == (
+        "tenant bravo: 3 clients waiting for a server connection (pool 1/2 busy, longest wait "
+        "2.5 s)",
+    )
+    assert tenant_findings(queued.pools_of("alpha"), (), ()) == ()
+    assert tenant_findings(queued.pools_of("bravo"), (), ()) == (
+        (Verdict.PROBLEM, f"{PGBOUNCER_WAITING} (3 waiting)"),
+    )

@@ -94,7 +94,14 @@ def test_kubectl_exec_on_the_deployment_runs_occ_in_a_pod(sim: Simulator) -> Non
 
 def test_pod_logs_look_like_nextclouds_apache(sim: Simulator, core: client.CoreV1Api) -> None:
     pod = core.list_namespaced_pod("nc-beta").items[0].metadata.name
-    text = core.read_namespaced_pod_log(pod, "nc-beta", container="nextcloud")
+
+    # Apache starts half a second into the container's run, as the entrypoint's lines do.
+    def once_apache_started() -> str:
+        text = core.read_namespaced_pod_log(pod, "nc-beta", container="nextcloud")
+        return text if "resuming normal operations" in text else ""
+
+    text = wait_until(once_apache_started, 30, "Apache's start in the log")
+    assert text.startswith("Configuring Redis as session handler")
     assert "Apache/2.4.62 (Debian) PHP/8.3.14 configured" in text
 
 
