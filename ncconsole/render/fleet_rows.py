@@ -310,6 +310,43 @@ class RowCache:
         return _Cached(tenant, ages, tuple(cells))
 
 
+class CellWidths:
+    """Each tenant's uncut cell widths (layout.KEYS order), for fitting the columns to the
+    terminal: measured again only for a tenant that changed, and for one whose probe only
+    repeated its answer, only its clock-dependent cells (TIME_CELLS), as RowCache redraws."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, tuple[TenantState, bool, tuple[int, ...]]] = {}
+
+    def widest(self, tenants: Iterable[TenantState], now: datetime, flat: bool) -> dict[str, int]:
+        """The widest cell of each column over `tenants` (and forget every other tenant)."""
+        measured = {}
+        for tenant in tenants:
+            known = self._known.get(tenant.name)
+            if known is None or known[0] is not tenant or known[1] != flat:
+                known = (tenant, flat, _measure(known, tenant, now, flat))
+            measured[tenant.name] = known
+        self._known = measured
+        if not measured:
+            return dict.fromkeys(KEYS, 0)
+        columns = zip(*(lengths for _, _, lengths in measured.values()), strict=True)
+        return {key: max(lengths) for key, lengths in zip(KEYS, columns, strict=True)}
+
+
+def _measure(
+    known: tuple[TenantState, bool, tuple[int, ...]] | None,
+    tenant: TenantState,
+    now: datetime,
+    flat: bool,
+) -> tuple[int, ...]:
+    if known is not None and known[1] == flat and _same_but_probe_times(known[0], tenant):
+        lengths = list(known[2])
+        for key, make in TIME_CELLS.items():
+            lengths[_INDEX[key]] = make(tenant, now).cell_len
+        return tuple(lengths)
+    return tuple(text.cell_len for text in tenant_cells(tenant, now, flat))
+
+
 # TenantState fields besides the probe results; equal in both and the same probe answers
 # mean the same cells except the clock-dependent ones.
 _STATE_FIELDS = tuple(f.name for f in fields(TenantState) if f.name not in ("web", "s3"))

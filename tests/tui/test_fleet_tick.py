@@ -10,7 +10,14 @@ from datetime import timedelta
 
 from ncconsole.fleet.model import Health
 from ncconsole.render.cells import coarse_age
-from ncconsole.render.fleet_rows import COLUMNS, RowCache, build_rows, tenant_key
+from ncconsole.render.fleet_rows import (
+    COLUMNS,
+    CellWidths,
+    RowCache,
+    build_rows,
+    tenant_cells,
+    tenant_key,
+)
 from ncconsole.settings import Settings
 from ncconsole.tui.app import make_app
 from ncconsole.tui.source import FixedFleetSource
@@ -57,6 +64,35 @@ def test_a_repeated_probe_answer_redraws_only_the_clock_cells() -> None:
     tenants = tuple(changed if t.name == "acme" else t for t in snapshot.tenants)
     rebuilt = cells_of(build_rows(replace(snapshot, tenants=tenants), later, cache=cache), "acme")
     assert rebuilt[KEYS.index("health")].plain == "◐ progressing"
+
+
+def test_the_column_widths_follow_every_change_and_a_repeated_probe_answer_only_its_clock():
+    """What the fleet screen fits its columns to: always the widest cell now shown."""
+
+    def measured(tenants, now, flat=False):
+        cells = [tenant_cells(t, now, flat) for t in tenants]
+        return {key: max(c[i].cell_len for c in cells) for i, key in enumerate(KEYS)}
+
+    snapshot, widths = demo_snapshot(), CellWidths()
+    acme = snapshot.tenant("acme")
+    assert acme is not None and acme.web is not None and acme.s3 is not None
+    assert widths.widest([acme], FROZEN_NOW, False) == measured([acme], FROZEN_NOW)
+    assert widths.widest([acme], FROZEN_NOW, False)["checked"] == len("10s")
+    # The same answers, taken again just now: PROBED says "<10s", wider than before.
+    later = FROZEN_NOW + timedelta(minutes=5)
+    again = replace(
+        acme, web=replace(acme.web, checked_at=later), s3=replace(acme.s3, checked_at=later)
+    )
+    assert widths.widest([again], later, False)["checked"] == len("<10s")
+    assert widths.widest([again], later, False) == measured([again], later)
+    # A longer reason, and the flat order's WAVE column.
+    longer = replace(again, reason="x" * 200, health=Health.DEGRADED)
+    assert widths.widest([longer], later, True) == measured([longer], later, True)
+    # The fleet, then a tenant gone: its widths go with it.
+    tenants = [longer, *(t for t in snapshot.tenants if t.name != "acme")]
+    assert widths.widest(tenants, FROZEN_NOW, True)["reason"] == 200
+    assert widths.widest(tenants[1:], FROZEN_NOW, True) == measured(tenants[1:], FROZEN_NOW, True)
+    assert widths.widest([], later, True) == dict.fromkeys(KEYS, 0)
 
 
 class RecordingSource(FixedFleetSource):

@@ -20,15 +20,15 @@ from ncconsole.fleet.model import FleetSnapshot, TenantState
 from ncconsole.render.filter import describe
 from ncconsole.render.fleet_rows import (
     DEFAULT_ORDER,
+    CellWidths,
     Row,
     RowCache,
     SortOrder,
     build_rows,
-    tenant_cells,
     tenant_key,
     tenant_of,
 )
-from ncconsole.render.layout import KEYS, Column, fit_columns
+from ncconsole.render.layout import Column, fit_columns
 from ncconsole.tui.keys import bind
 from ncconsole.tui.screens import is_visible
 from ncconsole.tui.widgets.fleet_table import FleetTable
@@ -66,12 +66,12 @@ class FleetScreen(Screen[None]):
         self.order: SortOrder = DEFAULT_ORDER
         self._row_cache = RowCache()
         self._smoke_problem = ""
-        # Per tenant: the state and order its cells were measured for, and their widths.
-        self._measured: dict[str, tuple[TenantState, bool, tuple[int, ...]]] = {}
-        # The tenants of the snapshot the table shows, by name (built when first needed): the
+        self._widths = CellWidths()
+        # The snapshot the table shows and its tenants by name (filled when first needed): the
         # tick brings those rows up to the clock; a newer snapshot is for _show_snapshot, which
         # also redraws the wave lines and the order.
-        self._by_name: tuple[FleetSnapshot | None, dict[str, TenantState]] = (None, {})
+        self._shown: FleetSnapshot | None = None
+        self._shown_by_name: dict[str, TenantState] = {}
         self._in_view: list[str] = []
 
     def compose(self) -> ComposeResult:
@@ -120,12 +120,12 @@ class FleetScreen(Screen[None]):
     def _refresh_in_view(self) -> None:
         """Bring the rows in view up to the clock, and tell the source which tenants are on
         screen (their probes go first)."""
-        snapshot = self._by_name[0]
+        snapshot = self._shown
         if snapshot is None or not is_visible(self):
             return
-        if not self._by_name[1]:
-            self._by_name = (snapshot, {tenant.name: tenant for tenant in snapshot.tenants})
-        tenants, now = self._by_name[1], self.app.now()
+        if not self._shown_by_name:
+            self._shown_by_name = {tenant.name: tenant for tenant in snapshot.tenants}
+        tenants, now = self._shown_by_name, self.app.now()
         rows, names = [], []
         for key in self.table.keys_in_view():
             tenant = tenants.get(tenant_of(key) or "")
@@ -167,8 +167,8 @@ class FleetScreen(Screen[None]):
             self.log(f"fleet columns: {', '.join(c.key for c in layout)}")
         rows = build_rows(snapshot, now, self.query_text, self._row_cache, layout, self.order)
         self.table.show_rows(rows)
-        if self._by_name[0] is not snapshot:
-            self._by_name = (snapshot, {})
+        if self._shown is not snapshot:
+            self._shown, self._shown_by_name = snapshot, {}
         if cursor is not None and self.table.cursor_key != cursor:
             self.table.move_to(cursor)
         self._say_no_match(not rows and bool(self.query_text.strip()))
@@ -185,20 +185,7 @@ class FleetScreen(Screen[None]):
     def _fit(self, snapshot: FleetSnapshot, now: datetime) -> tuple[Column, ...]:
         """The columns for the table's width, from the widest cells of the tenants shown now
         (each tenant measured again only when its state changed)."""
-        flat = not self.order.by_wave
-        measured = {}
-        for tenant in snapshot.tenants:
-            known = self._measured.get(tenant.name)
-            if known is None or known[0] is not tenant or known[1] != flat:
-                cells = tenant_cells(tenant, now, flat)
-                known = (tenant, flat, tuple(text.cell_len for text in cells))
-            measured[tenant.name] = known
-        self._measured = measured
-        widths = dict.fromkeys(KEYS, 0)
-        for _, _, lengths in measured.values():
-            for key, length in zip(KEYS, lengths, strict=True):
-                if length > widths[key]:
-                    widths[key] = length
+        widths = self._widths.widest(snapshot.tenants, now, flat=not self.order.by_wave)
         lines = len(snapshot.tenants) + len(snapshot.waves()) + 1
         scrollbar = self.SCROLLBAR if lines > (self.table.size.height or 1) else 0
         available = (self.table.size.width or self.app.size.width) - scrollbar
@@ -220,7 +207,6 @@ class FleetScreen(Screen[None]):
     def action_across_waves(self) -> None:
         order = self.order
         self.order = SortOrder(order.key, order.reverse, not order.by_wave)
-        self._measured.clear()
         self._reordered()
 
     def _reordered(self) -> None:
