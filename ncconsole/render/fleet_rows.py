@@ -313,24 +313,39 @@ class RowCache:
 class CellWidths:
     """Each tenant's uncut cell widths (layout.KEYS order), for fitting the columns to the
     terminal: measured again only for a tenant that changed, and for one whose probe only
-    repeated its answer, only its clock-dependent cells (TIME_CELLS), as RowCache redraws."""
+    repeated its answer, only its clock-dependent cells (TIME_CELLS), as RowCache redraws.
+    Per column it counts how many tenants have each width, so the widest follows a change
+    without a pass over every tenant's widths."""
 
     def __init__(self) -> None:
         self._known: dict[str, tuple[TenantState, bool, tuple[int, ...]]] = {}
+        self._counts: tuple[Counter[int], ...] = tuple(Counter() for _ in KEYS)
 
     def widest(self, tenants: Iterable[TenantState], now: datetime, flat: bool) -> dict[str, int]:
         """The widest cell of each column over `tenants` (and forget every other tenant)."""
-        measured = {}
+        known_all, before, found = self._known, len(self._known), 0
+        names = []
         for tenant in tenants:
-            known = self._known.get(tenant.name)
-            if known is None or known[0] is not tenant or known[1] != flat:
-                known = (tenant, flat, _measure(known, tenant, now, flat))
-            measured[tenant.name] = known
-        self._known = measured
-        if not measured:
-            return dict.fromkeys(KEYS, 0)
-        columns = zip(*(lengths for _, _, lengths in measured.values()), strict=True)
-        return {key: max(lengths) for key, lengths in zip(KEYS, columns, strict=True)}
+            names.append(tenant.name)
+            known = known_all.get(tenant.name)
+            if known is not None:
+                found += 1
+                if known[0] is tenant and known[1] == flat:
+                    continue
+                self._add(known[2], -1)
+            lengths = _measure(known, tenant, now, flat)
+            self._add(lengths, 1)
+            known_all[tenant.name] = (tenant, flat, lengths)
+        if found < before:  # some tenants are gone
+            for name in known_all.keys() - set(names):
+                self._add(known_all.pop(name)[2], -1)
+        return {key: max(counts, default=0) for key, counts in zip(KEYS, self._counts, strict=True)}
+
+    def _add(self, lengths: tuple[int, ...], step: int) -> None:
+        for counts, length in zip(self._counts, lengths, strict=True):
+            counts[length] += step
+            if not counts[length]:
+                del counts[length]
 
 
 def _measure(
