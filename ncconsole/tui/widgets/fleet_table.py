@@ -12,18 +12,17 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual import events
+from textual._two_way_dict import TwoWayDict
 from textual.binding import BindingType
 from textual.cache import LRUCache
 from textual.message import Message
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowKey
+from textual.widgets.data_table import CellKey, ColumnKey, RowKey
 
 from ncconsole.render.fleet_rows import COLUMNS, Row, tenant_of
 from ncconsole.render.layout import Column
 from ncconsole.tui.keys import bind
 
-# More rows than this gone at once (and most of the table): rebuilt rather than removed.
-MASS_REMOVAL = 100
 # Render cache sizes: about four screens of a tall terminal.
 ROWS_CACHED = 400
 CELLS_CACHED = ROWS_CACHED * len(COLUMNS)
@@ -130,18 +129,8 @@ class FleetTable(DataTable[Text]):
         changed: list[str] = []
         gone = [key for key in self._cells if key not in wanted]
         with self.app.batch_update():
-            if len(gone) > MASS_REMOVAL and 2 * len(gone) > len(self._cells):
-                # DataTable.remove_row renumbers every row: removing thousands one by one (a
-                # filter typed over a large fleet) took seconds. Start over instead.
-                self.clear()
-                self._cells.clear()
-                self._diffed.clear()
-                self._order = []
-                gone = []
-            for key in gone:
-                self.remove_row(key)
-                del self._cells[key]
-                self._diffed.pop(key, None)
+            if gone:
+                self._remove_rows(gone)
             for row in rows:
                 self._update_row(row, changed)
             order = [row.key for row in rows]
@@ -150,6 +139,30 @@ class FleetTable(DataTable[Text]):
             self._order = order
             self._repaint_in_view(changed)
             self._restore_cursor(cursor_key, order, first_fill)
+
+    def _remove_rows(self, keys: list[str]) -> None:
+        """DataTable.remove_row for many rows at once, renumbering the rows left once.
+        remove_row renumbers every row at each call, so a filter typed over 2,000 tenants
+        that hid 1,000 of them took 1.1 s (clearing and adding the rest back, 0.25 s). The
+        steps are remove_row's in Textual 8.2.8 (pinned), in the same order."""
+        gone = {RowKey(key) for key in keys}
+        locations = self._row_locations
+        kept = sorted((locations.get(key), key) for key in locations if key not in gone)
+        self._row_locations = TwoWayDict({key: index for index, (_, key) in enumerate(kept)})
+        for row_key in gone:
+            for column_key in self._data.get(row_key) or ():
+                self._updated_cells.discard(CellKey(row_key, column_key))
+            del self.rows[row_key]
+            del self._data[row_key]
+        for key in keys:
+            del self._cells[key]
+            self._diffed.pop(key, None)
+        self._require_update_dimensions = True
+        self.check_idle()
+        self.cursor_coordinate = self.cursor_coordinate
+        self.hover_coordinate = self.hover_coordinate
+        self._update_count += 1
+        self.refresh(layout=True)
 
     def update_rows(self, rows: list[Row]) -> None:
         """Change the cells of rows already shown (e.g. those in view, each second)."""
