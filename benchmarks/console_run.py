@@ -89,6 +89,7 @@ class ConsoleFigures:
     # Keys: ms from a key press to the app having handled it (cursor moved, filter shown).
     key_p50_ms: float | None = None
     key_max_ms: float | None = None
+    key_slowest: str = ""  # which press was the slowest: "slash (press 31)"
     filter_ms: float | None = None
     load: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -187,10 +188,13 @@ async def _keys(figures: ConsoleFigures, pilot: Any, app: Any) -> None:
     that), so the figures include the test harness's own wait (~60 ms a key at any size)."""
     table = app.screen.table
     times = []
-    for key in ["j"] * 15 + ["k"] * 15 + ["slash", *"tenant-0001"]:
+    keys = ["j"] * 15 + ["k"] * 15 + ["slash", *"tenant-0001"]
+    for key in keys:
         began = time.monotonic()
         await pilot.press(key)
         times.append(1000 * (time.monotonic() - began))
+    slowest = times.index(max(times))
+    figures.key_slowest = f"{keys[slowest]} (press {slowest + 1})"
     began = time.monotonic()
     await _until(lambda: len(table.row_keys) < 30, 30, "filtered rows")
     figures.filter_ms = 1000 * (time.monotonic() - began)

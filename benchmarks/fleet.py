@@ -54,9 +54,9 @@ METRICS = (
     "idle_requests_per_min", "idle_snapshots", "sim_idle_cpu_pct", "probe_cpu_pct",
     "web_age_s", "s3_age_s", "probe_first_round_s", "probes_started_per_s", "kept_connections",
     "probe_interval_s", "status_s", "status_kubectl_s", "status_ratio", "status_unprobed",
-    "key_p50_ms", "key_max_ms", "filter_ms", "promotion_total_s", "promotion_sim_s",
-    "promotion_overhead_s", "promotion_note", "rss_churn_samples_mb", "load", "sim_start_s",
-    "churn_seconds", "idle_seconds", "focus_share", "targets",
+    "key_p50_ms", "key_max_ms", "key_slowest", "filter_ms", "promotion_total_s",
+    "promotion_sim_s", "promotion_overhead_s", "promotion_note", "rss_churn_samples_mb", "load",
+    "sim_start_s", "churn_seconds", "idle_seconds", "focus_share", "targets",
 )  # fmt: skip
 
 # Issue 17's targets, by fleet size: up to 2,000 tenants the first column, up to 5,000 the
@@ -252,6 +252,7 @@ def _console_figures(result: dict[str, Any], figures: dict[str, Any], probes: bo
             sim_idle_cpu_pct=figures["sim_idle_cpu_pct"],
             key_p50_ms=figures["key_p50_ms"],
             key_max_ms=figures["key_max_ms"],
+            key_slowest=figures["key_slowest"],
             filter_ms=figures["filter_ms"],
         )
     else:
@@ -344,7 +345,8 @@ def table_for(result: dict[str, Any]) -> Table:
         ("(2) state complete → full paint", _fmt(result["paint_s"], " s", 3),
          load.get("off_load")),
         ("    keys: p50 / max of 42 presses · filter shown after",
-         f"{_fmt(result['key_p50_ms'], ' ms', 0)} / {_fmt(result['key_max_ms'], ' ms', 0)} · "
+         f"{_fmt(result['key_p50_ms'], ' ms', 0)} / {_fmt(result['key_max_ms'], ' ms', 0)} "
+         f"({result.get('key_slowest') or '?'}) · "
          f"{_fmt(result['filter_ms'], ' ms', 0)}", load.get("off_load")),
         ("(3) RSS after load (probes off)", _fmt(result["rss_idle_mb"], " MB", 0),
          load.get("off_load")),
