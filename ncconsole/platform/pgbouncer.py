@@ -8,7 +8,7 @@ metric people alert on); reaching `max_client_conn` means new connections are re
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +50,12 @@ class PoolStats:
         return self.clients_waiting > 0 and self.max_wait >= QUEUE_AFTER
 
 
+def clients_queued(pools: Iterable[PoolStats]) -> int:
+    """Clients queued for a server connection, over the pools that queue (a pool's own
+    `clients_waiting` is PgBouncer's cl_waiting, brief waits included)."""
+    return sum(p.clients_waiting for p in pools if p.queueing)
+
+
 @dataclass(frozen=True)
 class DatabaseTotals:
     """SHOW STATS for one database: counts since PgBouncer started."""
@@ -78,13 +84,12 @@ class PgBouncerReading:
     config: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
-    def clients_waiting(self) -> int:
-        """Clients queued for a server connection, over the pools that queue."""
-        return sum(p.clients_waiting for p in self.pools if p.queueing)
+    def clients_queued(self) -> int:
+        return clients_queued(self.pools)
 
     @property
     def waiting_tenants(self) -> tuple[str, ...]:
-        """Tenants with clients waiting for a server connection, most waiting first."""
+        """Tenants whose clients queue for a server connection, most queued first."""
         waiting: dict[str, int] = {}
         for pool in self.pools:
             if pool.tenant and pool.queueing:

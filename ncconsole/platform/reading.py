@@ -11,7 +11,7 @@ from typing import Any
 from ncconsole.platform.alertmanager import Alert, AlertsReading, Silence
 from ncconsole.platform.certificates import CertificatesReading, CertificateState
 from ncconsole.platform.model import Verdict, worst
-from ncconsole.platform.pgbouncer import PgBouncerReading, PoolStats
+from ncconsole.platform.pgbouncer import PgBouncerReading, PoolStats, clients_queued
 from ncconsole.platform.redis_info import RedisReading
 
 PGBOUNCER, REDIS, ALERTS, CERTIFICATES = "pgbouncer", "redis", "alerts", "certificates"
@@ -68,7 +68,7 @@ def tenant_findings(
 ) -> tuple[tuple[Verdict, str], ...]:
     """The platform's findings about one tenant from its pools, alerts and certificates."""
     out: list[tuple[Verdict, str]] = []
-    waiting = sum(p.clients_waiting for p in pools if p.queueing)
+    waiting = clients_queued(pools)
     if waiting:
         out.append((Verdict.PROBLEM, f"{PGBOUNCER_WAITING} ({waiting} waiting)"))
     for alert in alerts:

@@ -285,7 +285,7 @@ def platform_record(reading: PlatformReading, tenants: list[str] | None = None) 
             **head(pg), "via": pg.via or None, "version": pg.version or None,
             "clients_used": pg.clients_used, "max_client_conn": pg.max_client_conn,
             "default_pool_size": pg.default_pool_size, "pool_mode": pg.pool_mode or None,
-            "clients_waiting": pg.clients_waiting, "waiting_tenants": list(pg.waiting_tenants),
+            "clients_waiting": pg.clients_queued, "waiting_tenants": list(pg.waiting_tenants),
             "pools": [
                 {"database": p.database, "tenant": p.tenant, "user": p.user,
                  "clients_active": p.clients_active, "clients_waiting": p.clients_waiting,

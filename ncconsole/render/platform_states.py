@@ -53,7 +53,7 @@ def pgbouncer_words(r: PgBouncerReading) -> str:
         who = r.waiting_tenants[0] + (
             f" +{len(r.waiting_tenants) - 1}" if len(r.waiting_tenants) > 1 else ""
         )
-        words = f"{r.clients_waiting} waiting ({who})"
+        words = f"{r.clients_queued} waiting ({who})"
         if r.max_clients_reached:
             words += f" · max_client_conn {r.clients_used}/{r.max_client_conn}"
         return words
@@ -134,7 +134,7 @@ def platform_problem(reading: PlatformReading | None) -> Text | None:
         if pg.waiting_tenants:
             count = len(pg.waiting_tenants)
             words = (
-                f"PgBouncer saturated: {pg.clients_waiting} clients waiting "
+                f"PgBouncer saturated: {pg.clients_queued} clients waiting "
                 f"({count} tenant{'s' if count != 1 else ''})"
             )
         else:

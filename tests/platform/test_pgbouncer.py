@@ -81,7 +81,7 @@ def test_tenant_clients_waiting_for_a_server_connection_are_a_problem_named_by_t
         quiet.execute("SELECT 1")
     with busy_pool(real_platform, "nc_queue-alpha", waiters=3) as waiters:
         reading = wait_for(
-            real_platform, lambda r: r.clients_waiting >= 3, "3 clients waiting in PgBouncer"
+            real_platform, lambda r: r.clients_queued >= 3, "3 clients waiting in PgBouncer"
         )
         assert reading.verdict is Verdict.PROBLEM
         assert reading.waiting_tenants == ("queue-alpha",)
@@ -97,7 +97,7 @@ def test_tenant_clients_waiting_for_a_server_connection_are_a_problem_named_by_t
         assert reading.max_client_conn == real_platform.pgbouncer_max_client_conn
         assert reading.pool_mode == "transaction"
     assert all(not t.is_alive() for t in waiters), "the waiting clients got their connection"
-    after = wait_for(real_platform, lambda r: r.clients_waiting == 0, "no client waiting")
+    after = wait_for(real_platform, lambda r: r.clients_queued == 0, "no client waiting")
     assert after.verdict is Verdict.OK and after.findings == ()
 
 
@@ -162,12 +162,12 @@ def test_a_client_waiting_only_while_its_server_connection_opens_is_no_queue():
 
     opening = judged(pool("nc_alpha", 1, 0, 4_000))
     assert opening.verdict is Verdict.OK and opening.findings == ()
-    assert opening.waiting_tenants == () and opening.clients_waiting == 0
+    assert opening.waiting_tenants == () and opening.clients_queued == 0
     assert opening.pools_of("alpha")[0].clients_waiting == 1  # the pool table still shows it
 
     queued = judged(pool("nc_alpha", 1, 0, 4_000), pool("nc_bravo", 3, 2, 500_000))
     assert queued.verdict is Verdict.PROBLEM
-    assert queued.waiting_tenants == ("bravo",) and queued.clients_waiting == 3
+    assert queued.waiting_tenants == ("bravo",) and queued.clients_queued == 3
     assert queued.findings == (
         "tenant bravo: 3 clients waiting for a server connection (pool 1/2 busy, longest wait "
         "2.5 s)",

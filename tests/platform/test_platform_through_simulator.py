@@ -68,7 +68,7 @@ def test_a_saturated_pgbouncer_names_the_tenant_waiting_through_the_port_forward
             deadline = time.monotonic() + 30
             while True:
                 reading = read_platform(settings, conn, components=(PGBOUNCER,))
-                if reading.pgbouncer.clients_waiting >= 2 or time.monotonic() > deadline:
+                if reading.pgbouncer.clients_queued >= 2 or time.monotonic() > deadline:
                     break
                 time.sleep(0.2)
             cli = run_cli(sim, "platform", "--format", "json")
