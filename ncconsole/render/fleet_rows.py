@@ -321,12 +321,10 @@ class CellWidths:
         self._known: dict[str, tuple[TenantState, bool, tuple[int, ...]]] = {}
         self._counts: tuple[Counter[int], ...] = tuple(Counter() for _ in KEYS)
 
-    def widest(self, tenants: Iterable[TenantState], now: datetime, flat: bool) -> dict[str, int]:
+    def widest(self, tenants: Sequence[TenantState], now: datetime, flat: bool) -> dict[str, int]:
         """The widest cell of each column over `tenants` (and forget every other tenant)."""
         known_all, before, found = self._known, len(self._known), 0
-        names = []
         for tenant in tenants:
-            names.append(tenant.name)
             known = known_all.get(tenant.name)
             if known is not None:
                 found += 1
@@ -337,7 +335,7 @@ class CellWidths:
             self._add(lengths, 1)
             known_all[tenant.name] = (tenant, flat, lengths)
         if found < before:  # some tenants are gone
-            for name in known_all.keys() - set(names):
+            for name in known_all.keys() - {tenant.name for tenant in tenants}:
                 self._add(known_all.pop(name)[2], -1)
         return {key: max(counts, default=0) for key, counts in zip(KEYS, self._counts, strict=True)}
 
