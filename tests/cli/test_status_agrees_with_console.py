@@ -16,7 +16,6 @@ from ncconsole.cli.options import run_guarded
 from ncconsole.fleet.smoke_record import SmokeOutcome, SmokeRecord
 from ncconsole.fleet.state import FleetState
 from ncconsole.kube.connection import connect
-from ncconsole.kube.watch import WatchTiming
 from ncconsole.ops.platform import platform_reader
 from ncconsole.render.fleet_rows import tenant_key
 from ncconsole.settings import load_settings
@@ -27,11 +26,11 @@ from ncconsole.tui.widgets.fleet_table import FleetTable
 from tests.cluster_objects import add_tenant, pod
 from tests.gitops.repo_builder import tenant_yaml, write_repo
 from tests.probes.servers import ServerThread
+from tests.sim.sim_helpers import FAST
 from tests.tui.conftest import wait_for
 
 pytestmark = pytest.mark.timeout(60)
 TENANTS = {"rolling": 0, "smoked": 0, "crashy": 1, "sleepy": 1}
-FAST = WatchTiming(watch_seconds=30, backoff_base=0.05, backoff_max=0.3, forbidden_retry=0.3)
 
 
 def nextcloud(method, path, headers):

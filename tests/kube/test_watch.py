@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 
 from ncconsole.kube.connection import KubeConnection, connect
-from ncconsole.kube.watch import KindStatus, KindWatcher, WatchSpec, WatchTiming
+from ncconsole.kube.watch import KindStatus, KindWatcher, WatchSpec
 from ncconsole.settings import Settings
 from ncconsole.sim.apiserver.resources import NAMESPACES, SECRETS
 from ncconsole.sim.apiserver.server import SimServer
 from ncconsole.sim.apiserver.store import Store
+from tests.sim.sim_helpers import FAST
 
 pytestmark = pytest.mark.timeout(20)
-FAST = WatchTiming(watch_seconds=30, backoff_base=0.05, backoff_max=0.3, forbidden_retry=0.3)
 
 
 class RecordingSink:

@@ -13,10 +13,14 @@ from kubernetes import client, config
 from kubernetes.stream import stream
 from kubernetes.stream.ws_client import WSClient
 
+from ncconsole.kube.watch import WatchTiming
 from ncconsole.sim.scenario import Scenario
 from ncconsole.sim.simulator import Simulator
 
 KUBECTL = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "kubectl"
+# Watch timings for tests: reconnects and retries in tenths of a second, not seconds.
+FAST = WatchTiming(watch_seconds=30, backoff_base=0.05, backoff_max=0.3, forbidden_retry=0.3)
+
 T = TypeVar("T")
 
 

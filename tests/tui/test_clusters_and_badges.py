@@ -11,7 +11,6 @@ from textual.widgets import DataTable
 from ncconsole.cli.console import LiveFleetOpener
 from ncconsole.fleet.state import FleetState
 from ncconsole.kube.connection import connect
-from ncconsole.kube.watch import WatchTiming
 from ncconsole.settings import Settings, load_settings
 from ncconsole.sim.apiserver.resources import NAMESPACES
 from ncconsole.sim.apiserver.server import SimServer
@@ -27,12 +26,11 @@ from tests.cluster_objects import add_tenant
 from tests.fixtures.demo_fleet import FROZEN_NOW, demo_snapshot
 from tests.gitops.repo_builder import tenant_yaml, write_repo
 from tests.ops.waves_helpers import sim_settings
-from tests.sim.sim_helpers import scenario
+from tests.sim.sim_helpers import FAST, scenario
 
 from .conftest import build_app, plain, wait_for
 
 pytestmark = pytest.mark.timeout(60)
-FAST = WatchTiming(watch_seconds=30, backoff_base=0.05, backoff_max=0.3, forbidden_retry=0.3)
 
 
 def test_badges_name_the_profile_and_mark_prod_and_read_only():

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from ncconsole.fleet.state import FleetState
-from ncconsole.kube.watch import WatchTiming
 from ncconsole.settings import Settings
 from ncconsole.sim.apiserver.resources import APPLICATIONS, NAMESPACES, PODS
 from ncconsole.sim.apiserver.server import SimServer
@@ -20,12 +19,12 @@ from ncconsole.tui.widgets.header import Banner
 from ncconsole.tui.widgets.panes import Pane
 from tests.cluster_objects import add_tenant, app, pod
 from tests.gitops.repo_builder import tenant_yaml, write_repo
+from tests.sim.sim_helpers import FAST
 
 from .conftest import plain, wait_for
 
 pytestmark = pytest.mark.timeout(60)
 
-FAST = WatchTiming(watch_seconds=30, backoff_base=0.05, backoff_max=0.3, forbidden_retry=0.3)
 TENANTS = {"canary": 0, "alpha": 1, "beta": 1}
 
 

@@ -12,12 +12,9 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, OptionList, Static
 
-from ncconsole.fleet.state import FleetState
-from ncconsole.kube.watch import WatchTiming
 from ncconsole.ops.audit import read_audit
 from ncconsole.sim.apiserver.resources import APPLICATIONS, DEPLOYMENTS, PODS
 from ncconsole.sim.simulator import Simulator
-from ncconsole.tui.app import make_app
 from ncconsole.tui.screens.confirm import ConfirmScreen
 from ncconsole.tui.screens.copy import CopyScreen
 from ncconsole.tui.screens.diff import DiffScreen
@@ -25,13 +22,13 @@ from ncconsole.tui.screens.events import EventsScreen
 from ncconsole.tui.screens.history import HistoryScreen
 from ncconsole.tui.screens.inspect import ObjectScreen
 from ncconsole.tui.screens.tenant import TenantScreen
-from tests.ops.waves_helpers import UPGRADE, sim_settings
+from tests.ops.waves_helpers import UPGRADE
 from tests.sim.sim_helpers import scenario, wait_until
 
 from .conftest import plain, wait_for
+from .live_console import console
 
 pytestmark = pytest.mark.timeout(120)
-FAST = WatchTiming(watch_seconds=30, backoff_base=0.05, backoff_max=0.3, forbidden_retry=0.3)
 TENANTS = [
     {"name": "canary", "wave": 0, "replicas": 1},
     {"name": "crashy", "wave": 1, "replicas": 2, "faults": {"stale_crashloop": True}},
@@ -49,11 +46,6 @@ def _state_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def sim(tmp_path: Path) -> Iterator[Simulator]:
     with Simulator(scenario(TENANTS, pending_upgrade=UPGRADE), workdir=tmp_path / "sim") as s:
         yield s
-
-
-def console(sim: Simulator, **settings: object):
-    config = sim_settings(sim, **settings)
-    return make_app(FleetState(config, timing=FAST, probes=False), config)
 
 
 async def open_tenant(pilot, app, tenant: str) -> TenantScreen:

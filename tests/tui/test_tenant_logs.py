@@ -10,19 +10,15 @@ from pathlib import Path
 import pytest
 from textual.widgets import RichLog, Static
 
-from ncconsole.fleet.state import FleetState
-from ncconsole.kube.watch import WatchTiming
 from ncconsole.sim.simulator import Simulator
-from ncconsole.tui.app import make_app
 from ncconsole.tui.screens.logs import ChoiceScreen, LogScreen
 from ncconsole.tui.screens.tenant import TenantScreen
-from tests.ops.waves_helpers import sim_settings
 from tests.sim.sim_helpers import scenario
 
 from .conftest import plain, wait_for
+from .live_console import console
 
 pytestmark = pytest.mark.timeout(90)
-FAST = WatchTiming(watch_seconds=30, backoff_base=0.05, backoff_max=0.3, forbidden_retry=0.3)
 TENANTS = [
     {"name": "calm", "wave": 0, "replicas": 2},
     {"name": "crashy", "wave": 1, "replicas": 2, "faults": {"stale_crashloop": True}},
@@ -39,11 +35,6 @@ def _state_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulator]:
     with Simulator(scenario(TENANTS), workdir=tmp_path_factory.mktemp("sim")) as s:
         yield s
-
-
-def console(sim: Simulator, **settings: object):
-    config = sim_settings(sim, **settings)
-    return make_app(FleetState(config, timing=FAST, probes=False), config)
 
 
 def shown(screen: LogScreen) -> str:

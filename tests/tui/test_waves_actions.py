@@ -19,10 +19,10 @@ from ncconsole.tui.screens.smoke import SmokeScreen
 from ncconsole.tui.screens.waves import WavesScreen
 from ncconsole.tui.widgets.fleet_table import FleetTable
 from tests.ops.waves_helpers import UPGRADE, sim_settings
-from tests.sim.sim_helpers import scenario
+from tests.sim.sim_helpers import FAST, scenario
 
 from .conftest import plain, wait_for
-from .waves_console import FAST, cell, console
+from .live_console import cell, console
 
 pytestmark = pytest.mark.timeout(90)
 # Single-source until the fleet's views read multi-source revisions (issue 11).

@@ -18,7 +18,7 @@ from tests.ops.waves_helpers import UPGRADE
 from tests.sim.sim_helpers import scenario, wait_until
 
 from .conftest import plain, wait_for
-from .waves_console import cell, console
+from .live_console import cell, console
 
 pytestmark = pytest.mark.timeout(60)
 
